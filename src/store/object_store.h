@@ -82,8 +82,7 @@ class ObjectStore {
   // nullopt when the ref does not exist.
   virtual Result<std::optional<Digest>> GetRef(std::string_view name) = 0;
   // Every ref whose name starts with `prefix`, sorted by name.
-  virtual Result<std::vector<std::pair<std::string, Digest>>> ListRefs(
-      std::string_view prefix) = 0;
+  virtual Result<std::vector<std::pair<std::string, Digest>>> ListRefs(std::string_view prefix) = 0;
 };
 
 }  // namespace kiln
