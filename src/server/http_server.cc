@@ -1,0 +1,592 @@
+// The only translation unit that includes Boost.Beast/Asio (see STACK.md:
+// ~40 s per such file on two cores).
+#include "server/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+namespace kiln {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* MimeType(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".wasm") return "application/wasm";
+  return "application/octet-stream";
+}
+
+// Splits a request target into a decoded path and query map.
+Status ParseTarget(std::string_view target, HttpRequest* req) {
+  size_t q = target.find('?');
+  KILN_ASSIGN_OR_RETURN(req->path, PercentDecode(target.substr(0, q), false));
+  if (req->path.empty() || req->path[0] != '/')
+    return InvalidArgument("request target must start with '/'");
+  if (q == std::string_view::npos) return Status::Ok();
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    size_t eq = pair.find('=');
+    KILN_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), true));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      KILN_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true));
+    }
+    if (!key.empty()) req->query[key] = value;
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+class WsSession;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  ServerOptions options;
+  const Router* router = nullptr;
+  Authenticator auth;
+  WebSocketHandler* ws_handler = nullptr;
+  Metrics* metrics = nullptr;
+
+  // Reset by Stop() after the threads are joined: destroying the context
+  // destroys the handlers it still holds, and with them the sessions (which
+  // hold this Impl, so without this the two would keep each other alive).
+  std::unique_ptr<asio::io_context> ioc_owner = std::make_unique<asio::io_context>();
+  asio::io_context& ioc = *ioc_owner;
+  std::optional<tcp::acceptor> acceptor{std::in_place, ioc};
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> active_requests{0};
+  std::atomic<uint64_t> next_ws_id{1};
+  uint16_t bound_port = 0;
+
+  std::mutex clients_mu;
+  std::unordered_map<std::string, int> connections_per_client;
+  struct Bucket {
+    double tokens;
+    Clock::time_point last;
+  };
+  std::unordered_map<std::string, Bucket> buckets;
+
+  std::mutex ws_mu;
+  std::set<std::weak_ptr<WsSession>, std::owner_less<std::weak_ptr<WsSession>>> websockets;
+
+  Impl() = default;
+
+  void Accept();
+  bool AdmitConnection(const std::string& peer) {
+    std::lock_guard lock(clients_mu);
+    int& n = connections_per_client[peer];
+    if (n >= options.max_connections_per_client) return false;
+    ++n;
+    return true;
+  }
+  void ReleaseConnection(const std::string& peer) {
+    std::lock_guard lock(clients_mu);
+    if (--connections_per_client[peer] <= 0) connections_per_client.erase(peer);
+  }
+  // Token bucket per client address.
+  bool AdmitRequest(const std::string& peer) {
+    std::lock_guard lock(clients_mu);
+    auto now = Clock::now();
+    double rate = options.requests_per_second_per_client, burst = 2 * rate;
+    auto [it, fresh] = buckets.try_emplace(peer, Bucket{burst, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      double elapsed = std::chrono::duration<double>(now - b.last).count();
+      b.tokens = std::min(burst, b.tokens + elapsed * rate);
+      b.last = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  HttpResponse ServeStatic(const HttpRequest& req) const {
+    if (options.static_dir.empty()) {
+      return HttpResponse::Error(404, "NotFound", "no web assets are configured");
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+      return HttpResponse::Error(405, "MethodNotAllowed", "static assets are read-only");
+    }
+    // Refuse any path that could leave the asset folder.
+    if (req.path.find("..") != std::string::npos || req.path.find('\\') != std::string::npos ||
+        req.path.find('\0') != std::string::npos) {
+      return HttpResponse::Error(400, "InvalidArgument", "path may not contain '..'");
+    }
+    std::filesystem::path root(options.static_dir);
+    std::filesystem::path file = root / req.path.substr(1);
+    std::error_code ec;
+    if (req.path == "/" || std::filesystem::is_directory(file, ec)) file = root / "index.html";
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      // Client-side routes (no extension) get the app; missing assets a 404.
+      if (std::filesystem::path(req.path).has_extension()) {
+        return HttpResponse::Error(404, "NotFound", "no asset " + req.path);
+      }
+      file = root / "index.html";
+      if (!std::filesystem::is_regular_file(file, ec)) {
+        return HttpResponse::Error(404, "NotFound", "the web app is not built (no index.html)");
+      }
+    }
+    HttpResponse r;
+    r.content_type = MimeType(file.string());
+    r.file_path = file.string();
+    // Vite names assets by content hash: they never change.
+    if (req.path.starts_with("/assets/")) {
+      r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    } else {
+      r.headers.emplace_back("Cache-Control", "no-cache");
+    }
+    return r;
+  }
+};
+
+// One WebSocket connection. Reads run on the socket's strand; Send() posts
+// onto it, so the write queue is only touched there.
+class WsSession : public WebSocketConnection, public std::enable_shared_from_this<WsSession> {
+  friend class HttpServer;
+
+ public:
+  WsSession(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server, std::string user,
+            std::string peer)
+      : ws_(std::move(socket)),
+        server_(std::move(server)),
+        user_(std::move(user)),
+        peer_(std::move(peer)),
+        id_(server_->next_ws_id++) {}
+
+  uint64_t id() const override { return id_; }
+  const std::string& user() const override { return user_; }
+
+  bool Send(std::string message) override {
+    if (queued_bytes_.load() + message.size() > server_->options.ws_queue_limit_bytes) {
+      return false;
+    }
+    Enqueue(std::move(message));
+    return true;
+  }
+  void SendControl(std::string message) override { Enqueue(std::move(message)); }
+
+  void Close(const std::string& reason) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+      if (self->closing_) return;
+      self->closing_ = true;
+      beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(2));
+      self->ws_.async_close(websocket::close_reason(websocket::close_code::going_away, reason),
+                            [self](beast::error_code) {});
+    });
+  }
+
+  void Run(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(server_->options.max_ws_message_bytes);
+    ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->Finish();
+      {
+        std::lock_guard lock(self->server_->ws_mu);
+        self->server_->websockets.insert(self);
+      }
+      self->server_->metrics->WebSocketOpened();
+      self->opened_ = true;
+      if (self->server_->ws_handler) self->server_->ws_handler->OnOpen(self);
+      self->DoRead();
+    });
+  }
+
+ private:
+  void Enqueue(std::string message) {
+    queued_bytes_ += message.size();
+    asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+      self->queue_.push_back(std::move(m));
+      if (self->queue_.size() == 1) self->DoWrite();
+    });
+  }
+
+  void DoWrite() {
+    if (closed_) {
+      for (auto& m : queue_) queued_bytes_ -= m.size();
+      queue_.clear();
+      return;
+    }
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->queued_bytes_ -= self->queue_.front().size();
+                      self->queue_.pop_front();
+                      if (ec) {
+                        self->closed_ = true;
+                        for (auto& m : self->queue_) self->queued_bytes_ -= m.size();
+                        self->queue_.clear();
+                        return;
+                      }
+                      if (!self->queue_.empty()) self->DoWrite();
+                    });
+  }
+
+  void DoRead() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        if (ec == websocket::error::message_too_big) {
+          spdlog::info("websocket {} from {}: message over the size limit, closing", self->id_,
+                       self->peer_);
+        }
+        return self->Finish();
+      }
+      if (!self->ws_.got_text()) {
+        self->SendControl(
+            R"({"type":"error","error":{"code":"InvalidArgument","message":"binary frames are not supported; send JSON text"}})");
+      } else if (self->server_->ws_handler) {
+        self->server_->ws_handler->OnMessage(self, beast::buffers_to_string(self->buffer_.data()));
+      }
+      self->buffer_.consume(self->buffer_.size());
+      self->DoRead();
+    });
+  }
+
+  // Runs once, when the connection ends (or when the server stops with it
+  // still open): tells the handler and releases the connection slot.
+  void Finish() {
+    if (finished_) return;
+    finished_ = true;
+    closed_ = true;
+    if (opened_) {
+      server_->metrics->WebSocketClosed();
+      if (server_->ws_handler) server_->ws_handler->OnClose(shared_from_this());
+    }
+    {
+      std::lock_guard lock(server_->ws_mu);
+      server_->websockets.erase(weak_from_this());
+    }
+    server_->ReleaseConnection(peer_);
+    server_->metrics->SocketClosed();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<HttpServer::Impl> server_;
+  std::string user_, peer_;
+  uint64_t id_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  std::atomic<size_t> queued_bytes_{0};
+  bool opened_ = false, closing_ = false, closed_ = false, finished_ = false;
+};
+
+// One HTTP connection: read a request, answer it, repeat while keep-alive.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server, std::string peer)
+      : stream_(std::move(socket)), server_(std::move(server)), peer_(std::move(peer)) {}
+
+  ~HttpSession() {
+    if (!upgraded_) {
+      server_->ReleaseConnection(peer_);
+      server_->metrics->SocketClosed();
+    }
+  }
+
+  void Start() { DoRead(); }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->header_limit(uint32_t(server_->options.max_header_bytes));
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Shutdown();
+    }
+    if (ec == http::error::body_limit) {
+      return WriteError(413, "ResourceExhausted",
+                        "request body over the limit of " +
+                            std::to_string(server_->options.max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return WriteError(431, "ResourceExhausted", "request headers too large");
+    }
+    if (ec) return WriteError(400, "InvalidArgument", "malformed HTTP request: " + ec.message());
+
+    http::request<http::string_body> req = parser_->release();
+    if (websocket::is_upgrade(req)) return Upgrade(std::move(req));
+    Handle(std::move(req));
+  }
+
+  void Upgrade(http::request<http::string_body> req) {
+    HttpRequest r = Convert(req);
+    std::string_view target(req.target().data(), req.target().size());
+    if (target.substr(0, target.find('?')) != server_->options.ws_path) {
+      return WriteError(404, "NotFound", "no WebSocket endpoint at " + std::string(target));
+    }
+    Status t = ParseTarget(target, &r);
+    Result<std::string> user =
+        t.ok() ? server_->auth ? server_->auth(r) : Result<std::string>(std::string("local"))
+               : Result<std::string>(t);
+    if (!user.ok()) return Write(HttpResponse::Error(user.status()), req.version(), false);
+    upgraded_ = true;  // the WebSocket session owns the connection slot from here
+    auto ws = std::make_shared<WsSession>(stream_.release_socket(), server_, *user, peer_);
+    ws->Run(std::move(req));
+  }
+
+  HttpRequest Convert(const http::request<http::string_body>& req) {
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = std::string(field.value());
+    }
+    r.peer = peer_;
+    return r;
+  }
+
+  void Handle(http::request<http::string_body> req) {
+    auto start = Clock::now();
+    server_->active_requests++;
+    HttpRequest r = Convert(req);
+    r.body = std::move(req.body());
+    HttpResponse resp;
+    std::string route;
+    Status target = ParseTarget(std::string_view(req.target().data(), req.target().size()), &r);
+    if (!target.ok()) {
+      resp = HttpResponse::Error(target);
+    } else if (!server_->AdmitRequest(peer_)) {
+      resp = HttpResponse::Error(429, "ResourceExhausted", "too many requests; slow down");
+      resp.headers.emplace_back("Retry-After", "1");
+    } else if (r.path.starts_with("/api/")) {
+      route = server_->router->PatternFor(r.method, r.path);
+      Result<std::string> user =
+          server_->auth ? server_->auth(r) : Result<std::string>(std::string("local"));
+      if (!user.ok()) {
+        resp = HttpResponse::Error(user.status());
+      } else {
+        r.user = *user;
+        try {
+          resp = server_->router->Dispatch(r);
+        } catch (const std::exception& e) {
+          // A handler bug must not take the server down; report it.
+          spdlog::error("handler for {} {} threw: {}", r.method, r.path, e.what());
+          resp = HttpResponse::Error(500, "Internal", "internal error");
+        }
+      }
+    } else {
+      route = "static";
+      resp = server_->ServeStatic(r);
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    server_->metrics->ObserveRequest(r.method, route, resp.status, seconds);
+    server_->active_requests--;
+    bool head = req.method() == http::verb::head;
+    Write(resp, req.version(), req.keep_alive(), head);
+  }
+
+  void WriteError(int status, const std::string& code, const std::string& message) {
+    server_->metrics->ObserveRequest("?", "malformed", status, 0);
+    Write(HttpResponse::Error(status, code, message), 11, false);
+  }
+
+  void Write(const HttpResponse& resp, unsigned version, bool keep_alive, bool head = false) {
+    if (!resp.file_path.empty()) {
+      http::response<http::file_body> res{http::status(resp.status), version};
+      beast::error_code ec;
+      res.body().open(resp.file_path.c_str(), beast::file_mode::scan, ec);
+      if (ec) {
+        return Write(HttpResponse::Error(404, "NotFound", "cannot open " + resp.file_path), version,
+                     keep_alive);
+      }
+      FillHeaders(res, resp, keep_alive);
+      res.prepare_payload();
+      auto sp = std::make_shared<http::response<http::file_body>>(std::move(res));
+      if (head) {
+        auto hp = std::make_shared<http::response<http::empty_body>>(sp->base());
+        return Send(hp, keep_alive);
+      }
+      return Send(sp, keep_alive);
+    }
+    http::response<http::string_body> res{http::status(resp.status), version};
+    FillHeaders(res, resp, keep_alive);
+    res.body() = head ? "" : resp.body;
+    res.prepare_payload();
+    Send(std::make_shared<http::response<http::string_body>>(std::move(res)), keep_alive);
+  }
+
+  template <class Res>
+  void FillHeaders(Res& res, const HttpResponse& resp, bool keep_alive) {
+    res.set(http::field::server, "kiln");
+    res.set(http::field::content_type, resp.content_type);
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+  }
+
+  template <class Res>
+  void Send(std::shared_ptr<Res> res, bool keep_alive) {
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive || self->server_->stopping) return self->Shutdown();
+                        self->DoRead();
+                      });
+  }
+
+  void Shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<HttpServer::Impl> server_;
+  std::string peer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool upgraded_ = false;
+};
+
+void HttpServer::Impl::Accept() {
+  acceptor->async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
+    if (ec) {
+      if (self->stopping) return;
+      spdlog::warn("accept failed: {}", ec.message());
+      return self->Accept();
+    }
+    beast::error_code pec;
+    std::string peer = socket.remote_endpoint(pec).address().to_string();
+    self->metrics->SocketOpened();
+    if (!self->AdmitConnection(peer)) {
+      self->metrics->SocketClosed();
+      // Answer plainly, then drop the connection.
+      static const std::string kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: "
+          "close\r\nContent-Length: "
+          "97\r\n\r\n{\"error\":{\"code\":\"ResourceExhausted\",\"message\":"
+          "\"too many connections from this client\"}}";
+      auto s = std::make_shared<tcp::socket>(std::move(socket));
+      asio::async_write(*s, asio::buffer(kBusy), [s](beast::error_code, size_t) {
+        beast::error_code ignored;
+        s->shutdown(tcp::socket::shutdown_both, ignored);
+      });
+    } else {
+      std::make_shared<HttpSession>(std::move(socket), self, peer)->Start();
+    }
+    self->Accept();
+  });
+}
+
+HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
+                                                      const Router& router, Authenticator auth,
+                                                      WebSocketHandler* ws, Metrics& metrics) {
+  auto impl = std::make_shared<Impl>();
+  impl->options = options;
+  impl->router = &router;
+  impl->auth = std::move(auth);
+  impl->ws_handler = ws;
+  impl->metrics = &metrics;
+
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) return InvalidArgument("'" + options.host + "' is not an IP address");
+  tcp::endpoint endpoint(address, options.port);
+  impl->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor->bind(endpoint, ec);
+  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return IOError("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+                   ec.message());
+  }
+  impl->bound_port = impl->acceptor->local_endpoint().port();
+  impl->Accept();
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::Stop(int grace_ms) {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  asio::post(impl_->ioc, [impl = impl_] {
+    beast::error_code ec;
+    impl->acceptor->close(ec);
+  });
+  std::vector<std::shared_ptr<WsSession>> open;
+  {
+    std::lock_guard lock(impl_->ws_mu);
+    for (auto& w : impl_->websockets) {
+      if (auto s = w.lock()) open.push_back(s);
+    }
+  }
+  for (auto& s : open) s->Close("server shutting down");
+  open.clear();  // sessions must not outlive the io_context reset below
+  // Requests in flight finish (their writes are durable once acknowledged);
+  // then the loop stops.
+  auto deadline = Clock::now() + std::chrono::milliseconds(grace_ms);
+  auto websockets_open = [&] {
+    std::lock_guard lock(impl_->ws_mu);
+    return !impl_->websockets.empty();
+  };
+  // WebSockets get a short while for the close handshake; a peer that does
+  // not answer is cut off below.
+  auto ws_deadline = Clock::now() + std::chrono::milliseconds(std::min(grace_ms, 1000));
+  while ((impl_->active_requests > 0 && Clock::now() < deadline) ||
+         (websockets_open() && Clock::now() < ws_deadline)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let final writes flush
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  // No I/O thread runs now: finish the WebSockets that did not close in time.
+  {
+    std::vector<std::shared_ptr<WsSession>> left;
+    {
+      std::lock_guard lock(impl_->ws_mu);
+      for (auto& w : impl_->websockets) {
+        if (auto s = w.lock()) left.push_back(s);
+      }
+    }
+    for (auto& s : left) s->Finish();
+  }
+  impl_->acceptor.reset();
+  impl_->ioc_owner.reset();
+}
+
+}  // namespace kiln

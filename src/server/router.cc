@@ -1,0 +1,67 @@
+#include "server/router.h"
+
+namespace kiln {
+
+std::vector<std::string> Router::Split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+void Router::Add(std::string method, std::string pattern, Handler handler) {
+  Route r{std::move(method), pattern, Split(pattern), std::move(handler)};
+  routes_.push_back(std::move(r));
+}
+
+bool Router::Match(const Route& route, const std::vector<std::string>& segments,
+                   std::map<std::string, std::string>* params) {
+  if (route.segments.size() != segments.size()) return false;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string& p = route.segments[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      if (params) (*params)[p.substr(1, p.size() - 2)] = segments[i];
+    } else if (p != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+HttpResponse Router::Dispatch(HttpRequest& request) const {
+  std::vector<std::string> segments = Split(request.path);
+  std::string allow;
+  for (const Route& r : routes_) {
+    if (!Match(r, segments, nullptr)) continue;
+    if (r.method != request.method) {
+      if (!allow.empty()) allow += ", ";
+      allow += r.method;
+      continue;
+    }
+    request.params.clear();
+    Match(r, segments, &request.params);
+    return r.handler(request);
+  }
+  if (!allow.empty()) {
+    HttpResponse resp = HttpResponse::Error(405, "MethodNotAllowed",
+                                            request.method + " is not allowed on " + request.path);
+    resp.headers.emplace_back("Allow", allow);
+    return resp;
+  }
+  return HttpResponse::Error(404, "NotFound", "no endpoint " + request.path);
+}
+
+std::string Router::PatternFor(const std::string& method, const std::string& path) const {
+  std::vector<std::string> segments = Split(path);
+  for (const Route& r : routes_) {
+    if (r.method == method && Match(r, segments, nullptr)) return r.pattern;
+  }
+  return "";
+}
+
+}  // namespace kiln

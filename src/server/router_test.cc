@@ -1,0 +1,69 @@
+#include "server/router.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace kiln {
+namespace {
+
+TEST(Router, MatchesCapturesAndMethods) {
+  Router router;
+  router.Add("GET", "/api/v1/projects/{p}/branches", [](HttpRequest& r) {
+    return HttpResponse::Json(200, {{"project", r.Param("p")}});
+  });
+  router.Add("POST", "/api/v1/projects/{p}/branches",
+             [](HttpRequest&) { return HttpResponse::Json(201, {}); });
+  HttpRequest get;
+  get.method = "GET";
+  get.path = "/api/v1/projects/digits/branches";
+  HttpResponse r = router.Dispatch(get);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["project"], "digits");
+
+  HttpRequest del = get;
+  del.method = "DELETE";
+  r = router.Dispatch(del);
+  EXPECT_EQ(r.status, 405);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].second, "GET, POST");
+
+  HttpRequest unknown = get;
+  unknown.path = "/api/v1/nothing";
+  r = router.Dispatch(unknown);
+  EXPECT_EQ(r.status, 404);
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["error"]["code"], "NotFound");
+  EXPECT_EQ(router.PatternFor("GET", "/api/v1/projects/x/branches"),
+            "/api/v1/projects/{p}/branches");
+}
+
+TEST(Http, StatusMapping) {
+  EXPECT_EQ(HttpStatusFor(Code::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(Code::kConflict), 409);
+  EXPECT_EQ(HttpStatusFor(Code::kFailedPrecondition), 422);
+  EXPECT_EQ(HttpStatusFor(Code::kResourceExhausted), 413);
+  HttpResponse r = HttpResponse::Error(NotFound("no project 'x'"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["message"], "no project 'x'");
+}
+
+TEST(Http, PercentDecoding) {
+  EXPECT_EQ(*PercentDecode("a%20b+c", false), "a b+c");
+  EXPECT_EQ(*PercentDecode("a%20b+c", true), "a b c");
+  EXPECT_FALSE(PercentDecode("%2", false).ok());
+  EXPECT_FALSE(PercentDecode("%zz", false).ok());
+}
+
+TEST(Http, JsonBodyErrors) {
+  HttpRequest r;
+  r.body = "{not json";
+  EXPECT_EQ(ParseJsonBody(r).status().code(), Code::kInvalidArgument);
+  r.body = "[1,2]";
+  EXPECT_EQ(ParseJsonBody(r).status().code(), Code::kInvalidArgument);
+  r.body = R"({"a":1})";
+  EXPECT_TRUE(ParseJsonBody(r).ok());
+}
+
+}  // namespace
+}  // namespace kiln
