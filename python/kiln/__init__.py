@@ -1,0 +1,29 @@
+"""Kiln's Python side: the API operations use, and the job runtime behind it.
+
+Inside an operation::
+
+    import kiln
+
+    class Train(kiln.Operation):          # optional base class
+        def __init__(self, epochs: int = 10, lr: float = 1e-3):
+            self.epochs, self.lr = epochs, lr
+
+        def execute(self, data):
+            for epoch in range(self.epochs):
+                ...
+                kiln.log_metric("loss", loss)          # step defaults to 0, 1, 2...
+                kiln.progress(epoch + 1, self.epochs)
+            plt.plot(xs, ys); plt.show()               # streamed as a figure
+            return model, loss                         # outputs "model" and "loss"
+
+Outside Kiln the same file runs unchanged (these calls are no-ops).
+
+Modules: ``kiln.interface`` (interface <-> code), ``kiln.serializers``,
+``kiln.runtime`` (events), ``kiln.mpl_backend``, ``kiln.job`` (runs a bundle),
+``kiln.zygote`` (warm worker).  Importing ``kiln`` is cheap: it imports neither
+torch, numpy nor matplotlib.
+"""
+from .runtime import Operation, log_metric, progress
+
+__all__ = ["Operation", "log_metric", "progress"]
+__version__ = "0.1.0"

@@ -1,0 +1,241 @@
+"""A matplotlib backend that streams figures to Kiln as ``figure`` events.
+
+Selected with ``MPLBACKEND=module://kiln.mpl_backend`` (``kiln.job`` and
+``kiln.zygote`` set it), so operations use plain matplotlib:
+
+* ``plt.show()`` / ``fig.show()`` emit every open figure, then close them (like
+  Jupyter's inline backend: a loop that plots and shows does not pile up figures).
+* ``fig.savefig(path)`` writes the file as usual *and* emits the figure.
+* At the end of a job, ``kiln.job`` calls ``flush_open_figures()`` so a figure
+  that was drawn but never shown or saved still reaches the user.
+
+Event payload (see docs/job-protocol.md, "figure"):
+
+* ``format: "chart"`` when every axes is a plain 2-D axes holding only lines
+  (``Line2D``) and scatter plots (``PathCollection``) in data coordinates, with
+  numeric (non-date, non-categorical) axes and at most ``MAX_CHART_POINTS``
+  points in all: titles, axis labels, scales, limits and each series' ``x``,
+  ``y``, ``label``, ``kind``, ``color`` ... so the browser draws an interactive
+  chart.
+* ``format: "png"`` otherwise (images, bars, patches, text annotations, 3-D,
+  polar, too many points): a base64 PNG rendered with Agg.
+
+The same figure emitted again unchanged (``savefig`` then ``show``) is skipped.
+Without a Kiln event channel this backend behaves like Agg: ``savefig`` works,
+``show`` does nothing.  Without ``MPLBACKEND`` set, matplotlib is untouched.
+
+Thread-safety: like matplotlib itself, use from one thread.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import math
+
+from matplotlib import colors as mcolors
+from matplotlib._pylab_helpers import Gcf
+from matplotlib.backend_bases import FigureManagerBase, _Backend
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
+from matplotlib.lines import Line2D
+
+from . import runtime
+
+__all__ = ["figure_payload", "emit_figure", "flush_open_figures", "MAX_CHART_POINTS"]
+
+MAX_CHART_POINTS = 100_000  # beyond this a PNG is smaller and draws faster
+PNG_DPI = 100
+
+_rendering = False  # set while we render our own PNG (savefig re-enters print_figure)
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise _NotChart from None
+    return f if math.isfinite(f) else None
+
+
+class _NotChart(Exception):
+    pass
+
+
+def _floats(values) -> list:
+    import numpy as np
+    try:
+        arr = np.ma.filled(np.ma.asarray(values, dtype=float), np.nan).ravel()
+    except (TypeError, ValueError):
+        raise _NotChart from None
+    return [None if not math.isfinite(x) else float(x) for x in arr.tolist()]
+
+
+def _hex(color) -> str | None:
+    try:
+        return mcolors.to_hex(color, keep_alpha=False)
+    except (ValueError, TypeError):
+        return None
+
+
+def _label(artist) -> str | None:
+    label = artist.get_label()
+    # matplotlib names unlabeled artists "_child0", "_line1"...: not user labels.
+    return None if not label or label.startswith("_") else str(label)
+
+
+def _axes_chart(ax) -> dict:
+    if ax.name != "rectilinear" or not ax.get_visible():
+        raise _NotChart
+    if len(ax.images) or len(ax.patches) or len(ax.tables) or len(ax.artists) or len(ax.texts):
+        raise _NotChart
+    if ax.xaxis.converter is not None or ax.yaxis.converter is not None:
+        raise _NotChart  # dates, categories: the numbers would mislead
+    series = []
+    for line in ax.get_lines():
+        if not line.get_visible():
+            continue
+        if not isinstance(line, Line2D) or line.get_transform() != ax.transData:
+            raise _NotChart  # axhline/axvline & co. live in axes coordinates
+        marker = line.get_marker()
+        series.append({
+            "kind": "line",
+            "label": _label(line),
+            "x": _floats(line.get_xdata(orig=False)),
+            "y": _floats(line.get_ydata(orig=False)),
+            "color": _hex(line.get_color()),
+            "linestyle": line.get_linestyle() if line.get_linestyle() not in ("None", " ", "")
+            else None,
+            "linewidth": _num(line.get_linewidth()),
+            "marker": None if marker in (None, "None", "", " ") else str(marker),
+        })
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if type(coll) is not PathCollection or coll.get_offset_transform() != ax.transData:
+            raise _NotChart
+        offsets = coll.get_offsets()
+        faces = coll.get_facecolors()
+        sizes = coll.get_sizes()
+        colors = [_hex(c) for c in faces]
+        series.append({
+            "kind": "scatter",
+            "label": _label(coll),
+            "x": _floats(offsets[:, 0]) if len(offsets) else [],
+            "y": _floats(offsets[:, 1]) if len(offsets) else [],
+            "color": colors[0] if len(set(colors)) == 1 else None,
+            "colors": colors if len(set(colors)) > 1 else None,
+            "size": _num(sizes[0]) if len(sizes) == 1 else None,
+            "sizes": _floats(sizes) if len(sizes) > 1 else None,
+        })
+    legend = ax.get_legend()
+    return {
+        "title": ax.get_title() or None,
+        "xlabel": ax.get_xlabel() or None,
+        "ylabel": ax.get_ylabel() or None,
+        "xscale": ax.get_xscale(),
+        "yscale": ax.get_yscale(),
+        "xlim": [_num(v) for v in ax.get_xlim()],
+        "ylim": [_num(v) for v in ax.get_ylim()],
+        "grid": any(g.get_visible()
+                    for g in list(ax.xaxis.get_gridlines()) + list(ax.yaxis.get_gridlines())),
+        "legend": legend is not None and legend.get_visible(),
+        "series": series,
+    }
+
+
+def _chart(fig) -> dict | None:
+    if not fig.axes or len(fig.images) or len(fig.legends) or len(fig.patches):
+        return None
+    sup = fig._suptitle
+    if any(t is not sup for t in fig.texts):
+        return None
+    try:
+        axes = [_axes_chart(ax) for ax in fig.axes]
+    except _NotChart:
+        return None
+    points = sum(len(s["x"]) for a in axes for s in a["series"])
+    if points > MAX_CHART_POINTS:
+        return None
+    w, h = fig.get_size_inches()
+    return {"title": sup.get_text() if sup is not None else None,
+            "width_in": float(w), "height_in": float(h), "axes": axes}
+
+
+def _png(fig) -> dict:
+    global _rendering
+    buf = io.BytesIO()
+    _rendering = True
+    try:
+        fig.savefig(buf, format="png", dpi=PNG_DPI)
+    finally:
+        _rendering = False
+    w, h = fig.get_size_inches() * PNG_DPI
+    return {"png": base64.b64encode(buf.getvalue()).decode("ascii"),
+            "width": int(round(w)), "height": int(round(h))}
+
+
+def figure_payload(fig) -> dict:
+    """The ``figure`` event fields (without number/name) for a matplotlib Figure."""
+    chart = _chart(fig)
+    if chart is not None:
+        return {"format": "chart", **chart}
+    return {"format": "png", **_png(fig)}
+
+
+def emit_figure(fig, reason: str = "show") -> dict | None:
+    """Emit ``fig`` as a figure event unless identical to the last one emitted for it."""
+    if runtime.current() is None:
+        return None
+    payload = figure_payload(fig)
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    if getattr(fig, "_kiln_digest", None) == digest:
+        return None
+    fig._kiln_digest = digest
+    fig._kiln_revision = getattr(fig, "_kiln_revision", 0) + 1
+    number = getattr(fig, "number", None)
+    name = fig.get_label() or (f"Figure {number}" if number is not None else "Figure")
+    return runtime.emit("figure", figure=number, name=name, revision=fig._kiln_revision,
+                        reason=reason, **payload)
+
+
+def flush_open_figures() -> None:
+    """Emit every pyplot figure still open (skipping unchanged ones), then close them."""
+    if runtime.current() is None:
+        return
+    for manager in Gcf.get_all_fig_managers():
+        emit_figure(manager.canvas.figure, "end")
+    Gcf.destroy_all()
+
+
+class FigureCanvasKiln(FigureCanvasAgg):
+    """Agg canvas whose savefig also emits the figure."""
+
+    def print_figure(self, filename, *args, **kwargs):
+        result = super().print_figure(filename, *args, **kwargs)
+        if not _rendering:
+            emit_figure(self.figure, "savefig")
+        return result
+
+
+class FigureManagerKiln(FigureManagerBase):
+    def show(self):
+        emit_figure(self.canvas.figure, "show")
+
+
+FigureCanvasKiln.manager_class = FigureManagerKiln
+
+
+@_Backend.export
+class _BackendKiln(_Backend):
+    FigureCanvas = FigureCanvasKiln
+    FigureManager = FigureManagerKiln
+
+    @staticmethod
+    def show(*args, **kwargs):
+        if runtime.current() is None:
+            return  # outside Kiln: behave like Agg (nothing to show on)
+        for manager in Gcf.get_all_fig_managers():
+            emit_figure(manager.canvas.figure, "show")
+        Gcf.destroy_all()
