@@ -1,0 +1,303 @@
+#include "model/repository.h"
+
+#include <gtest/gtest.h>
+
+#include "core/guid.h"
+#include "model/meta.h"
+#include "model/testing/generate.h"
+#include "store/memory_store.h"
+
+namespace kiln {
+namespace {
+
+Patch Ops(std::vector<PatchOp> ops) {
+  Patch p;
+  p.ops = std::move(ops);
+  return p;
+}
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  RepositoryTest() : repo(store, clock) {
+    auto c = repo.CreateProject("digits", "a classifier", "ada");
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    initial = *c;
+  }
+
+  CommitRequest Req(std::string branch = "main") {
+    clock.Advance(1000);
+    return CommitRequest{"digits", std::move(branch), "ada", "edit", std::nullopt};
+  }
+
+  Result<Digest> AddFolder(const std::string& guid, std::string branch = "main") {
+    return repo.Commit(Req(std::move(branch)),
+                       Ops({PatchOp::Create(guid, RootGuid(), MetaGuid("Folder"))}));
+  }
+
+  MemoryStore store;
+  FakeClock clock;
+  Repository repo;
+  Digest initial;
+};
+
+TEST_F(RepositoryTest, Projects) {
+  EXPECT_EQ(repo.CreateProject("digits", "", "ada").status().code(), Code::kAlreadyExists);
+  for (const char* bad : {"", ".hidden", "a b", "x/y", "é"}) {
+    EXPECT_EQ(repo.CreateProject(bad, "", "ada").status().code(), Code::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(repo.CreateProject(std::string(65, 'a'), "", "a").status().code(),
+            Code::kInvalidArgument);
+  ASSERT_TRUE(repo.CreateProject("sky-2.0_x", "astronomy", "bob").ok());
+  auto list = repo.ListProjects();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "digits");
+  EXPECT_EQ((*list)[0].description, "a classifier");
+  EXPECT_EQ((*list)[0].created_ms, clock.NowMillis());
+  ASSERT_TRUE(repo.DeleteProject("sky-2.0_x").ok());
+  EXPECT_EQ(repo.ListProjects()->size(), 1u);
+  EXPECT_EQ(repo.GetProject("sky-2.0_x").status().code(), Code::kNotFound);
+  EXPECT_EQ(repo.DeleteProject("sky-2.0_x").code(), Code::kNotFound);
+
+  auto tree = repo.LoadTree(initial);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_TRUE((*tree)->Find(MetaGuid("Pipeline")));
+}
+
+TEST_F(RepositoryTest, CommitMovesTheBranch) {
+  std::string f = NewGuid();
+  auto c = AddFolder(f);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(*repo.BranchHead("digits", "main"), *c);
+  auto commit = repo.ReadCommit(*c);
+  ASSERT_TRUE(commit.ok());
+  EXPECT_EQ(commit->parents, std::vector<Digest>{initial});
+  EXPECT_EQ(commit->author, "ada");
+  EXPECT_EQ(commit->time_ms, clock.NowMillis());
+  auto tree = repo.LoadTree(*c);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_TRUE((*tree)->Find(f));
+  EXPECT_EQ(*(*tree)->RootDigest(), commit->root);
+  // The old commit still has the old tree.
+  EXPECT_FALSE((*repo.LoadTree(initial))->Find(f));
+}
+
+TEST_F(RepositoryTest, RejectedPatchCommitsNothing) {
+  Digest head = *repo.BranchHead("digits", "main");
+  auto c =
+      repo.Commit(Req(), Ops({PatchOp::Create(NewGuid(), RootGuid(), MetaGuid("Connection"))}));
+  EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(*repo.BranchHead("digits", "main"), head);
+  // The cached head tree was restored: the next commit works from it.
+  std::string f = NewGuid();
+  ASSERT_TRUE(AddFolder(f).ok());
+  auto tree = repo.LoadTree(*repo.BranchHead("digits", "main"));
+  EXPECT_EQ((*tree)->size(), 2 + CoreMetaNames().size() + 1);
+}
+
+TEST_F(RepositoryTest, StaleExpectedHeadIsAConflict) {
+  auto c1 = AddFolder(NewGuid());
+  ASSERT_TRUE(c1.ok());
+  CommitRequest req = Req();
+  req.expected_head = initial;  // stale
+  auto c2 = repo.Commit(req, Ops({PatchOp::Create(NewGuid(), RootGuid(), std::nullopt)}));
+  EXPECT_EQ(c2.status().code(), Code::kConflict);
+  EXPECT_EQ(*repo.BranchHead("digits", "main"), *c1);
+  req.expected_head = *c1;
+  EXPECT_TRUE(repo.Commit(req, Ops({})).ok());
+}
+
+TEST_F(RepositoryTest, ConcurrentWriterLosesCompareAndSwap) {
+  // Two repositories on one store: one commits on a tree it holds, the
+  // other moves the branch first.
+  Repository other(store, clock);
+  auto tree = Tree::Load(store, repo.ReadCommit(initial)->root);
+  ASSERT_TRUE(tree.ok());
+  ASSERT_TRUE(
+      other.Commit(Req(), Ops({PatchOp::Create(NewGuid(), RootGuid(), std::nullopt)})).ok());
+  WriteBatch unused;
+  Digest before = *tree->Write(&unused);
+  auto c = repo.CommitOnTree(Req(), *tree, Ops({PatchOp::SetAttr(RootGuid(), "x", 1)}));
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(*tree->RootDigest(), before);  // unchanged
+}
+
+TEST_F(RepositoryTest, CommitOnTreeKeepsTheCallersTree) {
+  auto tree = Tree::Load(store, repo.ReadCommit(initial)->root);
+  ASSERT_TRUE(tree.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto c = repo.CommitOnTree(Req(), *tree, Ops({PatchOp::SetAttr(RootGuid(), "n", i)}));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(*tree->RootDigest(), repo.ReadCommit(*c)->root);
+  }
+}
+
+TEST_F(RepositoryTest, BranchesAndTags) {
+  auto c1 = AddFolder(NewGuid());
+  ASSERT_TRUE(repo.CreateBranch("digits", "feature/x", initial).ok());
+  EXPECT_EQ(repo.CreateBranch("digits", "feature/x", *c1).code(), Code::kAlreadyExists);
+  EXPECT_EQ(repo.CreateBranch("digits", "../x", *c1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(repo.CreateBranch("digits", "y", Digest::Of("no commit")).code(), Code::kNotFound);
+  auto branches = repo.ListBranches("digits");
+  ASSERT_TRUE(branches.ok());
+  ASSERT_EQ(branches->size(), 2u);
+  EXPECT_EQ((*branches)[0].first, "feature/x");
+  EXPECT_EQ((*branches)[0].second, initial);
+
+  ASSERT_TRUE(repo.CreateTag("digits", "v1", *c1).ok());
+  ASSERT_TRUE(repo.CreateTag("digits", "run/42", initial).ok());
+  // Tags are immutable.
+  EXPECT_EQ(repo.CreateTag("digits", "v1", initial).code(), Code::kAlreadyExists);
+  EXPECT_EQ(*repo.Resolve("digits", "v1"), *c1);
+  EXPECT_EQ(repo.ListTags("digits")->size(), 2u);
+  ASSERT_TRUE(repo.DeleteTag("digits", "v1").ok());
+  EXPECT_EQ(repo.Resolve("digits", "v1").status().code(), Code::kNotFound);
+  ASSERT_TRUE(repo.DeleteBranch("digits", "feature/x").ok());
+  EXPECT_EQ(repo.DeleteBranch("digits", "feature/x").code(), Code::kNotFound);
+}
+
+TEST_F(RepositoryTest, ResolveRefs) {
+  auto c1 = AddFolder(NewGuid());
+  ASSERT_TRUE(repo.CreateTag("digits", "run/7", initial).ok());
+  EXPECT_EQ(*repo.Resolve("digits", "main"), *c1);
+  EXPECT_EQ(*repo.Resolve("digits", "heads/main"), *c1);
+  EXPECT_EQ(*repo.Resolve("digits", "run/7"), initial);
+  EXPECT_EQ(*repo.Resolve("digits", "tags/run/7"), initial);
+  EXPECT_EQ(*repo.Resolve("digits", c1->Hex()), *c1);
+  EXPECT_EQ(*repo.Resolve("digits", c1->Hex().substr(0, 8)), *c1);
+  EXPECT_EQ(*repo.Resolve("digits", initial.Hex().substr(0, 6)), initial);
+  EXPECT_EQ(repo.Resolve("digits", c1->Hex().substr(0, 5)).status().code(), Code::kNotFound);
+  EXPECT_EQ(repo.Resolve("digits", "nope").status().code(), Code::kNotFound);
+  EXPECT_EQ(repo.Resolve("digits", std::string(64, '0')).status().code(), Code::kNotFound);
+  EXPECT_EQ(repo.Resolve("nope", "main").status().code(), Code::kNotFound);
+}
+
+TEST_F(RepositoryTest, History) {
+  std::vector<Digest> main{initial};
+  for (int i = 0; i < 3; ++i) main.push_back(*AddFolder(NewGuid()));
+  ASSERT_TRUE(repo.CreateBranch("digits", "side", main[1]).ok());
+  Digest s1 = *AddFolder(NewGuid(), "side");
+  MergeOutcome out;
+  ASSERT_TRUE(repo.Merge(Req(), "side", &out).ok());
+  Digest merge = *out.commit;
+
+  auto first = repo.Log(merge, {.first_parent = true, .limit = 100});
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 5u);
+  EXPECT_EQ((*first)[0].digest, merge);
+  EXPECT_EQ((*first)[1].digest, main[3]);
+  EXPECT_EQ((*first)[4].digest, initial);
+
+  auto all = repo.Log(merge);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 6u);
+  EXPECT_EQ((*all)[0].digest, merge);
+  EXPECT_EQ((*all)[1].digest, s1);  // newest first
+  EXPECT_EQ(all->back().digest, initial);
+  // Every commit comes before its parents.
+  for (size_t i = 0; i < all->size(); ++i) {
+    for (const Digest& p : (*all)[i].commit.parents) {
+      bool later = false;
+      for (size_t j = i + 1; j < all->size(); ++j) later |= (*all)[j].digest == p;
+      EXPECT_TRUE(later);
+    }
+  }
+  EXPECT_EQ(repo.Log(merge, {.limit = 2})->size(), 2u);
+  EXPECT_TRUE(*repo.IsAncestor(initial, merge));
+  EXPECT_FALSE(*repo.IsAncestor(merge, initial));
+  EXPECT_EQ(*repo.MergeBase(main[3], s1), main[1]);
+}
+
+TEST_F(RepositoryTest, DiffOfCommits) {
+  std::string f = NewGuid();
+  Digest c1 = *AddFolder(f);
+  auto ops = repo.Diff(initial, c1);
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  ASSERT_EQ(ops->size(), 1u);
+  EXPECT_EQ((*ops)[0].kind, OpKind::kCreate);
+  EXPECT_EQ((*ops)[0].guid, f);
+  EXPECT_TRUE(repo.Diff(c1, c1)->empty());
+}
+
+TEST_F(RepositoryTest, CleanMerge) {
+  std::string f = NewGuid(), g = NewGuid();
+  ASSERT_TRUE(repo.Commit(Req(), Ops({PatchOp::Create(f, RootGuid(), MetaGuid("Folder"),
+                                                      {{"name", "f"}, {"size", 1}})}))
+                  .ok());
+  Digest base = *repo.BranchHead("digits", "main");
+  ASSERT_TRUE(repo.CreateBranch("digits", "side", base).ok());
+  ASSERT_TRUE(repo.Commit(Req(), Ops({PatchOp::SetAttr(f, "name", "ours")})).ok());
+  ASSERT_TRUE(repo.Commit(Req("side"), Ops({PatchOp::SetAttr(f, "size", 2),
+                                            PatchOp::Create(g, f, MetaGuid("Folder"))}))
+                  .ok());
+  Digest ours = *repo.BranchHead("digits", "main");
+  Digest theirs = *repo.BranchHead("digits", "side");
+  MergeOutcome out;
+  Status st = repo.Merge(Req(), "side", &out);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(out.commit);
+  EXPECT_FALSE(out.up_to_date);
+  EXPECT_EQ(*repo.BranchHead("digits", "main"), *out.commit);
+  auto commit = repo.ReadCommit(*out.commit);
+  EXPECT_EQ(commit->parents, (std::vector<Digest>{ours, theirs}));
+  auto tree = repo.LoadTree(*out.commit);
+  auto node = (*tree)->Find(f);
+  EXPECT_EQ(node->Attr("name")->as_string(), "ours");
+  EXPECT_EQ(node->Attr("size")->as_int(), 2);
+  EXPECT_TRUE((*tree)->Find(g));
+  // Merging again: nothing to do.
+  ASSERT_TRUE(repo.Merge(Req(), "side", &out).ok());
+  EXPECT_TRUE(out.up_to_date);
+}
+
+TEST_F(RepositoryTest, ConflictingMergeChangesNothing) {
+  std::string f = NewGuid(), h = NewGuid();
+  ASSERT_TRUE(
+      repo.Commit(Req(), Ops({PatchOp::Create(f, RootGuid(), MetaGuid("Folder"), {{"name", "f"}}),
+                              PatchOp::Create(h, RootGuid(), MetaGuid("Folder"))}))
+          .ok());
+  Digest base = *repo.BranchHead("digits", "main");
+  ASSERT_TRUE(repo.CreateBranch("digits", "side", base).ok());
+  ASSERT_TRUE(
+      repo.Commit(Req(), Ops({PatchOp::SetAttr(f, "name", "ours"), PatchOp::SetAttr(h, "x", 1)}))
+          .ok());
+  ASSERT_TRUE(
+      repo.Commit(Req("side"), Ops({PatchOp::SetAttr(f, "name", "theirs"), PatchOp::Delete(h)}))
+          .ok());
+  Digest head = *repo.BranchHead("digits", "main");
+  MergeOutcome out;
+  Status st = repo.Merge(Req(), "side", &out);
+  EXPECT_EQ(st.code(), Code::kConflict);
+  EXPECT_EQ(*repo.BranchHead("digits", "main"), head);
+  ASSERT_EQ(out.conflicts.size(), 2u);
+  const MergeConflict* name = nullptr;
+  const MergeConflict* exists = nullptr;
+  for (const MergeConflict& c : out.conflicts) {
+    if (c.field == "attrs/name") name = &c;
+    if (c.field == "exists") exists = &c;
+  }
+  ASSERT_TRUE(name && exists);
+  EXPECT_EQ(name->node, f);
+  EXPECT_EQ(name->base->as_string(), "f");
+  EXPECT_EQ(name->ours->as_string(), "ours");
+  EXPECT_EQ(name->theirs->as_string(), "theirs");
+  EXPECT_EQ(exists->node, h);
+  EXPECT_EQ(exists->theirs->as_string(), "deleted");
+}
+
+TEST_F(RepositoryTest, GeneratedProjectCommits) {
+  GeneratedProject g = GenerateProjectPatch({.nodes = 3000});
+  auto c = repo.Commit(Req(), g.patch);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // An edit deep down writes the path to the root plus the commit object.
+  auto before = store.object_count();
+  auto c2 = repo.Commit(Req(), Ops({PatchOp::SetAttr(g.operations.back(), "name", "renamed")}));
+  ASSERT_TRUE(c2.ok());
+  auto tree = repo.LoadTree(*c2);
+  size_t depth = 0;
+  for (auto p = (*tree)->Find(g.operations.back())->parent(); p; p = p->parent()) ++depth;
+  EXPECT_EQ(store.object_count() - before, depth + 1 + 1);
+}
+
+}  // namespace
+}  // namespace kiln
