@@ -15,6 +15,26 @@ Result<std::string> MemoryStore::Get(const Digest& digest) {
   return bytes;
 }
 
+Result<std::vector<std::string>> MemoryStore::GetMany(std::span<const Digest> digests) {
+  std::vector<std::string> out;
+  out.reserve(digests.size());
+  {
+    // One lock for the lot; digests are checked after it is released.
+    std::lock_guard lock(mu_);
+    for (const Digest& d : digests) {
+      auto it = objects_.find(d);
+      if (it == objects_.end()) return NotFound("no object " + d.Hex());
+      out.push_back(it->second);
+    }
+  }
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (Digest::Of(out[i]) != digests[i]) {
+      return Corruption("object " + digests[i].Hex() + " does not match its digest");
+    }
+  }
+  return out;
+}
+
 Result<bool> MemoryStore::Contains(const Digest& digest) {
   std::lock_guard lock(mu_);
   return objects_.count(digest) > 0;

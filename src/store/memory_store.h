@@ -17,6 +17,7 @@ namespace kiln {
 class MemoryStore : public ObjectStore {
  public:
   Result<std::string> Get(const Digest& digest) override;
+  Result<std::vector<std::string>> GetMany(std::span<const Digest> digests) override;
   Result<bool> Contains(const Digest& digest) override;
   Status Write(const WriteBatch& batch) override;
   Result<std::optional<Digest>> GetRef(std::string_view name) override;
