@@ -40,12 +40,16 @@ const char* MimeType(const std::string& path) {
   return "application/octet-stream";
 }
 
-// Splits a request target into a decoded path and query map.
+// Splits a request target into its (still encoded) path and decoded query map.
 Status ParseTarget(std::string_view target, HttpRequest* req) {
   size_t q = target.find('?');
-  KILN_ASSIGN_OR_RETURN(req->path, PercentDecode(target.substr(0, q), false));
-  if (req->path.empty() || req->path[0] != '/')
+  // The path stays percent-encoded: the router splits it into segments first
+  // and decodes each, so an encoded '/' (%2F) can live inside a segment.
+  req->path = std::string(target.substr(0, q));
+  if (req->path.empty() || req->path[0] != '/') {
     return InvalidArgument("request target must start with '/'");
+  }
+  KILN_RETURN_IF_ERROR(PercentDecode(req->path, false).status());
   if (q == std::string_view::npos) return Status::Ok();
   std::string_view rest = target.substr(q + 1);
   while (!rest.empty()) {
@@ -136,19 +140,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (req.method != "GET" && req.method != "HEAD") {
       return HttpResponse::Error(405, "MethodNotAllowed", "static assets are read-only");
     }
+    std::string path = PercentDecode(req.path, false).value();  // checked in ParseTarget
     // Refuse any path that could leave the asset folder.
-    if (req.path.find("..") != std::string::npos || req.path.find('\\') != std::string::npos ||
-        req.path.find('\0') != std::string::npos) {
+    if (path.find("..") != std::string::npos || path.find('\\') != std::string::npos ||
+        path.find('\0') != std::string::npos) {
       return HttpResponse::Error(400, "InvalidArgument", "path may not contain '..'");
     }
     std::filesystem::path root(options.static_dir);
-    std::filesystem::path file = root / req.path.substr(1);
+    std::filesystem::path file = root / path.substr(1);
     std::error_code ec;
-    if (req.path == "/" || std::filesystem::is_directory(file, ec)) file = root / "index.html";
+    if (path == "/" || std::filesystem::is_directory(file, ec)) file = root / "index.html";
     if (!std::filesystem::is_regular_file(file, ec)) {
       // Client-side routes (no extension) get the app; missing assets a 404.
-      if (std::filesystem::path(req.path).has_extension()) {
-        return HttpResponse::Error(404, "NotFound", "no asset " + req.path);
+      if (std::filesystem::path(path).has_extension()) {
+        return HttpResponse::Error(404, "NotFound", "no asset " + path);
       }
       file = root / "index.html";
       if (!std::filesystem::is_regular_file(file, ec)) {
@@ -159,7 +164,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     r.content_type = MimeType(file.string());
     r.file_path = file.string();
     // Vite names assets by content hash: they never change.
-    if (req.path.starts_with("/assets/")) {
+    if (path.starts_with("/assets/")) {
       r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
     } else {
       r.headers.emplace_back("Cache-Control", "no-cache");

@@ -2,21 +2,32 @@
 
 namespace kiln {
 
+// Splits on '/' first and percent-decodes each segment after, so that
+// "%2F" stays inside its segment (tag names like "run/42").
 std::vector<std::string> Router::Split(const std::string& path) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start < path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string::npos) end = path.size();
-    if (end > start) out.push_back(path.substr(start, end - start));
+    if (end > start) {
+      Result<std::string> seg = PercentDecode(path.substr(start, end - start), false);
+      out.push_back(seg.ok() ? *seg : path.substr(start, end - start));
+    }
     start = end + 1;
   }
   return out;
 }
 
-void Router::Add(std::string method, std::string pattern, Handler handler) {
-  Route r{std::move(method), pattern, Split(pattern), std::move(handler)};
+void Router::Add(std::string method, std::string pattern, Handler handler, std::string summary) {
+  Route r{std::move(method), pattern, Split(pattern), std::move(handler), std::move(summary)};
   routes_.push_back(std::move(r));
+}
+
+std::vector<Router::RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : routes_) out.push_back({r.method, r.pattern, r.summary});
+  return out;
 }
 
 bool Router::Match(const Route& route, const std::vector<std::string>& segments,

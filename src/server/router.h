@@ -19,11 +19,17 @@ class Router {
  public:
   using Handler = std::function<HttpResponse(HttpRequest&)>;
 
-  void Add(std::string method, std::string pattern, Handler handler);
+  // `summary` describes the endpoint in the OpenAPI document.
+  void Add(std::string method, std::string pattern, Handler handler, std::string summary = "");
   // Fills request.params and runs the matching handler.
   HttpResponse Dispatch(HttpRequest& request) const;
   // The pattern that matches `method` + `path`, or "" (for metrics labels).
   std::string PatternFor(const std::string& method, const std::string& path) const;
+
+  struct RouteInfo {
+    std::string method, pattern, summary;
+  };
+  std::vector<RouteInfo> Routes() const;
 
  private:
   struct Route {
@@ -31,6 +37,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    std::string summary;
   };
   static std::vector<std::string> Split(const std::string& path);
   static bool Match(const Route& route, const std::vector<std::string>& segments,

@@ -1,0 +1,273 @@
+#include "server/hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+namespace kiln {
+namespace {
+
+std::string Key(const std::string& project, const std::string& branch) {
+  return project + "\n" + branch;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+Hub::Hub(Repository& repo, Access& access, Metrics& metrics)
+    : repo_(repo), access_(access), metrics_(metrics) {}
+Hub::~Hub() = default;
+
+std::shared_ptr<Hub::Branch> Hub::GetBranch(const std::string& project, const std::string& branch) {
+  std::lock_guard lock(mu_);
+  auto& b = branches_[Key(project, branch)];
+  if (!b) {
+    b = std::make_shared<Branch>();
+    b->project = project;
+    b->name = branch;
+  }
+  return b;
+}
+
+Status Hub::SyncHead(Branch& b) {
+  KILN_ASSIGN_OR_RETURN(Digest head, repo_.BranchHead(b.project, b.name));
+  if (b.tree && b.head == head) return Status::Ok();
+  KILN_ASSIGN_OR_RETURN(std::shared_ptr<const Tree> loaded, repo_.LoadTree(head));
+  // The hub edits its tree in place, so it takes its own copy.
+  b.tree = std::make_shared<Tree>(loaded->Clone());
+  if (b.head && !b.recent.empty() && b.recent.back().commit != head) {
+    // The branch moved outside the hub: the recent list no longer leads to
+    // the head, so catch-up from it would be wrong.
+    b.recent.clear();
+  }
+  b.head = head;
+  return Status::Ok();
+}
+
+void Hub::Broadcast(Branch& b, const std::string& message, uint64_t skip_conn) {
+  std::vector<uint64_t> dropped;
+  for (auto& [id, sub] : b.subscribers) {
+    if (id == skip_conn) continue;
+    auto conn = sub.conn.lock();
+    if (!conn) {
+      dropped.push_back(id);
+      continue;
+    }
+    if (!conn->Send(message)) {
+      // Too far behind: tell it to start over and stop feeding it, so that
+      // it cannot hold up anyone else.
+      conn->SendControl(Dump({{"type", "resync"},
+                              {"project", b.project},
+                              {"branch", b.name},
+                              {"reason", "too far behind; subscribe again"}}));
+      dropped.push_back(id);
+    }
+  }
+  for (uint64_t id : dropped) b.subscribers.erase(id);
+}
+
+std::string Hub::PresenceMessage(Branch& b) {
+  nlohmann::json users = nlohmann::json::array();
+  for (const auto& [id, sub] : b.subscribers) {
+    users.push_back({{"connection", id},
+                     {"user", sub.user},
+                     {"client", sub.client},
+                     {"selection", sub.selection}});
+  }
+  return Dump({{"type", "presence"}, {"project", b.project}, {"branch", b.name}, {"users", users}});
+}
+
+Result<HubCommit> Hub::SubmitPatch(const std::string& project, const std::string& branch,
+                                   const Patch& patch, const std::string& author,
+                                   const std::string& client, int64_t seq) {
+  std::shared_ptr<Branch> b = GetBranch(project, branch);
+  std::lock_guard lock(b->mu);
+  CommitRequest request{project, branch, author, patch.message.empty() ? "edit" : patch.message,
+                        std::nullopt};
+  Result<Digest> commit = Status(Code::kInternal, "not tried");
+  // A branch moved by someone else (CLI, another server) makes the first try
+  // lose its compare-and-swap: reload the head and try once more.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    KILN_RETURN_IF_ERROR(SyncHead(*b));
+    request.expected_head = b->head;
+    commit = repo_.CommitOnTree(request, *b->tree, patch);
+    if (commit.ok() || commit.status().code() != Code::kConflict) break;
+    b->tree.reset();
+  }
+  if (!commit.ok()) {
+    metrics_.PatchRejected();
+    return commit.status();
+  }
+  metrics_.CommitMade();
+  HubCommit out{*commit, *b->head};
+  b->head = *commit;
+
+  nlohmann::json ops = nlohmann::json::array();
+  for (const PatchOp& op : patch.ops) ops.push_back(PatchOpToJson(op));
+  std::string message = Dump({{"type", "commit"},
+                              {"project", project},
+                              {"branch", branch},
+                              {"commit", commit->Hex()},
+                              {"parent", out.parent.Hex()},
+                              {"ops", ops},
+                              {"author", author},
+                              {"message", request.message},
+                              {"client", client},
+                              {"seq", seq}});
+  b->recent.push_back({*commit, out.parent, message});
+  if (b->recent.size() > kRecentCommits) b->recent.pop_front();
+  Broadcast(*b, message);
+  return out;
+}
+
+void Hub::BranchMoved(const std::string& project, const std::string& branch) {
+  std::shared_ptr<Branch> b = GetBranch(project, branch);
+  std::lock_guard lock(b->mu);
+  b->tree.reset();
+  b->recent.clear();
+  std::string message = Dump({{"type", "resync"},
+                              {"project", project},
+                              {"branch", branch},
+                              {"reason", "the branch was moved (merge, import or reset)"}});
+  for (auto& [id, sub] : b->subscribers) {
+    if (auto conn = sub.conn.lock()) conn->SendControl(message);
+  }
+  b->subscribers.clear();
+}
+
+void Hub::OnOpen(const std::shared_ptr<WebSocketConnection>& conn) {
+  conn->SendControl(
+      Dump({{"type", "welcome"}, {"connection", conn->id()}, {"user", conn->user()}}));
+}
+
+void Hub::OnMessage(const std::shared_ptr<WebSocketConnection>& conn, const std::string& text) {
+  Result<ClientMessage> m = ParseClientMessage(text);
+  if (!m.ok()) return conn->SendControl(ErrorMessage(m.status()));
+  if (m->client.empty()) m->client = std::to_string(conn->id());
+  switch (m->type) {
+    case ClientMessageType::kPing:
+      return conn->SendControl(R"({"type":"pong"})");
+    case ClientMessageType::kSubscribe:
+      return HandleSubscribe(conn, *m);
+    case ClientMessageType::kUnsubscribe:
+      Unsubscribe(conn->id(), Key(m->project, m->branch));
+      return conn->SendControl(
+          Dump({{"type", "unsubscribed"}, {"project", m->project}, {"branch", m->branch}}));
+    case ClientMessageType::kPatch:
+      return HandlePatch(conn, *m);
+    case ClientMessageType::kSelect:
+      return HandleSelect(conn, *m);
+  }
+}
+
+void Hub::HandleSubscribe(const std::shared_ptr<WebSocketConnection>& conn,
+                          const ClientMessage& m) {
+  Status allowed = access_.Check(conn->user(), m.project, Role::kRead);
+  if (!allowed.ok()) return conn->SendControl(ErrorMessage(allowed, m.project, m.branch));
+  std::shared_ptr<Branch> b = GetBranch(m.project, m.branch);
+  {
+    std::lock_guard lock(b->mu);
+    Status s = SyncHead(*b);
+    if (!s.ok()) return conn->SendControl(ErrorMessage(s, m.project, m.branch));
+    // Catch up from `since` when the recent commits reach back to it;
+    // otherwise (or without `since`) send the whole tree.
+    bool caught_up = false;
+    if (m.since) {
+      if (*m.since == *b->head) {
+        caught_up = true;
+      } else {
+        for (size_t i = 0; i < b->recent.size(); ++i) {
+          if (b->recent[i].parent != *m.since) continue;
+          for (size_t k = i; k < b->recent.size(); ++k)
+            conn->SendControl(b->recent[k].message_json);
+          caught_up = true;
+          break;
+        }
+      }
+    }
+    if (!caught_up) {
+      conn->SendControl(Dump({{"type", "snapshot"},
+                              {"project", m.project},
+                              {"branch", m.branch},
+                              {"commit", b->head->Hex()},
+                              {"tree", b->tree->ToJson()}}));
+    }
+    conn->SendControl(Dump({{"type", "subscribed"},
+                            {"project", m.project},
+                            {"branch", m.branch},
+                            {"commit", b->head->Hex()},
+                            {"caught_up", caught_up}}));
+    b->subscribers[conn->id()] = Subscriber{conn, conn->user(), m.client, {}};
+    Broadcast(*b, PresenceMessage(*b));
+  }
+  std::lock_guard lock(mu_);
+  subscriptions_[conn->id()].insert(Key(m.project, m.branch));
+}
+
+void Hub::HandlePatch(const std::shared_ptr<WebSocketConnection>& conn, const ClientMessage& m) {
+  Status allowed = access_.Check(conn->user(), m.project, Role::kWrite);
+  if (!allowed.ok()) {
+    return conn->SendControl(ErrorMessage(allowed, m.project, m.branch, m.client, m.seq));
+  }
+  Result<HubCommit> c = SubmitPatch(m.project, m.branch, m.patch, conn->user(), m.client, m.seq);
+  if (!c.ok()) {
+    conn->SendControl(ErrorMessage(c.status(), m.project, m.branch, m.client, m.seq));
+  }
+  // On success the sender's acknowledgement is its copy of the broadcast, if
+  // it subscribed; a client that did not subscribe gets a direct ack.
+  else {
+    std::shared_ptr<Branch> b = GetBranch(m.project, m.branch);
+    std::lock_guard lock(b->mu);
+    if (!b->subscribers.count(conn->id())) {
+      conn->SendControl(Dump({{"type", "ack"},
+                              {"project", m.project},
+                              {"branch", m.branch},
+                              {"commit", c->commit.Hex()},
+                              {"client", m.client},
+                              {"seq", m.seq}}));
+    }
+  }
+}
+
+void Hub::HandleSelect(const std::shared_ptr<WebSocketConnection>& conn, const ClientMessage& m) {
+  std::shared_ptr<Branch> b = GetBranch(m.project, m.branch);
+  std::lock_guard lock(b->mu);
+  auto it = b->subscribers.find(conn->id());
+  if (it == b->subscribers.end()) {
+    return conn->SendControl(ErrorMessage(
+        FailedPrecondition("subscribe to the branch before selecting nodes"), m.project, m.branch));
+  }
+  it->second.selection = m.nodes;
+  Broadcast(*b, PresenceMessage(*b));
+}
+
+void Hub::Unsubscribe(uint64_t conn_id, const std::string& key) {
+  std::shared_ptr<Branch> b;
+  {
+    std::lock_guard lock(mu_);
+    auto it = branches_.find(key);
+    if (it == branches_.end()) return;
+    b = it->second;
+    if (auto sub = subscriptions_.find(conn_id); sub != subscriptions_.end())
+      sub->second.erase(key);
+  }
+  std::lock_guard lock(b->mu);
+  if (b->subscribers.erase(conn_id)) Broadcast(*b, PresenceMessage(*b));
+}
+
+void Hub::OnClose(const std::shared_ptr<WebSocketConnection>& conn) {
+  std::set<std::string> keys;
+  {
+    std::lock_guard lock(mu_);
+    auto it = subscriptions_.find(conn->id());
+    if (it == subscriptions_.end()) return;
+    keys = it->second;
+    subscriptions_.erase(it);
+  }
+  for (const std::string& key : keys) Unsubscribe(conn->id(), key);
+}
+
+}  // namespace kiln

@@ -1,0 +1,107 @@
+#include "server/serve.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "access/access.h"
+#include "model/repository.h"
+#include "server/api.h"
+#include "server/hub.h"
+#include "store/sqlite_store.h"
+
+namespace kiln {
+
+std::string DefaultDataDir() {
+  if (const char* d = std::getenv("KILN_DATA"); d && *d) return d;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/kiln";
+}
+
+Result<std::vector<std::string>> SeedExamples(Repository& repo, const std::string& examples_dir) {
+  std::vector<std::string> created;
+  std::error_code ec;
+  if (examples_dir.empty() || !std::filesystem::is_directory(examples_dir, ec)) return created;
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& entry : std::filesystem::directory_iterator(examples_dir, ec)) {
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "project.json")) {
+      dirs.push_back(entry.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& dir : dirs) {
+    std::string name = dir.filename().string();
+    if (repo.GetProject(name).ok()) continue;
+    std::ifstream in(dir / "project.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<Patch> patch = ParsePatchJson(text.str());
+    if (!patch.ok()) return patch.status().WithContext((dir / "project.json").string());
+    KILN_ASSIGN_OR_RETURN(Digest first, repo.CreateProject(name, patch->message, "kiln examples"));
+    CommitRequest req{name, "main", "kiln examples",
+                      patch->message.empty() ? "Example project" : patch->message, first};
+    Result<Digest> c = repo.Commit(req, *patch);
+    if (!c.ok()) return c.status().WithContext((dir / "project.json").string());
+    created.push_back(name);
+  }
+  return created;
+}
+
+static bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
+}
+
+Status Serve(const ServeOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return IOError("cannot create data folder " + options.data_dir + ": " + ec.message());
+  KILN_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(options.data_dir + "/kiln.db"));
+  Repository repo(*store, SystemClock::Get());
+  Access access(*store, SystemClock::Get());
+  Metrics metrics;
+  Hub hub(repo, access, metrics);
+
+  KILN_ASSIGN_OR_RETURN(auto seeded, SeedExamples(repo, options.examples_dir));
+  for (const auto& name : seeded) spdlog::info("created example project '{}'", name);
+
+  bool auth = options.force_auth || !IsLoopback(options.server.host);
+  if (auth) {
+    KILN_ASSIGN_OR_RETURN(auto users, access.ListUsers());
+    if (users.empty()) {
+      spdlog::warn(
+          "authentication is on but there are no users: add one with "
+          "'kiln users add NAME --admin --data {}'",
+          options.data_dir);
+    }
+  }
+  ApiContext ctx{repo, access, hub, metrics, *store, auth};
+  Router router;
+  RegisterApi(router, ctx);
+
+  // Block the signals before any thread starts, so that only sigwait below
+  // sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Authenticator authenticator = [&access, auth](const HttpRequest& r) {
+    return AuthenticateRequest(access, auth, r);
+  };
+  KILN_ASSIGN_OR_RETURN(auto server,
+                        HttpServer::Start(options.server, router, authenticator, &hub, metrics));
+  spdlog::info("Kiln is serving http://{}:{}/ (data: {}, sign-in {})", options.server.host,
+               server->port(), options.data_dir, auth ? "required" : "off on loopback");
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server->Stop();
+  spdlog::info("stopped cleanly");
+  return Status::Ok();
+}
+
+}  // namespace kiln
