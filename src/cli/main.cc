@@ -1,0 +1,438 @@
+// kiln: the one binary. Thin: each subcommand parses its flags, opens the
+// data folder and calls into the modules; expected failures print
+// "kiln: <message>" and exit 1 (usage errors exit 2, from CLI11).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "access/access.h"
+#include "core/log.h"
+#include "model/export.h"
+#include "model/repository.h"
+#include "server/serve.h"
+#include "store/sqlite_store.h"
+
+namespace kiln {
+namespace {
+
+using json = nlohmann::json;
+
+// The data folder and what lives in it, opened on first use.
+struct Data {
+  std::string dir;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Repository> repo;
+  std::unique_ptr<Access> access;
+
+  Status Open() {
+    if (store) return Status::Ok();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return IOError("cannot create data folder " + dir + ": " + ec.message());
+    KILN_ASSIGN_OR_RETURN(store, SqliteStore::Open(dir + "/kiln.db"));
+    repo = std::make_unique<Repository>(*store, SystemClock::Get());
+    access = std::make_unique<Access>(*store, SystemClock::Get());
+    return Status::Ok();
+  }
+};
+
+int Fail(const Status& s) {
+  std::cerr << "kiln: " << s.message() << "\n";
+  return 1;
+}
+
+std::string FormatTime(int64_t ms) {
+  std::time_t t = ms / 1000;
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+  return buf;
+}
+
+std::string DefaultAuthor() {
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  return "local";
+}
+
+Result<std::string> ReadFileOrStdin(const std::string& path) {
+  std::stringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return NotFound("cannot read " + path);
+    ss << in.rdbuf();
+  }
+  return ss.str();
+}
+
+std::string DefaultDir(const char* compiled, const char* relative_to_repo) {
+  // Prefer the folder next to the source tree this binary was built from.
+  std::error_code ec;
+  if (std::filesystem::exists(compiled, ec)) return compiled;
+  return relative_to_repo;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Kiln: a collaborative workbench for deep learning in science"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kiln 0.1.0");
+  Data data;
+  data.dir = DefaultDataDir();
+  app.add_option("--data", data.dir, "Data folder (default $KILN_DATA or ~/.local/share/kiln)");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  std::string author = DefaultAuthor();
+  int rc = 0;
+
+  // ---- serve
+  ServeOptions serve;
+  serve.examples_dir = DefaultDir(KILN_SOURCE_DIR "/examples", "examples");
+  serve.server.static_dir = DefaultDir(KILN_SOURCE_DIR "/web/dist", "web/dist");
+  auto* s = app.add_subcommand("serve", "Run the Kiln server");
+  s->add_option("--host", serve.server.host, "Address to bind (non-loopback turns sign-in on)")
+      ->capture_default_str();
+  s->add_option("--port", serve.server.port, "Port")->capture_default_str();
+  s->add_option("--web", serve.server.static_dir, "Built web app folder")->capture_default_str();
+  s->add_option("--examples", serve.examples_dir, "Example projects to seed")
+      ->capture_default_str();
+  s->add_flag("--auth", serve.force_auth, "Require sign-in even on loopback");
+  s->add_option("--threads", serve.server.threads, "I/O threads")->capture_default_str();
+  size_t max_body_mb = serve.server.max_body_bytes >> 20;
+  s->add_option("--max-body-mb", max_body_mb, "Largest request body (MiB)")->capture_default_str();
+  size_t max_ws_kb = serve.server.max_ws_message_bytes >> 10;
+  s->add_option("--max-ws-message-kb", max_ws_kb, "Largest WebSocket message (KiB)")
+      ->capture_default_str();
+  s->add_option("--max-connections", serve.server.max_connections_per_client,
+                "Connections per client address")
+      ->capture_default_str();
+  s->add_option("--rate", serve.server.requests_per_second_per_client,
+                "Requests per second per client address")
+      ->capture_default_str();
+  s->callback([&] {
+    serve.data_dir = data.dir;
+    serve.server.max_body_bytes = max_body_mb << 20;
+    serve.server.max_ws_message_bytes = max_ws_kb << 10;
+    Status st = Serve(serve);
+    if (!st.ok()) rc = Fail(st);
+  });
+
+  // ---- projects
+  auto* projects = app.add_subcommand("projects", "List, create and delete projects");
+  projects->require_subcommand(1);
+  projects->add_subcommand("list", "List projects")->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto list = data.repo->ListProjects();
+    if (!list.ok()) return void(rc = Fail(list.status()));
+    if (list->empty()) std::cout << "no projects yet: kiln projects create NAME\n";
+    for (const auto& p : *list) {
+      std::cout << p.name << (p.description.empty() ? "" : "  — " + p.description) << "\n";
+    }
+  });
+  std::string name, description;
+  auto* pc = projects->add_subcommand("create", "Create a project");
+  pc->add_option("name", name, "Project name")->required();
+  pc->add_option("--description", description, "One line about it");
+  pc->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto c = data.repo->CreateProject(name, description, author);
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    std::cout << "created project " << name << " at " << c->Hex().substr(0, 12) << "\n";
+  });
+  bool yes = false;
+  auto* pd = projects->add_subcommand("delete", "Delete a project's branches and tags");
+  pd->add_option("name", name)->required();
+  pd->add_flag("--yes", yes, "Do it without asking");
+  pd->callback([&] {
+    if (!yes) return void(rc = Fail(InvalidArgument("deleting '" + name + "' needs --yes")));
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (Status st = data.repo->DeleteProject(name); !st.ok()) return void(rc = Fail(st));
+    std::cout << "deleted project " << name << "\n";
+  });
+
+  // ---- log
+  std::string project, ref = "main";
+  size_t limit = 20;
+  bool all_parents = false, as_json = false;
+  auto* log = app.add_subcommand("log", "Show history");
+  log->add_option("project", project)->required();
+  log->add_option("--ref,-r", ref, "Branch, tag or commit")->capture_default_str();
+  log->add_option("--limit,-n", limit)->capture_default_str();
+  log->add_flag("--all-parents", all_parents, "Follow merged branches too");
+  log->add_flag("--json", as_json);
+  log->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto start = data.repo->Resolve(project, ref);
+    if (!start.ok()) return void(rc = Fail(start.status()));
+    auto entries = data.repo->Log(*start, {.first_parent = !all_parents, .limit = limit});
+    if (!entries.ok()) return void(rc = Fail(entries.status()));
+    json out = json::array();
+    for (const LogEntry& e : *entries) {
+      if (as_json) {
+        json parents = json::array();
+        for (const Digest& p : e.commit.parents) parents.push_back(p.Hex());
+        out.push_back({{"commit", e.digest.Hex()},
+                       {"parents", parents},
+                       {"author", e.commit.author},
+                       {"message", e.commit.message},
+                       {"time_ms", e.commit.time_ms}});
+        continue;
+      }
+      std::cout << e.digest.Hex().substr(0, 12) << "  " << FormatTime(e.commit.time_ms) << "  "
+                << e.commit.author << "  " << e.commit.message
+                << (e.commit.parents.size() > 1 ? "  (merge)" : "") << "\n";
+    }
+    if (as_json) std::cout << out.dump(2) << "\n";
+  });
+
+  // ---- branch / tag
+  auto add_ref_commands = [&](const char* kind, bool tags) {
+    auto* cmd = app.add_subcommand(
+        kind, tags ? "List, create and delete tags" : "List, create and delete branches");
+    cmd->require_subcommand(1);
+    auto* l = cmd->add_subcommand("list");
+    l->add_option("project", project)->required();
+    l->callback([&, tags] {
+      if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+      auto refs = tags ? data.repo->ListTags(project) : data.repo->ListBranches(project);
+      if (!refs.ok()) return void(rc = Fail(refs.status()));
+      for (const auto& [n, d] : *refs) std::cout << n << "  " << d.Hex().substr(0, 12) << "\n";
+    });
+    auto* c = cmd->add_subcommand("create");
+    c->add_option("project", project)->required();
+    c->add_option("name", name)->required();
+    c->add_option("--from,--ref", ref, "Where it starts")->capture_default_str();
+    c->callback([&, tags] {
+      if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+      auto at = data.repo->Resolve(project, ref);
+      if (!at.ok()) return void(rc = Fail(at.status()));
+      Status st = tags ? data.repo->CreateTag(project, name, *at)
+                       : data.repo->CreateBranch(project, name, *at);
+      if (!st.ok()) return void(rc = Fail(st));
+      std::cout << (tags ? "tag " : "branch ") << name << " at " << at->Hex().substr(0, 12) << "\n";
+    });
+    auto* d = cmd->add_subcommand("delete");
+    d->add_option("project", project)->required();
+    d->add_option("name", name)->required();
+    d->callback([&, tags] {
+      if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+      Status st =
+          tags ? data.repo->DeleteTag(project, name) : data.repo->DeleteBranch(project, name);
+      if (!st.ok()) return void(rc = Fail(st));
+      std::cout << "deleted " << name << "\n";
+    });
+  };
+  add_ref_commands("branch", false);
+  add_ref_commands("tag", true);
+
+  // ---- show
+  std::string node;
+  auto* show = app.add_subcommand("show", "Print the tree, or one node, at a ref as JSON");
+  show->add_option("project", project)->required();
+  show->add_option("node", node, "A node guid (default: the whole tree)");
+  show->add_option("--ref,-r", ref)->capture_default_str();
+  show->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto at = data.repo->Resolve(project, ref);
+    if (!at.ok()) return void(rc = Fail(at.status()));
+    auto tree = data.repo->LoadTree(*at);
+    if (!tree.ok()) return void(rc = Fail(tree.status()));
+    if (node.empty()) {
+      std::cout << json::parse((*tree)->ToJsonString()).dump(2) << "\n";
+      return;
+    }
+    auto n = (*tree)->Find(node);
+    if (!n) return void(rc = Fail(NotFound("no node " + node + " at " + ref)));
+    std::cout << NodeToJson(*n, true).dump(2) << "\n";
+  });
+
+  // ---- patch
+  std::string file, branch = "main", message;
+  auto* patch = app.add_subcommand("patch", "Apply a patch (JSON, docs/patches.md) and commit it");
+  patch->add_option("project", project)->required();
+  patch->add_option("file", file, "Patch file, or - for standard input")->required();
+  patch->add_option("--branch,-b", branch)->capture_default_str();
+  patch->add_option("--message,-m", message, "Commit message (default: the patch's)");
+  patch->add_option("--author", author)->capture_default_str();
+  patch->callback([&] {
+    auto text = ReadFileOrStdin(file);
+    if (!text.ok()) return void(rc = Fail(text.status()));
+    auto p = ParsePatchJson(*text);
+    if (!p.ok()) return void(rc = Fail(p.status().WithContext(file)));
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    std::string msg = !message.empty() ? message : !p->message.empty() ? p->message : "patch";
+    auto c =
+        data.repo->Commit({project, branch, author, msg, p->base ? p->base : std::nullopt}, *p);
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    std::cout << "committed " << c->Hex().substr(0, 12) << " on " << branch << " (" << p->ops.size()
+              << " operation" << (p->ops.size() == 1 ? "" : "s") << ")\n";
+  });
+
+  // ---- merge
+  std::string from, into = "main";
+  auto* merge = app.add_subcommand("merge", "Merge a branch (or any ref) into a branch");
+  merge->add_option("project", project)->required();
+  merge->add_option("from", from, "What to merge")->required();
+  merge->add_option("--into", into)->capture_default_str();
+  merge->add_option("--message,-m", message);
+  merge->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    MergeOutcome out;
+    std::string msg = message.empty() ? "Merge " + from + " into " + into : message;
+    Status st = data.repo->Merge({project, into, author, msg, std::nullopt}, from, &out);
+    if (!out.conflicts.empty()) {
+      std::cerr << "kiln: merge stopped: " << out.conflicts.size()
+                << " conflict(s); nothing changed\n";
+      for (const MergeConflict& c : out.conflicts) {
+        std::cerr << "  " << MergeConflictToJson(c).dump() << "\n";
+      }
+      return void(rc = 1);
+    }
+    if (!st.ok()) return void(rc = Fail(st));
+    if (out.up_to_date) {
+      std::cout << into << " already contains " << from << "\n";
+    } else {
+      std::cout << "merged " << from << " into " << into << ": " << out.commit->Hex().substr(0, 12)
+                << "\n";
+    }
+  });
+
+  // ---- diff
+  std::string to;
+  auto* diff = app.add_subcommand("diff", "The patch operations that turn one ref into another");
+  diff->add_option("project", project)->required();
+  diff->add_option("from", from)->required();
+  diff->add_option("to", to)->required();
+  diff->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto a = data.repo->Resolve(project, from);
+    auto b = data.repo->Resolve(project, to);
+    if (!a.ok()) return void(rc = Fail(a.status()));
+    if (!b.ok()) return void(rc = Fail(b.status()));
+    auto ops = data.repo->Diff(*a, *b);
+    if (!ops.ok()) return void(rc = Fail(ops.status()));
+    Patch p{std::nullopt, "", *ops};
+    std::cout << PatchToJsonValue(p)["ops"].dump(2) << "\n";
+  });
+
+  // ---- export / import
+  std::string output;
+  auto* exp = app.add_subcommand("export", "Write a project (all refs and objects) to one file");
+  exp->add_option("project", project)->required();
+  exp->add_option("--output,-o", output, "File (default PROJECT.kiln)");
+  exp->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    ExportStats stats;
+    auto bytes = ExportProject(*data.store, project, &stats);
+    if (!bytes.ok()) return void(rc = Fail(bytes.status()));
+    std::string path = output.empty() ? project + ".kiln" : output;
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      out.write(bytes->data(), std::streamsize(bytes->size()));
+      if (!out) return void(rc = Fail(IOError("cannot write " + tmp)));
+    }
+    std::filesystem::rename(tmp, path);
+    std::cout << "exported " << project << " to " << path << ": " << stats.refs << " refs, "
+              << stats.objects << " objects, " << stats.bytes << " bytes\n";
+  });
+  std::string as;
+  auto* imp = app.add_subcommand("import", "Create a project from an export file");
+  imp->add_option("file", file)->required();
+  imp->add_option("--as", as, "Project name (default: the exported one)");
+  imp->callback([&] {
+    auto bytes = ReadFileOrStdin(file);
+    if (!bytes.ok()) return void(rc = Fail(bytes.status()));
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    ExportStats stats;
+    if (Status st = ImportProject(*data.store, *bytes, as, &stats); !st.ok()) {
+      return void(rc = Fail(st.WithContext(file)));
+    }
+    std::cout << "imported " << file << ": " << stats.refs << " refs, " << stats.objects
+              << " objects\n";
+  });
+
+  // ---- users
+  auto* users = app.add_subcommand("users", "Users, API tokens and roles");
+  users->require_subcommand(1);
+  std::string user, password, role, label = "cli";
+  bool admin = false;
+  auto* ua = users->add_subcommand("add", "Add a user (password from --password or stdin)");
+  ua->add_option("name", user)->required();
+  ua->add_option("--password", password, "Password (default: read a line from stdin)");
+  ua->add_flag("--admin", admin, "Server admin: every right on every project");
+  ua->callback([&] {
+    if (password.empty()) {
+      if (isatty(0)) std::cerr << "password for " << user << ": ";
+      std::getline(std::cin, password);
+    }
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (Status st = data.access->AddUser(user, password, admin); !st.ok())
+      return void(rc = Fail(st));
+    std::cout << "added user " << user << (admin ? " (server admin)" : "") << "\n";
+  });
+  users->add_subcommand("list", "List users")->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto list = data.access->ListUsers();
+    if (!list.ok()) return void(rc = Fail(list.status()));
+    for (const UserInfo& u : *list) {
+      std::cout << u.name << (u.server_admin ? "  admin" : "") << "  since "
+                << FormatTime(u.created_ms) << "\n";
+    }
+  });
+  auto* ur = users->add_subcommand("remove", "Remove a user, their tokens and roles");
+  ur->add_option("name", user)->required();
+  ur->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (Status st = data.access->RemoveUser(user); !st.ok()) return void(rc = Fail(st));
+    std::cout << "removed user " << user << "\n";
+  });
+  auto* ut = users->add_subcommand("token", "Create an API token (shown once)");
+  ut->add_option("name", user)->required();
+  ut->add_option("--label", label, "What it is for")->capture_default_str();
+  ut->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto t = data.access->CreateToken(user, label);
+    if (!t.ok()) return void(rc = Fail(t.status()));
+    std::cout << *t << "\n";
+  });
+  auto* urole = users->add_subcommand("role", "Give a user a role on a project");
+  urole->add_option("project", project)->required();
+  urole->add_option("name", user)->required();
+  urole->add_option("role", role, "read, write, admin or none")->required();
+  urole->callback([&] {
+    auto r = ParseRole(role);
+    if (!r.ok()) return void(rc = Fail(r.status()));
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (Status st = data.access->GetUser(user).status(); !st.ok()) return void(rc = Fail(st));
+    if (Status st = data.access->SetRole(project, user, *r); !st.ok()) return void(rc = Fail(st));
+    std::cout << user << " has " << role << " on " << project << "\n";
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return rc;
+}
+
+}  // namespace kiln
+
+int main(int argc, char** argv) {
+  // Logging must exist before any subcommand runs; the level flag is read
+  // by a tiny pre-scan so that CLI11 callbacks see the configured logger.
+  std::string level = "info";
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--log-level") level = argv[i + 1];
+  }
+  kiln::InitLogging(level);
+  return kiln::Main(argc, argv);
+}
