@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from './errors';
+import { KilnClient, type FetchLike } from './client';
+
+interface Call {
+  url: string;
+  method: string;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+/** A fetch that records calls and answers from a queue of (status, body). */
+function fakeFetch(...answers: Array<[number, unknown] | Error>): { fetch: FetchLike; calls: Call[] } {
+  const calls: Call[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    calls.push({
+      url,
+      method: init?.method ?? 'GET',
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      headers: (init?.headers ?? {}) as Record<string, string>,
+    });
+    const a = answers.shift();
+    if (a === undefined) throw new Error('unexpected call');
+    if (a instanceof Error) throw a;
+    const [status, body] = a;
+    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Response(status === 204 ? null : text, { status });
+  };
+  return { fetch, calls };
+}
+
+describe('KilnClient', () => {
+  it('calls each endpoint with the right method, path and body', async () => {
+    const { fetch, calls } = fakeFetch(
+      [200, { status: 'ok' }],
+      [200, [{ name: 'digits' }]],
+      [201, { name: 'new one' }],
+      [204, undefined],
+      [200, { branches: [{ name: 'main', head: 'c1' }] }],
+      [201, { name: 'exp', head: 'c1' }],
+      [200, { commits: [] }],
+      [200, { root: 'r', nodes: {}, commit: 'c1' }],
+      [200, { commit: 'c2' }],
+    );
+    const c = new KilnClient({ baseUrl: 'http://127.0.0.1:8080/', fetch, headers: { Authorization: 'Bearer t' } });
+    expect(await c.health()).toEqual({ status: 'ok' });
+    expect(await c.listProjects()).toEqual([{ name: 'digits' }]);
+    expect(await c.createProject({ name: 'new one' })).toEqual({ name: 'new one' });
+    expect(await c.deleteProject('new one')).toBeUndefined();
+    expect(await c.listBranches('digits')).toEqual([{ name: 'main', head: 'c1' }]);
+    await c.createBranch('digits', { name: 'exp', from: 'main' });
+    expect(await c.listCommits('digits', { ref: 'main', limit: 20 })).toEqual([]);
+    expect((await c.getTree('digits', 'main')).commit).toBe('c1');
+    const patch = { base: 'c1', message: 'm', ops: [{ op: 'delete' as const, node: 'n' }] };
+    expect(await c.postPatch('digits', 'feature/x', patch)).toEqual({ commit: 'c2' });
+
+    const base = 'http://127.0.0.1:8080/api/v1';
+    expect(calls.map((x) => `${x.method} ${x.url}`)).toEqual([
+      `GET ${base}/health`,
+      `GET ${base}/projects`,
+      `POST ${base}/projects`,
+      `DELETE ${base}/projects/new%20one`,
+      `GET ${base}/projects/digits/branches`,
+      `POST ${base}/projects/digits/branches`,
+      `GET ${base}/projects/digits/commits?ref=main&limit=20`,
+      `GET ${base}/projects/digits/tree?ref=main`,
+      `POST ${base}/projects/digits/branches/feature%2Fx/patches`,
+    ]);
+    expect(calls[2]!.body).toEqual({ name: 'new one' });
+    expect(calls[2]!.headers['Content-Type']).toBe('application/json');
+    expect(calls[5]!.body).toEqual({ name: 'exp', from: 'main' });
+    expect(calls[8]!.body).toEqual(patch);
+    expect(calls.every((x) => x.headers['Authorization'] === 'Bearer t')).toBe(true);
+  });
+
+  it('uses same-origin paths by default and omits empty queries', async () => {
+    const { fetch, calls } = fakeFetch([200, []], [200, { root: 'r', nodes: {} }]);
+    const c = new KilnClient({ fetch });
+    await c.listCommits('p');
+    await c.getTree('p');
+    expect(calls.map((x) => x.url)).toEqual(['/api/v1/projects/p/commits', '/api/v1/projects/p/tree']);
+  });
+
+  it('turns {"error": {code, message}} into an ApiError', async () => {
+    const { fetch } = fakeFetch([422, { error: { code: 'rule_violation', message: 'connection would make a cycle' } }]);
+    const err = await new KilnClient({ fetch }).postPatch('p', 'main', { ops: [] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 422, code: 'rule_violation', message: 'connection would make a cycle' });
+    expect((err as ApiError).isRuleViolation).toBe(true);
+  });
+
+  it('reports non-JSON errors, bad bodies and network failures as ApiErrors', async () => {
+    const { fetch } = fakeFetch(
+      [502, '<html>Bad Gateway</html>'],
+      [404, ''],
+      [200, 'not json'],
+      [200, { unexpected: true }],
+      new TypeError('fetch failed'),
+    );
+    const c = new KilnClient({ fetch });
+    await expect(c.listProjects()).rejects.toMatchObject({ status: 502, code: 'http_error', message: '<html>Bad Gateway</html>' });
+    await expect(c.listProjects()).rejects.toMatchObject({ status: 404, code: 'http_error', isNotFound: true });
+    await expect(c.health()).rejects.toMatchObject({ code: 'bad_response' });
+    await expect(c.listProjects()).rejects.toMatchObject({ code: 'bad_response' });
+    await expect(c.listProjects()).rejects.toMatchObject({ status: 0, code: 'network' });
+  });
+
+  it('lets an abort through untouched', async () => {
+    const abort = new DOMException('aborted', 'AbortError');
+    const { fetch } = fakeFetch(abort);
+    await expect(new KilnClient({ fetch }).listProjects(AbortSignal.abort())).rejects.toBe(abort);
+  });
+});

@@ -1,0 +1,140 @@
+// KilnClient: a typed client for the Kiln REST API (/api/v1).
+//
+// Built on fetch so the same code runs in the browser (same-origin, baseUrl
+// "") and in Node ≥ 18 scripts (baseUrl "http://127.0.0.1:8080"). Every
+// failure is thrown as an ApiError. fetch is injectable for tests and for
+// callers that add auth headers.
+
+import type { Patch } from '../model';
+import { ApiError, errorFromResponse } from './errors';
+import type {
+  Branch,
+  Commit,
+  CommitsQuery,
+  CreateBranchRequest,
+  CreateProjectRequest,
+  Health,
+  PatchResult,
+  Project,
+  TreeResponse,
+} from './types';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ClientOptions {
+  /** Origin of the server, without /api/v1; "" for the page's own origin. */
+  readonly baseUrl?: string;
+  readonly fetch?: FetchLike;
+  /** Extra headers on every request (e.g. Authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const API_PREFIX = '/api/v1';
+
+export class KilnClient {
+  private readonly baseUrl: string;
+  private readonly fetchFn: FetchLike;
+  private readonly headers: Readonly<Record<string, string>>;
+
+  constructor(options: ClientOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    // Bind: calling an unbound window.fetch throws "Illegal invocation".
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.headers = options.headers ?? {};
+  }
+
+  health(signal?: AbortSignal): Promise<Health> {
+    return this.request('GET', '/health', { signal });
+  }
+
+  async listProjects(signal?: AbortSignal): Promise<Project[]> {
+    return listOf<Project>(await this.request('GET', '/projects', { signal }), 'projects');
+  }
+
+  createProject(req: CreateProjectRequest): Promise<Project> {
+    return this.request('POST', '/projects', { body: req });
+  }
+
+  async deleteProject(project: string): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}`);
+  }
+
+  async listBranches(project: string, signal?: AbortSignal): Promise<Branch[]> {
+    return listOf<Branch>(await this.request('GET', `/projects/${seg(project)}/branches`, { signal }), 'branches');
+  }
+
+  createBranch(project: string, req: CreateBranchRequest): Promise<Branch> {
+    return this.request('POST', `/projects/${seg(project)}/branches`, { body: req });
+  }
+
+  async listCommits(project: string, query: CommitsQuery = {}, signal?: AbortSignal): Promise<Commit[]> {
+    const q = new URLSearchParams();
+    if (query.ref !== undefined) q.set('ref', query.ref);
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    const qs = q.size > 0 ? `?${q}` : '';
+    return listOf<Commit>(await this.request('GET', `/projects/${seg(project)}/commits${qs}`, { signal }), 'commits');
+  }
+
+  getTree(project: string, ref?: string, signal?: AbortSignal): Promise<TreeResponse> {
+    const qs = ref === undefined ? '' : `?${new URLSearchParams({ ref })}`;
+    return this.request('GET', `/projects/${seg(project)}/tree${qs}`, { signal });
+  }
+
+  /** Commits a patch on a branch. A rule violation throws ApiError with status 422. */
+  postPatch(project: string, branch: string, patch: Patch): Promise<PatchResult> {
+    return this.request('POST', `/projects/${seg(project)}/branches/${seg(branch)}/patches`, { body: patch });
+  }
+
+  /** One request; JSON in and out. The caller states the response type it expects. */
+  async request<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    opts: { body?: unknown; signal?: AbortSignal | undefined } = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.headers };
+    const init: RequestInit = { method, headers };
+    if (opts.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(opts.body);
+    }
+    if (opts.signal) init.signal = opts.signal;
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${API_PREFIX}${path}`, init);
+    } catch (e) {
+      if (isAbort(e)) throw e; // the caller cancelled: not a server problem
+      throw new ApiError(0, 'network', `cannot reach the Kiln server: ${errorText(e)}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
+    if (text === '') return undefined as T; // 204 and friends
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(res.status, 'bad_response', `the server sent invalid JSON for ${method} ${path}`);
+    }
+  }
+}
+
+/** A path segment: names may hold spaces, slashes or unicode. */
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}
+
+/** Accepts a bare array or {key: [...]} until docs/api.md settles the shape. */
+function listOf<T>(body: unknown, key: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (typeof body === 'object' && body !== null) {
+    const inner: unknown = (body as Record<string, unknown>)[key];
+    if (Array.isArray(inner)) return inner as T[];
+  }
+  throw new ApiError(200, 'bad_response', `expected a list of ${key}`);
+}
+
+function isAbort(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
