@@ -2,7 +2,8 @@
 // (so group commit is in play) and reports each acknowledged commit on a
 // pipe; the parent SIGKILLs it at a random moment, reopens the store and
 // checks that every acknowledged commit is there, that each ref is at its
-// last acknowledged commit or one later (committed, killed before the ack),
+// last acknowledged commit or a little later (committed, killed before the
+// ack: one commit per run since the last ack),
 // and that every object reachable from a ref is intact. Repeated 100 times.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -68,6 +69,7 @@ TEST(StoreCrash, AcknowledgedCommitsSurviveSigkill) {
   std::string path = (dir / "kiln.db").string();
   std::mt19937 rng(12345);
   std::map<int, std::vector<Digest>> acked;  // per writer, in order
+  std::map<int, int> allowance;              // commits a ref may be past its last ack
   int iterations = 100, total_acks = 0;
 
   for (int it = 0; it < iterations; ++it) {
@@ -93,11 +95,17 @@ TEST(StoreCrash, AcknowledgedCommitsSurviveSigkill) {
     close(fds[0]);
     std::istringstream lines(acks);
     std::string line;
+    std::set<int> acked_now;
     while (std::getline(lines, line)) {
       int w = line[0] - '0';
       acked[w].push_back(*Digest::FromHex(line.substr(2)));
+      acked_now.insert(w);
       ++total_acks;
     }
+    // Each run may leave one commit that was durable but not yet
+    // acknowledged when the kill came; a run killed before its first ack
+    // adds one more.
+    for (int w = 0; w < kWriters; ++w) allowance[w] = acked_now.count(w) ? 1 : allowance[w] + 1;
 
     auto store = SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -117,7 +125,7 @@ TEST(StoreCrash, AcknowledgedCommitsSurviveSigkill) {
         chain.insert(*cur);
         if (*cur == acked[w].back()) found_last_ack = true;
         if (!found_last_ack) {
-          ASSERT_LE(++steps, 1) << "ref " << w << " is behind its last ack";
+          ASSERT_LE(++steps, allowance[w]) << "ref " << w << " is too far past its last ack";
         }
         std::string parent = bytes->substr(bytes->rfind(' ') + 1);
         cur = parent == "-" ? std::nullopt : std::optional<Digest>(*Digest::FromHex(parent));
