@@ -1,0 +1,99 @@
+// LocalBackend: runs jobs on this machine through a warm Python worker, the
+// zygote (`python3 -m kiln.zygote`, docs/job-protocol.md): it has imported
+// torch, numpy and matplotlib once and forks a child per job, so a job
+// starts in milliseconds. The backend speaks the zygote's JSON-lines
+// protocol over its stdin/stdout, tails each job's events file and reports
+// events and exits to the job's sink.
+//
+// Limits: timeout_s is enforced by the zygote (SIGTERM to the job's process
+// group, SIGKILL after the grace period); memory_bytes becomes RLIMIT_AS of
+// the job, raised by the zygote's own virtual size (a forked child starts
+// with the zygote's address space: ~1-2 GB with torch mapped), so the limit
+// is what the job may add; cpu_s becomes RLIMIT_CPU. OMP_NUM_THREADS (and
+// MKL/OpenBLAS) default to cores / slots, so N parallel jobs do not
+// oversubscribe the cores.
+//
+// Safety: a job can neither crash nor hang the server. Jobs are separate
+// processes in their own session; cancel kills the job's process group and
+// every process that descends from it (found through /proc at cancel time,
+// so children that called setsid die too). If the zygote dies, every job in
+// flight fails with a reason saying so (their process groups are killed) and
+// a new zygote is started. When the backend is destroyed, the zygote kills
+// every job and exits.
+//
+// Ownership: owns the zygote process and the reader thread; borrows sinks.
+// Thread-safety: Submit, Cancel, Slots are safe from any thread; callbacks
+// come from the reader thread only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "compute/compute_backend.h"
+
+namespace kiln {
+
+struct LocalBackendOptions {
+  std::string python = "/usr/bin/python3";
+  // The folder holding the `kiln` package; default: <source dir>/python.
+  std::filesystem::path python_path;
+  size_t slots = 0;  // 0 = the number of cores
+  std::string preload = "torch,numpy,matplotlib.pyplot";
+  int prefork = 1;
+  double kill_grace_s = 2;
+  int poll_ms = 10;           // how often running jobs' event files are read
+  int ready_timeout_s = 120;  // for the zygote's first line
+};
+
+class LocalBackend : public ComputeBackend {
+ public:
+  // Starts the zygote and waits for it to be ready.
+  static Result<std::unique_ptr<LocalBackend>> Start(LocalBackendOptions options);
+  ~LocalBackend() override;
+
+  size_t Slots() const override { return slots_; }
+  Status Submit(const JobRequest& request, JobSink* sink) override;
+  Status Cancel(const std::string& job_id) override;
+
+  // For tests and diagnostics.
+  int zygote_pid() const;
+  int zygote_starts() const;
+  // The default source of the kiln package (KILN_PYTHON_DIR at build time).
+  static std::filesystem::path DefaultPythonPath();
+
+ private:
+  struct Job;
+  struct Proc;
+  explicit LocalBackend(LocalBackendOptions options);
+  Status SpawnZygote();  // with mu_ held
+  Status WaitReady();    // with mu_ held
+  Status SendLocked(const std::string& line);
+  void Loop();
+  void HandleLine(const std::string& line, std::vector<std::function<void()>>* out);
+  void TailLocked(Job& job, std::vector<std::string>* lines);
+  void ZygoteDied(std::vector<std::function<void()>>* out);
+
+  LocalBackendOptions options_;
+  size_t slots_;
+  mutable std::mutex mu_;
+  int zygote_pid_ = -1;
+  int to_zygote_ = -1, from_zygote_ = -1;
+  uint64_t baseline_vsize_ = 0;
+  int starts_ = 0;
+  std::string read_buf_;
+  int64_t next_rid_ = 1;
+  std::map<int64_t, std::unique_ptr<Job>> jobs_;  // by request id
+  std::map<std::string, int64_t> by_job_id_;
+  bool stop_ = false;
+  int wake_r_ = -1, wake_w_ = -1;
+  std::thread thread_;
+};
+
+}  // namespace kiln

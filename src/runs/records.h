@@ -1,0 +1,119 @@
+// Records of the runs store: executions, jobs, events, action-cache entries
+// and provenance, as plain values, with the names of their states.
+//
+// These are what the runs store keeps (runs_store.h), what the driver hands
+// to listeners, and what the server turns into JSON. None of it is part of
+// the versioned model: an execution refers to the commit it ran by digest.
+//
+// Ownership: value types. Thread-safety: values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/digest.h"
+#include "core/status.h"
+
+namespace kiln {
+
+// A job's life: pending (waiting for inputs) → queued (ready, waiting for a
+// slot) → running → succeeded | failed | cancelled; or straight to cached (a
+// cache hit) or skipped (an upstream job failed or was cancelled).
+enum class JobState {
+  kPending,
+  kQueued,
+  kRunning,
+  kSucceeded,
+  kCached,
+  kFailed,
+  kSkipped,
+  kCancelled,
+};
+const char* JobStateName(JobState state);
+Result<JobState> ParseJobState(std::string_view name);
+bool IsTerminal(JobState state);
+// Succeeded or cached: its outputs exist.
+inline bool IsDone(JobState s) { return s == JobState::kSucceeded || s == JobState::kCached; }
+
+enum class ExecutionState { kRunning, kSucceeded, kFailed, kCancelled };
+const char* ExecutionStateName(ExecutionState state);
+Result<ExecutionState> ParseExecutionState(std::string_view name);
+
+struct ExecutionRecord {
+  std::string id;
+  std::string project;
+  std::string pipeline;  // guid of the pipeline node
+  Digest commit;         // the commit it ran (tagged run/<id>)
+  std::string ref;       // what the user asked for: a branch, tag or digest
+  std::string branch;    // the branch artifacts are committed to; "" when ref is not a branch
+  std::string user;
+  ExecutionState state = ExecutionState::kRunning;
+  std::string reason;  // why it failed or was cancelled
+  bool force = false;
+  int64_t created_ms = 0;
+  int64_t finished_ms = 0;          // 0 while running
+  std::optional<Digest> artifacts;  // the commit that recorded its artifacts, if any
+};
+
+// One output of a job as stored: its artifact and how to load it.
+struct OutputRef {
+  Digest digest;
+  std::string serializer;
+  uint64_t size = 0;
+  bool operator==(const OutputRef&) const = default;
+};
+using Outputs = std::map<std::string, OutputRef>;
+
+struct JobRecord {
+  std::string id;
+  std::string execution;
+  std::string node;  // guid of the operation instance in the pipeline
+  std::string name;  // its name, for display
+  JobState state = JobState::kPending;
+  std::string reason;               // failure, skip or cancel reason; "" otherwise
+  std::optional<Digest> cache_key;  // known once its inputs are
+  int64_t queued_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
+  std::optional<int> exit_code;
+  Outputs outputs;
+};
+
+// What happened inside a job or to it. kind: "state", "log", "metric",
+// "progress", "figure". payload: the JSON object (the job's own event as
+// docs/job-protocol.md writes it, or the driver's {"state","reason"}).
+struct EventRecord {
+  std::string job;
+  int64_t seq = 0;  // 1, 2, 3… per job, assigned by the runs store
+  double time = 0;  // Unix seconds
+  std::string kind;
+  std::string name;  // metric name, figure number; "" otherwise
+  std::string payload;
+};
+
+struct MetricPoint {
+  int64_t step = 0;
+  double value = 0;  // NaN and ±inf as the job sent them
+  double time = 0;
+};
+
+struct CacheEntry {
+  Digest key;
+  Outputs outputs;
+  std::string job;  // the job that produced them
+  int64_t created_ms = 0;
+};
+
+// How an artifact was made: enough to rebuild the pipeline that made it.
+struct ProvenanceRecord {
+  Digest artifact;
+  std::string output;  // the output's name
+  std::string job;
+  std::string execution;
+  std::string operation;  // JSON snapshot: node, definition, name, code, attributes
+  std::map<std::string, Digest> inputs;
+  int64_t created_ms = 0;
+};
+
+}  // namespace kiln

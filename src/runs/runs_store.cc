@@ -1,0 +1,541 @@
+#include "runs/runs_store.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace kiln {
+namespace {
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS executions (
+  id TEXT PRIMARY KEY, project TEXT NOT NULL, pipeline TEXT NOT NULL, commit_digest TEXT NOT NULL,
+  ref TEXT NOT NULL, branch TEXT NOT NULL, user TEXT NOT NULL, state TEXT NOT NULL,
+  reason TEXT NOT NULL, force INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL, artifacts_commit TEXT);
+CREATE INDEX IF NOT EXISTS executions_by_project ON executions(project, created_ms);
+CREATE INDEX IF NOT EXISTS executions_by_state ON executions(state);
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, execution TEXT NOT NULL, ord INTEGER NOT NULL, node TEXT NOT NULL,
+  name TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL, cache_key TEXT,
+  queued_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL, finished_ms INTEGER NOT NULL,
+  exit_code INTEGER, outputs TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_execution ON jobs(execution, ord);
+CREATE TABLE IF NOT EXISTS events (
+  job TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, kind TEXT NOT NULL,
+  name TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (job, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_kind ON events(job, kind, name, seq);
+CREATE TABLE IF NOT EXISTS action_cache (
+  cache_key TEXT PRIMARY KEY, outputs TEXT NOT NULL, job TEXT NOT NULL,
+  created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS provenance (
+  artifact TEXT NOT NULL, job TEXT NOT NULL, output TEXT NOT NULL, execution TEXT NOT NULL,
+  operation TEXT NOT NULL, inputs TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY (artifact, job, output)) WITHOUT ROWID;
+)sql";
+
+// A prepared statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Status prepared() const {
+    return rc_ == SQLITE_OK ? Status::Ok() : IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // SQLITE_ROW → true, SQLITE_DONE → false.
+  Result<bool> Step() {
+    KILN_RETURN_IF_ERROR(prepared());
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  Status Run() {
+    auto r = Step();
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  std::string Text(int i) const {
+    const unsigned char* t = sqlite3_column_text(s_, i);
+    return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  int64_t Int(int i) const { return sqlite3_column_int64(s_, i); }
+  double Real(int i) const { return sqlite3_column_double(s_, i); }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  bool IsNull(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+Result<Digest> HexDigest(const std::string& hex) {
+  auto d = Digest::FromHex(hex);
+  if (!d.ok()) return Corruption("runs.db holds a malformed digest '" + hex + "'");
+  return d;
+}
+
+const char* kExecutionColumns =
+    "id, project, pipeline, commit_digest, ref, branch, user, state, reason, force, created_ms, "
+    "finished_ms, artifacts_commit";
+
+Result<ExecutionRecord> ReadExecution(const Stmt& s) {
+  ExecutionRecord e;
+  e.id = s.Text(0);
+  e.project = s.Text(1);
+  e.pipeline = s.Text(2);
+  KILN_ASSIGN_OR_RETURN(e.commit, HexDigest(s.Text(3)));
+  e.ref = s.Text(4);
+  e.branch = s.Text(5);
+  e.user = s.Text(6);
+  KILN_ASSIGN_OR_RETURN(e.state, ParseExecutionState(s.Text(7)));
+  e.reason = s.Text(8);
+  e.force = s.Int(9) != 0;
+  e.created_ms = s.Int(10);
+  e.finished_ms = s.Int(11);
+  if (!s.IsNull(12)) {
+    KILN_ASSIGN_OR_RETURN(Digest d, HexDigest(s.Text(12)));
+    e.artifacts = d;
+  }
+  return e;
+}
+
+const char* kJobColumns =
+    "id, execution, node, name, state, reason, cache_key, queued_ms, started_ms, finished_ms, "
+    "exit_code, outputs";
+
+Result<JobRecord> ReadJob(const Stmt& s) {
+  JobRecord j;
+  j.id = s.Text(0);
+  j.execution = s.Text(1);
+  j.node = s.Text(2);
+  j.name = s.Text(3);
+  KILN_ASSIGN_OR_RETURN(j.state, ParseJobState(s.Text(4)));
+  j.reason = s.Text(5);
+  if (!s.IsNull(6)) {
+    KILN_ASSIGN_OR_RETURN(Digest d, HexDigest(s.Text(6)));
+    j.cache_key = d;
+  }
+  j.queued_ms = s.Int(7);
+  j.started_ms = s.Int(8);
+  j.finished_ms = s.Int(9);
+  if (!s.IsNull(10)) j.exit_code = int(s.Int(10));
+  KILN_ASSIGN_OR_RETURN(j.outputs, OutputsFromJson(s.Text(11)));
+  return j;
+}
+
+EventRecord ReadEvent(const Stmt& s) {
+  return EventRecord{s.Text(0), s.Int(1), s.Real(2), s.Text(3), s.Text(4), s.Text(5)};
+}
+
+void BindJob(Stmt& s, const JobRecord& j) {
+  s.Bind(1, j.id).Bind(2, j.execution).Bind(3, j.node).Bind(4, j.name);
+  s.Bind(5, std::string(JobStateName(j.state))).Bind(6, j.reason);
+  if (j.cache_key)
+    s.Bind(7, j.cache_key->Hex());
+  else
+    s.BindNull(7);
+  s.Bind(8, j.queued_ms).Bind(9, j.started_ms).Bind(10, j.finished_ms);
+  if (j.exit_code)
+    s.Bind(11, int64_t(*j.exit_code));
+  else
+    s.BindNull(11);
+  s.Bind(12, OutputsToJson(j.outputs));
+}
+
+}  // namespace
+
+std::string OutputsToJson(const Outputs& outputs) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, o] : outputs) {
+    j[name] = {{"digest", o.digest.Hex()}, {"serializer", o.serializer}, {"size", o.size}};
+  }
+  return j.dump();
+}
+
+Result<Outputs> OutputsFromJson(const std::string& text) {
+  Outputs out;
+  try {
+    auto j = nlohmann::json::parse(text);
+    for (const auto& [name, o] : j.items()) {
+      auto d = Digest::FromHex(o.at("digest").get<std::string>());
+      if (!d.ok()) return Corruption("bad output digest in '" + text + "'");
+      out[name] =
+          OutputRef{*d, o.at("serializer").get<std::string>(), o.at("size").get<uint64_t>()};
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Corruption(std::string("bad outputs JSON: ") + e.what());
+  }
+  return out;
+}
+
+Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return IOError("cannot open " + path + ": " + msg);
+  }
+  std::unique_ptr<RunsStore> store(new RunsStore(db));
+  sqlite3_busy_timeout(db, 10000);
+  KILN_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  KILN_RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+RunsStore::~RunsStore() { sqlite3_close(db_); }
+
+Status RunsStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return IOError("sqlite: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<JobRecord>& jobs) {
+  std::lock_guard lock(mu_);
+  KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    Stmt s(db_, "INSERT INTO executions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, e.id).Bind(2, e.project).Bind(3, e.pipeline).Bind(4, e.commit.Hex());
+    s.Bind(5, e.ref).Bind(6, e.branch).Bind(7, e.user);
+    s.Bind(8, std::string(ExecutionStateName(e.state))).Bind(9, e.reason);
+    s.Bind(10, int64_t(e.force)).Bind(11, e.created_ms).Bind(12, e.finished_ms);
+    if (e.artifacts)
+      s.Bind(13, e.artifacts->Hex());
+    else
+      s.BindNull(13);
+    KILN_RETURN_IF_ERROR(s.Run());
+    int64_t ord = 0;
+    for (const JobRecord& j : jobs) {
+      Stmt js(db_,
+              "INSERT INTO jobs (id, execution, node, name, state, reason, cache_key, queued_ms, "
+              "started_ms, finished_ms, exit_code, outputs, ord) VALUES "
+              "(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      BindJob(js, j);
+      js.Bind(13, ord++);
+      KILN_RETURN_IF_ERROR(js.Run());
+    }
+    return Status::Ok();
+  };
+  Status st = body();
+  if (!st.ok()) {
+    (void)Exec("ROLLBACK");
+    return st;
+  }
+  return Exec("COMMIT");
+}
+
+Status RunsStore::UpdateExecution(const ExecutionRecord& e) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "UPDATE executions SET state=?, reason=?, finished_ms=?, artifacts_commit=? WHERE id=?");
+  s.Bind(1, std::string(ExecutionStateName(e.state))).Bind(2, e.reason).Bind(3, e.finished_ms);
+  if (e.artifacts)
+    s.Bind(4, e.artifacts->Hex());
+  else
+    s.BindNull(4);
+  s.Bind(5, e.id);
+  KILN_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return NotFound("no execution " + e.id);
+  return Status::Ok();
+}
+
+Result<ExecutionRecord> RunsStore::GetExecution(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kExecutionColumns + " FROM executions WHERE id=?").c_str());
+  s.Bind(1, id);
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return NotFound("no execution " + id);
+  return ReadExecution(s);
+}
+
+Result<std::vector<ExecutionRecord>> RunsStore::ListExecutions(const std::string& project,
+                                                               size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kExecutionColumns +
+               " FROM executions WHERE (?1 = '' OR project = ?1) ORDER BY created_ms DESC, rowid "
+               "DESC LIMIT ?2")
+                  .c_str());
+  s.Bind(1, project).Bind(2, int64_t(limit));
+  std::vector<ExecutionRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    KILN_ASSIGN_OR_RETURN(auto e, ReadExecution(s));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<ExecutionRecord>> RunsStore::ListRunningExecutions() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kExecutionColumns +
+               " FROM executions WHERE state = 'running' ORDER BY created_ms")
+                  .c_str());
+  std::vector<ExecutionRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    KILN_ASSIGN_OR_RETURN(auto e, ReadExecution(s));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status RunsStore::UpdateJob(const JobRecord& j) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "UPDATE jobs SET id=?1, execution=?2, node=?3, name=?4, state=?5, reason=?6, "
+         "cache_key=?7, queued_ms=?8, started_ms=?9, finished_ms=?10, exit_code=?11, "
+         "outputs=?12 WHERE id=?1");
+  BindJob(s, j);
+  KILN_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) return NotFound("no job " + j.id);
+  return Status::Ok();
+}
+
+Result<JobRecord> RunsStore::GetJob(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?").c_str());
+  s.Bind(1, id);
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return NotFound("no job " + id);
+  return ReadJob(s);
+}
+
+Result<std::vector<JobRecord>> RunsStore::ListJobs(const std::string& execution) {
+  std::lock_guard lock(mu_);
+  Stmt s(
+      db_,
+      (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE execution=? ORDER BY ord").c_str());
+  s.Bind(1, execution);
+  std::vector<JobRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    KILN_ASSIGN_OR_RETURN(auto j, ReadJob(s));
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Result<int64_t> RunsStore::NextSeqLocked(const std::string& job) {
+  auto it = last_seq_.find(job);
+  if (it == last_seq_.end()) {
+    Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE job=?");
+    s.Bind(1, job);
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    it = last_seq_.emplace(job, row ? s.Int(0) : 0).first;
+  }
+  return ++it->second;
+}
+
+Result<std::vector<EventRecord>> RunsStore::AppendEvents(const std::string& job,
+                                                         const std::vector<NewEvent>& events) {
+  std::lock_guard lock(mu_);
+  std::vector<EventRecord> out;
+  if (events.empty()) return out;
+  KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    Stmt s(db_, "INSERT INTO events VALUES (?,?,?,?,?,?)");
+    KILN_RETURN_IF_ERROR(s.prepared());
+    for (const NewEvent& e : events) {
+      KILN_ASSIGN_OR_RETURN(int64_t seq, NextSeqLocked(job));
+      s.Reset();
+      s.Bind(1, job).Bind(2, seq).Bind(3, e.time).Bind(4, e.kind).Bind(5, e.name);
+      s.Bind(6, e.payload);
+      KILN_RETURN_IF_ERROR(s.Run());
+      out.push_back(EventRecord{job, seq, e.time, e.kind, e.name, e.payload});
+    }
+    return Status::Ok();
+  };
+  Status st = body();
+  if (!st.ok()) {
+    (void)Exec("ROLLBACK");
+    last_seq_.erase(job);  // re-read from the table next time
+    return st;
+  }
+  KILN_RETURN_IF_ERROR(Exec("COMMIT"));
+  return out;
+}
+
+Result<std::vector<EventRecord>> RunsStore::Events(const std::string& job, const EventQuery& q) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT job, seq, time, kind, name, payload FROM events WHERE job=?1 AND seq>?2 AND "
+         "(?3='' OR kind=?3) ORDER BY seq LIMIT ?4");
+  s.Bind(1, job).Bind(2, q.after_seq).Bind(3, q.kind).Bind(4, int64_t(q.limit));
+  std::vector<EventRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadEvent(s));
+  }
+  return out;
+}
+
+Result<std::vector<MetricPoint>> RunsStore::MetricSeries(const std::string& job,
+                                                         const std::string& name) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT time, payload FROM events WHERE job=? AND kind='metric' AND name=? ORDER BY seq");
+  s.Bind(1, job).Bind(2, name);
+  std::vector<MetricPoint> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    MetricPoint p;
+    p.time = s.Real(0);
+    auto j = nlohmann::json::parse(s.Text(1), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    p.step = j.value("step", int64_t(out.size()));
+    const auto& v = j["value"];
+    if (v.is_number()) {
+      p.value = v.get<double>();
+    } else if (v.is_string()) {
+      std::string t = v.get<std::string>();
+      p.value = t == "inf"    ? std::numeric_limits<double>::infinity()
+                : t == "-inf" ? -std::numeric_limits<double>::infinity()
+                              : std::nan("");
+    } else {
+      continue;
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> RunsStore::MetricNames(const std::string& job) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT DISTINCT name FROM events WHERE job=? AND kind='metric' ORDER BY name");
+  s.Bind(1, job);
+  std::vector<std::string> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<EventRecord>> RunsStore::Figures(const std::string& job) {
+  std::lock_guard lock(mu_);
+  // A later revision of a figure replaces the earlier ones: keep the last.
+  Stmt s(db_,
+         "SELECT e.job, e.seq, e.time, e.kind, e.name, e.payload FROM events e JOIN "
+         "(SELECT name, MAX(seq) AS seq FROM events WHERE job=?1 AND kind='figure' GROUP BY name) "
+         "l ON e.name = l.name AND e.seq = l.seq WHERE e.job=?1 ORDER BY e.seq");
+  s.Bind(1, job);
+  std::vector<EventRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadEvent(s));
+  }
+  return out;
+}
+
+Status RunsStore::PutCache(const CacheEntry& entry) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "INSERT OR REPLACE INTO action_cache VALUES (?,?,?,?)");
+  s.Bind(1, entry.key.Hex()).Bind(2, OutputsToJson(entry.outputs)).Bind(3, entry.job);
+  s.Bind(4, entry.created_ms);
+  return s.Run();
+}
+
+Result<std::optional<CacheEntry>> RunsStore::GetCache(const Digest& key) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT outputs, job, created_ms FROM action_cache WHERE cache_key=?");
+  s.Bind(1, key.Hex());
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<CacheEntry>();
+  CacheEntry e;
+  e.key = key;
+  KILN_ASSIGN_OR_RETURN(e.outputs, OutputsFromJson(s.Text(0)));
+  e.job = s.Text(1);
+  e.created_ms = s.Int(2);
+  return std::optional<CacheEntry>(std::move(e));
+}
+
+Status RunsStore::DeleteCache(const Digest& key) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "DELETE FROM action_cache WHERE cache_key=?");
+  s.Bind(1, key.Hex());
+  return s.Run();
+}
+
+Status RunsStore::PutProvenance(const ProvenanceRecord& r) {
+  nlohmann::json inputs = nlohmann::json::object();
+  for (const auto& [name, d] : r.inputs) inputs[name] = d.Hex();
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "INSERT OR REPLACE INTO provenance VALUES (?,?,?,?,?,?,?)");
+  s.Bind(1, r.artifact.Hex()).Bind(2, r.job).Bind(3, r.output).Bind(4, r.execution);
+  s.Bind(5, r.operation).Bind(6, inputs.dump()).Bind(7, r.created_ms);
+  return s.Run();
+}
+
+Result<std::vector<ProvenanceRecord>> RunsStore::GetProvenance(const Digest& artifact) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT job, output, execution, operation, inputs, created_ms FROM provenance WHERE "
+         "artifact=? ORDER BY created_ms");
+  s.Bind(1, artifact.Hex());
+  std::vector<ProvenanceRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ProvenanceRecord r;
+    r.artifact = artifact;
+    r.job = s.Text(0);
+    r.output = s.Text(1);
+    r.execution = s.Text(2);
+    r.operation = s.Text(3);
+    auto inputs = nlohmann::json::parse(s.Text(4), nullptr, false);
+    if (inputs.is_object()) {
+      for (const auto& [name, hex] : inputs.items()) {
+        if (!hex.is_string()) continue;
+        auto d = Digest::FromHex(hex.get<std::string>());
+        if (d.ok()) r.inputs[name] = *d;
+      }
+    }
+    r.created_ms = s.Int(5);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace kiln

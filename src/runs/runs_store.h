@@ -1,0 +1,106 @@
+// RunsStore: the record of what ran — executions, jobs, their events (logs,
+// metrics, progress, figures, state changes), the action cache and the
+// provenance of artifacts — in SQLite (runs.db, beside kiln.db).
+//
+// Runs are not versioned with the model: they reference the commit they ran.
+// Losing runs.db loses history and the cache, never the model. Schema in
+// docs/execution.md. Writes use WAL with synchronous=NORMAL: a power loss may
+// drop the last few events, never corrupt the file; the action cache is only
+// written after a job's outputs are safely in the artifact store, so a cache
+// entry never names missing outputs.
+//
+// Event sequence numbers are assigned here (1, 2, 3… per job) in append
+// order; readers page through a job's events by "after seq".
+//
+// Ownership: owns its SQLite connection.
+// Thread-safety: all methods are safe from any thread (one mutex).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runs/records.h"
+
+struct sqlite3;
+
+namespace kiln {
+
+struct NewEvent {
+  double time = 0;
+  std::string kind;
+  std::string name;
+  std::string payload;
+};
+
+struct EventQuery {
+  int64_t after_seq = 0;  // events with seq > after_seq
+  std::string kind;       // "" = every kind
+  size_t limit = 1000;
+};
+
+class RunsStore {
+ public:
+  // Opens or creates the database (":memory:" for tests).
+  static Result<std::unique_ptr<RunsStore>> Open(const std::string& path);
+  ~RunsStore();
+  RunsStore(const RunsStore&) = delete;
+  RunsStore& operator=(const RunsStore&) = delete;
+
+  // ---- executions and jobs
+  // Inserts the execution and its jobs in one transaction.
+  Status CreateExecution(const ExecutionRecord& execution, const std::vector<JobRecord>& jobs);
+  Status UpdateExecution(const ExecutionRecord& execution);
+  Result<ExecutionRecord> GetExecution(const std::string& id);
+  // Newest first; project "" = all projects.
+  Result<std::vector<ExecutionRecord>> ListExecutions(const std::string& project,
+                                                      size_t limit = 100);
+  // Executions still marked running (for reconciliation after a restart).
+  Result<std::vector<ExecutionRecord>> ListRunningExecutions();
+
+  Status UpdateJob(const JobRecord& job);
+  Result<JobRecord> GetJob(const std::string& id);
+  // In plan order.
+  Result<std::vector<JobRecord>> ListJobs(const std::string& execution);
+
+  // ---- events
+  // Appends events of one job in one transaction; returns them with their seq.
+  Result<std::vector<EventRecord>> AppendEvents(const std::string& job,
+                                                const std::vector<NewEvent>& events);
+  Result<std::vector<EventRecord>> Events(const std::string& job, const EventQuery& query);
+  // Every point of one metric, by step order of arrival.
+  Result<std::vector<MetricPoint>> MetricSeries(const std::string& job, const std::string& name);
+  // The names of the job's metrics.
+  Result<std::vector<std::string>> MetricNames(const std::string& job);
+  // The latest revision of each figure of the job.
+  Result<std::vector<EventRecord>> Figures(const std::string& job);
+
+  // ---- action cache (only successful jobs are ever put here)
+  Status PutCache(const CacheEntry& entry);
+  // nullopt on a miss.
+  Result<std::optional<CacheEntry>> GetCache(const Digest& key);
+  Status DeleteCache(const Digest& key);
+
+  // ---- provenance
+  Status PutProvenance(const ProvenanceRecord& record);
+  // Every record of the artifact (the same bytes may have been made twice).
+  Result<std::vector<ProvenanceRecord>> GetProvenance(const Digest& artifact);
+
+ private:
+  explicit RunsStore(sqlite3* db) : db_(db) {}
+  Status Exec(const char* sql);
+  Result<int64_t> NextSeqLocked(const std::string& job);
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::unordered_map<std::string, int64_t> last_seq_;  // job → last seq, guarded by mu_
+};
+
+// JSON text of outputs {"name": {"digest","serializer","size"}} and back.
+std::string OutputsToJson(const Outputs& outputs);
+Result<Outputs> OutputsFromJson(const std::string& text);
+
+}  // namespace kiln

@@ -1,0 +1,177 @@
+#include "runs/runs_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+namespace kiln {
+namespace {
+
+ExecutionRecord Execution(const std::string& id, int64_t created) {
+  ExecutionRecord e;
+  e.id = id;
+  e.project = "digits";
+  e.pipeline = "p-guid";
+  e.commit = Digest::Of("commit");
+  e.ref = "main";
+  e.branch = "main";
+  e.user = "ada";
+  e.created_ms = created;
+  return e;
+}
+
+JobRecord Job(const std::string& id, const std::string& execution) {
+  JobRecord j;
+  j.id = id;
+  j.execution = execution;
+  j.node = "node-" + id;
+  j.name = "op " + id;
+  return j;
+}
+
+class RunsStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = RunsStore::Open(":memory:");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store = std::move(*s);
+  }
+  std::unique_ptr<RunsStore> store;
+};
+
+TEST_F(RunsStoreTest, ExecutionsAndJobs) {
+  ASSERT_TRUE(store->CreateExecution(Execution("e1", 10), {Job("b", "e1"), Job("a", "e1")}).ok());
+  ASSERT_TRUE(store->CreateExecution(Execution("e2", 20), {}).ok());
+  EXPECT_FALSE(store->CreateExecution(Execution("e1", 30), {}).ok());  // ids are unique
+
+  auto e = store->GetExecution("e1");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->commit, Digest::Of("commit"));
+  EXPECT_EQ(e->state, ExecutionState::kRunning);
+  EXPECT_FALSE(e->artifacts.has_value());
+  EXPECT_EQ(store->GetExecution("nope").status().code(), Code::kNotFound);
+
+  auto list = store->ListExecutions("digits");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "e2");  // newest first
+  EXPECT_TRUE(store->ListExecutions("other")->empty());
+
+  auto jobs = store->ListJobs("e1");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].id, "b");  // plan order, not id order
+
+  JobRecord j = (*jobs)[0];
+  j.state = JobState::kSucceeded;
+  j.cache_key = Digest::Of("key");
+  j.exit_code = 0;
+  j.started_ms = 5;
+  j.outputs["model"] = OutputRef{Digest::Of("w"), "torch", 12};
+  ASSERT_TRUE(store->UpdateJob(j).ok());
+  auto back = store->GetJob("b");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->state, JobState::kSucceeded);
+  EXPECT_EQ(back->cache_key, Digest::Of("key"));
+  EXPECT_EQ(back->exit_code, 0);
+  EXPECT_EQ(back->outputs, j.outputs);
+  EXPECT_EQ(store->UpdateJob(Job("zz", "e1")).code(), Code::kNotFound);
+
+  e->state = ExecutionState::kFailed;
+  e->reason = "server restarted";
+  e->finished_ms = 99;
+  e->artifacts = Digest::Of("artifacts");
+  ASSERT_TRUE(store->UpdateExecution(*e).ok());
+  EXPECT_EQ(store->GetExecution("e1")->reason, "server restarted");
+  EXPECT_EQ(store->GetExecution("e1")->artifacts, Digest::Of("artifacts"));
+  auto running = store->ListRunningExecutions();
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].id, "e2");
+}
+
+TEST_F(RunsStoreTest, EventsByOffsetMetricsAndFigures) {
+  ASSERT_TRUE(store->CreateExecution(Execution("e", 1), {Job("j", "e")}).ok());
+  std::vector<NewEvent> batch = {
+      {1.0, "log", "", R"({"line":"one"})"},
+      {1.1, "metric", "loss", R"({"name":"loss","value":0.5,"step":0})"},
+      {1.2, "figure", "1", R"({"figure":1,"revision":1})"},
+      {1.3, "metric", "loss", R"({"name":"loss","value":"nan","step":1})"},
+      {1.4, "log", "", R"({"line":"two"})"},
+      {1.5, "figure", "1", R"({"figure":1,"revision":2})"},
+      {1.6, "figure", "2", R"({"figure":2,"revision":1})"},
+      {1.7, "metric", "acc", R"({"name":"acc","value":0.9})"},
+  };
+  auto appended = store->AppendEvents("j", batch);
+  ASSERT_TRUE(appended.ok());
+  ASSERT_EQ(appended->size(), batch.size());
+  EXPECT_EQ((*appended)[0].seq, 1);
+  EXPECT_EQ((*appended)[7].seq, 8);
+  // A later batch continues the sequence.
+  auto more = store->AppendEvents("j", {{2.0, "log", "", R"({"line":"three"})"}});
+  EXPECT_EQ((*more)[0].seq, 9);
+
+  auto logs = store->Events("j", {.after_seq = 0, .kind = "log", .limit = 10});
+  ASSERT_EQ(logs->size(), 3u);
+  EXPECT_EQ((*logs)[1].seq, 5);
+  auto after = store->Events("j", {.after_seq = 5, .kind = "log", .limit = 10});
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].seq, 9);
+  EXPECT_EQ(store->Events("j", {.after_seq = 0, .kind = "", .limit = 4})->size(), 4u);
+
+  auto loss = store->MetricSeries("j", "loss");
+  ASSERT_EQ(loss->size(), 2u);
+  EXPECT_EQ((*loss)[0].value, 0.5);
+  EXPECT_TRUE(std::isnan((*loss)[1].value));
+  EXPECT_EQ((*loss)[1].step, 1);
+  EXPECT_EQ(*store->MetricNames("j"), (std::vector<std::string>{"acc", "loss"}));
+
+  auto figures = store->Figures("j");
+  ASSERT_EQ(figures->size(), 2u);
+  EXPECT_EQ((*figures)[0].payload, R"({"figure":1,"revision":2})");  // latest revision only
+  EXPECT_EQ((*figures)[1].name, "2");
+}
+
+TEST_F(RunsStoreTest, SeqSurvivesReopen) {
+  auto dir = std::filesystem::temp_directory_path() / ("kiln-runs-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "runs.db").string();
+  {
+    auto s = RunsStore::Open(path);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->AppendEvents("j", {{1, "log", "", "{}"}, {2, "log", "", "{}"}}).ok());
+  }
+  auto s = RunsStore::Open(path);
+  ASSERT_TRUE(s.ok());
+  auto more = (*s)->AppendEvents("j", {{3, "log", "", "{}"}});
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ((*more)[0].seq, 3);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(RunsStoreTest, ActionCacheAndProvenance) {
+  Digest key = Digest::Of("key");
+  EXPECT_FALSE(store->GetCache(key)->has_value());
+  CacheEntry entry{key, {{"out", OutputRef{Digest::Of("o"), "json", 3}}}, "job1", 7};
+  ASSERT_TRUE(store->PutCache(entry).ok());
+  auto hit = store->GetCache(key);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->outputs, entry.outputs);
+  EXPECT_EQ((*hit)->job, "job1");
+  ASSERT_TRUE(store->DeleteCache(key).ok());
+  EXPECT_FALSE(store->GetCache(key)->has_value());
+
+  ProvenanceRecord r{Digest::Of("o"),          "out", "job1", "e1", R"({"code":"..."})",
+                     {{"x", Digest::Of("x")}}, 5};
+  ASSERT_TRUE(store->PutProvenance(r).ok());
+  auto prov = store->GetProvenance(Digest::Of("o"));
+  ASSERT_EQ(prov->size(), 1u);
+  EXPECT_EQ((*prov)[0].job, "job1");
+  EXPECT_EQ((*prov)[0].output, "out");
+  EXPECT_EQ((*prov)[0].inputs.at("x"), Digest::Of("x"));
+  EXPECT_TRUE(store->GetProvenance(Digest::Of("none"))->empty());
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,677 @@
+#include "scheduler/driver.h"
+
+#include <nlohmann/json.hpp>
+#include <variant>
+
+#include "core/guid.h"
+#include "model/meta.h"
+#include "pipeline/bundle.h"
+
+namespace kiln {
+
+namespace fs = std::filesystem;
+
+struct Driver::Execution {
+  Execution(Plan p, ExecutionPlan s) : plan(std::move(p)), state(std::move(s)) {}
+  ExecutionRecord rec;
+  Plan plan;
+  ExecutionPlan state;
+  std::vector<JobRecord> jobs;
+  std::vector<std::optional<Digest>> keys;
+  std::set<std::string> force_nodes;
+  JobLimits limits;
+  bool cancelling = false;
+  std::string cancel_reason;
+  bool finished = false;
+  struct Artifact {
+    std::string guid, name, job, serializer;
+    Digest digest;
+    uint64_t size = 0;
+  };
+  std::vector<Artifact> artifacts;
+};
+
+struct Driver::Notice {
+  struct Commit {
+    std::string project, branch;
+    Digest commit;
+  };
+  struct Events {
+    std::string execution;
+    std::vector<EventRecord> events;
+  };
+  std::variant<ExecutionRecord, JobRecord, Events, Commit> what;
+};
+
+namespace {
+
+// Folder under the root that holds the Artifact nodes executions make.
+std::string ArtifactsFolderGuid() { return DeriveGuid(RootGuid(), "kiln-artifacts"); }
+
+double Seconds(int64_t ms) { return double(ms) / 1000.0; }
+
+std::string MiB(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+}  // namespace
+
+Driver::Driver(Repository& repo, RunsStore& runs, ArtifactStore& artifacts, ComputeBackend& backend,
+               DriverOptions options)
+    : repo_(repo),
+      runs_(runs),
+      artifacts_(artifacts),
+      backend_(backend),
+      options_(std::move(options)) {}
+
+Result<std::unique_ptr<Driver>> Driver::Open(Repository& repo, RunsStore& runs,
+                                             ArtifactStore& artifacts, ComputeBackend& backend,
+                                             DriverOptions options) {
+  std::error_code ec;
+  fs::create_directories(options.work_dir / "jobs", ec);
+  if (ec) return IOError("cannot create " + options.work_dir.string() + ": " + ec.message());
+  std::unique_ptr<Driver> d(new Driver(repo, runs, artifacts, backend, std::move(options)));
+  KILN_RETURN_IF_ERROR(d->Reconcile());
+  return d;
+}
+
+Status Driver::Reconcile() {
+  KILN_ASSIGN_OR_RETURN(auto running, runs_.ListRunningExecutions());
+  const std::string reason = "server restarted";
+  int64_t now = options_.clock->NowMillis();
+  for (ExecutionRecord& e : running) {
+    KILN_ASSIGN_OR_RETURN(auto jobs, runs_.ListJobs(e.id));
+    for (JobRecord& j : jobs) {
+      if (IsTerminal(j.state)) continue;
+      j.state = j.state == JobState::kPending ? JobState::kSkipped : JobState::kFailed;
+      j.reason = reason;
+      j.finished_ms = now;
+      KILN_RETURN_IF_ERROR(runs_.UpdateJob(j));
+      nlohmann::json payload = {{"state", JobStateName(j.state)}, {"reason", reason}};
+      KILN_RETURN_IF_ERROR(
+          runs_.AppendEvents(j.id, {{Seconds(now), "state", "", payload.dump()}}).status());
+    }
+    e.state = ExecutionState::kFailed;
+    e.reason = reason;
+    e.finished_ms = now;
+    KILN_RETURN_IF_ERROR(runs_.UpdateExecution(e));
+  }
+  return Status::Ok();
+}
+
+Driver::~Driver() {
+  std::unique_lock lock(mu_);
+  for (auto& [id, e] : active_) {
+    if (e->finished) continue;
+    e->cancelling = true;
+    e->cancel_reason = "server shutting down";
+    auto out = e->state.CancelAll(e->cancel_reason);
+    for (size_t j : out.running) (void)backend_.Cancel(e->jobs[j].id);
+  }
+  // The backend holds pointers to us until every job reported its exit.
+  cv_.wait_for(lock, std::chrono::seconds(30), [&] { return running_ == 0; });
+}
+
+// ---------------------------------------------------------------- starting
+
+Result<std::string> Driver::Start(const StartRequest& req) {
+  if (req.user.empty()) return InvalidArgument("an execution needs a user");
+  Digest commit;
+  if (req.commit) {
+    commit = *req.commit;
+  } else {
+    KILN_ASSIGN_OR_RETURN(commit, repo_.Resolve(req.project, req.ref));
+  }
+  std::string branch;
+  if (repo_.BranchHead(req.project, req.ref).ok()) branch = req.ref;
+  KILN_ASSIGN_OR_RETURN(auto tree, repo_.LoadTree(commit));
+  KILN_ASSIGN_OR_RETURN(Plan plan, CompilePipeline(*tree, req.pipeline, options_.generator));
+  std::vector<std::string> names;
+  std::vector<std::pair<size_t, size_t>> edges;
+  for (const PlanJob& j : plan.jobs) names.push_back(j.name);
+  for (const PlanEdge& e : plan.edges) edges.emplace_back(e.from, e.to);
+  KILN_ASSIGN_OR_RETURN(ExecutionPlan state, ExecutionPlan::Create(std::move(names), edges));
+
+  auto e = std::make_unique<Execution>(std::move(plan), std::move(state));
+  e->rec.id = NewGuid();
+  e->rec.project = req.project;
+  e->rec.pipeline = req.pipeline;
+  e->rec.commit = commit;
+  e->rec.ref = req.ref;
+  e->rec.branch = branch;
+  e->rec.user = req.user;
+  e->rec.force = req.force;
+  e->rec.created_ms = options_.clock->NowMillis();
+  e->force_nodes = req.force_nodes;
+  e->limits = req.limits.value_or(options_.default_limits);
+  for (const PlanJob& pj : e->plan.jobs) {
+    JobRecord j;
+    j.id = NewGuid();
+    j.execution = e->rec.id;
+    j.node = pj.node;
+    j.name = pj.name;
+    e->jobs.push_back(std::move(j));
+    if (req.force) e->force_nodes.insert(pj.node);
+  }
+  e->keys.resize(e->jobs.size());
+  KILN_RETURN_IF_ERROR(repo_.CreateTag(req.project, "run/" + e->rec.id, commit));
+  KILN_RETURN_IF_ERROR(runs_.CreateExecution(e->rec, e->jobs));
+
+  std::string id = e->rec.id;
+  {
+    std::lock_guard lock(mu_);
+    Execution& ex = *e;
+    for (size_t i = 0; i < ex.jobs.size(); ++i) jobs_[ex.jobs[i].id] = {&ex, i};
+    active_[id] = std::move(e);
+    Push({ex.rec});
+    Advance(ex);
+    Dispatch();
+  }
+  Deliver();
+  return id;
+}
+
+Result<std::string> Driver::Rerun(const std::string& execution, const std::string& user,
+                                  bool force) {
+  KILN_ASSIGN_OR_RETURN(ExecutionRecord e, runs_.GetExecution(execution));
+  StartRequest req;
+  req.project = e.project;
+  req.pipeline = e.pipeline;
+  req.ref = e.branch.empty() ? e.commit.Hex() : e.branch;
+  req.commit = e.commit;
+  req.user = user;
+  req.force = force;
+  return Start(req);
+}
+
+Result<std::string> Driver::RerunJob(const std::string& job, const std::string& user) {
+  KILN_ASSIGN_OR_RETURN(JobRecord j, runs_.GetJob(job));
+  KILN_ASSIGN_OR_RETURN(ExecutionRecord e, runs_.GetExecution(j.execution));
+  StartRequest req;
+  req.project = e.project;
+  req.pipeline = e.pipeline;
+  req.ref = e.branch.empty() ? e.commit.Hex() : e.branch;
+  req.commit = e.commit;
+  req.user = user;
+  req.force_nodes = {j.node};
+  return Start(req);
+}
+
+// ---------------------------------------------------------------- the state machine
+
+void Driver::Push(Notice notice) { notices_.push_back(std::move(notice)); }
+
+void Driver::SetJob(Execution& e, size_t i, JobState state, std::string reason) {
+  JobRecord& j = e.jobs[i];
+  int64_t now = options_.clock->NowMillis();
+  j.state = state;
+  j.reason = std::move(reason);
+  if (state == JobState::kQueued) j.queued_ms = now;
+  if (state == JobState::kRunning) j.started_ms = now;
+  if (IsTerminal(state)) j.finished_ms = now;
+  Status st = runs_.UpdateJob(j);
+  nlohmann::json payload = {{"state", JobStateName(state)}};
+  if (!j.reason.empty()) payload["reason"] = j.reason;
+  auto events = runs_.AppendEvents(j.id, {{Seconds(now), "state", "", payload.dump()}});
+  (void)st;  // runs.db trouble must not stop the execution; the records lag behind
+  Push({j});
+  if (events.ok()) Push({Notice::Events{e.rec.id, std::move(*events)}});
+}
+
+// Applies a terminal transition to the plan and mirrors every job it
+// touched (the job itself, the ones it skipped) into the records.
+void Driver::ApplyTransition(Execution& e, size_t i, JobState state, const std::string& reason) {
+  std::vector<size_t> skipped;
+  Status st;
+  switch (state) {
+    case JobState::kSucceeded:
+      st = e.state.Succeed(i);
+      break;
+    case JobState::kCached:
+      st = e.state.Cache(i);
+      break;
+    case JobState::kFailed: {
+      auto r = e.state.Fail(i, reason);
+      st = r.status();
+      if (r.ok()) skipped = *r;
+      break;
+    }
+    case JobState::kCancelled: {
+      auto r = e.state.Cancel(i, reason);
+      st = r.status();
+      if (r.ok()) skipped = *r;
+      break;
+    }
+    default:
+      st = Internal("not a terminal transition");
+  }
+  if (!st.ok()) return;  // e.g. a job cancelled while its result came in
+  SetJob(e, i, state, reason);
+  for (size_t s : skipped) SetJob(e, s, JobState::kSkipped, e.state.reason(s));
+}
+
+void Driver::FailJob(Execution& e, size_t i, const std::string& reason) {
+  ApplyTransition(e, i, JobState::kFailed, reason);
+}
+
+std::map<std::string, Digest> Driver::InputDigests(const Execution& e, size_t i) const {
+  std::map<std::string, Digest> in;
+  for (const PlanEdge& edge : e.plan.edges) {
+    if (edge.to != i) continue;
+    const Outputs& outs = e.jobs[edge.from].outputs;
+    auto it = outs.find(edge.output);
+    if (it != outs.end()) in[edge.input] = it->second.digest;
+  }
+  return in;
+}
+
+void Driver::Advance(Execution& e) {
+  for (;;) {
+    std::vector<size_t> ready = e.state.TakeReady();
+    if (ready.empty()) break;
+    for (size_t i : ready) {
+      SetJob(e, i, JobState::kQueued, "");
+      const PlanJob& pj = e.plan.jobs[i];
+      JobRecord& j = e.jobs[i];
+      std::map<std::string, Digest> inputs = InputDigests(e, i);
+      if (inputs.size() != pj.inputs.size()) {
+        FailJob(e, i, "an upstream job did not produce the output this job reads");
+        continue;
+      }
+      Digest key = CacheKey(pj, inputs, options_.runtime);
+      e.keys[i] = key;
+      j.cache_key = key;
+      if (pj.kind == OperationKind::kInput) {
+        auto size = artifacts_.Size(*pj.artifact);
+        if (!size.ok()) {
+          FailJob(e, i, "input artifact " + pj.artifact->Hex() + ": " + size.status().message());
+          continue;
+        }
+        j.outputs[pj.outputs[0]] = OutputRef{*pj.artifact, pj.serializer, *size};
+        (void)e.state.Start(i);
+        ApplyTransition(e, i, JobState::kSucceeded, "");
+        continue;
+      }
+      if (pj.kind == OperationKind::kOutput) {
+        for (const PlanEdge& edge : e.plan.edges) {
+          if (edge.to != i) continue;
+          const JobRecord& from = e.jobs[edge.from];
+          const OutputRef& o = from.outputs.at(edge.output);
+          std::string name = pj.inputs.size() == 1 ? pj.name : pj.name + "/" + edge.input;
+          // Named by what it is, not by the execution: re-running a pipeline
+          // that produces the same bytes adds nothing to the project.
+          e.artifacts.push_back({DeriveGuid(pj.node + "/" + edge.input, o.digest.Hex()), name,
+                                 from.id, o.serializer, o.digest, o.size});
+        }
+        (void)e.state.Start(i);
+        ApplyTransition(e, i, JobState::kSucceeded, "");
+        continue;
+      }
+      if (!e.force_nodes.count(pj.node)) {
+        auto hit = runs_.GetCache(key);
+        bool usable = hit.ok() && hit->has_value();
+        // An entry whose artifacts were deleted is a miss.
+        if (usable) {
+          for (const auto& [name, o] : (*hit)->outputs) {
+            auto exists = artifacts_.Exists(o.digest);
+            usable = usable && exists.ok() && *exists;
+          }
+        }
+        if (usable) {
+          j.outputs = (*hit)->outputs;
+          ApplyTransition(e, i, JobState::kCached, "");
+          continue;
+        }
+      }
+      queue_.emplace_back(e.rec.id, i);
+    }
+  }
+  MaybeFinish(e);
+}
+
+void Driver::Dispatch() {
+  while (running_ < backend_.Slots() && !queue_.empty()) {
+    auto [id, i] = queue_.front();
+    queue_.pop_front();
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    Execution& e = *it->second;
+    if (e.state.state(i) != JobState::kQueued) continue;  // cancelled while it waited
+    Launch(e, i);
+    MaybeFinish(e);
+  }
+}
+
+void Driver::Launch(Execution& e, size_t i) {
+  const PlanJob& pj = e.plan.jobs[i];
+  JobRecord& j = e.jobs[i];
+  fs::path dir = options_.work_dir / "jobs" / j.id;
+  std::map<std::string, BundleInput> inputs;
+  for (const PlanEdge& edge : e.plan.edges) {
+    if (edge.to != i) continue;
+    const OutputRef& o = e.jobs[edge.from].outputs.at(edge.output);
+    auto path = artifacts_.Materialize(o.digest, dir / "inputs");
+    if (!path.ok()) {
+      FailJob(e, i, "input '" + edge.input + "': " + path.status().message());
+      return;
+    }
+    inputs[edge.input] = {*path, o.serializer};
+  }
+  std::map<std::string, std::string> env = options_.env;
+  Status st = WriteBundle(dir, j.id, pj, inputs, env);
+  if (!st.ok()) {
+    FailJob(e, i, "cannot write the job's bundle: " + st.message());
+    return;
+  }
+  JobRequest request{j.id, fs::absolute(dir), e.limits, env};
+  st = backend_.Submit(request, this);
+  if (!st.ok()) {
+    FailJob(e, i, "the compute backend refused the job: " + st.message());
+    return;
+  }
+  ++running_;
+  (void)e.state.Start(i);
+  SetJob(e, i, JobState::kRunning, "");
+}
+
+// ---------------------------------------------------------------- backend callbacks
+
+void Driver::OnEvents(const std::string& job_id, std::vector<std::string> lines) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return;
+    Execution& e = *it->second.first;
+    std::vector<NewEvent> events;
+    for (std::string& line : lines) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) continue;  // a torn line: skip it, keep the rest
+      NewEvent ev;
+      ev.time = j.value("time", Seconds(options_.clock->NowMillis()));
+      ev.kind = j.value("type", "log");
+      if (ev.kind == "metric") ev.name = j.value("name", "");
+      if (ev.kind == "figure" && j.contains("figure")) ev.name = j["figure"].dump();
+      ev.payload = std::move(line);
+      events.push_back(std::move(ev));
+    }
+    auto stored = runs_.AppendEvents(job_id, events);
+    if (stored.ok() && !stored->empty()) Push({Notice::Events{e.rec.id, std::move(*stored)}});
+  }
+  Deliver();
+}
+
+std::string Driver::FailureReason(const Execution& e, size_t i, const JobExit& exit) {
+  const JobRecord& j = e.jobs[i];
+  if (exit.timed_out) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", e.limits.timeout_s);
+    return std::string("timed out: the job ran longer than its timeout of ") + buf + " s";
+  }
+  auto result = ReadResult(options_.work_dir / "jobs" / j.id);
+  if (result.ok() && !result->error_type.empty()) {
+    std::string what = result->error_type + ": " + result->error_message;
+    if (!result->error_file.empty() && result->error_line > 0) {
+      what += " (" + result->error_file + " line " + std::to_string(result->error_line) + ")";
+    }
+    if (result->error_type == "MemoryError" && e.limits.memory_bytes) {
+      return "exceeded its memory limit of " + MiB(e.limits.memory_bytes) + " (" + what + ")";
+    }
+    return what;
+  }
+  std::string reason = exit.reason.empty() ? "the job failed" : exit.reason;
+  if (exit.end == JobExit::End::kSignaled && e.limits.memory_bytes) {
+    reason += " (it may have exceeded its memory limit of " + MiB(e.limits.memory_bytes) + ")";
+  }
+  if (exit.end == JobExit::End::kExited && exit.exit_code != 0 && exit.reason.empty()) {
+    reason = "the job exited with status " + std::to_string(exit.exit_code);
+  }
+  return reason;
+}
+
+Status Driver::CollectOutputs(Execution& e, size_t i) {
+  const PlanJob& pj = e.plan.jobs[i];
+  JobRecord& j = e.jobs[i];
+  fs::path dir = options_.work_dir / "jobs" / j.id;
+  KILN_ASSIGN_OR_RETURN(JobResult result, ReadResult(dir));
+  if (result.status != "succeeded") {
+    return FailedPrecondition("the job exited 0 but its result says " + result.status);
+  }
+  Outputs outputs;
+  for (const std::string& name : pj.outputs) {
+    auto it = result.outputs.find(name);
+    if (it == result.outputs.end()) {
+      return FailedPrecondition("the operation did not return output '" + name +
+                                "' (its ports and its code's return statement differ)");
+    }
+    KILN_ASSIGN_OR_RETURN(ArtifactInfo info, artifacts_.PutFile(it->second.path));
+    if (it->second.sha256 && *it->second.sha256 != info.digest) {
+      return Corruption("output '" + name + "' changed after the job wrote it");
+    }
+    outputs[name] = OutputRef{info.digest, it->second.serializer, info.size};
+  }
+  j.outputs = outputs;
+  int64_t now = options_.clock->NowMillis();
+  // Provenance first, cache last: a cache entry always has its records.
+  std::string snapshot = OperationSnapshot(pj);
+  std::map<std::string, Digest> inputs = InputDigests(e, i);
+  for (const auto& [name, o] : outputs) {
+    KILN_RETURN_IF_ERROR(
+        runs_.PutProvenance({o.digest, name, j.id, e.rec.id, snapshot, inputs, now}));
+  }
+  if (e.keys[i]) KILN_RETURN_IF_ERROR(runs_.PutCache({*e.keys[i], outputs, j.id, now}));
+  return Status::Ok();
+}
+
+void Driver::OnExit(const std::string& job_id, const JobExit& exit) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return;
+    Execution& e = *it->second.first;
+    size_t i = it->second.second;
+    if (running_ > 0) --running_;
+    JobRecord& j = e.jobs[i];
+    if (exit.end == JobExit::End::kExited) j.exit_code = exit.exit_code;
+    bool keep = options_.keep_bundles;
+    if (exit.succeeded()) {
+      Status st = CollectOutputs(e, i);
+      if (st.ok()) {
+        ApplyTransition(e, i, JobState::kSucceeded, "");
+      } else {
+        keep = true;
+        FailJob(e, i, st.message());
+      }
+    } else if (exit.cancelled) {
+      keep = true;
+      ApplyTransition(e, i, JobState::kCancelled,
+                      e.cancel_reason.empty() ? "cancelled" : e.cancel_reason);
+    } else {
+      keep = true;
+      FailJob(e, i, FailureReason(e, i, exit));
+    }
+    if (!keep) {
+      std::error_code ec;
+      fs::remove_all(options_.work_dir / "jobs" / job_id, ec);
+    }
+    Advance(e);
+    Dispatch();
+    cv_.notify_all();
+  }
+  Deliver();
+}
+
+// ---------------------------------------------------------------- ending
+
+void Driver::MaybeFinish(Execution& e) {
+  if (e.finished || !e.state.Done()) return;
+  e.finished = true;
+  size_t failed = e.state.CountIn(JobState::kFailed);
+  size_t cancelled = e.state.CountIn(JobState::kCancelled);
+  if (failed) {
+    e.rec.state = ExecutionState::kFailed;
+    e.rec.reason = std::to_string(failed) + (failed == 1 ? " job" : " jobs") + " failed";
+  } else if (cancelled || e.cancelling) {
+    e.rec.state = ExecutionState::kCancelled;
+    e.rec.reason = e.cancel_reason.empty() ? "cancelled" : e.cancel_reason;
+  } else {
+    e.rec.state = ExecutionState::kSucceeded;
+  }
+  Status st = CommitArtifacts(e);
+  if (!st.ok() && e.rec.reason.empty()) e.rec.reason = "artifacts not committed: " + st.message();
+  e.rec.finished_ms = options_.clock->NowMillis();
+  (void)runs_.UpdateExecution(e.rec);
+  Push({e.rec});
+  for (const JobRecord& j : e.jobs) jobs_.erase(j.id);
+  active_.erase(e.rec.id);  // e is gone from here on
+  cv_.notify_all();
+}
+
+Status Driver::CommitArtifacts(Execution& e) {
+  if (e.artifacts.empty() || e.rec.branch.empty()) return Status::Ok();
+  // One commit for the whole execution, on the branch's current head
+  // (never the run commit: the branch may have moved on meanwhile).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    KILN_ASSIGN_OR_RETURN(Digest head, repo_.BranchHead(e.rec.project, e.rec.branch));
+    KILN_ASSIGN_OR_RETURN(auto tree, repo_.LoadTree(head));
+    Patch patch;
+    patch.message = "Artifacts of execution " + e.rec.id;
+    size_t creates = 0;
+    if (!tree->Contains(ArtifactsFolderGuid())) {
+      patch.ops.push_back(PatchOp::Create(ArtifactsFolderGuid(), RootGuid(), MetaGuid("Folder"),
+                                          {{"name", "Artifacts"}}));
+    }
+    for (const auto& a : e.artifacts) {
+      if (tree->Contains(a.guid)) continue;
+      ++creates;
+      patch.ops.push_back(PatchOp::Create(a.guid, ArtifactsFolderGuid(), MetaGuid("Artifact"),
+                                          {{"name", a.name},
+                                           {"digest", a.digest.Hex()},
+                                           {"size", int64_t(a.size)},
+                                           {"serializer", a.serializer},
+                                           {"job", a.job},
+                                           {"execution", e.rec.id},
+                                           {"commit", e.rec.commit.Hex()}}));
+    }
+    if (creates == 0) return Status::Ok();  // nothing new: no commit
+    CommitRequest req{e.rec.project, e.rec.branch, e.rec.user, patch.message, head};
+    auto c = repo_.Commit(req, patch);
+    if (c.ok()) {
+      e.rec.artifacts = *c;
+      Push({Notice::Commit{e.rec.project, e.rec.branch, *c}});
+      return Status::Ok();
+    }
+    if (c.status().code() != Code::kConflict) return c.status();
+  }
+  return Conflict("the branch kept moving; artifacts not committed");
+}
+
+// ---------------------------------------------------------------- cancel, wait
+
+Status Driver::Cancel(const std::string& execution, const std::string& user) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = active_.find(execution);
+    if (it == active_.end()) return NotFound("execution " + execution + " is not in flight");
+    Execution& e = *it->second;
+    e.cancelling = true;
+    e.cancel_reason = "cancelled by " + user;
+    auto out = e.state.CancelAll(e.cancel_reason);
+    for (size_t j : out.cancelled) SetJob(e, j, JobState::kCancelled, e.cancel_reason);
+    for (size_t j : out.running) (void)backend_.Cancel(e.jobs[j].id);
+    MaybeFinish(e);
+  }
+  Deliver();
+  return Status::Ok();
+}
+
+Status Driver::CancelJob(const std::string& job, const std::string& user) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job);
+    if (it == jobs_.end()) return NotFound("job " + job + " is not in flight");
+    Execution& e = *it->second.first;
+    size_t i = it->second.second;
+    JobState s = e.state.state(i);
+    if (s == JobState::kRunning) {
+      e.cancel_reason = "cancelled by " + user;
+      return backend_.Cancel(job);
+    }
+    if (s != JobState::kQueued) {
+      // A pending job is not ready yet: cancel the execution, or the job it waits for.
+      return FailedPrecondition("job " + job + " is " + JobStateName(s));
+    }
+    ApplyTransition(e, i, JobState::kCancelled, "cancelled by " + user);
+    Advance(e);
+  }
+  Deliver();
+  return Status::Ok();
+}
+
+Result<ExecutionRecord> Driver::Wait(const std::string& execution, int timeout_ms) {
+  {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+          // Also wait until listeners heard the end.
+          return !active_.count(execution) && notices_.empty() && !delivering_;
+        })) {
+      return ResourceExhausted("execution " + execution + " still running after " +
+                               std::to_string(timeout_ms) + " ms");
+    }
+  }
+  return runs_.GetExecution(execution);
+}
+
+bool Driver::InFlight(const std::string& execution) {
+  std::lock_guard lock(mu_);
+  return active_.count(execution) > 0;
+}
+
+// ---------------------------------------------------------------- listeners
+
+uint64_t Driver::Subscribe(const std::string& execution, ExecutionListener* listener) {
+  std::lock_guard lock(listeners_mu_);
+  uint64_t id = next_listener_++;
+  listeners_[id] = {execution, listener};
+  return id;
+}
+
+void Driver::Unsubscribe(uint64_t id) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.erase(id);
+}
+
+void Driver::Deliver() {
+  for (;;) {
+    std::deque<Notice> batch;
+    {
+      std::lock_guard lock(mu_);
+      if (delivering_) return;  // the thread delivering now will take ours too
+      if (notices_.empty()) return;
+      delivering_ = true;
+      batch.swap(notices_);
+    }
+    std::vector<std::pair<std::string, ExecutionListener*>> targets;
+    {
+      std::lock_guard lock(listeners_mu_);
+      for (const auto& [id, l] : listeners_) targets.push_back(l);
+    }
+    for (const Notice& n : batch) {
+      if (auto* c = std::get_if<Notice::Commit>(&n.what)) {
+        if (options_.on_commit) options_.on_commit(c->project, c->branch, c->commit);
+        continue;
+      }
+      for (const auto& [filter, l] : targets) {
+        if (auto* e = std::get_if<ExecutionRecord>(&n.what)) {
+          if (filter.empty() || filter == e->id) l->OnExecution(*e);
+        } else if (auto* j = std::get_if<JobRecord>(&n.what)) {
+          if (filter.empty() || filter == j->execution) l->OnJob(*j);
+        } else if (auto* ev = std::get_if<Notice::Events>(&n.what)) {
+          if (filter.empty() || filter == ev->execution) l->OnEvents(ev->execution, ev->events);
+        }
+      }
+    }
+    std::lock_guard lock(mu_);
+    delivering_ = false;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace kiln

@@ -1,0 +1,184 @@
+// Driver: runs executions. It compiles a pipeline at a commit into a Plan
+// (pipeline/plan.h), tags the commit run/<execution id>, walks the plan's
+// state machine (execution_plan.h), serves jobs from the action cache when
+// their cache key is known, hands the others to a ComputeBackend up to its
+// slots, streams their events into the runs store and to subscribers,
+// stores their outputs in the ArtifactStore with provenance, and when an
+// execution ends commits its Output artifacts to the branch in ONE commit.
+//
+// This is the surface the server wires to REST and WebSocket
+// (docs/execution.md, "Driver API"):
+//   (a) Start(StartRequest) → execution id; Cancel, CancelJob, Rerun, RerunJob;
+//   (b) Subscribe(execution or "", ExecutionListener*) for live job state
+//       changes, log lines, metrics, progress and figures;
+//   (c) queries through runs(): executions, jobs, events by offset, metric
+//       series, figures, provenance.
+//
+// Restart: Open() reconciles executions that runs.db says were running when
+// the previous process died: their jobs cannot be resumed (the zygote killed
+// them when the server's pipe closed), so running/queued jobs become failed
+// and pending ones skipped, all with reason "server restarted", and the
+// execution fails with that reason. Re-running it is cheap: every job that
+// had finished is served from the action cache.
+//
+// Ownership: borrows the repository, runs store, artifact store and backend
+// (they must outlive the driver); owns the executions in flight and their
+// bundles under options.work_dir. The destructor cancels what is running
+// and waits for the backend to report it.
+// Thread-safety: every public method is safe from any thread. Listeners are
+// called from backend and caller threads, never with the driver's lock held,
+// in the order the changes happened; a listener must not block for long.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "compute/compute_backend.h"
+#include "core/clock.h"
+#include "model/repository.h"
+#include "pipeline/plan.h"
+#include "runs/runs_store.h"
+#include "scheduler/execution_plan.h"
+#include "storage/artifact_store.h"
+
+namespace kiln {
+
+struct DriverOptions {
+  // Job bundles live in <work_dir>/jobs/<job id>; kept when a job fails.
+  std::filesystem::path work_dir;
+  // Enters every cache key (ProbeRuntime() once at start-up).
+  RuntimeFingerprint runtime;
+  JobLimits default_limits;
+  // Added to every job's environment.
+  std::map<std::string, std::string> env;
+  bool keep_bundles = false;  // keep succeeded jobs' bundles too
+  ResourceCodeGenerator* generator = nullptr;
+  const Clock* clock = &SystemClock::Get();
+  // Called (outside the driver's lock) after the driver committed to a
+  // branch, so a server can tell the branch's subscribers (Hub::BranchMoved).
+  std::function<void(const std::string& project, const std::string& branch, const Digest& commit)>
+      on_commit;
+};
+
+struct StartRequest {
+  std::string project;
+  std::string pipeline;          // guid of the pipeline node
+  std::string ref = "main";      // branch, tag or commit; a branch receives the artifacts commit
+  std::optional<Digest> commit;  // run this commit instead of ref's head (re-runs)
+  std::string user;
+  bool force = false;                 // ignore the action cache for every job
+  std::set<std::string> force_nodes;  // ignore it for these operation instances
+  std::optional<JobLimits> limits;    // else options.default_limits
+};
+
+// Live notifications. Called without the driver's lock; may call back into
+// the driver's queries, not into Start/Cancel from OnEvents.
+class ExecutionListener {
+ public:
+  virtual ~ExecutionListener() = default;
+  virtual void OnExecution(const ExecutionRecord& execution) { (void)execution; }
+  virtual void OnJob(const JobRecord& job) { (void)job; }
+  virtual void OnEvents(const std::string& execution, const std::vector<EventRecord>& events) {
+    (void)execution;
+    (void)events;
+  }
+};
+
+class Driver : private JobSink {
+ public:
+  // Reconciles what the previous process left in flight, then serves.
+  static Result<std::unique_ptr<Driver>> Open(Repository& repo, RunsStore& runs,
+                                              ArtifactStore& artifacts, ComputeBackend& backend,
+                                              DriverOptions options);
+  ~Driver() override;
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // Starts an execution; returns its id once its records exist and its
+  // commit is tagged. Errors: NotFound (project, ref, pipeline),
+  // InvalidArgument / FailedPrecondition (the pipeline cannot run).
+  Result<std::string> Start(const StartRequest& request);
+  // Cancels every job of the execution that has not finished; running ones
+  // are killed with their whole process tree. NotFound when it is not in flight.
+  Status Cancel(const std::string& execution, const std::string& user);
+  // Cancels one job (its dependents are skipped).
+  Status CancelJob(const std::string& job, const std::string& user);
+  // A new execution of the same pipeline at the same commit: force=false
+  // reuses every cached result (re-runs only what failed or was cancelled).
+  Result<std::string> Rerun(const std::string& execution, const std::string& user, bool force);
+  // A new execution of the job's pipeline at the same commit that re-runs
+  // that job even if cached (and whatever its new outputs change downstream).
+  Result<std::string> RerunJob(const std::string& job, const std::string& user);
+
+  // Blocks until the execution is no longer in flight and listeners have
+  // been told (or timeout); returns
+  // its record. DeadlineExceeded is reported as ResourceExhausted.
+  Result<ExecutionRecord> Wait(const std::string& execution, int timeout_ms);
+  bool InFlight(const std::string& execution);
+
+  // execution "" = every execution. Returns an id for Unsubscribe.
+  uint64_t Subscribe(const std::string& execution, ExecutionListener* listener);
+  void Unsubscribe(uint64_t id);
+
+  RunsStore& runs() { return runs_; }
+  ArtifactStore& artifacts() { return artifacts_; }
+
+ private:
+  struct Execution;
+  struct Notice;
+
+  Driver(Repository& repo, RunsStore& runs, ArtifactStore& artifacts, ComputeBackend& backend,
+         DriverOptions options);
+  Status Reconcile();
+
+  // JobSink (backend threads).
+  void OnEvents(const std::string& job_id, std::vector<std::string> lines) override;
+  void OnExit(const std::string& job_id, const JobExit& exit) override;
+
+  // All below run with mu_ held.
+  void Advance(Execution& e);
+  void Dispatch();
+  void Launch(Execution& e, size_t job);
+  void SetJob(Execution& e, size_t job, JobState state, std::string reason);
+  void ApplyTransition(Execution& e, size_t job, JobState state, const std::string& reason);
+  void FailJob(Execution& e, size_t job, const std::string& reason);
+  Status CollectOutputs(Execution& e, size_t job);
+  std::map<std::string, Digest> InputDigests(const Execution& e, size_t job) const;
+  void MaybeFinish(Execution& e);
+  Status CommitArtifacts(Execution& e);
+  std::string FailureReason(const Execution& e, size_t job, const JobExit& exit);
+  void Push(Notice notice);
+
+  // Delivers queued notices in order, without mu_.
+  void Deliver();
+
+  Repository& repo_;
+  RunsStore& runs_;
+  ArtifactStore& artifacts_;
+  ComputeBackend& backend_;
+  DriverOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::unique_ptr<Execution>> active_;   // by execution id
+  std::map<std::string, std::pair<Execution*, size_t>> jobs_;  // job id → where
+  std::deque<std::pair<std::string, size_t>> queue_;           // ready jobs waiting for a slot
+  size_t running_ = 0;
+
+  std::deque<Notice> notices_;  // guarded by mu_
+  bool delivering_ = false;     // guarded by mu_: one thread delivers at a time, in order
+  std::mutex listeners_mu_;
+  uint64_t next_listener_ = 1;
+  std::map<uint64_t, std::pair<std::string, ExecutionListener*>> listeners_;
+};
+
+}  // namespace kiln
