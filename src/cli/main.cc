@@ -105,6 +105,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   s->add_flag("--auth", serve.force_auth, "Require sign-in even on loopback");
   s->add_option("--threads", serve.server.threads, "I/O threads")->capture_default_str();
+  s->add_option("--slots", serve.compute_slots, "Jobs at once on local compute (0: one per core)")
+      ->capture_default_str();
   size_t max_body_mb = serve.server.max_body_bytes >> 20;
   s->add_option("--max-body-mb", max_body_mb, "Largest request body (MiB)")->capture_default_str();
   size_t max_ws_kb = serve.server.max_ws_message_bytes >> 10;

@@ -490,6 +490,9 @@ void HttpServer::Impl::Accept() {
     }
     beast::error_code pec;
     std::string peer = socket.remote_endpoint(pec).address().to_string();
+    // Small messages (broadcasts, acks) must go out at once: Nagle's
+    // algorithm with the peer's delayed ACK would add ~40 ms to each.
+    socket.set_option(tcp::no_delay(true), pec);
     self->metrics->SocketOpened();
     if (!self->AdmitConnection(peer)) {
       self->metrics->SocketClosed();

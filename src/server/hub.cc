@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/execution_watch.h"
+
 namespace kiln {
 namespace {
 
@@ -160,6 +162,15 @@ void Hub::OnMessage(const std::shared_ptr<WebSocketConnection>& conn, const std:
       return HandlePatch(conn, *m);
     case ClientMessageType::kSelect:
       return HandleSelect(conn, *m);
+    case ClientMessageType::kWatch:
+      if (!watch_) {
+        return conn->SendControl(
+            ErrorMessage(FailedPrecondition("no compute backend runs on this server")));
+      }
+      return watch_->Watch(conn, m->execution);
+    case ClientMessageType::kUnwatch:
+      if (watch_) watch_->Unwatch(conn->id(), m->execution);
+      return;
   }
 }
 
@@ -259,6 +270,7 @@ void Hub::Unsubscribe(uint64_t conn_id, const std::string& key) {
 }
 
 void Hub::OnClose(const std::shared_ptr<WebSocketConnection>& conn) {
+  if (watch_) watch_->Closed(conn->id());
   std::set<std::string> keys;
   {
     std::lock_guard lock(mu_);

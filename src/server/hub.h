@@ -63,6 +63,10 @@ class Hub : public WebSocketHandler {
                  const std::string& message) override;
   void OnClose(const std::shared_ptr<WebSocketConnection>& conn) override;
 
+  // Lets clients watch executions ("watch" messages); without it they are
+  // told that no compute backend runs here.
+  void set_execution_watch(class ExecutionWatch* watch) { watch_ = watch; }
+
   // How many recent commits per branch are kept for catch-up.
   static constexpr size_t kRecentCommits = 512;
 
@@ -100,6 +104,7 @@ class Hub : public WebSocketHandler {
   Repository& repo_;
   Access& access_;
   Metrics& metrics_;
+  class ExecutionWatch* watch_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Branch>> branches_;  // "project\nbranch"
   std::map<uint64_t, std::set<std::string>> subscriptions_;  // connection → branch keys

@@ -31,6 +31,14 @@ Result<ClientMessage> ParseClientMessage(std::string_view text) {
     m.type = ClientMessageType::kPing;
     return m;
   }
+  if (type == "watch" || type == "unwatch") {
+    m.type = type == "watch" ? ClientMessageType::kWatch : ClientMessageType::kUnwatch;
+    KILN_ASSIGN_OR_RETURN(m.execution, StringField(j, "execution", true));
+    if (m.execution.empty() || m.execution.size() > 128) {
+      return InvalidArgument("'execution' must be an execution id");
+    }
+    return m;
+  }
   if (type == "subscribe") {
     m.type = ClientMessageType::kSubscribe;
   } else if (type == "unsubscribe") {

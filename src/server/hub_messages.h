@@ -16,7 +16,7 @@
 
 namespace kiln {
 
-enum class ClientMessageType { kSubscribe, kUnsubscribe, kPatch, kSelect, kPing };
+enum class ClientMessageType { kSubscribe, kUnsubscribe, kPatch, kSelect, kPing, kWatch, kUnwatch };
 
 struct ClientMessage {
   ClientMessageType type = ClientMessageType::kPing;
@@ -26,6 +26,7 @@ struct ClientMessage {
   int64_t seq = 0;                 // patch: the client's sequence number
   Patch patch;                     // patch
   std::vector<std::string> nodes;  // select
+  std::string execution;           // watch, unwatch
 };
 
 Result<ClientMessage> ParseClientMessage(std::string_view text);

@@ -276,10 +276,14 @@ TEST_F(HubTest, SlowClientIsToldToResyncAndOthersAreNotHeldUp) {
   // 64 KiB each: 19 MB in all, more than the kernel's socket buffers hold.
   std::string big(64 << 10, 'x');
   for (int i = 0; i < 300; ++i) {
-    ASSERT_TRUE(small.hub.SubmitPatch("p", "main",
-                                      Patch{std::nullopt, "", {PatchOp::SetAttr(folder, "blob", Value(big + std::to_string(i)))}},
-                                      "w", "w", i + 1)
-                    .ok());
+    ASSERT_TRUE(
+        small.hub
+            .SubmitPatch("p", "main",
+                         Patch{std::nullopt,
+                               "",
+                               {PatchOp::SetAttr(folder, "blob", Value(big + std::to_string(i)))}},
+                         "w", "w", i + 1)
+            .ok());
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   reader.join();

@@ -8,9 +8,16 @@
 #include <sstream>
 
 #include "access/access.h"
+#include "compute/local_backend.h"
 #include "model/repository.h"
+#include "pipeline/plan.h"
+#include "runs/runs_store.h"
+#include "scheduler/driver.h"
 #include "server/api.h"
+#include "server/api_runs.h"
+#include "server/execution_watch.h"
 #include "server/hub.h"
+#include "storage/local_artifact_store.h"
 #include "store/sqlite_store.h"
 
 namespace kiln {
@@ -81,6 +88,39 @@ Status Serve(const ServeOptions& options) {
   Router router;
   RegisterApi(router, ctx);
 
+  // Executions: runs.db beside kiln.db, artifacts in a local folder, jobs
+  // forked from a warm Python worker. Without a working Python the server
+  // still serves everything else, and says why it cannot run pipelines.
+  KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
+  KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
+  std::unique_ptr<LocalBackend> backend;
+  std::unique_ptr<Driver> driver;
+  std::unique_ptr<ExecutionWatch> watch;
+  RunsContext runs_ctx{access, nullptr, *runs, *artifacts, ""};
+  Status compute = [&]() -> Status {
+    KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
+    LocalBackendOptions backend_options;
+    if (options.compute_slots > 0) backend_options.slots = size_t(options.compute_slots);
+    KILN_ASSIGN_OR_RETURN(backend, LocalBackend::Start(backend_options));
+    DriverOptions driver_options;
+    driver_options.work_dir = options.data_dir + "/work";
+    driver_options.runtime = runtime;
+    driver_options.on_commit = [&hub](const std::string& project, const std::string& branch,
+                                      const Digest&) { hub.BranchMoved(project, branch); };
+    KILN_ASSIGN_OR_RETURN(driver, Driver::Open(repo, *runs, *artifacts, *backend, driver_options));
+    return Status::Ok();
+  }();
+  if (compute.ok()) {
+    watch = std::make_unique<ExecutionWatch>(*driver, access);
+    hub.set_execution_watch(watch.get());
+    runs_ctx.driver = driver.get();
+    spdlog::info("local compute: {} slot(s), warm Python worker ready", backend->Slots());
+  } else {
+    runs_ctx.unavailable_reason = compute.message();
+    spdlog::warn("pipelines cannot run here: {}", compute.message());
+  }
+  RegisterRunsApi(router, runs_ctx);
+
   // Block the signals before any thread starts, so that only sigwait below
   // sees them.
   sigset_t signals;
@@ -100,6 +140,12 @@ Status Serve(const ServeOptions& options) {
   sigwait(&signals, &sig);
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   server->Stop();
+  // The driver cancels what still runs (kill the jobs, record them) before
+  // the backend and stores it uses go away.
+  hub.set_execution_watch(nullptr);
+  watch.reset();
+  driver.reset();
+  backend.reset();
   spdlog::info("stopped cleanly");
   return Status::Ok();
 }

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string data_dir;      // holds kiln.db
   std::string examples_dir;  // examples/<name>/project.json seeded when the store is new
   bool force_auth = false;   // require sign-in even on loopback
+  int compute_slots = 0;     // jobs at once on local compute; 0 = the number of cores
   ServerOptions server;
 };
 

@@ -23,6 +23,7 @@ struct HttpClient::Impl {
     beast::error_code ec;
     stream->connect(tcp::endpoint(asio::ip::make_address(host), port), ec);
     if (ec) return IOError("connect: " + ec.message());
+    stream->socket().set_option(tcp::no_delay(true), ec);
     return Status::Ok();
   }
 };
@@ -111,6 +112,7 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(
   beast::error_code ec;
   beast::get_lowest_layer(impl->ws).connect(tcp::endpoint(asio::ip::make_address(host), port), ec);
   if (ec) return IOError("connect: " + ec.message());
+  beast::get_lowest_layer(impl->ws).socket().set_option(tcp::no_delay(true), ec);
   impl->ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
     for (const auto& [k, v] : headers) req.set(k, v);
   }));

@@ -1,0 +1,296 @@
+#include "server/api_runs.h"
+
+#include <nlohmann/json.hpp>
+
+namespace kiln {
+namespace {
+
+using json = nlohmann::json;
+
+template <typename F>
+HttpResponse Guarded(F&& f) {
+  Result<HttpResponse> r = f();
+  if (!r.ok()) return HttpResponse::Error(r.status());
+  return std::move(r).value();
+}
+
+Result<int64_t> IntQuery(const HttpRequest& r, const char* name, int64_t fallback) {
+  std::string s = r.Query(name);
+  if (s.empty()) return fallback;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > (int64_t(1) << 50)) {
+      return InvalidArgument(std::string("'") + name + "' must be a non-negative integer");
+    }
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+json ExecutionJson(const ExecutionRecord& e) {
+  return {{"id", e.id},
+          {"project", e.project},
+          {"pipeline", e.pipeline},
+          {"commit", e.commit.Hex()},
+          {"ref", e.ref},
+          {"branch", e.branch},
+          {"user", e.user},
+          {"state", ExecutionStateName(e.state)},
+          {"reason", e.reason},
+          {"force", e.force},
+          {"created_ms", e.created_ms},
+          {"finished_ms", e.finished_ms},
+          {"artifacts_commit", e.artifacts ? json(e.artifacts->Hex()) : json(nullptr)}};
+}
+
+json JobJson(const JobRecord& j) {
+  return {{"id", j.id},
+          {"execution", j.execution},
+          {"node", j.node},
+          {"name", j.name},
+          {"state", JobStateName(j.state)},
+          {"reason", j.reason},
+          {"cache_key", j.cache_key ? json(j.cache_key->Hex()) : json(nullptr)},
+          {"queued_ms", j.queued_ms},
+          {"started_ms", j.started_ms},
+          {"finished_ms", j.finished_ms},
+          {"exit_code", j.exit_code ? json(*j.exit_code) : json(nullptr)},
+          {"outputs", json::parse(OutputsToJson(j.outputs), nullptr, false)}};
+}
+
+json EventJson(const EventRecord& e) {
+  json payload = json::parse(e.payload, nullptr, false);
+  if (payload.is_discarded()) payload = e.payload;
+  return {{"job", e.job},   {"seq", e.seq},   {"time", e.time},
+          {"kind", e.kind}, {"name", e.name}, {"payload", payload}};
+}
+
+void RegisterRunsApi(Router& router, RunsContext& context) {
+  // Handlers outlive this function: everything they use is captured by
+  // value, as pointers to objects that outlive the router.
+  RunsContext* ctx = &context;
+  Access* access = &context.access;
+  RunsStore* runs = &context.runs;
+  auto driver = [ctx]() -> Result<Driver*> {
+    if (!ctx->driver) {
+      return FailedPrecondition("no compute backend is available: " + ctx->unavailable_reason);
+    }
+    return ctx->driver;
+  };
+  // The execution's project decides who may see or touch it; a caller
+  // without read access learns nothing, not even that it exists.
+  auto execution_for = [access, runs](const HttpRequest& r, const std::string& id,
+                                      Role role) -> Result<ExecutionRecord> {
+    Result<ExecutionRecord> e = runs->GetExecution(id);
+    if (!e.ok()) {
+      if (e.status().code() == Code::kNotFound) return NotFound("no execution '" + id + "'");
+      return e.status();
+    }
+    Status allowed = access->Check(r.user, e->project, role);
+    if (!allowed.ok()) {
+      return allowed.code() == Code::kPermissionDenied && role == Role::kRead
+                 ? Status(NotFound("no execution '" + id + "'"))
+                 : allowed;
+    }
+    return e;
+  };
+  auto job_for = [runs, execution_for](const HttpRequest& r, Role role) -> Result<JobRecord> {
+    Result<JobRecord> j = runs->GetJob(r.Param("job"));
+    if (!j.ok()) return NotFound("no job '" + r.Param("job") + "'");
+    KILN_RETURN_IF_ERROR(execution_for(r, j->execution, role).status());
+    return j;
+  };
+
+  router.Add(
+      "POST", "/api/v1/projects/{p}/executions",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kWrite));
+          KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+          auto pipeline = body.find("pipeline");
+          if (pipeline == body.end() || !pipeline->is_string()) {
+            return InvalidArgument("the body needs the pipeline's guid as 'pipeline'");
+          }
+          StartRequest req;
+          req.project = r.Param("p");
+          req.pipeline = pipeline->get<std::string>();
+          if (body.contains("ref")) {
+            if (!body["ref"].is_string()) return InvalidArgument("'ref' must be a string");
+            req.ref = body["ref"].get<std::string>();
+          }
+          if (body.contains("force")) {
+            if (!body["force"].is_boolean())
+              return InvalidArgument("'force' must be true or false");
+            req.force = body["force"].get<bool>();
+          }
+          req.user = r.user;
+          KILN_ASSIGN_OR_RETURN(Driver * d, driver());
+          KILN_ASSIGN_OR_RETURN(std::string id, d->Start(req));
+          return HttpResponse::Json(201, {{"id", id}});
+        });
+      },
+      "Run a pipeline: {pipeline (guid), ref?, force?}");
+  router.Add(
+      "GET", "/api/v1/projects/{p}/executions",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kRead));
+          KILN_ASSIGN_OR_RETURN(int64_t limit, IntQuery(r, "limit", 100));
+          KILN_ASSIGN_OR_RETURN(auto list, runs->ListExecutions(r.Param("p"), size_t(limit)));
+          json out = json::array();
+          for (const ExecutionRecord& e : list) out.push_back(ExecutionJson(e));
+          return HttpResponse::Json(200, {{"executions", out}});
+        });
+      },
+      "Executions of a project, newest first");
+  router.Add(
+      "GET", "/api/v1/executions/{id}",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(ExecutionRecord e, execution_for(r, r.Param("id"), Role::kRead));
+          KILN_ASSIGN_OR_RETURN(auto jobs, runs->ListJobs(e.id));
+          json j = ExecutionJson(e);
+          j["jobs"] = json::array();
+          for (const JobRecord& job : jobs) j["jobs"].push_back(JobJson(job));
+          return HttpResponse::Json(200, j);
+        });
+      },
+      "An execution with its jobs");
+  router.Add(
+      "POST", "/api/v1/executions/{id}/cancel",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(ExecutionRecord e, execution_for(r, r.Param("id"), Role::kWrite));
+          KILN_ASSIGN_OR_RETURN(Driver * d, driver());
+          KILN_RETURN_IF_ERROR(d->Cancel(e.id, r.user));
+          return HttpResponse::Json(200, {{"cancelled", e.id}});
+        });
+      },
+      "Cancel an execution: kills its running jobs' process trees");
+  router.Add(
+      "POST", "/api/v1/executions/{id}/rerun",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(ExecutionRecord e, execution_for(r, r.Param("id"), Role::kWrite));
+          bool force = false;
+          if (!r.body.empty()) {
+            KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+            force = body.value("force", false);
+          }
+          KILN_ASSIGN_OR_RETURN(Driver * d, driver());
+          KILN_ASSIGN_OR_RETURN(std::string id, d->Rerun(e.id, r.user, force));
+          return HttpResponse::Json(201, {{"id", id}});
+        });
+      },
+      "Run an execution again at the same commit: {force?}");
+  router.Add(
+      "POST", "/api/v1/jobs/{job}/rerun",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kWrite));
+          KILN_ASSIGN_OR_RETURN(Driver * d, driver());
+          KILN_ASSIGN_OR_RETURN(std::string id, d->RerunJob(j.id, r.user));
+          return HttpResponse::Json(201, {{"id", id}});
+        });
+      },
+      "Run one job again, past the cache (a new execution)");
+  router.Add(
+      "POST", "/api/v1/jobs/{job}/cancel",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kWrite));
+          KILN_ASSIGN_OR_RETURN(Driver * d, driver());
+          KILN_RETURN_IF_ERROR(d->CancelJob(j.id, r.user));
+          return HttpResponse::Json(200, {{"cancelled", j.id}});
+        });
+      },
+      "Cancel one job (its dependents are skipped)");
+  router.Add(
+      "GET", "/api/v1/jobs/{job}",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kRead));
+          return HttpResponse::Json(200, JobJson(j));
+        });
+      },
+      "One job");
+  auto events = [runs, job_for](HttpRequest& r, const std::string& forced_kind) {
+    return Guarded([&]() -> Result<HttpResponse> {
+      KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kRead));
+      EventQuery q;
+      KILN_ASSIGN_OR_RETURN(q.after_seq, IntQuery(r, "after", 0));
+      KILN_ASSIGN_OR_RETURN(int64_t limit, IntQuery(r, "limit", 1000));
+      q.limit = size_t(std::clamp<int64_t>(limit, 1, 10000));
+      q.kind = forced_kind.empty() ? r.Query("kind") : forced_kind;
+      KILN_ASSIGN_OR_RETURN(auto list, runs->Events(j.id, q));
+      json out = json::array();
+      for (const EventRecord& e : list) out.push_back(EventJson(e));
+      int64_t next = list.empty() ? q.after_seq : list.back().seq;
+      return HttpResponse::Json(200, {{"events", out}, {"next", next}});
+    });
+  };
+  router.Add(
+      "GET", "/api/v1/jobs/{job}/events", [events](HttpRequest& r) { return events(r, ""); },
+      "A job's events after ?after= (seq), of ?kind= (log, metric, progress, figure, state)");
+  router.Add(
+      "GET", "/api/v1/jobs/{job}/logs", [events](HttpRequest& r) { return events(r, "log"); },
+      "A job's log lines after ?after= (seq); 'next' is the offset to ask from");
+  router.Add(
+      "GET", "/api/v1/jobs/{job}/metrics",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kRead));
+          KILN_ASSIGN_OR_RETURN(auto names, runs->MetricNames(j.id));
+          json out = json::object();
+          for (const std::string& n : names) {
+            KILN_ASSIGN_OR_RETURN(auto series, runs->MetricSeries(j.id, n));
+            json points = json::array();
+            for (const MetricPoint& p : series) points.push_back({p.step, p.value});
+            out[n] = points;
+          }
+          return HttpResponse::Json(200, {{"metrics", out}});
+        });
+      },
+      "A job's metric series: {name: [[step, value], ...]}");
+  router.Add(
+      "GET", "/api/v1/jobs/{job}/figures",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kRead));
+          KILN_ASSIGN_OR_RETURN(auto list, runs->Figures(j.id));
+          json out = json::array();
+          for (const EventRecord& e : list) out.push_back(EventJson(e));
+          return HttpResponse::Json(200, {{"figures", out}});
+        });
+      },
+      "The latest revision of each of a job's figures");
+  router.Add(
+      "GET", "/api/v1/artifacts/{digest}",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(Digest d, Digest::FromHex(r.Param("digest")));
+          // An artifact is readable by whoever may read a project that made it.
+          KILN_ASSIGN_OR_RETURN(auto records, runs->GetProvenance(d));
+          bool allowed = false;
+          for (const ProvenanceRecord& p : records) {
+            Result<ExecutionRecord> e = runs->GetExecution(p.execution);
+            if (e.ok() && access->Check(r.user, e->project, Role::kRead).ok()) allowed = true;
+          }
+          if (!allowed) return NotFound("no artifact " + d.Hex());
+          KILN_ASSIGN_OR_RETURN(
+              std::filesystem::path path,
+              ctx->artifacts.Materialize(d, std::filesystem::temp_directory_path()));
+          HttpResponse resp;
+          resp.content_type = "application/octet-stream";
+          resp.file_path = path.string();
+          resp.headers.emplace_back("Content-Disposition",
+                                    "attachment; filename=\"" + d.Hex().substr(0, 12) + ".bin\"");
+          return resp;
+        });
+      },
+      "Download an artifact by digest");
+}
+
+}  // namespace kiln

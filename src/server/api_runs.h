@@ -1,0 +1,35 @@
+// The REST endpoints of executions, jobs and artifacts (docs/api.md,
+// "Executions"): start, list, inspect, cancel and re-run executions; a job's
+// events (logs by offset), metric series and figures; artifact download.
+// Every handler checks the caller's role on the execution's project.
+//
+// Ownership: RunsContext borrows everything; it outlives the router.
+// Thread-safety: handlers run concurrently; the Driver and stores are safe.
+#pragma once
+
+#include <string>
+
+#include "access/access.h"
+#include "scheduler/driver.h"
+#include "server/router.h"
+
+namespace kiln {
+
+struct RunsContext {
+  Access& access;
+  // Null when no compute backend could start: endpoints that run things
+  // answer with the reason, the rest still work from the runs store.
+  Driver* driver = nullptr;
+  RunsStore& runs;
+  ArtifactStore& artifacts;
+  std::string unavailable_reason;
+};
+
+void RegisterRunsApi(Router& router, RunsContext& ctx);
+
+// JSON of the records, shared by REST and the WebSocket events.
+nlohmann::json ExecutionJson(const ExecutionRecord& e);
+nlohmann::json JobJson(const JobRecord& j);
+nlohmann::json EventJson(const EventRecord& e);
+
+}  // namespace kiln
