@@ -532,8 +532,93 @@ nlohmann::json Tree::ToJson() const {
   return nlohmann::json{{"root", std::string(root_guid())}, {"nodes", std::move(nodes)}};
 }
 
+namespace {
+
+// JSON text of one value, exactly as nlohmann's dump writes it.
+void AppendJson(std::string& out, const nlohmann::json& j) {
+  out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void AppendValues(std::string& out, const Value::Map& m) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : m) {  // std::map: already in nlohmann's key order
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJson(out, k);
+    out.push_back(':');
+    AppendJson(out, v.ToJson());
+  }
+  out.push_back('}');
+}
+
+void AppendGuidOrNull(std::string& out, const std::optional<NodeRef>& n) {
+  if (!n) {
+    out += "null";
+    return;
+  }
+  out.push_back('"');
+  out += n->guid();  // guids are hex and dashes: nothing to escape
+  out.push_back('"');
+}
+
+}  // namespace
+
+// Writes the same bytes as ToJson().dump() without building the document:
+// rendering a 10k-node tree this way is several times faster, and the
+// server renders whole trees for every subscriber and GET /tree.
 std::string Tree::ToJsonString() const {
-  return ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::vector<NodeId> ids;
+  ids.reserve(live_);
+  for (NodeId i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].alive) ids.push_back(i);
+  }
+  std::sort(ids.begin(), ids.end(),
+            [&](NodeId a, NodeId b) { return slots_[a].guid.view() < slots_[b].guid.view(); });
+  std::string out;
+  out.reserve(ids.size() * 256);
+  out += "{\"nodes\":{";
+  for (size_t k = 0; k < ids.size(); ++k) {
+    NodeRef node(this, ids[k]);
+    if (k) out.push_back(',');
+    out.push_back('"');
+    out += node.guid();
+    out += "\":{\"attrs\":";
+    AppendValues(out, node.attrs());
+    out += ",\"base\":";
+    AppendGuidOrNull(out, node.base());
+    out += ",\"children\":[";
+    for (size_t i = 0; i < node.child_count(); ++i) {
+      if (i) out.push_back(',');
+      out.push_back('"');
+      out += node.child(i).guid();
+      out.push_back('"');
+    }
+    out += "],\"guid\":\"";
+    out += node.guid();
+    out += "\",\"parent\":";
+    AppendGuidOrNull(out, node.parent());
+    out += ",\"pointers\":{";
+    bool first = true;
+    for (const auto& [name, target] : node.pointers()) {
+      if (!first) out.push_back(',');
+      first = false;
+      AppendJson(out, name);
+      out.push_back(':');
+      if (target) {
+        AppendJson(out, *target);
+      } else {
+        out += "null";
+      }
+    }
+    out += "},\"registry\":";
+    AppendValues(out, node.registry());
+    out.push_back('}');
+  }
+  out += "},\"root\":\"";
+  out += root_guid();
+  out += "\"}";
+  return out;
 }
 
 }  // namespace kiln

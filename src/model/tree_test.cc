@@ -280,3 +280,25 @@ TEST(Tree, LoadRefusesObjectsThatAreNotNodes) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// ToJsonString writes the text directly; it must be exactly ToJson().dump().
+TEST(TreeJsonText, MatchesTheDocumentDump) {
+  GenerateOptions options;
+  options.nodes = 3000;
+  auto tree = GenerateProjectTree(options);
+  ASSERT_TRUE(tree.ok());
+  std::string any = std::string(tree->root().guid());
+  Patch p;
+  p.ops.push_back(PatchOp::SetAttr(any, "text", Value("quote \" backslash \\ tab \t é ✓")));
+  p.ops.push_back(PatchOp::SetAttr(any, "list", Value(Value::List{1, 2.5, nullptr, true})));
+  p.ops.push_back(PatchOp::SetRegistry(any, "position", Value(Value::Map{{"x", 1}, {"y", -2}})));
+  ASSERT_TRUE(tree->Apply(p).ok());
+  EXPECT_EQ(tree->ToJsonString(),
+            tree->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+}  // namespace kiln

@@ -200,11 +200,19 @@ void Hub::HandleSubscribe(const std::shared_ptr<WebSocketConnection>& conn,
       }
     }
     if (!caught_up) {
-      conn->SendControl(Dump({{"type", "snapshot"},
-                              {"project", m.project},
-                              {"branch", m.branch},
-                              {"commit", b->head->Hex()},
-                              {"tree", b->tree->ToJson()}}));
+      // Rendered once per head and shared by every subscriber until the
+      // next commit: a 10k-node tree takes milliseconds to render.
+      if (b->snapshot_commit != b->head) {
+        nlohmann::json envelope = {{"type", "snapshot"},
+                                   {"project", m.project},
+                                   {"branch", m.branch},
+                                   {"commit", b->head->Hex()}};
+        std::string text = Dump(envelope);
+        text.pop_back();  // '}'
+        b->snapshot = text + ",\"tree\":" + b->tree->ToJsonString() + "}";
+        b->snapshot_commit = b->head;
+      }
+      conn->SendControl(b->snapshot);
     }
     conn->SendControl(Dump({{"type", "subscribed"},
                             {"project", m.project},

@@ -88,6 +88,8 @@ class Hub : public WebSocketHandler {
     std::optional<Digest> head;
     std::map<uint64_t, Subscriber> subscribers;  // by connection id
     std::deque<RecentCommit> recent;
+    std::string snapshot;  // the snapshot message of snapshot_commit
+    std::optional<Digest> snapshot_commit;
   };
 
   std::shared_ptr<Branch> GetBranch(const std::string& project, const std::string& branch);
