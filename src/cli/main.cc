@@ -10,8 +10,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "access/access.h"
+#include "cli/remote.h"
 #include "core/log.h"
 #include "model/export.h"
 #include "model/repository.h"
@@ -416,6 +418,141 @@ int Main(int argc, char** argv) {
     if (Status st = data.access->GetUser(user).status(); !st.ok()) return void(rc = Fail(st));
     if (Status st = data.access->SetRole(project, user, *r); !st.ok()) return void(rc = Fail(st));
     std::cout << user << " has " << role << " on " << project << "\n";
+  });
+
+  // ---- run, logs, artifacts: through the running server
+  std::string server_url = "http://127.0.0.1:8080", token;
+  if (const char* t = std::getenv("KILN_TOKEN"); t && *t) token = t;
+  if (const char* u = std::getenv("KILN_SERVER"); u && *u) server_url = u;
+  auto add_remote_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--server", server_url, "The Kiln server ($KILN_SERVER)")
+        ->capture_default_str();
+    cmd->add_option("--token", token, "API token ($KILN_TOKEN), needed when sign-in is on");
+  };
+  std::string pipeline;
+  bool wait = false, force = false;
+  auto* run = app.add_subcommand("run", "Run a pipeline on the server and show its progress");
+  run->add_option("project", project)->required();
+  run->add_option("pipeline", pipeline, "The pipeline's name or guid")->required();
+  run->add_option("--branch,-b", branch, "Branch (or tag, commit) to run")->capture_default_str();
+  run->add_flag("--wait,-w", wait, "Follow it until it ends; exit 1 unless it succeeded");
+  run->add_flag("--force", force, "Run every job, past the cache");
+  add_remote_flags(run);
+  run->callback([&] {
+    RemoteClient remote(server_url, token);
+    std::string base = "/api/v1/projects/" + UrlSegment(project);
+    auto tree = remote.Call("GET", base + "/tree?ref=" + UrlSegment(branch));
+    if (!tree.ok()) return void(rc = Fail(tree.status()));
+    std::string guid;
+    for (const auto& [g, n] : (*tree)["tree"]["nodes"].items()) {
+      if (g == pipeline || (n["attrs"].value("name", "") == pipeline && !n["children"].empty())) {
+        auto node = remote.Call("GET", base + "/nodes/" + g + "?ref=" + UrlSegment(branch));
+        if (node.ok() && (*node)["meta"] == "Pipeline") guid = g;
+      }
+    }
+    if (guid.empty()) {
+      return void(rc = Fail(NotFound("no pipeline named '" + pipeline + "' in " + project + " at " +
+                                     branch)));
+    }
+    json body = {{"pipeline", guid}, {"ref", branch}, {"force", force}};
+    auto started = remote.Call("POST", base + "/executions", &body);
+    if (!started.ok()) return void(rc = Fail(started.status()));
+    std::string id = (*started)["id"];
+    std::cout << "execution " << id << " of " << pipeline << " at " << branch << "\n";
+    if (!wait) return;
+    std::map<std::string, std::string> states;
+    std::map<std::string, int64_t> log_offset;
+    for (;;) {
+      auto e = remote.Call("GET", "/api/v1/executions/" + id);
+      if (!e.ok()) return void(rc = Fail(e.status()));
+      for (const json& j : (*e)["jobs"]) {
+        std::string jid = j["id"], name = j["name"], state = j["state"];
+        auto logs = remote.Call(
+            "GET", "/api/v1/jobs/" + jid + "/logs?after=" + std::to_string(log_offset[jid]));
+        if (logs.ok()) {
+          for (const json& ev : (*logs)["events"]) {
+            std::cout << "  " << name << " | " << ev["payload"].value("line", "") << "\n";
+          }
+          log_offset[jid] = (*logs)["next"].get<int64_t>();
+        }
+        if (states[jid] != state) {
+          states[jid] = state;
+          std::string reason = j["reason"];
+          std::cout << "[" << state << "] " << name << (reason.empty() ? "" : ": " + reason)
+                    << "\n";
+        }
+      }
+      std::cout.flush();
+      std::string state = (*e)["state"];
+      if (state != "running") {
+        std::cout << "execution " << state;
+        std::string reason = (*e)["reason"];
+        if (!reason.empty()) std::cout << ": " << reason;
+        std::cout << "\n";
+        if (state != "succeeded") rc = 1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+
+  std::string job;
+  bool follow = false;
+  auto* logs = app.add_subcommand("logs", "Print a job's output (from the server)");
+  logs->add_option("job", job, "Job id")->required();
+  logs->add_flag("--follow,-f", follow, "Keep printing until the job ends");
+  add_remote_flags(logs);
+  logs->callback([&] {
+    RemoteClient remote(server_url, token);
+    int64_t offset = 0;
+    for (;;) {
+      auto batch = remote.Call(
+          "GET", "/api/v1/jobs/" + UrlSegment(job) + "/logs?after=" + std::to_string(offset));
+      if (!batch.ok()) return void(rc = Fail(batch.status()));
+      for (const json& ev : (*batch)["events"])
+        std::cout << ev["payload"].value("line", "") << "\n";
+      offset = (*batch)["next"].get<int64_t>();
+      if (!follow) return;
+      auto j = remote.Call("GET", "/api/v1/jobs/" + UrlSegment(job));
+      if (!j.ok()) return void(rc = Fail(j.status()));
+      std::string state = (*j)["state"];
+      if (state != "pending" && state != "queued" && state != "running" &&
+          (*batch)["events"].empty()) {
+        return;
+      }
+      std::cout.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+
+  auto* artifacts = app.add_subcommand("artifacts", "Outputs of executions, from the server");
+  artifacts->require_subcommand(1);
+  std::string execution, digest;
+  auto* als = artifacts->add_subcommand("ls", "List the outputs of an execution's jobs");
+  als->add_option("execution", execution)->required();
+  add_remote_flags(als);
+  als->callback([&] {
+    RemoteClient remote(server_url, token);
+    auto e = remote.Call("GET", "/api/v1/executions/" + UrlSegment(execution));
+    if (!e.ok()) return void(rc = Fail(e.status()));
+    for (const json& j : (*e)["jobs"]) {
+      for (const auto& [out, info] : j["outputs"].items()) {
+        std::cout << info.value("digest", "") << "  " << std::string(j["name"]) << "." << out
+                  << "  " << info.value("serializer", "") << "  " << info.value("size", 0)
+                  << " bytes\n";
+      }
+    }
+  });
+  auto* aget = artifacts->add_subcommand("get", "Download an artifact by digest");
+  aget->add_option("digest", digest)->required();
+  aget->add_option("--output,-o", output, "File (default: the digest)");
+  add_remote_flags(aget);
+  aget->callback([&] {
+    RemoteClient remote(server_url, token);
+    std::string path = output.empty() ? digest : output;
+    Status st = remote.Download("/api/v1/artifacts/" + UrlSegment(digest), path);
+    if (!st.ok()) return void(rc = Fail(st));
+    std::cout << "wrote " << path << "\n";
   });
 
   try {

@@ -1,0 +1,37 @@
+// RemoteClient: the CLI's way to a running `kiln serve` (its REST API), for
+// the commands that act on executions the server runs: kiln run, kiln logs,
+// kiln artifacts. libcurl; blocking.
+//
+// Ownership: owns its curl handle. Thread-safety: one thread.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "core/status.h"
+
+namespace kiln {
+
+class RemoteClient {
+ public:
+  // server: "http://127.0.0.1:8080"; token: an API token or "".
+  RemoteClient(std::string server, std::string token);
+  ~RemoteClient();
+
+  // JSON in and out; a non-2xx answer becomes a Status with the server's
+  // error message.
+  Result<nlohmann::json> Call(const std::string& method, const std::string& path,
+                              const nlohmann::json* body = nullptr);
+  // Streams a download to `path`.
+  Status Download(const std::string& path, const std::string& file);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-encodes one URL path segment.
+std::string UrlSegment(const std::string& s);
+
+}  // namespace kiln
