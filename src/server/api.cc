@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/guid.h"
+#include "model/export.h"
 
 namespace kiln {
 namespace {
@@ -382,6 +383,37 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
            return HttpResponse::Json(
                200, {{"commit", out.commit ? json(out.commit->Hex()) : json(nullptr)},
                      {"up_to_date", out.up_to_date}});
+         });
+       }},
+      {"GET", "/api/v1/projects/{p}/export", "The project as one export file (docs/formats.md)",
+       [&ctx, need](HttpRequest& r) {
+         return Guarded([&]() -> Result<HttpResponse> {
+           KILN_RETURN_IF_ERROR(need(r, Role::kRead));
+           KILN_ASSIGN_OR_RETURN(std::string file, ExportProject(ctx.store, r.Param("p")));
+           HttpResponse resp;
+           resp.content_type = "application/octet-stream";
+           resp.headers.emplace_back("Content-Disposition",
+                                     "attachment; filename=\"" + r.Param("p") + ".kiln\"");
+           resp.body = std::move(file);
+           return resp;
+         });
+       }},
+      {"POST", "/api/v1/projects/import", "Create a project from an export file (?name= to rename)",
+       [&ctx](HttpRequest& r) {
+         return Guarded([&]() -> Result<HttpResponse> {
+           if (r.user.empty()) return Status(Code::kUnauthenticated, "sign in first");
+           // A damaged upload is the client's problem (400), not the server's.
+           Result<ExportFile> parsed = ParseExport(r.body);
+           if (!parsed.ok())
+             return InvalidArgument("not a Kiln export file: " + parsed.status().message());
+           std::string name = r.Query("name", parsed->project);
+           ExportStats stats;
+           KILN_RETURN_IF_ERROR(ImportProject(ctx.store, r.body, name, &stats));
+           if (r.user != Access::kLocalUser) {
+             KILN_RETURN_IF_ERROR(ctx.access.SetRole(name, r.user, Role::kAdmin));
+           }
+           return HttpResponse::Json(
+               201, {{"name", name}, {"objects", stats.objects}, {"refs", stats.refs}});
          });
        }},
       {"POST", "/api/v1/projects/{p}/branches/{b}/patches",

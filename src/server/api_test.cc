@@ -115,6 +115,18 @@ TEST_F(ApiTest, ProjectsBranchesTagsHistoryTreeNodesDiff) {
   ASSERT_EQ(conflict["conflicts"].size(), 1u);
   EXPECT_EQ(conflict["conflicts"][0]["field"], "attrs/name");
 
+  // Export, then import under another name: the same history.
+  auto exported = client_.Request("GET", "/api/v1/projects/astro/export");
+  ASSERT_EQ(exported->status, 200);
+  EXPECT_EQ(exported->body.substr(0, 8), "KILNEXP1");
+  auto imported = client_.Request("POST", "/api/v1/projects/import?name=astro2", exported->body,
+                                  {{"Content-Type", "application/octet-stream"}});
+  EXPECT_EQ(imported->status, 201) << imported->body;
+  EXPECT_EQ(Call("GET", "/api/v1/projects/astro2/commits?ref=main", 200)["commits"],
+            Call("GET", "/api/v1/projects/astro/commits?ref=main", 200)["commits"]);
+  EXPECT_EQ(client_.Request("POST", "/api/v1/projects/import", exported->body)->status, 409);
+  EXPECT_EQ(client_.Request("POST", "/api/v1/projects/import", "not an export")->status, 400);
+
   Call("DELETE", "/api/v1/projects/astro/branches/exp", 200);
   Call("DELETE", "/api/v1/projects/astro", 200);
   Call("GET", "/api/v1/projects/astro", 404);
