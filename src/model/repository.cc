@@ -238,6 +238,66 @@ Result<Digest> Repository::CommitLocked(std::unique_lock<std::mutex>& lock,
   return commit_digest;
 }
 
+Result<std::vector<Result<Digest>>> Repository::CommitChainOnTree(
+    std::string_view project, std::string_view branch, const Digest& expected_head, Tree& tree,
+    std::span<const ChainItem> items) {
+  KILN_RETURN_IF_ERROR(CheckProject(project));
+  KILN_RETURN_IF_ERROR(ValidateBranchName(branch));
+  std::unique_lock lock(mu_);
+  std::string ref = Ref(project, "heads", branch);
+  KILN_ASSIGN_OR_RETURN(std::optional<Digest> head, store_.GetRef(ref));
+  if (!head) return NotFound("no branch '" + std::string(branch) + "' in " + std::string(project));
+  if (*head != expected_head) {
+    return Conflict("branch '" + std::string(branch) + "' is at " + head->Hex() + ", not " +
+                    expected_head.Hex());
+  }
+  KILN_ASSIGN_OR_RETURN(CommitObject parent, ReadCommitLocked(*head));
+  Result<Digest> tree_root = tree.RootDigest();
+  if (!tree_root.ok() || *tree_root != parent.root) {
+    return FailedPrecondition("the tree is not at the head of branch '" + std::string(branch) +
+                              "'");
+  }
+  int64_t time = std::max(clock_.NowMillis(), parent.time_ms);
+  // As in CommitLocked: the tree is the caller's, so the work runs unlocked.
+  lock.unlock();
+  tree.Begin();
+  WriteBatch batch;
+  std::vector<Result<Digest>> results;
+  std::vector<std::pair<Digest, CommitObject>> made;
+  Digest previous = *head;
+  Status failure;
+  for (const ChainItem& item : items) {
+    Status applied = tree.Apply(*item.patch);  // atomic: a rejected patch changes nothing
+    if (!applied.ok()) {
+      results.push_back(applied);
+      continue;
+    }
+    Result<Digest> root = tree.Write(&batch);
+    if (!root.ok()) {
+      failure = root.status();
+      break;
+    }
+    CommitObject commit{*root, {previous}, item.author, item.message, time};
+    previous = batch.Put(EncodeCommit(commit));
+    made.emplace_back(previous, std::move(commit));
+    results.push_back(previous);
+  }
+  if (failure.ok() && !made.empty()) {
+    batch.UpdateRef({ref, *head, previous});
+    failure = store_.Write(batch);
+  }
+  if (!failure.ok()) {
+    tree.Rollback();
+    lock.lock();
+    return failure;
+  }
+  tree.Release();
+  lock.lock();
+  if (commits_.size() + made.size() >= kMaxCachedCommits) commits_.clear();
+  for (auto& [d, c] : made) commits_.emplace(d, std::move(c));
+  return results;
+}
+
 // ---------------------------------------------------------------- refs
 
 Result<Digest> Repository::BranchHead(std::string_view project, std::string_view branch) {

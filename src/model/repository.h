@@ -104,6 +104,24 @@ class Repository {
   Result<Digest> CommitOnTree(const CommitRequest& request, Tree& tree, const Patch& patch);
   Result<CommitObject> ReadCommit(const Digest& commit);
 
+  // One patch of a chain, with who made it.
+  struct ChainItem {
+    const Patch* patch;
+    std::string author;
+    std::string message;
+  };
+  // Applies the patches in turn to `tree` (the caller's, at `expected_head`
+  // of the branch) and writes each one that applies as its own commit, each
+  // the parent of the next, in ONE store write with one compare-and-swap of
+  // the branch: N patches cost one fsync. results[i] is patch i's commit, or
+  // why it was rejected (it changed nothing). When the write itself fails
+  // (Conflict on a moved branch, I/O), that is the returned status and the
+  // tree is unchanged.
+  Result<std::vector<Result<Digest>>> CommitChainOnTree(std::string_view project,
+                                                        std::string_view branch,
+                                                        const Digest& expected_head, Tree& tree,
+                                                        std::span<const ChainItem> items);
+
   // ---- refs
   // A branch, tag ("run/..." tags too), "heads/<b>", "tags/<t>", or a full or
   // unique-prefix (at least 6 hex digits) commit digest.

@@ -301,3 +301,47 @@ TEST_F(RepositoryTest, GeneratedProjectCommits) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+TEST(RepositoryChain, PatchesBecomeChainedCommitsInOneWrite) {
+  MemoryStore store;
+  FakeClock clock;
+  Repository repo(store, clock);
+  ASSERT_TRUE(repo.CreateProject("p", "", "t").ok());
+  Digest head = *repo.BranchHead("p", "main");
+  auto loaded = repo.LoadTree(head);
+  ASSERT_TRUE(loaded.ok());
+  Tree tree = (*loaded)->Clone();
+  std::string folder = NewGuid();
+  Patch create{std::nullopt, "create", {PatchOp::Create(folder, RootGuid(), MetaGuid("Folder"))}};
+  Patch bad{std::nullopt, "bad", {PatchOp::SetAttr(NewGuid(), "x", Value(1))}};
+  Patch edit{std::nullopt, "edit", {PatchOp::SetAttr(folder, "name", Value("data"))}};
+  std::vector<Repository::ChainItem> items{
+      {&create, "ada", "create"}, {&bad, "bob", "bad"}, {&edit, "cy", "edit"}};
+  auto results = repo.CommitChainOnTree("p", "main", head, tree, items);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), 3u);
+  ASSERT_TRUE((*results)[0].ok());
+  EXPECT_EQ((*results)[1].status().code(), Code::kNotFound);
+  ASSERT_TRUE((*results)[2].ok());
+  EXPECT_EQ(*repo.BranchHead("p", "main"), *(*results)[2]);
+  auto first = repo.ReadCommit(*(*results)[0]);
+  auto last = repo.ReadCommit(*(*results)[2]);
+  EXPECT_EQ(first->parents, std::vector<Digest>{head});
+  EXPECT_EQ(last->parents, std::vector<Digest>{*(*results)[0]});
+  EXPECT_EQ(last->author, "cy");
+  // Each commit's tree loads on its own.
+  auto mid = repo.LoadTree(*(*results)[0]);
+  ASSERT_TRUE(mid.ok());
+  EXPECT_TRUE((*mid)->Find(folder).has_value());
+  EXPECT_EQ((*repo.LoadTree(*(*results)[2]))->ToJsonString(), tree.ToJsonString());
+  // A stale expected head changes nothing.
+  Tree other = (*repo.LoadTree(head))->Clone();
+  EXPECT_EQ(repo.CommitChainOnTree("p", "main", head, other, items).status().code(),
+            Code::kConflict);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "server/execution_watch.h"
@@ -85,44 +86,93 @@ std::string Hub::PresenceMessage(Branch& b) {
 Result<HubCommit> Hub::SubmitPatch(const std::string& project, const std::string& branch,
                                    const Patch& patch, const std::string& author,
                                    const std::string& client, int64_t seq) {
-  std::shared_ptr<Branch> b = GetBranch(project, branch);
-  std::lock_guard lock(b->mu);
-  CommitRequest request{project, branch, author, patch.message.empty() ? "edit" : patch.message,
-                        std::nullopt};
-  Result<Digest> commit = Status(Code::kInternal, "not tried");
-  // A branch moved by someone else (CLI, another server) makes the first try
-  // lose its compare-and-swap: reload the head and try once more.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    KILN_RETURN_IF_ERROR(SyncHead(*b));
-    request.expected_head = b->head;
-    commit = repo_.CommitOnTree(request, *b->tree, patch);
-    if (commit.ok() || commit.status().code() != Code::kConflict) break;
-    b->tree.reset();
-  }
-  if (!commit.ok()) {
-    metrics_.PatchRejected();
-    return commit.status();
-  }
-  metrics_.CommitMade();
-  HubCommit out{*commit, *b->head};
-  b->head = *commit;
+  std::promise<Result<HubCommit>> promise;
+  std::future<Result<HubCommit>> future = promise.get_future();
+  Enqueue(GetBranch(project, branch),
+          Pending{patch, author, client, seq,
+                  [&promise](const Result<HubCommit>& r) { promise.set_value(r); }});
+  return future.get();
+}
 
-  nlohmann::json ops = nlohmann::json::array();
-  for (const PatchOp& op : patch.ops) ops.push_back(PatchOpToJson(op));
-  std::string message = Dump({{"type", "commit"},
-                              {"project", project},
-                              {"branch", branch},
-                              {"commit", commit->Hex()},
-                              {"parent", out.parent.Hex()},
-                              {"ops", ops},
-                              {"author", author},
-                              {"message", request.message},
-                              {"client", client},
-                              {"seq", seq}});
-  b->recent.push_back({*commit, out.parent, message});
-  if (b->recent.size() > kRecentCommits) b->recent.pop_front();
-  Broadcast(*b, message);
-  return out;
+void Hub::Enqueue(const std::shared_ptr<Branch>& b, Pending pending) {
+  {
+    std::lock_guard lock(b->queue_mu);
+    b->queue.push_back(std::move(pending));
+    if (b->committing) return;  // the committing thread will take it
+    b->committing = true;
+  }
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::lock_guard lock(b->queue_mu);
+      if (b->queue.empty()) {
+        b->committing = false;
+        return;
+      }
+      constexpr size_t kMaxBatch = 256;
+      while (!b->queue.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(b->queue.front()));
+        b->queue.pop_front();
+      }
+    }
+    CommitBatch(*b, batch);
+  }
+}
+
+void Hub::CommitBatch(Branch& b, std::vector<Pending>& batch) {
+  std::lock_guard lock(b.mu);
+  std::vector<Repository::ChainItem> items;
+  for (const Pending& p : batch) {
+    items.push_back({&p.patch, p.author, p.patch.message.empty() ? "edit" : p.patch.message});
+  }
+  Result<std::vector<Result<Digest>>> results = Status(Code::kInternal, "not tried");
+  // A branch moved by someone else (CLI, merge, another server) makes the
+  // first try lose its compare-and-swap: reload the head and try once more.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Status synced = SyncHead(b);
+    if (!synced.ok()) {
+      results = synced;
+      break;
+    }
+    results = repo_.CommitChainOnTree(b.project, b.name, *b.head, *b.tree, items);
+    if (results.ok() || results.status().code() != Code::kConflict) break;
+    b.tree.reset();
+  }
+  if (!results.ok()) {
+    for (Pending& p : batch) {
+      metrics_.PatchRejected();
+      p.done(results.status());
+    }
+    return;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = batch[i];
+    const Result<Digest>& commit = (*results)[i];
+    if (!commit.ok()) {
+      metrics_.PatchRejected();
+      p.done(commit.status());
+      continue;
+    }
+    metrics_.CommitMade();
+    HubCommit out{*commit, *b.head};
+    b.head = *commit;
+    nlohmann::json ops = nlohmann::json::array();
+    for (const PatchOp& op : p.patch.ops) ops.push_back(PatchOpToJson(op));
+    std::string message = Dump({{"type", "commit"},
+                                {"project", b.project},
+                                {"branch", b.name},
+                                {"commit", commit->Hex()},
+                                {"parent", out.parent.Hex()},
+                                {"ops", ops},
+                                {"author", p.author},
+                                {"message", items[i].message},
+                                {"client", p.client},
+                                {"seq", p.seq}});
+    b.recent.push_back({*commit, out.parent, message});
+    if (b.recent.size() > kRecentCommits) b.recent.pop_front();
+    Broadcast(b, message);
+    p.done(out);
+  }
 }
 
 void Hub::BranchMoved(const std::string& project, const std::string& branch) {
@@ -231,24 +281,31 @@ void Hub::HandlePatch(const std::shared_ptr<WebSocketConnection>& conn, const Cl
   if (!allowed.ok()) {
     return conn->SendControl(ErrorMessage(allowed, m.project, m.branch, m.client, m.seq));
   }
-  Result<HubCommit> c = SubmitPatch(m.project, m.branch, m.patch, conn->user(), m.client, m.seq);
-  if (!c.ok()) {
-    conn->SendControl(ErrorMessage(c.status(), m.project, m.branch, m.client, m.seq));
-  }
-  // On success the sender's acknowledgement is its copy of the broadcast, if
-  // it subscribed; a client that did not subscribe gets a direct ack.
-  else {
-    std::shared_ptr<Branch> b = GetBranch(m.project, m.branch);
-    std::lock_guard lock(b->mu);
-    if (!b->subscribers.count(conn->id())) {
-      conn->SendControl(Dump({{"type", "ack"},
-                              {"project", m.project},
-                              {"branch", m.branch},
-                              {"commit", c->commit.Hex()},
-                              {"client", m.client},
-                              {"seq", m.seq}}));
-    }
-  }
+  // Not waited for: this I/O thread goes back to reading while the branch's
+  // committer (perhaps this very thread) writes the patch with others.
+  std::shared_ptr<Branch> b = GetBranch(m.project, m.branch);
+  std::weak_ptr<WebSocketConnection> weak = conn;
+  uint64_t conn_id = conn->id();
+  Branch* branch = b.get();
+  Enqueue(
+      b, Pending{m.patch, conn->user(), m.client, m.seq,
+                 [weak, conn_id, branch, m](const Result<HubCommit>& r) {
+                   auto c = weak.lock();
+                   if (!c) return;
+                   if (!r.ok()) {
+                     c->SendControl(ErrorMessage(r.status(), m.project, m.branch, m.client, m.seq));
+                   } else if (!branch->subscribers.count(conn_id)) {
+                     // Its acknowledgement is its copy of the broadcast,
+                     // if it subscribed; otherwise a direct ack.
+                     // (Runs under the branch lock, in CommitBatch.)
+                     c->SendControl(Dump({{"type", "ack"},
+                                          {"project", m.project},
+                                          {"branch", m.branch},
+                                          {"commit", r->commit.Hex()},
+                                          {"client", m.client},
+                                          {"seq", m.seq}}));
+                   }
+                 }});
 }
 
 void Hub::HandleSelect(const std::shared_ptr<WebSocketConnection>& conn, const ClientMessage& m) {

@@ -1,6 +1,9 @@
 // Hub: the collaboration hub. Every change to a branch made through the
 // server goes through here, from WebSocket clients and REST alike:
 //
+//   - patches that arrive while a branch's commit is being written queue up
+//     and are committed together next, as a chain of commits in one write
+//     (one fsync), so a busy branch commits in batches;
 //   - patches to one branch are ordered by that branch's lock, applied to the
 //     head (a patch whose base is stale is simply applied to the newer head:
 //     per field, the last writer wins; only a patch that is invalid on the
@@ -24,6 +27,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,8 +85,22 @@ class Hub : public WebSocketHandler {
     std::string client;
     std::vector<std::string> selection;  // guids of the selected nodes
   };
+  // A patch waiting for its branch's committer.
+  struct Pending {
+    Patch patch;
+    std::string author, client;
+    int64_t seq = 0;
+    std::function<void(const Result<HubCommit>&)> done;  // called once, in commit order
+  };
   struct Branch {
-    std::mutex mu;
+    // Patches queue here (queue_mu); one thread at a time (`committing`)
+    // drains the queue and commits everything queued as a chain of commits
+    // in one store write, so N concurrent patches cost one fsync.
+    std::mutex queue_mu;
+    std::deque<Pending> queue;
+    bool committing = false;
+
+    std::mutex mu;  // the tree, head, subscribers and recent commits
     std::string project, name;
     std::shared_ptr<Tree> tree;  // at `head`, written (not dirty)
     std::optional<Digest> head;
@@ -93,6 +111,10 @@ class Hub : public WebSocketHandler {
   };
 
   std::shared_ptr<Branch> GetBranch(const std::string& project, const std::string& branch);
+  // Queues a patch; if no thread is committing the branch, this one does,
+  // until the queue is empty. Returns without waiting otherwise.
+  void Enqueue(const std::shared_ptr<Branch>& b, Pending pending);
+  void CommitBatch(Branch& b, std::vector<Pending>& batch);
   // Brings `b.tree` to the branch's current head (loading if it moved).
   Status SyncHead(Branch& b);
   void Broadcast(Branch& b, const std::string& message, uint64_t skip_conn = 0);
