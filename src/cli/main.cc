@@ -528,7 +528,39 @@ int Main(int argc, char** argv) {
   auto* artifacts = app.add_subcommand("artifacts", "Outputs of executions, from the server");
   artifacts->require_subcommand(1);
   std::string execution, digest;
-  auto* als = artifacts->add_subcommand("ls", "List the outputs of an execution's jobs");
+  auto* aput = artifacts->add_subcommand("put", "Upload a file as an artifact of a project");
+  aput->add_option("project", project)->required();
+  aput->add_option("file", file)->required();
+  aput->add_option("--name", name, "Artifact name (default: the file name)");
+  aput->add_option("--branch,-b", branch)->capture_default_str();
+  add_remote_flags(aput);
+  aput->callback([&] {
+    RemoteClient remote(server_url, token);
+    std::string n = name.empty() ? std::filesystem::path(file).filename().string() : name;
+    auto r = remote.Upload("/api/v1/projects/" + UrlSegment(project) +
+                               "/artifacts?name=" + UrlSegment(n) + "&branch=" + UrlSegment(branch),
+                           file);
+    if (!r.ok()) return void(rc = Fail(r.status()));
+    std::cout << "uploaded " << file << " as " << n << ": " << std::string((*r)["digest"]) << " ("
+              << (*r)["size"].get<uint64_t>() << " bytes)\n";
+  });
+  auto* alist = artifacts->add_subcommand("ls", "List a project's artifacts");
+  alist->add_option("project", project)->required();
+  alist->add_option("--ref,-r", ref)->capture_default_str();
+  add_remote_flags(alist);
+  alist->callback([&] {
+    RemoteClient remote(server_url, token);
+    auto r = remote.Call(
+        "GET", "/api/v1/projects/" + UrlSegment(project) + "/artifacts?ref=" + UrlSegment(ref));
+    if (!r.ok()) return void(rc = Fail(r.status()));
+    if ((*r)["artifacts"].empty())
+      std::cout << "no artifacts yet: kiln artifacts put PROJECT FILE\n";
+    for (const json& a : (*r)["artifacts"]) {
+      std::cout << a.value("digest", "") << "  " << a.value("name", "") << "  "
+                << a.value("size", 0) << " bytes  " << a.value("serializer", "") << "\n";
+    }
+  });
+  auto* als = artifacts->add_subcommand("outputs", "List the outputs of an execution's jobs");
   als->add_option("execution", execution)->required();
   add_remote_flags(als);
   als->callback([&] {
@@ -546,11 +578,13 @@ int Main(int argc, char** argv) {
   auto* aget = artifacts->add_subcommand("get", "Download an artifact by digest");
   aget->add_option("digest", digest)->required();
   aget->add_option("--output,-o", output, "File (default: the digest)");
+  aget->add_option("--project,-p", project, "The project that lists it (for uploaded artifacts)");
   add_remote_flags(aget);
   aget->callback([&] {
     RemoteClient remote(server_url, token);
     std::string path = output.empty() ? digest : output;
-    Status st = remote.Download("/api/v1/artifacts/" + UrlSegment(digest), path);
+    std::string query = project.empty() ? "" : "?project=" + UrlSegment(project);
+    Status st = remote.Download("/api/v1/artifacts/" + UrlSegment(digest) + query, path);
     if (!st.ok()) return void(rc = Fail(st));
     std::cout << "wrote " << path << "\n";
   });

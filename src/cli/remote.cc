@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace kiln {
@@ -97,6 +98,38 @@ Result<nlohmann::json> RemoteClient::Call(const std::string& method, const std::
   return Status(code, message);
 }
 
+Result<nlohmann::json> RemoteClient::Upload(const std::string& path, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return NotFound("cannot read " + file);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CURL* c = impl_->curl;
+  curl_easy_reset(c);
+  std::string url = impl_->server + path, response;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, bytes.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.size()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendToString);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
+  struct curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/octet-stream");
+  std::string auth = "Authorization: Bearer " + impl_->token;
+  if (!impl_->token.empty()) headers = curl_slist_append(headers, auth.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    return IOError("cannot reach the Kiln server at " + impl_->server + " (" +
+                   curl_easy_strerror(rc) + ")");
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
+  if (status >= 200 && status < 300 && !j.is_discarded()) return j;
+  std::string message = "HTTP " + std::to_string(status);
+  if (!j.is_discarded() && j.contains("error")) message = j["error"].value("message", message);
+  return Status(status == 413 ? Code::kResourceExhausted : Code::kInvalidArgument, message);
+}
+
 Status RemoteClient::Download(const std::string& path, const std::string& file) {
   CURL* c = impl_->curl;
   curl_easy_reset(c);
@@ -116,6 +149,10 @@ Status RemoteClient::Download(const std::string& path, const std::string& file) 
   fclose(f);
   if (rc != CURLE_OK) {
     std::remove(tmp.c_str());
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 404)
+      return NotFound("no such artifact here (for an uploaded one, pass --project)");
     return IOError("download failed: " + std::string(curl_easy_strerror(rc)));
   }
   if (std::rename(tmp.c_str(), file.c_str()) != 0) return IOError("cannot write " + file);

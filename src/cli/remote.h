@@ -23,6 +23,8 @@ class RemoteClient {
   // error message.
   Result<nlohmann::json> Call(const std::string& method, const std::string& path,
                               const nlohmann::json* body = nullptr);
+  // POSTs the bytes of `file` as the body (application/octet-stream).
+  Result<nlohmann::json> Upload(const std::string& path, const std::string& file);
   // Streams a download to `path`.
   Status Download(const std::string& path, const std::string& file);
 

@@ -1,6 +1,12 @@
 #include "server/api_runs.h"
 
+#include <unistd.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "core/guid.h"
+#include "model/meta.h"
 
 namespace kiln {
 namespace {
@@ -25,6 +31,18 @@ Result<int64_t> IntQuery(const HttpRequest& r, const char* name, int64_t fallbac
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+// Artifact nodes live in one folder per project (the driver puts the
+// outputs of Output operations there too).
+std::string ArtifactsFolder() { return DeriveGuid(RootGuid(), "kiln-artifacts"); }
+
+json ArtifactNodeJson(const NodeRef& n) {
+  json j = {{"guid", std::string(n.guid())}, {"name", n.Name()}};
+  for (const auto& [k, v] : n.EffectiveAttrs()) {
+    if (k != "name") j[k] = v.ToJson();
+  }
+  return j;
 }
 
 }  // namespace
@@ -267,6 +285,109 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
       },
       "The latest revision of each of a job's figures");
   router.Add(
+      "POST", "/api/v1/projects/{p}/artifacts",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kWrite));
+          std::string name = r.Query("name");
+          if (name.empty() || name.size() > 200 || name.find('/') != std::string::npos) {
+            return InvalidArgument("give the artifact a ?name= (no '/', at most 200 characters)");
+          }
+          std::string branch = r.Query("branch", "main");
+          // The body goes to a temporary file, then into the store by digest.
+          std::filesystem::path tmp =
+              std::filesystem::temp_directory_path() / ("kiln-upload-" + NewGuid());
+          {
+            std::ofstream out(tmp, std::ios::binary);
+            out.write(r.body.data(), std::streamsize(r.body.size()));
+            if (!out) return IOError("cannot stage the upload");
+          }
+          Result<ArtifactInfo> info = ctx->artifacts.PutFile(tmp);
+          std::filesystem::remove(tmp);
+          KILN_RETURN_IF_ERROR(info.status());
+          KILN_ASSIGN_OR_RETURN(Digest head, ctx->repo.BranchHead(r.Param("p"), branch));
+          KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(head));
+          Patch patch;
+          patch.message = "Upload " + name;
+          if (!tree->Contains(ArtifactsFolder())) {
+            patch.ops.push_back(PatchOp::Create(ArtifactsFolder(), RootGuid(), MetaGuid("Folder"),
+                                                {{"name", Value("Artifacts")}}));
+          }
+          std::string guid = NewGuid();
+          patch.ops.push_back(PatchOp::Create(guid, ArtifactsFolder(), MetaGuid("Artifact"),
+                                              {{"name", Value(name)},
+                                               {"digest", Value(info->digest.Hex())},
+                                               {"size", Value(int64_t(info->size))},
+                                               {"serializer", Value(r.Query("serializer", "raw"))},
+                                               {"uploaded_by", Value(r.user)}}));
+          KILN_ASSIGN_OR_RETURN(
+              HubCommit c, ctx->hub.SubmitPatch(r.Param("p"), branch, patch, r.user, "upload", 0));
+          return HttpResponse::Json(201, {{"guid", guid},
+                                          {"digest", info->digest.Hex()},
+                                          {"size", info->size},
+                                          {"commit", c.commit.Hex()}});
+        });
+      },
+      "Upload an artifact (the body) as ?name= on ?branch= (default main)");
+  router.Add(
+      "GET", "/api/v1/projects/{p}/artifacts",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kRead));
+          KILN_ASSIGN_OR_RETURN(Digest at, ctx->repo.Resolve(r.Param("p"), r.Query("ref", "main")));
+          KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(at));
+          json out = json::array();
+          for (NodeId id : tree->NodeIds()) {
+            NodeRef n = tree->Get(id);
+            if (!n.IsMeta() && n.IsA("Artifact")) out.push_back(ArtifactNodeJson(n));
+          }
+          return HttpResponse::Json(200, {{"artifacts", out}, {"commit", at.Hex()}});
+        });
+      },
+      "The project's artifacts at ?ref=: name, digest, size, serializer, where it came from");
+  router.Add(
+      "DELETE", "/api/v1/projects/{p}/artifacts/{guid}",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kWrite));
+          std::string branch = r.Query("branch", "main");
+          KILN_ASSIGN_OR_RETURN(Digest head, ctx->repo.BranchHead(r.Param("p"), branch));
+          KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(head));
+          auto node = tree->Find(r.Param("guid"));
+          if (!node || node->IsMeta() || !node->IsA("Artifact")) {
+            return NotFound("no artifact " + r.Param("guid") + " on " + branch);
+          }
+          const Value* d = node->Attr("digest");
+          Value digest = d ? *d : Value();
+          // Refused while the model uses it (an Input operation naming its
+          // digest, or a pointer to the node), unless forced.
+          if (r.Query("force") != "true") {
+            for (NodeId id : tree->NodeIds()) {
+              NodeRef n = tree->Get(id);
+              if (n.id() == node->id()) continue;
+              const Value* used = n.Attr("artifact");
+              bool uses = !digest.is_null() && used && *used == digest;
+              for (const auto& [ptr, target] : n.EffectivePointers()) {
+                if (target && *target == r.Param("guid")) uses = true;
+              }
+              if (uses) {
+                return FailedPrecondition("artifact '" + node->Name() + "' is used by " +
+                                          n.Describe() +
+                                          "; delete with ?force=true to remove it anyway");
+              }
+            }
+          }
+          Patch patch{
+              std::nullopt, "Remove artifact " + node->Name(), {PatchOp::Delete(r.Param("guid"))}};
+          KILN_ASSIGN_OR_RETURN(HubCommit c, ctx->hub.SubmitPatch(r.Param("p"), branch, patch,
+                                                                  r.user, "artifacts", 0));
+          // The bytes stay: other commits, executions and projects may name them.
+          return HttpResponse::Json(200,
+                                    {{"deleted", r.Param("guid")}, {"commit", c.commit.Hex()}});
+        });
+      },
+      "Remove an artifact from a branch (?force=true when the model still uses it)");
+  router.Add(
       "GET", "/api/v1/artifacts/{digest}",
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
@@ -277,6 +398,21 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
           for (const ProvenanceRecord& p : records) {
             Result<ExecutionRecord> e = runs->GetExecution(p.execution);
             if (e.ok() && access->Check(r.user, e->project, Role::kRead).ok()) allowed = true;
+          }
+          // Uploaded artifacts have no provenance: a project that lists it
+          // (?project=, at ?ref=) vouches for it.
+          if (!allowed && !r.Query("project").empty() &&
+              access->Check(r.user, r.Query("project"), Role::kRead).ok()) {
+            Result<Digest> at = ctx->repo.Resolve(r.Query("project"), r.Query("ref", "main"));
+            Result<std::shared_ptr<const Tree>> tree =
+                at.ok() ? ctx->repo.LoadTree(*at)
+                        : Result<std::shared_ptr<const Tree>>(at.status());
+            if (tree.ok()) {
+              for (NodeId id : (*tree)->NodeIds()) {
+                const Value* v = (*tree)->Get(id).Attr("digest");
+                if (v && *v == Value(d.Hex())) allowed = true;
+              }
+            }
           }
           if (!allowed) return NotFound("no artifact " + d.Hex());
           KILN_ASSIGN_OR_RETURN(

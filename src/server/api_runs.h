@@ -1,6 +1,7 @@
 // The REST endpoints of executions, jobs and artifacts (docs/api.md,
-// "Executions"): start, list, inspect, cancel and re-run executions; a job's
-// events (logs by offset), metric series and figures; artifact download.
+// "Executions", "Artifacts"): start, list, inspect, cancel and re-run
+// executions; a job's events (logs by offset), metric series and figures;
+// artifacts uploaded, listed, downloaded and removed.
 // Every handler checks the caller's role on the execution's project.
 //
 // Ownership: RunsContext borrows everything; it outlives the router.
@@ -11,12 +12,15 @@
 
 #include "access/access.h"
 #include "scheduler/driver.h"
+#include "server/hub.h"
 #include "server/router.h"
 
 namespace kiln {
 
 struct RunsContext {
   Access& access;
+  Repository& repo;
+  Hub& hub;
   // Null when no compute backend could start: endpoints that run things
   // answer with the reason, the rest still work from the runs store.
   Driver* driver = nullptr;

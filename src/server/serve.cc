@@ -96,7 +96,7 @@ Status Serve(const ServeOptions& options) {
   std::unique_ptr<LocalBackend> backend;
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
-  RunsContext runs_ctx{access, nullptr, *runs, *artifacts, ""};
+  RunsContext runs_ctx{access, repo, hub, nullptr, *runs, *artifacts, ""};
   Status compute = [&]() -> Status {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
     LocalBackendOptions backend_options;
