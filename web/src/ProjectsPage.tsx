@@ -1,24 +1,31 @@
 // The project list: loads GET /api/v1/projects and shows loading, error (with
-// retry), empty and list states, plus a form that creates a project.
+// retry), empty and list states; creates a project (name + description) and
+// deletes one after a confirmation.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { ApiError, type KilnClient, type Project } from './api';
+import type { KilnClient, Project } from './api';
+import { navigate, projectHref } from './router';
+import { Dialog } from './ui/Dialog';
+import { describeError, timeAgo } from './ui/format';
 
 type Load =
   | { readonly kind: 'loading' }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'ready'; readonly projects: readonly Project[] };
 
+const NAME_RE = /^[A-Za-z0-9_.-]+$/;
+
 export function ProjectsPage({ client }: { client: KilnClient }) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloads, setReloads] = useState(0);
+  const [creating, setCreating] = useState(false);
+  const [deleting, setDeleting] = useState<Project | null>(null);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
 
   useEffect(() => {
     // Abort on unmount/reload so a slow answer never overwrites a newer one.
     const abort = new AbortController();
-    setLoad({ kind: 'loading' });
     client.listProjects(abort.signal).then(
-      (projects) => setLoad({ kind: 'ready', projects }),
+      (projects) => setLoad({ kind: 'ready', projects: [...projects].sort((a, b) => a.name.localeCompare(b.name)) }),
       (e: unknown) => {
         if (!abort.signal.aborted) setLoad({ kind: 'error', message: describeError(e) });
       },
@@ -26,13 +33,20 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
     return () => abort.abort();
   }, [client, reloads]);
 
+  const empty = load.kind === 'ready' && load.projects.length === 0;
+
   return (
-    <section className="projects" aria-labelledby="projects-title">
-      <div className="section-head">
-        <h2 id="projects-title">Projects</h2>
-        <button type="button" className="secondary" onClick={reload} disabled={load.kind === 'loading'}>
-          Refresh
-        </button>
+    <section className="projects page" aria-labelledby="projects-title">
+      <div className="page-head">
+        <div>
+          <h1 id="projects-title">Projects</h1>
+          <p className="muted">Pipelines, operations and their history, shared with your team.</p>
+        </div>
+        {!empty && (
+          <button type="button" onClick={() => setCreating(true)} data-testid="new-project">
+            New project
+          </button>
+        )}
       </div>
       {load.kind === 'loading' && (
         <p className="state" role="status">
@@ -47,69 +61,204 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
           </button>
         </div>
       )}
-      {load.kind === 'ready' && load.projects.length === 0 && (
-        <p className="state empty">No projects yet. Create the first one below.</p>
+      {empty && !creating && (
+        <div className="empty-state">
+          <div className="empty-icon" aria-hidden="true">
+            ◆
+          </div>
+          <h2>No projects yet</h2>
+          <p className="muted">
+            A project holds pipelines of Python operations, their versions and their runs. Create one to start
+            drawing your first pipeline.
+          </p>
+          <button type="button" onClick={() => setCreating(true)} data-testid="new-project">
+            Create your first project
+          </button>
+        </div>
+      )}
+      {creating && (
+        <CreateProjectForm
+          client={client}
+          onCancel={() => setCreating(false)}
+          onCreated={(name) => {
+            setCreating(false);
+            navigate(projectHref(name, { kind: 'home' }));
+          }}
+        />
       )}
       {load.kind === 'ready' && load.projects.length > 0 && (
-        <ul className="project-list">
+        <ul className="project-grid">
           {load.projects.map((p) => (
-            <li key={p.name}>
-              <a href={`#/projects/${encodeURIComponent(p.name)}`}>{p.name}</a>
-              {p.description ? <span className="description">{p.description}</span> : null}
+            <li key={p.name} className="project-card">
+              <a className="project-open" href={projectHref(p.name, { kind: 'home' })} data-testid={`open-${p.name}`}>
+                <span className="project-name">{p.name}</span>
+                <span className="project-description">{p.description || 'No description'}</span>
+                {p.created_ms ? <span className="project-meta">Created {timeAgo(p.created_ms)}</span> : null}
+              </a>
+              <button
+                type="button"
+                className="ghost danger icon"
+                aria-label={`Delete ${p.name}`}
+                title={`Delete ${p.name}`}
+                onClick={() => setDeleting(p)}
+              >
+                <TrashIcon />
+              </button>
             </li>
           ))}
         </ul>
       )}
-      <CreateProjectForm client={client} onCreated={reload} />
+      {deleting && (
+        <DeleteProjectDialog
+          client={client}
+          project={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            setDeleting(null);
+            reload();
+          }}
+        />
+      )}
     </section>
   );
 }
 
-function CreateProjectForm({ client, onCreated }: { client: KilnClient; onCreated: () => void }) {
+function TrashIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+      <path
+        d="M6 2h4m-7 2h10M4.5 4l.6 9a1 1 0 0 0 1 .9h3.8a1 1 0 0 0 1-.9l.6-9M6.5 6.5v5M9.5 6.5v5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.3"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}
+
+function CreateProjectForm({
+  client,
+  onCreated,
+  onCancel,
+}: {
+  client: KilnClient;
+  onCreated: (name: string) => void;
+  onCancel: () => void;
+}) {
   const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const trimmed = name.trim();
+  const nameProblem =
+    trimmed !== '' && !NAME_RE.test(trimmed) ? 'Use letters, digits, dot, dash and underscore only.' : null;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed) return;
+    if (!trimmed || nameProblem) return;
     setBusy(true);
     setError(null);
     try {
-      await client.createProject({ name: trimmed });
-      setName('');
-      onCreated();
+      const desc = description.trim();
+      await client.createProject(desc ? { name: trimmed, description: desc } : { name: trimmed });
+      onCreated(trimmed);
     } catch (err) {
       setError(describeError(err));
-    } finally {
       setBusy(false);
     }
   }
 
   return (
-    <form className="create-project" onSubmit={submit}>
-      <label htmlFor="new-project">New project</label>
-      <input
-        id="new-project"
-        value={name}
-        onChange={(e) => setName(e.target.value)}
-        placeholder="e.g. digits-classifier"
-        disabled={busy}
-      />
-      <button type="submit" disabled={busy || name.trim() === ''}>
-        {busy ? 'Creating…' : 'Create'}
-      </button>
+    <form className="card create-project" onSubmit={submit} aria-label="Create a project">
+      <h2>New project</h2>
+      <label className="field">
+        <span>Name</span>
+        <input
+          name="name"
+          value={name}
+          autoFocus
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. protein-folding"
+          disabled={busy}
+          aria-invalid={nameProblem !== null}
+        />
+        {nameProblem && <small className="field-error">{nameProblem}</small>}
+      </label>
+      <label className="field">
+        <span>
+          Description <span className="muted">(optional)</span>
+        </span>
+        <input
+          name="description"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          placeholder="What is this project about?"
+          disabled={busy}
+        />
+      </label>
       {error && (
         <p className="form-error" role="alert">
           {error}
         </p>
       )}
+      <div className="form-actions">
+        <button type="button" className="secondary" onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+        <button type="submit" disabled={busy || trimmed === '' || nameProblem !== null}>
+          {busy ? 'Creating…' : 'Create project'}
+        </button>
+      </div>
     </form>
   );
 }
 
-function describeError(e: unknown): string {
-  if (e instanceof ApiError) return e.status ? `${e.message} (${e.status} ${e.code})` : e.message;
-  return e instanceof Error ? e.message : String(e);
+function DeleteProjectDialog({
+  client,
+  project,
+  onClose,
+  onDeleted,
+}: {
+  client: KilnClient;
+  project: Project;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function remove() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.deleteProject(project.name);
+      onDeleted();
+    } catch (e) {
+      setError(describeError(e));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog
+      title={`Delete “${project.name}”?`}
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" className="secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="button" className="danger" onClick={remove} disabled={busy}>
+            {busy ? 'Deleting…' : 'Delete project'}
+          </button>
+        </>
+      }
+    >
+      <p>Its branches, tags and history will no longer be reachable. This cannot be undone from the editor.</p>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
 }

@@ -111,3 +111,57 @@ describe('KilnClient', () => {
     await expect(new KilnClient({ fetch }).listProjects(AbortSignal.abort())).rejects.toBe(abort);
   });
 });
+
+describe('KilnClient: history and executions', () => {
+  it('reads refs, diffs and both tree shapes', async () => {
+    const { fetch, calls } = fakeFetch(
+      [200, { commit: 'c1', tree: { root: 'r', nodes: {} } }],
+      [200, { from: 'a', to: 'b', ops: [] }],
+      [201, { name: 'v1', commit: 'c1' }],
+      [200, { name: 'p', branches: [], tags: [] }],
+    );
+    const c = new KilnClient({ fetch });
+    expect(await c.getTree('p', 'c1')).toEqual({ commit: 'c1', tree: { root: 'r', nodes: {} } });
+    expect((await c.diff('p', 'a', 'b')).ops).toEqual([]);
+    await c.createTag('p', { name: 'v1', ref: 'c1' });
+    await c.getProject('p');
+    expect(calls.map((x) => `${x.method} ${x.url}`)).toEqual([
+      'GET /api/v1/projects/p/tree?ref=c1',
+      'GET /api/v1/projects/p/diff?from=a&to=b',
+      'POST /api/v1/projects/p/tags',
+      'GET /api/v1/projects/p',
+    ]);
+  });
+
+  it('calls the executions endpoints of the contract', async () => {
+    const { fetch, calls } = fakeFetch(
+      [201, { id: 'e1' }],
+      [200, { executions: [] }],
+      [200, { id: 'e1', jobs: [] }],
+      [200, {}],
+      [201, { id: 'e2' }],
+      [200, { events: [{ seq: 1, time: 0, kind: 'log', payload: { line: 'x' } }], next: 1 }],
+      [200, { metrics: { loss: [[0, 1]] } }],
+    );
+    const c = new KilnClient({ fetch });
+    expect(await c.startExecution('p', { pipeline: 'g', ref: 'main', force: false })).toEqual({ id: 'e1' });
+    expect(await c.listExecutions('p')).toEqual([]);
+    expect((await c.getExecution('e1')).jobs).toEqual([]);
+    await c.cancelExecution('e1');
+    expect(await c.rerunExecution('e1', true)).toEqual({ id: 'e2' });
+    expect(await c.jobEvents('j1', { after: 5, kind: 'log', limit: 10 })).toHaveLength(1);
+    expect(await c.jobMetrics('j1')).toEqual({ loss: [[0, 1]] });
+    expect(c.artifactUrl('abc')).toBe('/api/v1/artifacts/abc');
+    expect(calls.map((x) => `${x.method} ${x.url}`)).toEqual([
+      'POST /api/v1/projects/p/executions',
+      'GET /api/v1/projects/p/executions',
+      'GET /api/v1/executions/e1',
+      'POST /api/v1/executions/e1/cancel',
+      'POST /api/v1/executions/e1/rerun',
+      'GET /api/v1/jobs/j1/events?after=5&kind=log&limit=10',
+      'GET /api/v1/jobs/j1/metrics',
+    ]);
+    expect(calls[0]!.body).toEqual({ pipeline: 'g', ref: 'main', force: false });
+    expect(calls[4]!.body).toEqual({ force: true });
+  });
+});

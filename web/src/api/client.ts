@@ -13,9 +13,19 @@ import type {
   CommitsQuery,
   CreateBranchRequest,
   CreateProjectRequest,
+  CreateTagRequest,
+  DiffResponse,
+  EventsQuery,
+  Execution,
+  ExecutionDetail,
   Health,
+  JobEvent,
+  MetricSeries,
   PatchResult,
   Project,
+  ProjectDetail,
+  StartExecutionRequest,
+  Tag,
   TreeResponse,
 } from './types';
 
@@ -59,6 +69,10 @@ export class KilnClient {
     await this.request('DELETE', `/projects/${seg(project)}`);
   }
 
+  getProject(project: string, signal?: AbortSignal): Promise<ProjectDetail> {
+    return this.request('GET', `/projects/${seg(project)}`, { signal });
+  }
+
   async listBranches(project: string, signal?: AbortSignal): Promise<Branch[]> {
     return listOf<Branch>(await this.request('GET', `/projects/${seg(project)}/branches`, { signal }), 'branches');
   }
@@ -67,22 +81,89 @@ export class KilnClient {
     return this.request('POST', `/projects/${seg(project)}/branches`, { body: req });
   }
 
+  async deleteBranch(project: string, branch: string): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}/branches/${seg(branch)}`);
+  }
+
+  async listTags(project: string, signal?: AbortSignal): Promise<Tag[]> {
+    return listOf<Tag>(await this.request('GET', `/projects/${seg(project)}/tags`, { signal }), 'tags');
+  }
+
+  createTag(project: string, req: CreateTagRequest): Promise<Tag> {
+    return this.request('POST', `/projects/${seg(project)}/tags`, { body: req });
+  }
+
   async listCommits(project: string, query: CommitsQuery = {}, signal?: AbortSignal): Promise<Commit[]> {
     const q = new URLSearchParams();
     if (query.ref !== undefined) q.set('ref', query.ref);
     if (query.limit !== undefined) q.set('limit', String(query.limit));
+    if (query.firstParent) q.set('first_parent', 'true');
     const qs = q.size > 0 ? `?${q}` : '';
     return listOf<Commit>(await this.request('GET', `/projects/${seg(project)}/commits${qs}`, { signal }), 'commits');
   }
 
-  getTree(project: string, ref?: string, signal?: AbortSignal): Promise<TreeResponse> {
+  getCommit(project: string, commit: string, signal?: AbortSignal): Promise<Commit> {
+    return this.request('GET', `/projects/${seg(project)}/commits/${seg(commit)}`, { signal });
+  }
+
+  async getTree(project: string, ref?: string, signal?: AbortSignal): Promise<TreeResponse> {
     const qs = ref === undefined ? '' : `?${new URLSearchParams({ ref })}`;
-    return this.request('GET', `/projects/${seg(project)}/tree${qs}`, { signal });
+    const body = await this.request<unknown>('GET', `/projects/${seg(project)}/tree${qs}`, { signal });
+    return treeResponse(body);
+  }
+
+  diff(project: string, from: string, to: string, signal?: AbortSignal): Promise<DiffResponse> {
+    const qs = new URLSearchParams({ from, to });
+    return this.request('GET', `/projects/${seg(project)}/diff?${qs}`, { signal });
   }
 
   /** Commits a patch on a branch. A rule violation throws ApiError with status 422. */
   postPatch(project: string, branch: string, patch: Patch): Promise<PatchResult> {
     return this.request('POST', `/projects/${seg(project)}/branches/${seg(branch)}/patches`, { body: patch });
+  }
+
+  // ---- Executions ----
+
+  startExecution(project: string, req: StartExecutionRequest): Promise<{ id: string }> {
+    return this.request('POST', `/projects/${seg(project)}/executions`, { body: req });
+  }
+
+  async listExecutions(project: string, signal?: AbortSignal): Promise<Execution[]> {
+    return listOf<Execution>(
+      await this.request('GET', `/projects/${seg(project)}/executions`, { signal }),
+      'executions',
+    );
+  }
+
+  getExecution(id: string, signal?: AbortSignal): Promise<ExecutionDetail> {
+    return this.request('GET', `/executions/${seg(id)}`, { signal });
+  }
+
+  async cancelExecution(id: string): Promise<void> {
+    await this.request('POST', `/executions/${seg(id)}/cancel`, { body: {} });
+  }
+
+  rerunExecution(id: string, force = false): Promise<{ id: string }> {
+    return this.request('POST', `/executions/${seg(id)}/rerun`, { body: { force } });
+  }
+
+  async jobEvents(job: string, query: EventsQuery = {}, signal?: AbortSignal): Promise<JobEvent[]> {
+    const q = new URLSearchParams();
+    if (query.after !== undefined) q.set('after', String(query.after));
+    if (query.kind !== undefined) q.set('kind', query.kind);
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    const qs = q.size > 0 ? `?${q}` : '';
+    return listOf<JobEvent>(await this.request('GET', `/jobs/${seg(job)}/events${qs}`, { signal }), 'events');
+  }
+
+  async jobMetrics(job: string, signal?: AbortSignal): Promise<MetricSeries> {
+    const body = await this.request<{ metrics?: MetricSeries }>('GET', `/jobs/${seg(job)}/metrics`, { signal });
+    return body?.metrics ?? {};
+  }
+
+  /** The download URL of an artifact (for <a href download>). */
+  artifactUrl(digest: string): string {
+    return `${this.baseUrl}${API_PREFIX}/artifacts/${seg(digest)}`;
   }
 
   /** One request; JSON in and out. The caller states the response type it expects. */
@@ -129,6 +210,19 @@ function listOf<T>(body: unknown, key: string): T[] {
     if (Array.isArray(inner)) return inner as T[];
   }
   throw new ApiError(200, 'bad_response', `expected a list of ${key}`);
+}
+
+/** {commit, tree} as documented; also accepts a bare tree with a commit field. */
+function treeResponse(body: unknown): TreeResponse {
+  if (typeof body === 'object' && body !== null) {
+    const o = body as Record<string, unknown>;
+    const tree = o['tree'];
+    if (typeof tree === 'object' && tree !== null && 'nodes' in tree)
+      return { commit: String(o['commit'] ?? ''), tree: tree as TreeResponse['tree'] };
+    if ('nodes' in o && 'root' in o)
+      return { commit: String(o['commit'] ?? ''), tree: { root: o['root'] as string, nodes: o['nodes'] as TreeResponse['tree']['nodes'] } };
+  }
+  throw new ApiError(200, 'bad_response', 'expected a project tree');
 }
 
 function isAbort(e: unknown): boolean {

@@ -1,10 +1,8 @@
-// Shapes of the REST API's resources (under /api/v1).
-//
-// Provisional: docs/api.md is not written yet, so these carry the fields the
-// editor needs and allow more. Where the server's shape is not settled (bare
-// array vs {"projects": [...]}) the client accepts both; see client.ts.
+// Shapes of the REST API's resources (under /api/v1), as docs/api.md writes
+// them. Extra fields the server may add are allowed (index signatures) so a
+// newer server does not break an older editor.
 
-import type { CommitId, Tree } from '../model';
+import type { CommitId, Guid, Op, Tree } from '../model';
 
 export interface Health {
   readonly status: string;
@@ -13,11 +11,25 @@ export interface Health {
 }
 
 export interface Project {
-  /** The name used in URLs (projects/{p}). */
+  /** The name used in URLs (projects/{p}); [A-Za-z0-9_.-]. */
   readonly name: string;
   readonly description?: string;
-  readonly created?: string;
+  readonly created_ms?: number;
   readonly [key: string]: unknown;
+}
+
+export interface Ref {
+  readonly name: string;
+  readonly commit: CommitId;
+  readonly [key: string]: unknown;
+}
+export type Branch = Ref;
+export type Tag = Ref;
+
+/** GET projects/{p}: the project with its branches and tags. */
+export interface ProjectDetail extends Project {
+  readonly branches: readonly Branch[];
+  readonly tags: readonly Tag[];
 }
 
 export interface CreateProjectRequest {
@@ -25,42 +37,126 @@ export interface CreateProjectRequest {
   readonly description?: string;
 }
 
-export interface Branch {
-  readonly name: string;
-  /** The branch head commit. */
-  readonly head: CommitId;
-  readonly [key: string]: unknown;
-}
-
 export interface CreateBranchRequest {
   readonly name: string;
-  /** A branch name, tag or commit digest to start from. */
-  readonly from: string;
+  /** A branch name, tag or commit digest to start from (default main). */
+  readonly from?: string;
+}
+
+export interface CreateTagRequest {
+  readonly name: string;
+  readonly ref?: string;
 }
 
 export interface Commit {
-  readonly id: CommitId;
+  readonly commit: CommitId;
+  readonly root: string;
   readonly parents: readonly CommitId[];
-  readonly message: string;
   readonly author: string;
-  /** ISO 8601. */
-  readonly time: string;
+  readonly message: string;
+  readonly time_ms: number;
   readonly [key: string]: unknown;
 }
 
 export interface CommitsQuery {
-  /** Branch, tag or commit; the server's default branch when absent. */
+  /** Branch, tag or commit; main when absent. */
   readonly ref?: string;
   readonly limit?: number;
+  readonly firstParent?: boolean;
 }
 
 /** GET projects/{p}/tree: the tree plus the commit it was read at. */
-export interface TreeResponse extends Tree {
-  readonly commit?: CommitId;
+export interface TreeResponse {
+  readonly commit: CommitId;
+  readonly tree: Tree;
+}
+
+/** GET projects/{p}/diff: the ops that turn `from` into `to`. */
+export interface DiffResponse {
+  readonly from: CommitId;
+  readonly to: CommitId;
+  readonly ops: readonly Op[];
 }
 
 /** POST projects/{p}/branches/{b}/patches: the commit the patch became. */
 export interface PatchResult {
   readonly commit: CommitId;
+  readonly parent?: CommitId;
   readonly [key: string]: unknown;
 }
+
+// ---- Executions (docs: the execution API contract) ----
+
+export type ExecutionState = 'running' | 'succeeded' | 'failed' | 'cancelled' | (string & {});
+export type JobState =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'cached'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | (string & {});
+
+export interface Execution {
+  readonly id: string;
+  readonly project: string;
+  readonly pipeline: Guid;
+  readonly commit: CommitId;
+  readonly ref: string;
+  readonly branch?: string;
+  readonly user?: string;
+  readonly state: ExecutionState;
+  readonly reason?: string;
+  readonly created_ms: number;
+  readonly finished_ms?: number;
+  readonly [key: string]: unknown;
+}
+
+export interface OutputInfo {
+  readonly digest: string;
+  readonly serializer?: string;
+  readonly size?: number;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly node: Guid;
+  readonly name: string;
+  readonly state: JobState;
+  readonly reason?: string;
+  readonly queued_ms?: number;
+  readonly started_ms?: number;
+  readonly finished_ms?: number;
+  readonly exit_code?: number | null;
+  readonly outputs?: Readonly<Record<string, OutputInfo>>;
+  readonly [key: string]: unknown;
+}
+
+export interface ExecutionDetail extends Execution {
+  readonly jobs: readonly Job[];
+}
+
+export interface StartExecutionRequest {
+  readonly pipeline: Guid;
+  readonly ref: string;
+  readonly force?: boolean;
+}
+
+export interface JobEvent {
+  readonly seq: number;
+  readonly time: number;
+  readonly kind: 'log' | 'metric' | 'progress' | 'figure' | 'state' | (string & {});
+  readonly name?: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export interface EventsQuery {
+  readonly after?: number;
+  readonly kind?: string;
+  readonly limit?: number;
+}
+
+/** GET jobs/{id}/metrics: name → [[step, value], ...]. */
+export type MetricSeries = Readonly<Record<string, readonly (readonly [number, number | string | null])[]>>;

@@ -1,0 +1,239 @@
+// One execution, live: the pipeline's DAG at the commit it ran, each operation
+// coloured by its job's state; click one for its job panel (console, metrics,
+// figures, outputs). Cancel and re-run. Updates arrive over the WebSocket
+// ("watch"), with polling as a fallback.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiError, type ExecutionDetail, type JobEvent, type KilnClient } from '../api';
+import type { Guid, Tree } from '../model';
+import { PipelineEditor } from '../pipeline/PipelineEditor';
+import { navigate, projectHref } from '../router';
+import type { SyncSession } from '../sync';
+import { dateTime, describeError, duration, shortId } from '../ui/format';
+import { isExecutionFinished, mergeEvents, upsertJob } from './events';
+import { JobPanel } from './JobPanel';
+import { NO_EXECUTIONS } from './RunButton';
+
+export default function ExecutionView({
+  client,
+  project,
+  branch,
+  id,
+  session,
+  notify,
+}: {
+  client: KilnClient;
+  project: string;
+  branch: string;
+  id: string;
+  session: SyncSession;
+  notify: (kind: 'error' | 'info', text: string) => void;
+}) {
+  const [exec, setExec] = useState<ExecutionDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tree, setTree] = useState<Tree | null>(null);
+  const [selected, setSelected] = useState<Guid | null>(null);
+  const [live, setLive] = useState<Map<string, JobEvent[]>>(new Map());
+  const [busy, setBusy] = useState(false);
+  const [, setNow] = useState(0);
+
+  const load = useCallback(
+    async (signal?: AbortSignal) => {
+      try {
+        const e = await client.getExecution(id, signal);
+        setExec(e);
+        setError(null);
+        return e;
+      } catch (e) {
+        if (signal?.aborted) return null;
+        setError(
+          e instanceof ApiError && e.isNotFound
+            ? `This execution could not be found. ${NO_EXECUTIONS.replace('answered', 'may have answered')}`
+            : describeError(e),
+        );
+        return null;
+      }
+    },
+    [client, id],
+  );
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setExec(null);
+    setTree(null);
+    setSelected(null);
+    setLive(new Map());
+    void load(abort.signal);
+    return () => abort.abort();
+  }, [load]);
+
+  // The tree at the commit it ran.
+  const commit = exec?.commit;
+  useEffect(() => {
+    if (!commit) return;
+    const abort = new AbortController();
+    client.getTree(project, commit, abort.signal).then(
+      (r) => setTree(r.tree),
+      (e: unknown) => {
+        if (!abort.signal.aborted) setError(`Could not read the pipeline at ${shortId(commit)}: ${describeError(e)}`);
+      },
+    );
+    return () => abort.abort();
+  }, [client, project, commit]);
+
+  // Live updates.
+  useEffect(
+    () =>
+      session.watchExecution(id, {
+        execution: (e) => setExec((cur) => (cur ? { ...cur, ...e, jobs: cur.jobs } : cur)),
+        job: (j) => setExec((cur) => (cur ? upsertJob(cur, j) : cur)),
+        events: (job, evs) =>
+          setLive((cur) => {
+            const next = new Map(cur);
+            next.set(job, mergeEvents(cur.get(job) ?? [], evs));
+            return next;
+          }),
+        resync: () => void load(),
+      }),
+    [session, id, load],
+  );
+
+  // Polling fallback while running; a clock for the running durations.
+  const running = exec !== null && !isExecutionFinished(exec);
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => {
+      void load();
+      setNow((n) => n + 1);
+    }, 2000);
+    return () => clearInterval(t);
+  }, [running, load]);
+
+  // Open the running (or first failed) job's panel by default.
+  useEffect(() => {
+    if (!exec || selected) return;
+    const pick = exec.jobs.find((j) => j.state === 'running') ?? exec.jobs.find((j) => j.state === 'failed');
+    if (pick) setSelected(pick.node);
+  }, [exec, selected]);
+
+  const statuses = useMemo(() => new Map((exec?.jobs ?? []).map((j) => [j.node, j.state])), [exec]);
+  const job = exec?.jobs.find((j) => j.node === selected) ?? null;
+
+  const cancel = async () => {
+    setBusy(true);
+    try {
+      await client.cancelExecution(id);
+      notify('info', 'Cancelling the execution…');
+      await load();
+    } catch (e) {
+      notify('error', `Could not cancel: ${describeError(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const rerun = async (force: boolean) => {
+    setBusy(true);
+    try {
+      const r = await client.rerunExecution(id, force);
+      navigate(projectHref(project, { kind: 'execution', id: r.id }, { branch }));
+    } catch (e) {
+      notify('error', `Could not re-run: ${describeError(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error && !exec)
+    return (
+      <div className="state error centered" role="alert" data-testid="execution-error">
+        {error}
+        <div>
+          <a href={projectHref(project, { kind: 'executions' }, { branch })}>All executions</a>
+        </div>
+      </div>
+    );
+  if (!exec || !tree)
+    return (
+      <div className="state centered loading" role="status">
+        <span className="spinner" aria-hidden="true" /> Loading execution…
+      </div>
+    );
+
+  const done = exec.jobs.filter((j) => j.state === 'succeeded' || j.state === 'cached').length;
+  const summary = (
+    <div className="exec-summary">
+      <span className={`status-pill ${exec.state}`} data-testid="execution-state">
+        {exec.state}
+      </span>
+      <span className="muted small" title={`Commit ${exec.commit}, started ${dateTime(exec.created_ms)}`}>
+        {done}/{exec.jobs.length} jobs done · {duration((exec.finished_ms || Date.now()) - exec.created_ms)}
+      </span>
+      {running ? (
+        <button type="button" className="secondary small" onClick={() => void cancel()} disabled={busy}>
+          Cancel
+        </button>
+      ) : (
+        <>
+          <button type="button" className="secondary small" onClick={() => void rerun(false)} disabled={busy}>
+            Re-run
+          </button>
+          <button
+            type="button"
+            className="ghost small"
+            onClick={() => void rerun(true)}
+            disabled={busy}
+            title="Run every job again, ignoring cached results"
+          >
+            Re-run all
+          </button>
+        </>
+      )}
+    </div>
+  );
+
+  return (
+    <div className="execution-view">
+      {exec.reason && <div className="exec-reason">{exec.reason}</div>}
+      {tree.nodes[exec.pipeline] ? (
+        <PipelineEditor
+          tree={tree}
+          pipeline={exec.pipeline}
+          editing={null}
+          statuses={statuses}
+          toolbar={summary}
+          onSelectNode={(n) => n && setSelected(n)}
+          side={
+            job ? (
+              <JobPanel client={client} job={job} live={live.get(job.id) ?? []} onClose={() => setSelected(null)} />
+            ) : (
+              <JobList exec={exec} onPick={setSelected} />
+            )
+          }
+        />
+      ) : (
+        <div className="state centered">The executed pipeline is not in the project at {shortId(exec.commit)}.</div>
+      )}
+    </div>
+  );
+}
+
+function JobList({ exec, onPick }: { exec: ExecutionDetail; onPick: (node: Guid) => void }) {
+  return (
+    <aside className="job-panel" aria-label="Jobs">
+      <div className="panel-title">Jobs</div>
+      <ul className="job-list">
+        {exec.jobs.map((j) => (
+          <li key={j.id}>
+            <button type="button" className="job-row" onClick={() => onPick(j.node)}>
+              <span className="job-name">{j.name}</span>
+              <span className={`status-pill ${j.state}`}>{j.state}</span>
+              <span className="muted small">
+                {j.started_ms ? duration((j.finished_ms || Date.now()) - j.started_ms) : ''}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <p className="muted small pad">Select an operation to see its console, metrics, figures and outputs.</p>
+    </aside>
+  );
+}

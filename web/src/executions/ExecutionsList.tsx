@@ -1,0 +1,92 @@
+// The list of a project's executions (newest first), refreshed while any runs.
+import { useEffect, useState } from 'react';
+import { ApiError, type Execution, type KilnClient } from '../api';
+import { projectHref } from '../router';
+import { dateTime, describeError, duration, shortId, timeAgo } from '../ui/format';
+import { NO_EXECUTIONS } from './RunButton';
+
+type Load =
+  | { kind: 'loading' }
+  | { kind: 'unavailable' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ready'; executions: readonly Execution[] };
+
+export function ExecutionsList({ client, project, branch }: { client: KilnClient; project: string; branch: string }) {
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const abort = new AbortController();
+    client.listExecutions(project, abort.signal).then(
+      (executions) => setLoad({ kind: 'ready', executions }),
+      (e: unknown) => {
+        if (abort.signal.aborted) return;
+        if (e instanceof ApiError && e.isNotFound) setLoad({ kind: 'unavailable' });
+        else setLoad({ kind: 'error', message: describeError(e) });
+      },
+    );
+    return () => abort.abort();
+  }, [client, project, tick]);
+  const running = load.kind === 'ready' && load.executions.some((e) => e.state === 'running');
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setTick((n) => n + 1), 3000);
+    return () => clearInterval(t);
+  }, [running]);
+
+  return (
+    <div className="page-pane">
+      <div className="pane-head">
+        <h2>Executions</h2>
+        <button type="button" className="secondary" onClick={() => setTick((n) => n + 1)}>
+          Refresh
+        </button>
+      </div>
+      {load.kind === 'loading' && <p className="state">Loading executions…</p>}
+      {load.kind === 'unavailable' && (
+        <div className="state" role="status" data-testid="executions-unavailable">
+          {NO_EXECUTIONS} The editor works as usual; runs will show up here once the server supports them.
+        </div>
+      )}
+      {load.kind === 'error' && (
+        <div className="state error" role="alert">
+          Could not load executions: {load.message}
+        </div>
+      )}
+      {load.kind === 'ready' && load.executions.length === 0 && (
+        <div className="state empty">No executions yet. Open a pipeline and press Run.</div>
+      )}
+      {load.kind === 'ready' && load.executions.length > 0 && (
+        <table className="table" data-testid="executions">
+          <thead>
+            <tr>
+              <th>State</th>
+              <th>Execution</th>
+              <th>Ref</th>
+              <th>Commit</th>
+              <th>By</th>
+              <th>Started</th>
+              <th>Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {load.executions.map((e) => (
+              <tr key={e.id}>
+                <td>
+                  <span className={`status-pill ${e.state}`}>{e.state}</span>
+                </td>
+                <td>
+                  <a href={projectHref(project, { kind: 'execution', id: e.id }, { branch })}>{shortId(e.id)}</a>
+                </td>
+                <td>{e.ref}</td>
+                <td className="mono">{shortId(e.commit)}</td>
+                <td>{e.user ?? ''}</td>
+                <td title={dateTime(e.created_ms)}>{timeAgo(e.created_ms)}</td>
+                <td>{e.finished_ms ? duration(e.finished_ms - e.created_ms) : e.state === 'running' ? 'running' : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,272 @@
+// GraphCanvas: React Flow with the behaviour every Kiln graph editor shares —
+// controlled by the caller's model (nodes and edges come from the project tree,
+// changes go back as callbacks), local drag state until the drop, selection
+// reported upward, connections checked while dragging with the refusal's
+// reason shown, drops from a palette, zoom/pan, minimap and controls.
+// The pipeline editor uses it; an architecture editor can too.
+import {
+  Background,
+  BackgroundVariant,
+  ConnectionLineType,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyEdgeChanges,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type IsValidConnection,
+  type NodeChange,
+  type OnConnectEnd,
+  type ReactFlowInstance,
+} from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { nodeTypes, type PortFlowNode, type PortNodeData } from './PortNode';
+
+export interface CanvasNode {
+  readonly id: string;
+  readonly position: { readonly x: number; readonly y: number };
+  readonly data: PortNodeData;
+}
+
+export interface CanvasEdge {
+  readonly id: string;
+  readonly source: string;
+  readonly sourceHandle: string;
+  readonly target: string;
+  readonly targetHandle: string;
+  readonly animated?: boolean;
+  readonly className?: string;
+}
+
+export type ConnectionCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface GraphCanvasProps {
+  readonly nodes: readonly CanvasNode[];
+  readonly edges: readonly CanvasEdge[];
+  readonly readOnly?: boolean;
+  /** Called with the final positions of the nodes a drag moved. */
+  readonly onNodesMoved?: (positions: Map<string, { x: number; y: number }>) => void;
+  readonly onSelectionChange?: (nodes: string[], edges: string[]) => void;
+  readonly checkConnection?: (sourceHandle: string, targetHandle: string) => ConnectionCheck;
+  readonly onConnect?: (sourceHandle: string, targetHandle: string) => void;
+  /** A refused connection attempt, with the reason. */
+  readonly onConnectRefused?: (reason: string) => void;
+  /** A palette item dropped on the canvas, at flow coordinates. */
+  readonly onDropItem?: (item: string, position: { x: number; y: number }) => void;
+  readonly dropType?: string;
+  readonly onInit?: (instance: ReactFlowInstance<PortFlowNode, Edge>) => void;
+  /** Node ids to select (e.g. after a paste); applied when it changes. */
+  readonly selectNodes?: readonly string[] | null;
+  readonly children?: ReactNode;
+}
+
+export function GraphCanvas(props: GraphCanvasProps) {
+  return (
+    <ReactFlowProvider>
+      <Canvas {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function Canvas({
+  nodes: modelNodes,
+  edges: modelEdges,
+  readOnly = false,
+  onNodesMoved,
+  onSelectionChange,
+  checkConnection,
+  onConnect,
+  onConnectRefused,
+  onDropItem,
+  dropType = 'application/x-kiln-item',
+  onInit,
+  selectNodes,
+  children,
+}: GraphCanvasProps) {
+  const flow = useReactFlow<PortFlowNode, Edge>();
+  const [nodes, setNodes] = useState<PortFlowNode[]>([]);
+  const [edges, setEdges] = useState<Edge[]>([]);
+  const [hint, setHint] = useState<string | null>(null);
+  const hintRef = useRef<string | null>(null);
+  const selectionRef = useRef<{ nodes: string; edges: string }>({ nodes: '', edges: '' });
+
+  // Merge the model into React Flow's state, keeping what is local to the view
+  // (measured size, selection, the position of a node being dragged).
+  useEffect(() => {
+    setNodes((prev) => {
+      const old = new Map(prev.map((n) => [n.id, n]));
+      return modelNodes.map((m) => {
+        const o = old.get(m.id);
+        const dragging = o?.dragging === true;
+        const next: PortFlowNode = {
+          id: m.id,
+          type: 'port',
+          position: dragging && o ? o.position : { x: m.position.x, y: m.position.y },
+          data: readOnly ? { ...m.data, readOnly } : m.data,
+          selected: o?.selected ?? false,
+          draggable: !readOnly,
+          connectable: !readOnly,
+          deletable: false,
+        };
+        if (o?.measured) next.measured = o.measured;
+        if (dragging) next.dragging = true;
+        return next;
+      });
+    });
+  }, [modelNodes, readOnly]);
+
+  useEffect(() => {
+    setEdges((prev) => {
+      const old = new Map(prev.map((e) => [e.id, e]));
+      return modelEdges.map((m) => {
+        const e: Edge = {
+          id: m.id,
+          source: m.source,
+          sourceHandle: m.sourceHandle,
+          target: m.target,
+          targetHandle: m.targetHandle,
+          selected: old.get(m.id)?.selected ?? false,
+          deletable: false,
+          type: 'default',
+        };
+        if (m.animated) e.animated = true;
+        if (m.className) e.className = m.className;
+        return e;
+      });
+    });
+  }, [modelEdges]);
+
+  useEffect(() => {
+    if (!selectNodes) return;
+    const want = new Set(selectNodes);
+    setNodes((ns) => ns.map((n) => ({ ...n, selected: want.has(n.id) })));
+    setEdges((es) => es.map((e) => ({ ...e, selected: false })));
+  }, [selectNodes]);
+
+  // Report selection changes (after React Flow applied them).
+  useEffect(() => {
+    const n = nodes.filter((x) => x.selected).map((x) => x.id);
+    const e = edges.filter((x) => x.selected).map((x) => x.id);
+    const key = { nodes: n.join(','), edges: e.join(',') };
+    if (key.nodes === selectionRef.current.nodes && key.edges === selectionRef.current.edges) return;
+    selectionRef.current = key;
+    onSelectionChange?.(n, e);
+  }, [nodes, edges, onSelectionChange]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<PortFlowNode>[]) => {
+      const moved = new Map<string, { x: number; y: number }>();
+      for (const c of changes)
+        if (c.type === 'position' && c.dragging === false) {
+          const p = c.position ?? flow.getNode(c.id)?.position;
+          if (p) moved.set(c.id, { x: p.x, y: p.y });
+        }
+      setNodes((ns) => applyNodeChanges(changes, ns));
+      if (moved.size > 0 && !readOnly) queueMicrotask(() => onNodesMoved?.(moved));
+    },
+    [flow, onNodesMoved, readOnly],
+  );
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => setEdges((es) => applyEdgeChanges(changes, es)), []);
+
+  const isValidConnection: IsValidConnection = useCallback(
+    (c) => {
+      if (readOnly || !checkConnection || !c.sourceHandle || !c.targetHandle) return false;
+      const r = checkConnection(c.sourceHandle, c.targetHandle);
+      const text = r.ok ? null : r.reason;
+      if (text !== hintRef.current) {
+        hintRef.current = text;
+        queueMicrotask(() => setHint(text));
+      }
+      return r.ok;
+    },
+    [checkConnection, readOnly],
+  );
+
+  const handleConnect = useCallback(
+    (c: Connection) => {
+      if (c.sourceHandle && c.targetHandle) onConnect?.(c.sourceHandle, c.targetHandle);
+    },
+    [onConnect],
+  );
+
+  const handleConnectEnd: OnConnectEnd = useCallback(
+    (_event, state) => {
+      const reason = hintRef.current;
+      hintRef.current = null;
+      setHint(null);
+      if (state.toHandle && !state.isValid && reason) onConnectRefused?.(reason);
+    },
+    [onConnectRefused],
+  );
+
+  const onDragOver = useCallback(
+    (e: DragEvent) => {
+      if (readOnly || !e.dataTransfer.types.includes(dropType)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    },
+    [dropType, readOnly],
+  );
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const item = e.dataTransfer.getData(dropType);
+      if (readOnly || !item) return;
+      e.preventDefault();
+      onDropItem?.(item, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    },
+    [dropType, flow, onDropItem, readOnly],
+  );
+
+  return (
+    <div className="graph-canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<PortFlowNode, Edge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={handleConnect}
+        onConnectEnd={handleConnectEnd}
+        isValidConnection={isValidConnection}
+        onInit={onInit}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control']}
+        connectionLineType={ConnectionLineType.Bezier}
+        fitView
+        fitViewOptions={{ padding: 0.1, maxZoom: 1.1 }}
+        minZoom={0.2}
+        maxZoom={2.5}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd2dc" />
+        <Controls showInteractive={false} position="bottom-left" />
+        {nodes.length > 12 && (
+          <MiniMap
+            pannable
+            zoomable
+            position="bottom-right"
+            style={{ width: 160, height: 110 }}
+            nodeColor="#d0d5dd"
+            maskColor="rgba(240, 242, 245, 0.6)"
+          />
+        )}
+        {children}
+      </ReactFlow>
+      {hint && (
+        <div className="connect-hint" role="status" data-testid="connect-hint">
+          Can't connect: {hint}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+// A graph node with typed ports: inputs as handles on the left, outputs on the
+// right. Used by the pipeline editor for operation instances, and meant for
+// the architecture editor's layers too (anything with named in/out ports).
+//
+// Decorations: a run status (colours the node), and the selections of other
+// collaborators (an outline in the first one's colour, their names as tags).
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { memo, type CSSProperties } from 'react';
+
+export interface PortSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly dataType?: string;
+}
+
+export interface RemoteMark {
+  readonly colour: string;
+  readonly name: string;
+}
+
+export type PortNodeData = {
+  readonly title: string;
+  readonly subtitle?: string;
+  readonly inputs: readonly PortSpec[];
+  readonly outputs: readonly PortSpec[];
+  /** A run state (pending, running, succeeded, …): colours the node. */
+  readonly status?: string | undefined;
+  readonly remote?: readonly RemoteMark[];
+  readonly readOnly?: boolean;
+};
+
+export type PortFlowNode = Node<PortNodeData, 'port'>;
+
+export const PORT_ROW_HEIGHT = 24;
+export const NODE_HEADER_HEIGHT = 46;
+export const NODE_WIDTH = 220;
+
+/** The height a node with these ports will have (for layout before measuring). */
+export function estimatedNodeHeight(inputs: number, outputs: number): number {
+  return NODE_HEADER_HEIGHT + Math.max(1, Math.max(inputs, outputs)) * PORT_ROW_HEIGHT + 12;
+}
+
+function PortNodeView({ data, selected }: NodeProps<PortFlowNode>) {
+  const rows = Math.max(data.inputs.length, data.outputs.length);
+  const remote = data.remote ?? [];
+  const outline = remote[0]?.colour;
+  const cls = ['port-node', data.status ? `status-${data.status}` : '', selected ? 'selected' : '', outline ? 'remote-selected' : '']
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <div
+      className={cls}
+      style={outline ? ({ '--remote': outline } as CSSProperties) : undefined}
+      data-testid="graph-node"
+      data-title={data.title}
+      data-status={data.status ?? ''}
+    >
+      {remote.length > 0 && (
+        <div className="remote-tags">
+          {remote.map((r) => (
+            <span key={r.name + r.colour} className="remote-tag" style={{ background: r.colour }}>
+              {r.name}
+            </span>
+          ))}
+        </div>
+      )}
+      <div className="port-node-head">
+        <span className="port-node-title">{data.title}</span>
+        {data.status && <span className={`status-pill ${data.status}`}>{data.status}</span>}
+        {!data.status && data.subtitle && <span className="port-node-subtitle">{data.subtitle}</span>}
+      </div>
+      <div className="port-node-body">
+        {rows === 0 && <div className="port-row empty">no ports</div>}
+        {Array.from({ length: rows }, (_, i) => {
+          const input = data.inputs[i];
+          const output = data.outputs[i];
+          return (
+            <div className="port-row" key={i}>
+              <span className="port in">
+                {input && (
+                  <>
+                    <Handle
+                      type="target"
+                      position={Position.Left}
+                      id={input.id}
+                      className="port-handle"
+                      isConnectable={!data.readOnly}
+                      title={`${input.label}: ${input.dataType ?? 'any'}`}
+                    />
+                    {input.label}
+                  </>
+                )}
+              </span>
+              <span className="port out">
+                {output && (
+                  <>
+                    {output.label}
+                    <Handle
+                      type="source"
+                      position={Position.Right}
+                      id={output.id}
+                      className="port-handle"
+                      isConnectable={!data.readOnly}
+                      title={`${output.label}: ${output.dataType ?? 'any'}`}
+                    />
+                  </>
+                )}
+              </span>
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+export const PortNode = memo(PortNodeView);
+export const nodeTypes = { port: PortNode };

@@ -1,0 +1,212 @@
+// The inspector beside the canvas: the selected operation's name, typed
+// attributes (set_attr; reset = del_attr back to the definition's value) and
+// ports; with nothing selected, the pipeline's summary and the shortcuts.
+import { useEffect, useState } from 'react';
+import type { Guid, JsonValue, Op, Tree } from '../model';
+import { attributeFields, nameOf, parseAttribute, portsOf, type AttributeField } from './model';
+
+type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
+
+export function Inspector({
+  tree,
+  pipeline,
+  node,
+  selectionCount,
+  edit,
+  operationHref,
+}: {
+  tree: Tree;
+  pipeline: Guid;
+  node: Guid | null;
+  selectionCount: number;
+  edit: EditFn;
+  operationHref?: ((definition: Guid) => string) | undefined;
+}) {
+  void pipeline;
+  void selectionCount;
+  if (!node || !tree.nodes[node]) return null;
+  return <NodeInspector tree={tree} node={node} edit={edit} operationHref={operationHref} />;
+}
+
+function NodeInspector({
+  tree,
+  node,
+  edit,
+  operationHref,
+}: {
+  tree: Tree;
+  node: Guid;
+  edit: EditFn;
+  operationHref?: ((definition: Guid) => string) | undefined;
+}) {
+  const n = tree.nodes[node]!;
+  const fields = attributeFields(tree, node);
+  const ports = portsOf(tree, node);
+  const definition = n.base;
+  return (
+    <aside className="inspector floating" aria-label="Inspector" data-testid="inspector">
+      <div className="panel-title">Operation</div>
+      <div className="inspector-section">
+        <TextField
+          label="Name"
+          value={nameOf(tree, node)}
+          disabled={!edit}
+          onCommit={(v) => edit?.([{ op: 'set_attr', node, name: 'name', value: v }], 'Rename operation')}
+        />
+        {definition && tree.nodes[definition] && (
+          <p className="muted small">
+            Instance of{' '}
+            {operationHref ? <a href={operationHref(definition)}>{nameOf(tree, definition)}</a> : nameOf(tree, definition)}
+          </p>
+        )}
+      </div>
+      <div className="inspector-section">
+        <div className="section-label">Attributes</div>
+        {fields.length === 0 && <p className="muted small">This operation has no attributes.</p>}
+        {fields.map((f) => (
+          <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
+        ))}
+      </div>
+      <div className="inspector-section">
+        <div className="section-label">Ports</div>
+        <ul className="port-list">
+          {ports.map((p) => (
+            <li key={p.guid}>
+              <span className={`dir ${p.direction}`}>{p.direction === 'input' ? 'in' : 'out'}</span>
+              <span className="port-name">{p.name}</span>
+              <span className="muted">{p.dataType}</span>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </aside>
+  );
+}
+
+function TextField({
+  label,
+  value,
+  disabled,
+  onCommit,
+}: {
+  label: string;
+  value: string;
+  disabled: boolean;
+  onCommit: (v: string) => void;
+}) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  const commit = () => {
+    const t = text.trim();
+    if (t === '' || t === value) setText(value);
+    else onCommit(t);
+  };
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        value={text}
+        disabled={disabled}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+          if (e.key === 'Escape') setText(value);
+        }}
+      />
+    </label>
+  );
+}
+
+function display(v: JsonValue): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+const TYPE_LABEL: Record<AttributeField['type'], string> = {
+  int: 'integer',
+  float: 'number',
+  bool: 'boolean',
+  string: 'text',
+  json: 'JSON',
+};
+
+export function AttributeInput({ field, node, edit }: { field: AttributeField; node: Guid; edit: EditFn }) {
+  const [text, setText] = useState(display(field.value));
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText(display(field.value));
+    setError(null);
+  }, [field.value]);
+  const id = `attr-${field.name}`;
+  const set = (value: JsonValue) =>
+    edit?.([{ op: 'set_attr', node, name: field.name, value }], `Set ${field.name}`);
+  const commit = () => {
+    const r = parseAttribute(field.type, text);
+    if (!r.ok) {
+      setError(r.error);
+      return;
+    }
+    setError(null);
+    if (JSON.stringify(r.value) !== JSON.stringify(field.value)) set(r.value);
+  };
+  const reset =
+    field.own && field.inherited !== undefined && edit ? (
+      <button
+        type="button"
+        className="link small"
+        title={`Back to the definition's value (${display(field.inherited)})`}
+        onClick={() => edit([{ op: 'del_attr', node, name: field.name }], `Reset ${field.name}`)}
+      >
+        reset
+      </button>
+    ) : null;
+  return (
+    <div className={`field attr ${field.own ? 'own' : 'inherited'}`} data-testid={`attr-${field.name}`}>
+      <div className="attr-head">
+        <label htmlFor={id}>{field.name}</label>
+        <span className="attr-type">{TYPE_LABEL[field.type]}</span>
+        {reset}
+      </div>
+      {field.type === 'bool' ? (
+        <input
+          id={id}
+          type="checkbox"
+          checked={field.value === true}
+          disabled={!edit}
+          onChange={(e) => set(e.target.checked)}
+        />
+      ) : field.type === 'json' ? (
+        <textarea
+          id={id}
+          value={text}
+          rows={3}
+          disabled={!edit}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={commit}
+        />
+      ) : (
+        <input
+          id={id}
+          type={field.type === 'string' ? 'text' : 'number'}
+          inputMode={field.type === 'int' ? 'numeric' : field.type === 'float' ? 'decimal' : undefined}
+          step={field.type === 'int' ? 1 : 'any'}
+          value={text}
+          disabled={!edit}
+          aria-invalid={error !== null}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={commit}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') commit();
+            if (e.key === 'Escape') {
+              setText(display(field.value));
+              setError(null);
+            }
+          }}
+        />
+      )}
+      {error && <small className="field-error">{error}</small>}
+      {!error && !field.own && field.inherited !== undefined && <small className="muted">from the definition</small>}
+    </div>
+  );
+}
+

@@ -1,0 +1,417 @@
+// The pipeline editor: a palette of operation definitions, the graph of
+// operation instances (GraphCanvas), and an inspector for the selection.
+// Every change is a patch handed to `editing.edit` (the sync module applies
+// it optimistically and sends it); remote edits arrive as a new `tree`.
+// Read-only (an old commit, an execution) when `editing` is null.
+import type { Edge, ReactFlowInstance } from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { canConnect, type Guid, type Op, type Tree } from '../model';
+import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
+import { layeredLayout } from '../graph/layout';
+import { NODE_WIDTH, estimatedNodeHeight, type PortFlowNode, type RemoteMark } from '../graph/PortNode';
+import {
+  connectOps,
+  createInstanceOps,
+  deleteOps,
+  operationDefinitions,
+  pasteOps,
+  pipelineGraph,
+  positionOps,
+  nameOf,
+  type GraphNode,
+  type PipelineGraph,
+} from './model';
+import { Inspector } from './Inspector';
+import { Palette } from './Palette';
+
+export interface Editing {
+  edit(ops: readonly Op[], label: string): string | null;
+  undo(): void;
+  redo(): void;
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+  select(nodes: readonly Guid[]): void;
+  notify(kind: 'error' | 'info', text: string): void;
+}
+
+export interface PipelineEditorProps {
+  readonly tree: Tree;
+  readonly pipeline: Guid;
+  readonly editing: Editing | null;
+  readonly remote?: ReadonlyMap<Guid, RemoteMark[]>;
+  /** Job state per operation instance (execution view). */
+  readonly statuses?: ReadonlyMap<Guid, string>;
+  /** Extra toolbar content (Run button, read-only banner…). */
+  readonly toolbar?: ReactNode;
+  /** Replaces the inspector (e.g. the job panel of an execution). */
+  readonly side?: ReactNode;
+  readonly onSelectNode?: (node: Guid | null) => void;
+  readonly operationHref?: (definition: Guid) => string;
+}
+
+const DROP_TYPE = 'application/x-kiln-operation';
+
+/** Positions for nodes that have none (or all, for auto layout). */
+export function autoLayout(graph: PipelineGraph): Map<Guid, { x: number; y: number }> {
+  return layeredLayout(
+    graph.nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: estimatedNodeHeight(n.inputs.length, n.outputs.length) })),
+    graph.edges.map((e) => ({ source: e.source, target: e.target })),
+    { layerGap: 80, nodeGap: 36 },
+  );
+}
+
+// The in-app clipboard (copy/paste of operation instances within a project).
+let clipboard: { pipeline: Guid; nodes: Guid[]; pastes: number } | null = null;
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || !el.closest) return false;
+  return el.closest('input, textarea, select, [contenteditable="true"], .cm-editor') !== null;
+}
+
+export function PipelineEditor({
+  tree,
+  pipeline,
+  editing,
+  remote,
+  statuses,
+  toolbar,
+  side,
+  onSelectNode,
+  operationHref,
+}: PipelineEditorProps) {
+  const graph = useMemo(() => pipelineGraph(tree, pipeline), [tree, pipeline]);
+  const definitions = useMemo(() => operationDefinitions(tree), [tree]);
+  const [selection, setSelection] = useState<{ nodes: Guid[]; edges: Guid[] }>({ nodes: [], edges: [] });
+  const [selectNodes, setSelectNodes] = useState<Guid[] | null>(null);
+  const flowRef = useRef<ReactFlowInstance<PortFlowNode, Edge> | null>(null);
+  const readOnly = editing === null;
+
+  const fallback = useMemo(() => {
+    return graph.nodes.some((n) => n.position === null) ? autoLayout(graph) : new Map<Guid, { x: number; y: number }>();
+  }, [graph]);
+
+  const canvasNodes: CanvasNode[] = useMemo(
+    () =>
+      graph.nodes.map((n: GraphNode) => ({
+        id: n.id,
+        position: n.position ?? fallback.get(n.id) ?? { x: 0, y: 0 },
+        data: {
+          title: n.name,
+          subtitle: n.type !== n.name ? n.type : '',
+          inputs: n.inputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
+          outputs: n.outputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
+          status: statuses?.get(n.id),
+          remote: remote?.get(n.id) ?? [],
+        },
+      })),
+    [graph, fallback, statuses, remote],
+  );
+
+  const canvasEdges: CanvasEdge[] = useMemo(
+    () =>
+      graph.edges.map((e) => {
+        const s = statuses?.get(e.source);
+        const t = statuses?.get(e.target);
+        const edge: CanvasEdge = { ...e, animated: t === 'running' || (s === 'running' && t !== undefined) };
+        return s ? { ...edge, className: `edge-${s}` } : edge;
+      }),
+    [graph, statuses],
+  );
+
+  const edit = useCallback(
+    (ops: readonly Op[], label: string) => (editing ? editing.edit(ops, label) : 'read-only'),
+    [editing],
+  );
+
+  const onSelectionChange = useCallback(
+    (nodes: string[], edges: string[]) => {
+      setSelection({ nodes, edges });
+      editing?.select([...nodes, ...edges]);
+      onSelectNode?.(nodes.length === 1 ? nodes[0]! : null);
+    },
+    [editing, onSelectNode],
+  );
+
+  const onNodesMoved = useCallback(
+    (positions: Map<string, { x: number; y: number }>) => {
+      edit(positionOps(positions), positions.size > 1 ? 'Move operations' : 'Move operation');
+    },
+    [edit],
+  );
+
+  const checkConnection = useCallback((src: string, dst: string) => canConnect(tree, src, dst), [tree]);
+
+  const onConnect = useCallback(
+    (src: string, dst: string) => {
+      const check = canConnect(tree, src, dst);
+      if (!check.ok) {
+        editing?.notify('error', `Can't connect: ${check.reason}`);
+        return;
+      }
+      edit(connectOps(tree, pipeline, src, dst), 'Connect');
+    },
+    [edit, editing, pipeline, tree],
+  );
+
+  const addOperation = useCallback(
+    (definition: Guid, position?: { x: number; y: number }) => {
+      let at = position;
+      if (!at) {
+        const flow = flowRef.current;
+        const box = document.querySelector('.graph-canvas')?.getBoundingClientRect();
+        at =
+          flow && box
+            ? flow.screenToFlowPosition({ x: box.left + box.width / 2 - NODE_WIDTH / 2, y: box.top + box.height / 2 - 40 })
+            : { x: 0, y: 0 };
+      }
+      const ops = createInstanceOps(tree, pipeline, definition, position ? at : freeSpot(canvasNodes, at));
+      if (edit(ops, 'Add operation') === null) setSelectNodes([(ops[0] as { guid: Guid }).guid]);
+    },
+    [canvasNodes, edit, pipeline, tree],
+  );
+
+  const deleteSelection = useCallback(() => {
+    const ops = deleteOps(tree, selection.nodes, selection.edges);
+    if (ops.length === 0) return;
+    const n = selection.nodes.length;
+    edit(ops, n > 0 ? (n > 1 ? `Delete ${n} operations` : 'Delete operation') : 'Delete connection');
+  }, [edit, selection, tree]);
+
+  const copy = useCallback(() => {
+    if (selection.nodes.length === 0) return;
+    clipboard = { pipeline, nodes: selection.nodes, pastes: 0 };
+    editing?.notify('info', `Copied ${selection.nodes.length} operation${selection.nodes.length > 1 ? 's' : ''}`);
+  }, [editing, pipeline, selection.nodes]);
+
+  const paste = useCallback(() => {
+    if (!clipboard) return;
+    const live = clipboard.nodes.filter((g) => tree.nodes[g]);
+    if (live.length === 0) {
+      editing?.notify('error', 'Cannot paste: the copied operations no longer exist');
+      return;
+    }
+    clipboard.pastes++;
+    const d = 40 * clipboard.pastes;
+    const { ops, created } = pasteOps(tree, pipeline, live, { x: d, y: d });
+    if (edit(ops, 'Paste') === null) setSelectNodes(created);
+  }, [edit, editing, pipeline, tree]);
+
+  const layout = useCallback(() => {
+    edit(positionOps(autoLayout(graph)), 'Auto layout');
+    setTimeout(() => void flowRef.current?.fitView({ padding: 0.1, maxZoom: 1.1, duration: 300 }), 50);
+  }, [edit, graph]);
+
+  const fit = useCallback(() => void flowRef.current?.fitView({ padding: 0.1, maxZoom: 1.1, duration: 300 }), []);
+
+  // Keyboard shortcuts while the editor is shown (not while typing in a field).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e.target) || document.querySelector('dialog[open]')) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      const textSelected = (globalThis.getSelection?.()?.toString() ?? '') !== '';
+      let handled = true;
+      if (mod && key === 'z' && !e.shiftKey && editing) editing.undo();
+      else if (mod && ((key === 'z' && e.shiftKey) || key === 'y') && editing) editing.redo();
+      else if (mod && key === 'c' && !textSelected && selection.nodes.length > 0) copy();
+      else if (mod && key === 'v' && !readOnly && clipboard) paste();
+      else if (!mod && (e.key === 'Delete' || e.key === 'Backspace') && !readOnly) deleteSelection();
+      else if (!mod && !e.altKey && key === 'f') fit();
+      else handled = false;
+      if (handled) e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [copy, deleteSelection, editing, fit, paste, readOnly, selection.nodes.length]);
+
+  const selectedNode = selection.nodes.length === 1 ? selection.nodes[0]! : null;
+
+  return (
+    <div className="pipeline-editor">
+      {!readOnly && <Palette definitions={definitions} dropType={DROP_TYPE} onAdd={(d) => addOperation(d)} />}
+      <div className="canvas-column">
+        <div className="canvas-toolbar">
+          <div className="toolbar-group">
+            <PipelineTitle
+              name={nameOf(tree, pipeline)}
+              onRename={
+                readOnly
+                  ? null
+                  : (name) => edit([{ op: 'set_attr', node: pipeline, name: 'name', value: name }], 'Rename pipeline')
+              }
+            />
+            {!side && (
+              <span className="muted small counts">
+                {graph.nodes.length} operation{graph.nodes.length === 1 ? '' : 's'} · {graph.edges.length} connection
+                {graph.edges.length === 1 ? '' : 's'}
+                {selection.nodes.length + selection.edges.length > 1 &&
+                  ` · ${selection.nodes.length + selection.edges.length} selected`}
+              </span>
+            )}
+          </div>
+          <div className="toolbar-group">
+            {!readOnly && (
+              <>
+                <button
+                  type="button"
+                  className="tool"
+                  onClick={() => editing?.undo()}
+                  disabled={!editing?.canUndo}
+                  title="Undo (Ctrl+Z)"
+                >
+                  ↶ Undo
+                </button>
+                <button
+                  type="button"
+                  className="tool"
+                  onClick={() => editing?.redo()}
+                  disabled={!editing?.canRedo}
+                  title="Redo (Ctrl+Shift+Z)"
+                >
+                  ↷ Redo
+                </button>
+                <span className="toolbar-sep" />
+                <button type="button" className="tool" onClick={layout} title="Arrange the graph in layers">
+                  Auto layout
+                </button>
+              </>
+            )}
+            <button type="button" className="tool" onClick={fit} title="Fit to screen (F)">
+              Fit
+            </button>
+            {!side && <Shortcuts readOnly={readOnly} />}
+            {toolbar && <span className="toolbar-sep" />}
+            {toolbar}
+          </div>
+        </div>
+        <div className="canvas-area">
+          <GraphCanvas
+            nodes={canvasNodes}
+            edges={canvasEdges}
+            readOnly={readOnly}
+            onNodesMoved={onNodesMoved}
+            onSelectionChange={onSelectionChange}
+            checkConnection={checkConnection}
+            onConnect={onConnect}
+            onConnectRefused={(reason) => editing?.notify('error', `Can't connect: ${reason}`)}
+            onDropItem={(item, pos) => addOperation(item, pos)}
+            dropType={DROP_TYPE}
+            onInit={(f) => (flowRef.current = f)}
+            selectNodes={selectNodes}
+          >
+            {graph.nodes.length === 0 && (
+              <div className="canvas-empty">
+                <h3>This pipeline is empty</h3>
+                <p>
+                  {readOnly
+                    ? 'It had no operations at this point.'
+                    : 'Drag an operation from the palette on the left, or click its + button.'}
+                </p>
+              </div>
+            )}
+          </GraphCanvas>
+          {!side && selectedNode && tree.nodes[selectedNode] && (
+            <Inspector
+              tree={tree}
+              pipeline={pipeline}
+              node={selectedNode}
+              selectionCount={selection.nodes.length + selection.edges.length}
+              edit={readOnly ? null : edit}
+              operationHref={operationHref}
+            />
+          )}
+        </div>
+      </div>
+      {side}
+    </div>
+  );
+}
+
+/** The first place at or below `at` where a new node does not cover another one. */
+export function freeSpot(nodes: readonly CanvasNode[], at: { x: number; y: number }): { x: number; y: number } {
+  const h = (n: CanvasNode) => estimatedNodeHeight(n.data.inputs.length, n.data.outputs.length);
+  const covers = (p: { x: number; y: number }) =>
+    nodes.some(
+      (n) =>
+        p.x < n.position.x + NODE_WIDTH + 20 &&
+        p.x + NODE_WIDTH + 20 > n.position.x &&
+        p.y < n.position.y + h(n) + 20 &&
+        p.y + 120 > n.position.y,
+    );
+  let p = at;
+  for (let i = 0; i < 40 && covers(p); i++) p = { x: at.x + (i % 2) * 40, y: at.y + 60 * (i + 1) };
+  return p;
+}
+
+function PipelineTitle({ name, onRename }: { name: string; onRename: ((name: string) => void) | null }) {
+  const [text, setText] = useState(name);
+  useEffect(() => setText(name), [name]);
+  if (!onRename) return <strong className="pipeline-title">{name}</strong>;
+  const commit = () => {
+    const t = text.trim();
+    if (t && t !== name) onRename(t);
+    else setText(name);
+  };
+  return (
+    <input
+      className="pipeline-title"
+      aria-label="Pipeline name"
+      value={text}
+      size={Math.max(8, text.length + 1)}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+        if (e.key === 'Escape') {
+          setText(name);
+          (e.target as HTMLInputElement).blur();
+        }
+      }}
+    />
+  );
+}
+
+function Shortcuts({ readOnly }: { readOnly: boolean }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="shortcuts-wrap">
+      <button
+        type="button"
+        className="tool"
+        aria-expanded={open}
+        onClick={() => setOpen((o) => !o)}
+        onBlur={() => setOpen(false)}
+        title="Keyboard shortcuts"
+      >
+        ⌨ Shortcuts
+      </button>
+      {open && (
+        <div className="shortcuts-pop" role="dialog" aria-label="Keyboard shortcuts">
+          <ul className="shortcuts">
+            {!readOnly && (
+              <>
+                <li>
+                  <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo · <kbd>Ctrl</kbd>+<kbd>Shift</kbd>+<kbd>Z</kbd> redo
+                </li>
+                <li>
+                  <kbd>Del</kbd> delete the selection
+                </li>
+                <li>
+                  <kbd>Ctrl</kbd>+<kbd>C</kbd>, <kbd>Ctrl</kbd>+<kbd>V</kbd> copy, paste operations
+                </li>
+                <li>Drag from an output to an input to connect</li>
+              </>
+            )}
+            <li>
+              <kbd>F</kbd> fit the graph to the screen
+            </li>
+            <li>
+              <kbd>Shift</kbd>+drag select an area · <kbd>Ctrl</kbd>+click add to the selection
+            </li>
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+// Hash routes of the editor (the server serves one index.html, so the page's
+// state lives after the '#'):
+//
+//   #/                                        projects
+//   #/p/{project}                             project home (first pipeline)
+//   #/p/{project}/pipeline/{guid}             pipeline editor
+//   #/p/{project}/operation/{guid}            operation editor
+//   #/p/{project}/history                     commit list, branches, tags, diff
+//   #/p/{project}/executions                  list of executions
+//   #/p/{project}/executions/{id}             one execution, live
+//
+// Query (after the route, '?'): branch=NAME (default main) and at=COMMIT
+// (a read-only view of the project at that commit).
+
+import { useEffect, useState } from 'react';
+
+export type View =
+  | { readonly kind: 'home' }
+  | { readonly kind: 'pipeline'; readonly guid: string }
+  | { readonly kind: 'operation'; readonly guid: string }
+  | { readonly kind: 'history' }
+  | { readonly kind: 'executions' }
+  | { readonly kind: 'execution'; readonly id: string };
+
+export type Route =
+  | { readonly page: 'projects' }
+  | {
+      readonly page: 'project';
+      readonly project: string;
+      readonly view: View;
+      readonly branch: string;
+      readonly at: string | null;
+    }
+  | { readonly page: 'not-found'; readonly path: string };
+
+export function parseRoute(hash: string): Route {
+  const h = hash.replace(/^#/, '');
+  const [path = '', query = ''] = h.split('?', 2);
+  const parts = path.split('/').filter((p) => p !== '').map(safeDecode);
+  const q = new URLSearchParams(query);
+  if (parts.length === 0) return { page: 'projects' };
+  if (parts[0] !== 'p' || parts[1] === undefined) return { page: 'not-found', path };
+  const project = parts[1];
+  const branch = q.get('branch') || 'main';
+  const at = q.get('at') || null;
+  const [kind, id] = [parts[2], parts[3]];
+  let view: View | null = null;
+  if (kind === undefined) view = { kind: 'home' };
+  else if (kind === 'pipeline' && id) view = { kind: 'pipeline', guid: id };
+  else if (kind === 'operation' && id) view = { kind: 'operation', guid: id };
+  else if (kind === 'history' && !id) view = { kind: 'history' };
+  else if (kind === 'executions' && !id) view = { kind: 'executions' };
+  else if (kind === 'executions' && id) view = { kind: 'execution', id };
+  if (!view) return { page: 'not-found', path };
+  return { page: 'project', project, view, branch, at };
+}
+
+export function formatRoute(r: Route): string {
+  if (r.page === 'projects') return '#/';
+  if (r.page === 'not-found') return `#${r.path}`;
+  const v = r.view;
+  let path = `#/p/${encodeURIComponent(r.project)}`;
+  if (v.kind === 'pipeline') path += `/pipeline/${v.guid}`;
+  else if (v.kind === 'operation') path += `/operation/${v.guid}`;
+  else if (v.kind === 'history') path += '/history';
+  else if (v.kind === 'executions') path += '/executions';
+  else if (v.kind === 'execution') path += `/executions/${encodeURIComponent(v.id)}`;
+  const q = new URLSearchParams();
+  if (r.branch !== 'main') q.set('branch', r.branch);
+  if (r.at) q.set('at', r.at);
+  return q.size > 0 ? `${path}?${q}` : path;
+}
+
+/** The route of a project view, keeping the branch and read-only commit unless told otherwise. */
+export function projectHref(
+  project: string,
+  view: View,
+  opts: { branch?: string; at?: string | null } = {},
+): string {
+  return formatRoute({ page: 'project', project, view, branch: opts.branch ?? 'main', at: opts.at ?? null });
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(globalThis.location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseRoute(globalThis.location.hash));
+    globalThis.addEventListener('hashchange', on);
+    return () => globalThis.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+export function navigate(href: string): void {
+  if (globalThis.location.hash !== href) globalThis.location.hash = href;
+}
