@@ -149,6 +149,9 @@ Result<Value> FromJsonAt(const nlohmann::json& j, int depth) {
 
 }  // namespace
 
+void EncodeValueTo(const Value& value, Encoder& e) { EncodeInto(value, e); }
+Result<Value> DecodeValueFrom(Decoder& d, int depth) { return DecodeFrom(d, depth); }
+
 const char* Value::TypeName() const {
   static const char* kNames[] = {"null", "bool", "int", "float", "string", "bytes", "list", "map"};
   return kNames[v_.index()];

@@ -82,4 +82,12 @@ class Value {
   std::variant<std::monostate, bool, int64_t, double, std::string, Bytes, List, Map> v_;
 };
 
+class Encoder;
+class Decoder;
+// The streaming form of Value::Encode/Decode, for objects that embed values
+// among fixed fields (node objects). `depth` counts enclosing levels
+// toward the limit of 64.
+void EncodeValueTo(const Value& value, Encoder& e);
+Result<Value> DecodeValueFrom(Decoder& d, int depth = 0);
+
 }  // namespace kiln

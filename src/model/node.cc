@@ -1,88 +1,6 @@
 #include "model/node.h"
 
 namespace kiln {
-namespace {
-
-constexpr int kMaxValueDepth = 64;
-
-Result<Value> DecodeValueAt(Decoder& d, int depth) {
-  if (depth > kMaxValueDepth) return Corruption("value nested deeper than 64 levels");
-  KILN_ASSIGN_OR_RETURN(Tag tag, d.PeekTag());
-  switch (tag) {
-    case Tag::kNull:
-      KILN_RETURN_IF_ERROR(d.Null());
-      return Value();
-    case Tag::kFalse:
-    case Tag::kTrue: {
-      KILN_ASSIGN_OR_RETURN(bool b, d.Bool());
-      return Value(b);
-    }
-    case Tag::kInt: {
-      KILN_ASSIGN_OR_RETURN(int64_t i, d.Int());
-      return Value(i);
-    }
-    case Tag::kFloat: {
-      KILN_ASSIGN_OR_RETURN(double f, d.Float());
-      return Value(f);
-    }
-    case Tag::kString: {
-      KILN_ASSIGN_OR_RETURN(std::string_view s, d.String());
-      return Value(std::string(s));
-    }
-    case Tag::kBytes: {
-      KILN_ASSIGN_OR_RETURN(std::string_view s, d.BytesItem());
-      return Value(Bytes{std::string(s)});
-    }
-    case Tag::kList: {
-      KILN_ASSIGN_OR_RETURN(uint64_t n, d.List());
-      Value::List list;
-      list.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) {
-        KILN_ASSIGN_OR_RETURN(Value item, DecodeValueAt(d, depth + 1));
-        list.push_back(std::move(item));
-      }
-      return Value(std::move(list));
-    }
-    case Tag::kMap: {
-      KILN_ASSIGN_OR_RETURN(uint64_t n, d.Map());
-      Value::Map map;
-      std::string_view prev;
-      for (uint64_t i = 0; i < n; ++i) {
-        KILN_ASSIGN_OR_RETURN(std::string_view key, d.Key(i ? &prev : nullptr));
-        KILN_ASSIGN_OR_RETURN(Value item, DecodeValueAt(d, depth + 1));
-        map.emplace_hint(map.end(), std::string(key), std::move(item));
-        prev = key;
-      }
-      return Value(std::move(map));
-    }
-  }
-  return Corruption("unknown value tag at byte " + std::to_string(d.position()));
-}
-
-}  // namespace
-
-void EncodeValueTo(const Value& v, Encoder& e) {
-  if (v.is_null()) {
-    e.Null();
-  } else if (v.is_bool()) {
-    e.Bool(v.as_bool());
-  } else if (v.is_int()) {
-    e.Int(v.as_int());
-  } else if (v.is_float()) {
-    e.Float(v.as_float());
-  } else if (v.is_string()) {
-    e.String(v.as_string());
-  } else if (v.is_bytes()) {
-    e.BytesItem(v.as_bytes().data);
-  } else if (v.is_list()) {
-    e.List(v.as_list().size());
-    for (const Value& item : v.as_list()) EncodeValueTo(item, e);
-  } else {
-    EncodeValueMap(v.as_map(), e);
-  }
-}
-
-Result<Value> DecodeValueFrom(Decoder& d) { return DecodeValueAt(d, 0); }
 
 void EncodeValueMap(const Value::Map& map, Encoder& e) {
   e.Map(map.size());
@@ -97,7 +15,7 @@ Status DecodeValueMap(Decoder& d, Value::Map* out) {
   std::string_view prev;
   for (uint64_t i = 0; i < n; ++i) {
     KILN_ASSIGN_OR_RETURN(std::string_view key, d.Key(i ? &prev : nullptr));
-    KILN_ASSIGN_OR_RETURN(Value item, DecodeValueAt(d, 1));
+    KILN_ASSIGN_OR_RETURN(Value item, DecodeValueFrom(d, 1));
     out->emplace_hint(out->end(), std::string(key), std::move(item));
     prev = key;
   }

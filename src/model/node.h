@@ -81,8 +81,6 @@ class NodeSink {
 Status DecodeNode(std::string_view bytes, NodeSink& sink);
 
 // Value codec pieces for fixed-schema objects that embed values.
-void EncodeValueTo(const Value& value, Encoder& e);
-Result<Value> DecodeValueFrom(Decoder& d);
 void EncodeValueMap(const Value::Map& map, Encoder& e);
 Status DecodeValueMap(Decoder& d, Value::Map* out);
 
