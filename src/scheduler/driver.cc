@@ -1,6 +1,7 @@
 #include "scheduler/driver.h"
 
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <variant>
 
 #include "core/guid.h"
@@ -108,6 +109,10 @@ Driver::~Driver() {
   }
   // The backend holds pointers to us until every job reported its exit.
   cv_.wait_for(lock, std::chrono::seconds(30), [&] { return running_ == 0; });
+  lock.unlock();
+  // A backend thread may still be inside OnExit/OnEvents (delivering the
+  // last notices) after running_ reached zero: wait until it has left.
+  while (callbacks_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 // ---------------------------------------------------------------- starting
@@ -375,6 +380,7 @@ void Driver::Launch(Execution& e, size_t i) {
 // ---------------------------------------------------------------- backend callbacks
 
 void Driver::OnEvents(const std::string& job_id, std::vector<std::string> lines) {
+  CallbackGuard guard(callbacks_);
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
@@ -461,6 +467,7 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
 }
 
 void Driver::OnExit(const std::string& job_id, const JobExit& exit) {
+  CallbackGuard guard(callbacks_);
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);

@@ -30,6 +30,7 @@
 // in the order the changes happened; a listener must not block for long.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -173,6 +174,14 @@ class Driver : private JobSink {
   std::map<std::string, std::pair<Execution*, size_t>> jobs_;  // job id → where
   std::deque<std::pair<std::string, size_t>> queue_;           // ready jobs waiting for a slot
   size_t running_ = 0;
+
+  // Backend threads inside OnExit/OnEvents; the destructor waits for zero.
+  std::atomic<int> callbacks_{0};
+  struct CallbackGuard {
+    explicit CallbackGuard(std::atomic<int>& n) : n_(n) { n_++; }
+    ~CallbackGuard() { n_--; }  // the last thing a callback does with the driver
+    std::atomic<int>& n_;
+  };
 
   std::deque<Notice> notices_;  // guarded by mu_
   bool delivering_ = false;     // guarded by mu_: one thread delivers at a time, in order

@@ -143,8 +143,12 @@ export class Runner {
   }
 
   writeJUnit(path) {
+    // Control characters (ANSI colour codes in Playwright's messages) are not
+    // allowed in XML 1.0: drop them before escaping.
     const esc = (s) =>
-      String(s).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+      String(s)
+        .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '')
+        .replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
     const failures = this.results.filter((r) => r.status === 'failed').length;
     const skipped = this.results.filter((r) => r.status === 'skipped').length;
     const total = this.results.reduce((s, r) => s + r.seconds, 0);

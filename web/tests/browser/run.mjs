@@ -49,7 +49,9 @@ function findByName(tree, name, parentName) {
   );
 }
 
-async function poll(fn, what, timeout = 8000) {
+// Generous: CI machines are small and shared; a slow poll costs nothing when
+// things are fast.
+async function poll(fn, what, timeout = 30_000) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const v = await fn();
@@ -277,8 +279,8 @@ const scenarios = {
     }
     await openDigits(page);
     await page.locator('[data-testid=run]').click();
-    await page.locator('[data-testid=execution-state]').waitFor();
-    await page.locator('[data-testid=graph-node][data-status=running]').first().waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=execution-state]').waitFor({ timeout: 90_000 });
+    await page.locator('[data-testid=graph-node][data-status=running]').first().waitFor({ timeout: 90_000 });
     await page.screenshot({ path: runner.shotPath('d1-running') });
     // Train's panel: the console streams, the loss chart grows.
     await page.locator('[data-testid=graph-node][data-title=Train] .port-node-title').click();
@@ -310,7 +312,7 @@ const scenarios = {
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('d') ? 150_000 : 60_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('d') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
