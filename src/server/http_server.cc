@@ -203,7 +203,9 @@ class WsSession : public WebSocketConnection, public std::enable_shared_from_thi
     asio::post(ws_.get_executor(), [self = shared_from_this(), reason] {
       if (self->closing_) return;
       self->closing_ = true;
-      beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(2));
+      // No expires_after here: Beast forbids it while a read and a write are
+      // both pending; the stream's own close-handshake timeout applies, and
+      // Stop() finishes sessions that do not close in time.
       self->ws_.async_close(websocket::close_reason(websocket::close_code::going_away, reason),
                             [self](beast::error_code) {});
     });
