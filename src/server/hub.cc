@@ -20,8 +20,11 @@ std::string Dump(const nlohmann::json& j) {
 
 }  // namespace
 
-Hub::Hub(Repository& repo, Access& access, Metrics& metrics)
-    : repo_(repo), access_(access), metrics_(metrics) {}
+Hub::Hub(Repository& repo, Access& access, Metrics& metrics, size_t committer_threads)
+    : repo_(repo),
+      access_(access),
+      metrics_(metrics),
+      committer_(committer_threads, "kiln-commit") {}
 Hub::~Hub() = default;
 
 std::shared_ptr<Hub::Branch> Hub::GetBranch(const std::string& project, const std::string& branch) {
@@ -98,9 +101,14 @@ void Hub::Enqueue(const std::shared_ptr<Branch>& b, Pending pending) {
   {
     std::lock_guard lock(b->queue_mu);
     b->queue.push_back(std::move(pending));
-    if (b->committing) return;  // the committing thread will take it
+    if (b->committing) return;  // the running committer will take it
     b->committing = true;
   }
+  // Refused only while the hub is being destroyed: commit here then.
+  if (!committer_.Post([this, b] { Drain(b); })) Drain(b);
+}
+
+void Hub::Drain(const std::shared_ptr<Branch>& b) {
   for (;;) {
     std::vector<Pending> batch;
     {
@@ -281,8 +289,8 @@ void Hub::HandlePatch(const std::shared_ptr<WebSocketConnection>& conn, const Cl
   if (!allowed.ok()) {
     return conn->SendControl(ErrorMessage(allowed, m.project, m.branch, m.client, m.seq));
   }
-  // Not waited for: this I/O thread goes back to reading while the branch's
-  // committer (perhaps this very thread) writes the patch with others.
+  // Not waited for: this I/O thread goes back to reading while a committer
+  // thread writes the patch together with others queued meanwhile.
   std::shared_ptr<Branch> b = GetBranch(m.project, m.branch);
   std::weak_ptr<WebSocketConnection> weak = conn;
   uint64_t conn_id = conn->id();

@@ -18,10 +18,14 @@
 // Protocol: docs/protocol.md. Message decoding: hub_messages.h.
 //
 // The hub keeps each active branch's head Tree in memory, so a commit costs
-// the patch and the path to the root, not a tree load.
+// the patch and the path to the root, not a tree load. Commits run on the
+// hub's own committer threads, never on the server's I/O threads: a commit
+// waits for an fsync, and an I/O thread that waits stalls every connection it
+// serves (their broadcasts and their next patches alike).
 //
 // Ownership: borrows the Repository, Access and Metrics (they outlive it);
-// owns branch states; holds connections weakly.
+// owns branch states and its committer threads (the destructor commits what
+// is queued, then joins them); holds connections weakly.
 // Thread-safety: all methods are safe from any thread; patches to one branch
 // are serialised by that branch's mutex, different branches run in parallel.
 #pragma once
@@ -36,6 +40,7 @@
 #include <string>
 
 #include "access/access.h"
+#include "core/task_queue.h"
 #include "model/repository.h"
 #include "server/http_server.h"
 #include "server/hub_messages.h"
@@ -50,7 +55,9 @@ struct HubCommit {
 
 class Hub : public WebSocketHandler {
  public:
-  Hub(Repository& repo, Access& access, Metrics& metrics);
+  // `committer_threads` commit different branches in parallel; one branch
+  // is always committed by one thread at a time.
+  Hub(Repository& repo, Access& access, Metrics& metrics, size_t committer_threads = 2);
   ~Hub() override;
 
   // Applies `patch` to the head of project/branch and commits it (REST and
@@ -111,9 +118,11 @@ class Hub : public WebSocketHandler {
   };
 
   std::shared_ptr<Branch> GetBranch(const std::string& project, const std::string& branch);
-  // Queues a patch; if no thread is committing the branch, this one does,
-  // until the queue is empty. Returns without waiting otherwise.
+  // Queues a patch; if no committer is draining the branch, starts one on
+  // the committer threads. Never waits for the commit.
   void Enqueue(const std::shared_ptr<Branch>& b, Pending pending);
+  // Commits the branch's queue in batches until it is empty.
+  void Drain(const std::shared_ptr<Branch>& b);
   void CommitBatch(Branch& b, std::vector<Pending>& batch);
   // Brings `b.tree` to the branch's current head (loading if it moved).
   Status SyncHead(Branch& b);
@@ -132,6 +141,8 @@ class Hub : public WebSocketHandler {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Branch>> branches_;  // "project\nbranch"
   std::map<uint64_t, std::set<std::string>> subscriptions_;  // connection → branch keys
+  // Last: destroyed first, so queued commits finish while the rest is alive.
+  TaskQueue committer_;
 };
 
 }  // namespace kiln
