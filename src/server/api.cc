@@ -4,6 +4,7 @@
 
 #include "core/guid.h"
 #include "model/export.h"
+#include "server/tree_json_cache.h"
 
 namespace kiln {
 namespace {
@@ -124,6 +125,8 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
     return access.Check(r.user, r.Param("p"), role);
   };
   auto ref_of = [](const HttpRequest& r) { return r.Query("ref", "main"); };
+  // Rendered trees, shared by every request of the tree endpoint.
+  auto trees = std::make_shared<TreeJsonCache>();
 
   return {
       {"GET", "/api/v1/health", "Liveness: status and version",
@@ -316,15 +319,27 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
            return HttpResponse::Json(200, CommitJson(d, c));
          });
        }},
-      {"GET", "/api/v1/projects/{p}/tree", "The whole tree at ?ref=",
-       [&repo, need, ref_of](HttpRequest& r) {
+      {"GET", "/api/v1/projects/{p}/tree", "The whole tree at ?ref= (ETag: the commit)",
+       [&repo, need, ref_of, trees](HttpRequest& r) {
          return Guarded([&]() -> Result<HttpResponse> {
            KILN_RETURN_IF_ERROR(need(r, Role::kRead));
            KILN_ASSIGN_OR_RETURN(Digest d, repo.Resolve(r.Param("p"), ref_of(r)));
-           KILN_ASSIGN_OR_RETURN(auto tree, repo.LoadTree(d));
+           // The commit names the tree exactly: a client that has it
+           // revalidates for free; "no-cache" makes it ask every time,
+           // since a branch's head moves.
            HttpResponse resp;
-           // Built as text to avoid a second copy of a large tree.
-           resp.body = "{\"commit\":\"" + d.Hex() + "\",\"tree\":" + tree->ToJsonString() + "}";
+           std::string etag = "\"" + d.Hex() + "\"";
+           resp.headers = {{"ETag", etag}, {"Cache-Control", "no-cache"}};
+           if (r.Header("if-none-match") == etag) {
+             resp.status = 304;
+             return resp;
+           }
+           KILN_ASSIGN_OR_RETURN(auto json, trees->Get(d, [&]() -> Result<std::string> {
+             KILN_ASSIGN_OR_RETURN(auto tree, repo.LoadTree(d));
+             // Built as text: a large tree would cost a second copy as json.
+             return "{\"commit\":\"" + d.Hex() + "\",\"tree\":" + tree->ToJsonString() + "}";
+           }));
+           resp.body = *json;
            return resp;
          });
        }},

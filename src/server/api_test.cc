@@ -68,6 +68,26 @@ TEST_F(ApiTest, ProjectsBranchesTagsHistoryTreeNodesDiff) {
   json tree = Call("GET", "/api/v1/projects/astro/tree?ref=main", 200);
   EXPECT_EQ(tree["commit"], c1["commit"]);
   EXPECT_TRUE(tree["tree"]["nodes"].contains(folder));
+  // The tree's ETag is its commit: a client that has it gets 304, no body;
+  // an older commit's ETag gets the new tree.
+  {
+    auto fresh = client_.Request("GET", "/api/v1/projects/astro/tree");
+    ASSERT_TRUE(fresh.ok());
+    std::string etag = "\"" + c1["commit"].get<std::string>() + "\"";
+    EXPECT_EQ(fresh->headers["etag"], etag);
+    EXPECT_EQ(fresh->headers["cache-control"], "no-cache");
+    EXPECT_EQ(json::parse(fresh->body), tree);  // the second answer (cached) is the same
+    auto same =
+        client_.Request("GET", "/api/v1/projects/astro/tree", "", {{"If-None-Match", etag}});
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ(same->status, 304);
+    EXPECT_TRUE(same->body.empty());
+    auto stale = client_.Request("GET", "/api/v1/projects/astro/tree", "",
+                                 {{"If-None-Match", "\"" + first + "\""}});
+    ASSERT_TRUE(stale.ok());
+    EXPECT_EQ(stale->status, 200);
+    EXPECT_EQ(json::parse(stale->body)["commit"], c1["commit"]);
+  }
 
   json log = Call("GET", "/api/v1/projects/astro/commits?ref=main&limit=10", 200);
   ASSERT_EQ(log["commits"].size(), 2u);

@@ -418,7 +418,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     server_->metrics->ObserveRequest(r.method, route, resp.status, seconds);
     server_->active_requests--;
     bool head = req.method() == http::verb::head;
-    Write(resp, req.version(), req.keep_alive(), head);
+    Write(std::move(resp), req.version(), req.keep_alive(), head);
   }
 
   void WriteError(int status, const std::string& code, const std::string& message) {
@@ -426,7 +426,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Write(HttpResponse::Error(status, code, message), 11, false);
   }
 
-  void Write(const HttpResponse& resp, unsigned version, bool keep_alive, bool head = false) {
+  // Takes the response by value: large bodies (trees) move, not copy.
+  void Write(HttpResponse resp, unsigned version, bool keep_alive, bool head = false) {
     if (!resp.file_path.empty()) {
       http::response<http::file_body> res{http::status(resp.status), version};
       beast::error_code ec;
@@ -446,7 +447,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     http::response<http::string_body> res{http::status(resp.status), version};
     FillHeaders(res, resp, keep_alive);
-    res.body() = head ? "" : resp.body;
+    if (!head) res.body() = std::move(resp.body);
     res.prepare_payload();
     Send(std::make_shared<http::response<http::string_body>>(std::move(res)), keep_alive);
   }
