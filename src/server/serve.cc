@@ -14,6 +14,7 @@
 #include "runs/runs_store.h"
 #include "scheduler/driver.h"
 #include "server/api.h"
+#include "server/api_interface.h"
 #include "server/api_runs.h"
 #include "server/execution_watch.h"
 #include "server/hub.h"
@@ -87,6 +88,10 @@ Status Serve(const ServeOptions& options) {
   ApiContext ctx{repo, access, hub, metrics, *store, auth};
   Router router;
   RegisterApi(router, ctx);
+  // Operation code <-> interface, with the same Python and kiln package as
+  // local compute.
+  InterfaceContext interface_ctx(access);
+  RegisterInterfaceApi(router, interface_ctx);
 
   // Executions: runs.db beside kiln.db, artifacts in a local folder, jobs
   // forked from a warm Python worker. Without a working Python the server

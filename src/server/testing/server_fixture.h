@@ -10,6 +10,7 @@
 #include "access/access.h"
 #include "model/repository.h"
 #include "server/api.h"
+#include "server/api_interface.h"
 #include "server/http_server.h"
 #include "server/hub.h"
 #include "store/memory_store.h"
@@ -23,6 +24,7 @@ class ServerFixture {
                                                                                   hub,   metrics,
                                                                                   store, auth} {
     RegisterApi(router, ctx);
+    RegisterInterfaceApi(router, interface_ctx);
     options.port = 0;
     Authenticator authenticator = [this, auth](const HttpRequest& r) {
       return AuthenticateRequest(access, auth, r);
@@ -42,6 +44,7 @@ class ServerFixture {
   Metrics metrics;
   Hub hub;
   ApiContext ctx;
+  InterfaceContext interface_ctx{access};
   Router router;
   std::unique_ptr<HttpServer> server;
 };
