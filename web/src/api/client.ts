@@ -19,8 +19,14 @@ import type {
   Execution,
   ExecutionDetail,
   Health,
+  InterfaceProblem,
+  InterfaceResult,
   JobEvent,
+  MergeConflict,
+  MergeRequest,
+  MergeResult,
   MetricSeries,
+  OperationInterface,
   PatchResult,
   Project,
   ProjectDetail,
@@ -120,6 +126,44 @@ export class KilnClient {
   /** Commits a patch on a branch. A rule violation throws ApiError with status 422. */
   postPatch(project: string, branch: string, patch: Patch): Promise<PatchResult> {
     return this.request('POST', `/projects/${seg(project)}/branches/${seg(branch)}/patches`, { body: patch });
+  }
+
+  /**
+   * Merges a ref into a branch. Conflicts are an answer, not a failure:
+   * {kind: "conflicts"} lists them (the server's 409; nothing changed).
+   */
+  async merge(project: string, req: MergeRequest): Promise<MergeResult> {
+    try {
+      const r = await this.request<{ commit?: string | null; up_to_date?: boolean }>('POST', `/projects/${seg(project)}/merge`, { body: req });
+      return { kind: 'merged', commit: r?.commit ?? null, upToDate: r?.up_to_date === true };
+    } catch (e) {
+      const conflicts = e instanceof ApiError && e.status === 409 ? e.body?.['conflicts'] : undefined;
+      if (Array.isArray(conflicts)) return { kind: 'conflicts', message: (e as ApiError).message, conflicts: conflicts as MergeConflict[] };
+      throw e;
+    }
+  }
+
+  // ---- Operation interfaces ----
+
+  /** The interface code declares; {ok: false} with the position when the code is wrong (422). */
+  async parseInterface(project: string, code: string, signal?: AbortSignal): Promise<InterfaceResult<OperationInterface>> {
+    return interfaceResult(
+      this.request<{ interface: OperationInterface }>('POST', `/projects/${seg(project)}/interface/parse`, { body: { code }, signal }),
+      (r) => r.interface,
+    );
+  }
+
+  /** `code` rewritten so that it declares `iface`; {ok: false} when it cannot (422). */
+  async updateInterface(
+    project: string,
+    code: string,
+    iface: OperationInterface,
+    signal?: AbortSignal,
+  ): Promise<InterfaceResult<string>> {
+    return interfaceResult(
+      this.request<{ code: string }>('POST', `/projects/${seg(project)}/interface/update`, { body: { code, interface: iface }, signal }),
+      (r) => r.code,
+    );
   }
 
   // ---- Executions ----
@@ -223,6 +267,24 @@ function treeResponse(body: unknown): TreeResponse {
       return { commit: String(o['commit'] ?? ''), tree: { root: o['root'] as string, nodes: o['nodes'] as TreeResponse['tree']['nodes'] } };
   }
   throw new ApiError(200, 'bad_response', 'expected a project tree');
+}
+
+/** A 422 from the interface endpoints becomes {ok: false, problem}; other failures stay thrown. */
+async function interfaceResult<R, T>(call: Promise<R>, pick: (r: R) => T): Promise<InterfaceResult<T>> {
+  try {
+    return { ok: true, value: pick(await call) };
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 422) return { ok: false, problem: interfaceProblem(e) };
+    throw e;
+  }
+}
+
+/** The message and position of a 422 from the interface endpoints. */
+export function interfaceProblem(e: ApiError): InterfaceProblem {
+  const err = e.body?.['error'];
+  const o = typeof err === 'object' && err !== null ? (err as Record<string, unknown>) : {};
+  const pos = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
+  return { message: e.message, line: pos(o['line']), column: pos(o['column']) };
 }
 
 function isAbort(e: unknown): boolean {

@@ -14,6 +14,11 @@ export class ApiError extends Error {
     /** The server's error code, or a ClientErrorCode. */
     readonly code: string,
     message: string,
+    /**
+     * The whole parsed error body when the server sent JSON: extra fields
+     * ride along here (a merge's "conflicts", a parse error's line/column).
+     */
+    readonly body?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -33,7 +38,7 @@ export class ApiError extends Error {
 export function errorFromResponse(status: number, statusText: string, body: string): ApiError {
   try {
     const parsed: unknown = JSON.parse(body);
-    if (isErrorBody(parsed)) return new ApiError(status, parsed.error.code, parsed.error.message);
+    if (isErrorBody(parsed)) return new ApiError(status, parsed.error.code, parsed.error.message, parsed);
   } catch {
     // Not JSON (a proxy's HTML page, an empty body): fall through.
   }

@@ -2,7 +2,7 @@
 // them. Extra fields the server may add are allowed (index signatures) so a
 // newer server does not break an older editor.
 
-import type { CommitId, Guid, Op, Tree } from '../model';
+import type { CommitId, Guid, JsonValue, Op, Tree } from '../model';
 
 export interface Health {
   readonly status: string;
@@ -160,3 +160,69 @@ export interface EventsQuery {
 
 /** GET jobs/{id}/metrics: name → [[step, value], ...]. */
 export type MetricSeries = Readonly<Record<string, readonly (readonly [number, number | string | null])[]>>;
+
+// ---- Operation interfaces (POST projects/{p}/interface/parse|update) ----
+
+/** An input or output port as the code declares it. */
+export interface InterfacePort {
+  readonly name: string;
+  /** The annotation's text, or "any". */
+  readonly type: string;
+}
+
+/** An __init__ parameter: a typed design-time attribute. */
+export interface InterfaceAttribute {
+  readonly name: string;
+  readonly type: string;
+  /** The default as JSON; null when there is none or it is not a literal. */
+  readonly default: JsonValue;
+  /** No default at all. */
+  readonly required?: boolean;
+  /** The default's source text when it is not a JSON literal (`nn.ReLU()`). */
+  readonly expr?: string;
+}
+
+/** What python/kiln/interface.py derives from an operation's code. */
+export interface OperationInterface {
+  /** The operation class's name. */
+  readonly name: string;
+  readonly inputs: readonly InterfacePort[];
+  readonly outputs: readonly InterfacePort[];
+  readonly attributes: readonly InterfaceAttribute[];
+}
+
+/** Why code has no interface: 1-based line and column when known. */
+export interface InterfaceProblem {
+  readonly message: string;
+  readonly line: number | null;
+  readonly column: number | null;
+}
+
+/** parse/update either succeed or name the problem (the server's 422). */
+export type InterfaceResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: InterfaceProblem };
+
+// ---- Merge (POST projects/{p}/merge) ----
+
+export interface MergeRequest {
+  readonly from: string;
+  readonly into: string;
+  readonly message?: string;
+}
+
+/**
+ * One field both sides changed differently since their common ancestor.
+ * field: "exists", "parent", "attrs/<name>", "pointers/<name>",
+ * "registry/<name>". A value is the string "<absent>" when the field is
+ * unset on that side; "exists" uses "present", "deleted" and "modified".
+ */
+export interface MergeConflict {
+  readonly node: string;
+  readonly field: string;
+  readonly base: JsonValue;
+  readonly ours: JsonValue;
+  readonly theirs: JsonValue;
+}
+
+export type MergeResult =
+  | { readonly kind: 'merged'; readonly commit: string | null; readonly upToDate: boolean }
+  | { readonly kind: 'conflicts'; readonly message: string; readonly conflicts: readonly MergeConflict[] };

@@ -1,6 +1,7 @@
 // History: the commits of the branch (newest first) with the branches and
 // tags that point at them. Open any commit read-only, start a branch or a tag
-// from it, or compare two commits (the diff as readable changes).
+// from it, compare two commits (the diff as readable changes), or merge
+// another branch into this one (MergePanel).
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { Commit, DiffResponse, KilnClient, ProjectDetail } from '../api';
 import type { Tree } from '../model';
@@ -9,6 +10,7 @@ import { Dialog } from '../ui/Dialog';
 import { dateTime, describeError, shortId, timeAgo } from '../ui/format';
 import { describeOps, type Change } from './describe';
 import { BranchIcon, TagIcon } from '../ui/icons';
+import { MergePanel } from './MergePanel';
 
 type Load = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; commits: readonly Commit[] };
 
@@ -32,6 +34,7 @@ export function HistoryView({
   const [compare, setCompare] = useState<string[]>([]);
   const [dialog, setDialog] = useState<{ kind: 'branch' | 'tag'; commit: Commit } | null>(null);
   const [diff, setDiff] = useState<{ from: string; to: string } | null>(null);
+  const [merging, setMerging] = useState(false);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -77,6 +80,9 @@ export function HistoryView({
           <button type="button" className="secondary" disabled={compare.length !== 2} onClick={startCompare} data-testid="compare">
             Compare {compare.length}/2
           </button>
+          <button type="button" className="secondary" onClick={() => setMerging(true)} data-testid="merge-open">
+            Merge…
+          </button>
           <button type="button" className="secondary" onClick={() => setReloads((n) => n + 1)}>
             Refresh
           </button>
@@ -112,6 +118,21 @@ export function HistoryView({
           ))}
         </div>
       </div>
+
+      {merging && (
+        <MergePanel
+          key={branch}
+          client={client}
+          project={project}
+          branch={branch}
+          onClose={() => setMerging(false)}
+          onMerged={() => {
+            onRefsChanged();
+            setReloads((n) => n + 1);
+          }}
+          notify={notify}
+        />
+      )}
 
       {diff && <DiffPanel client={client} project={project} from={diff.from} to={diff.to} onClose={() => setDiff(null)} />}
 

@@ -3,28 +3,45 @@
 // sets the "code" attribute with one set_attr patch. A remote change to the
 // code replaces the editor's text unless the user has unsaved changes; then
 // it offers to load theirs.
-import { useEffect, useMemo, useState } from 'react';
+//
+// Code ↔ interface: the server derives the interface from the code
+// (POST interface/parse, ~500 ms after typing stops, and at once on save);
+// a problem shows inline in the editor at its line and column. Editing the
+// interface asks the server to rewrite the code (interface/update) and
+// saves the result as one undoable set_attr of "code".
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { InterfaceProblem, KilnClient, OperationInterface } from '../api';
 import { effectiveAttr, type Guid, type Tree } from '../model';
-import { attributeFields, nameOf, pipelineGraph, pipelines, portsOf } from '../pipeline/model';
-import { AttributeInput } from '../pipeline/Inspector';
+import { nameOf, pipelineGraph, pipelines } from '../pipeline/model';
 import type { Editing } from '../pipeline/PipelineEditor';
-import { CodeEditor } from './CodeEditor';
+import { describeError } from '../ui/format';
+import { CodeEditor, type EditorProblem } from './CodeEditor';
+import { InterfacePanel } from './InterfacePanel';
+import { problemRange } from './interfaceEdit';
 
-export default function OperationEditor({
-  tree,
-  definition,
-  editing,
-}: {
-  tree: Tree;
-  definition: Guid;
-  editing: Editing | null;
-}) {
-  if (!tree.nodes[definition])
-    return <div className="state centered">This operation does not exist at this point of the project.</div>;
-  return <Editor key={definition} tree={tree} definition={definition} editing={editing} />;
+const PARSE_DELAY_MS = 500;
+
+type Analysis =
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'ok'; readonly code: string; readonly iface: OperationInterface }
+  | { readonly kind: 'problem'; readonly code: string; readonly problem: InterfaceProblem }
+  | { readonly kind: 'unavailable'; readonly message: string };
+
+interface Props {
+  readonly client: KilnClient;
+  readonly project: string;
+  readonly tree: Tree;
+  readonly definition: Guid;
+  readonly editing: Editing | null;
 }
 
-function Editor({ tree, definition, editing }: { tree: Tree; definition: Guid; editing: Editing | null }) {
+export default function OperationEditor(props: Props) {
+  if (!props.tree.nodes[props.definition])
+    return <div className="state centered">This operation does not exist at this point of the project.</div>;
+  return <Editor key={props.definition} {...props} />;
+}
+
+function Editor({ client, project, tree, definition, editing }: Props) {
   const stored = effectiveAttr(tree, definition, 'code');
   const saved = typeof stored === 'string' ? stored : '';
   const [text, setText] = useState(saved);
@@ -40,23 +57,77 @@ function Editor({ tree, definition, editing }: { tree: Tree; definition: Guid; e
     }
   }, [saved, base, dirty]);
 
+  // The interface of the text: parsed after a pause in typing, at once on
+  // mount and on save (`flush`).
+  const [analysis, setAnalysis] = useState<Analysis>({ kind: 'pending' });
+  const [flush, setFlush] = useState(0);
+  const parsedOnce = useRef(false);
+  const lastFlush = useRef(flush);
+  useEffect(() => {
+    const now = !parsedOnce.current || lastFlush.current !== flush;
+    lastFlush.current = flush;
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => {
+        parsedOnce.current = true;
+        client.parseInterface(project, text, abort.signal).then(
+          (r) => setAnalysis(r.ok ? { kind: 'ok', code: text, iface: r.value } : { kind: 'problem', code: text, problem: r.problem }),
+          (e: unknown) => {
+            if (!abort.signal.aborted) setAnalysis({ kind: 'unavailable', message: describeError(e) });
+          },
+        );
+      },
+      now ? 0 : PARSE_DELAY_MS,
+    );
+    return () => {
+      clearTimeout(timer);
+      abort.abort();
+    };
+  }, [client, project, text, flush]);
+
+  // Offsets only make sense for the text they were computed on.
+  const problems: readonly EditorProblem[] = useMemo(
+    () => (analysis.kind === 'problem' && analysis.code === text ? [problemRange(text, analysis.problem)] : []),
+    [analysis, text],
+  );
+
   const save = () => {
     if (!editing || !dirty) return;
     if (editing.edit([{ op: 'set_attr', node: definition, name: 'code', value: text }], `Edit the code of ${nameOf(tree, definition)}`) === null) {
       setBase(text);
+      setFlush((n) => n + 1);
       editing.notify('info', 'Code saved');
     }
   };
 
-  const inputs = portsOf(tree, definition).filter((p) => p.direction === 'input');
-  const outputs = portsOf(tree, definition).filter((p) => p.direction === 'output');
-  const fields = attributeFields(tree, definition);
+  // An interface edit: the server rewrites the code, which is saved as one
+  // undoable patch. Unsaved typing goes with it (it is what was rewritten).
+  const [rewriting, setRewriting] = useState(false);
+  const textNow = useRef(text);
+  textNow.current = text;
+  const editInterface = async (next: OperationInterface) => {
+    if (!editing) return;
+    const from = text;
+    setRewriting(true);
+    try {
+      const r = await client.updateInterface(project, from, next);
+      if (!r.ok) return editing.notify('error', `Cannot change the interface: ${r.problem.message}`);
+      if (textNow.current !== from) return editing.notify('error', 'The code changed while the interface was updated; try again');
+      if (editing.edit([{ op: 'set_attr', node: definition, name: 'code', value: r.value }], `Edit the interface of ${nameOf(tree, definition)}`) === null) {
+        setText(r.value);
+        setBase(r.value);
+      }
+    } catch (e) {
+      editing.notify('error', `Cannot change the interface: ${describeError(e)}`);
+    } finally {
+      setRewriting(false);
+    }
+  };
   const usedIn = useMemo(
     () =>
       pipelines(tree).filter((p) => pipelineGraph(tree, p.guid).nodes.some((n) => n.definition === definition)).map((p) => p.name),
     [tree, definition],
   );
-  const edit = editing ? (ops: Parameters<Editing['edit']>[0], label: string) => editing.edit(ops, label) : null;
 
   return (
     <div className="operation-editor">
@@ -101,24 +172,37 @@ function Editor({ tree, definition, editing }: { tree: Tree; definition: Guid; e
             )}
           </div>
         </div>
-        <CodeEditor value={text} onChange={setText} onSave={save} readOnly={!editing} />
+        <CodeEditor value={text} onChange={setText} onSave={save} readOnly={!editing} problems={problems} />
       </div>
       <aside className="inspector interface" aria-label="Interface">
-        <div className="panel-title">Interface</div>
-        <div className="inspector-section">
-          <div className="section-label">Inputs</div>
-          <PortList ports={inputs} empty="No inputs" />
-          <div className="section-label spaced">Outputs</div>
-          <PortList ports={outputs} empty="No outputs" />
+        <div className="panel-title">
+          Interface{' '}
+          <span className="muted small" data-testid="interface-state" data-state={analysis.kind}>
+            {analysis.kind === 'pending' ? 'reading the code…' : rewriting ? 'rewriting the code…' : 'from the code'}
+          </span>
         </div>
-        <div className="inspector-section">
-          <div className="section-label">Attributes</div>
-          {fields.length === 0 && <p className="muted small">No attributes. Parameters of __init__ appear here.</p>}
-          {fields.map((f) => (
-            <AttributeInput key={`${definition}/${f.name}`} field={f} node={definition} edit={edit} />
-          ))}
-          {fields.length > 0 && <p className="muted small">Defaults for every instance; pipelines can override them.</p>}
-        </div>
+        {analysis.kind === 'problem' && (
+          <div className="inspector-section">
+            <p className="form-error small" role="alert" data-testid="interface-problem">
+              {analysis.problem.line !== null && <>Line {analysis.problem.line}: </>}
+              {analysis.problem.message}
+            </p>
+            <p className="muted small">Fix the code to see and edit its interface.</p>
+          </div>
+        )}
+        {analysis.kind === 'unavailable' && (
+          <div className="inspector-section">
+            <p className="form-error small" role="alert">
+              Cannot read the interface: {analysis.message}
+            </p>
+          </div>
+        )}
+        {analysis.kind === 'ok' && (
+          <InterfacePanel
+            iface={analysis.iface}
+            onChange={editing && !rewriting && analysis.code === text ? (next) => void editInterface(next) : null}
+          />
+        )}
         <div className="inspector-section">
           <div className="section-label">Used in</div>
           {usedIn.length === 0 ? (
@@ -133,20 +217,5 @@ function Editor({ tree, definition, editing }: { tree: Tree; definition: Guid; e
         </div>
       </aside>
     </div>
-  );
-}
-
-function PortList({ ports, empty }: { ports: ReturnType<typeof portsOf>; empty: string }) {
-  if (ports.length === 0) return <p className="muted small">{empty}</p>;
-  return (
-    <ul className="port-list">
-      {ports.map((p) => (
-        <li key={p.guid}>
-          <span className={`dir ${p.direction}`}>{p.direction === 'input' ? 'in' : 'out'}</span>
-          <span className="port-name">{p.name}</span>
-          <span className="muted">{p.dataType}</span>
-        </li>
-      ))}
-    </ul>
   );
 }

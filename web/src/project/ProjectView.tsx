@@ -164,7 +164,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
   else if (view.kind === 'operation' && tree)
     content = (
       <Suspense fallback={<Loading text="Loading the code editor…" />}>
-        <OperationEditor tree={tree} definition={view.guid} editing={editing} />
+        <OperationEditor client={client} project={project} tree={tree} definition={view.guid} editing={editing} />
       </Suspense>
     );
   else if (view.kind === 'pipeline' && tree && tree.nodes[view.guid])

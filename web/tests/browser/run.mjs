@@ -11,6 +11,9 @@
 //   c  history: opens an old version read-only, branches from it, diffs
 //   d  executions (when the server has them): run digits, jobs turn green,
 //      console output and a live chart; otherwise the UI says so clearly
+//   e  code ↔ interface: a syntax error shows inline and goes when fixed; an
+//      interface edit rewrites the code; then a merge with a conflict shows
+//      the conflict view, which resolves it, and the merge goes through
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
 
@@ -307,12 +310,98 @@ const scenarios = {
     await page.screenshot({ path: runner.shotPath('d5-executions') });
     assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   },
+
+  async e_interface_and_merge() {
+    // A syntax error is answered 422 and a conflicting merge 409, on purpose.
+    const expected = (t) => allow(t) || /status of (422|409)/.test(t);
+    const { page, errors } = await newPage(browser, base, { allow: expected });
+    const split = findByName(await digitsTree(), 'Split', 'Operations');
+    assert(split, 'the digits example has a Split definition');
+    await page.goto(`${base}/#/p/digits/operation/${split.guid}`);
+    await page.locator('.cm-content').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=interface-state][data-state=ok]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=interface-field]').first().waitFor();
+
+    // A syntax error: an inline diagnostic (gutter mark and underline) and the message beside.
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' = = 1');
+    await page.locator('.cm-lint-marker-error').waitFor({ timeout: 60_000 });
+    // A point past the end of a line is an empty (invisible) span: attached is enough.
+    await page.locator('.cm-lintRange-error, .cm-lintPoint-error').first().waitFor({ state: 'attached' });
+    const problem = await page.locator('[data-testid=interface-problem]').innerText();
+    assert(/Line \d+/.test(problem), `the problem names its line, got "${problem}"`);
+    await page.screenshot({ path: runner.shotPath('e1-syntax-error') });
+
+    // Fixed: the diagnostic goes, the interface comes back.
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Backspace');
+    await page.locator('[data-testid=interface-state][data-state=ok]').waitFor({ timeout: 60_000 });
+    await page.locator('.cm-lint-marker-error').waitFor({ state: 'detached', timeout: 30_000 });
+
+    // Edit the interface: add an attribute, then set its default; the code follows and is saved.
+    const before = Number(await page.locator('[data-section=attributes] [data-testid=interface-field]').count());
+    await page.locator('[data-testid=add-attributes]').click();
+    await poll(async () => (await page.locator('.cm-content').innerText()).includes('param'), 'the code declares the new attribute', 60_000);
+    await poll(
+      async () => (await page.locator('[data-section=attributes] [data-testid=interface-field]').count()) === before + 1,
+      'the interface shows the new attribute',
+      60_000,
+    );
+    const dflt = page.locator('[data-section=attributes] [data-testid=interface-field][data-name=param] .iface-default');
+    await dflt.fill('7');
+    await dflt.press('Enter');
+    await poll(async () => /param(: int)? ?= ?7/.test(await page.locator('.cm-content').innerText()), 'the new default in the code', 60_000);
+    await poll(
+      async () => /param(: int)? ?= ?7/.test(String(findByName(await digitsTree(), 'Split', 'Operations')?.attrs.code ?? '')),
+      'the rewritten code on the server',
+      60_000,
+    );
+    await page.screenshot({ path: runner.shotPath('e2-interface-edited') });
+
+    // A branch and main both set the same field differently: the merge shows the conflict.
+    const patch = (branch, value) =>
+      api(`/projects/digits/branches/${branch}/patches`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ message: `note from ${branch}`, ops: [{ op: 'set_attr', node: split.guid, name: 'note', value }] }),
+      });
+    const made = await api('/projects/digits/branches', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'rival', from: 'main' }),
+    });
+    assert(made.status === 201, `branch created, got ${made.status}`);
+    assert((await patch('rival', 'from rival')).status === 201, 'patch on rival');
+    assert((await patch('main', 'from main')).status === 201, 'patch on main');
+
+    await page.goto(`${base}/#/p/digits/history`);
+    await page.locator('[data-testid=commit]').first().waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=merge-open]').click();
+    await page.locator('[data-testid=merge-source]').selectOption('rival');
+    await page.locator('[data-testid=merge-preview]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=merge-run]').click();
+    const conflict = page.locator('[data-testid=conflict]');
+    await conflict.first().waitFor({ timeout: 60_000 });
+    const text = await conflict.first().innerText();
+    assert(/Split/.test(text) && /note/.test(text), `the conflict names the node and field:\n${text}`);
+    assert(/from main/.test(text) && /from rival/.test(text), `the conflict shows both values:\n${text}`);
+    await page.screenshot({ path: runner.shotPath('e3-merge-conflict') });
+
+    // Take rival's value, merge again: main gets it.
+    await conflict.first().getByRole('button', { name: /Take rival/ }).click();
+    await page.locator('[data-testid=conflict-resolved]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=merge-run]').click();
+    await page.locator('.toast:has-text("Merged rival into main")').waitFor({ timeout: 60_000 });
+    await poll(async () => findByName(await digitsTree(), 'Split', 'Operations')?.attrs.note === 'from rival', 'main has the merged value');
+    await page.screenshot({ path: runner.shotPath('e4-merged') });
+    assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
+  },
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('d') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
