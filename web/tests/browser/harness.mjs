@@ -31,6 +31,10 @@ export async function freePort() {
   });
 }
 
+// The log of the server started last: printed when a scenario fails, so a
+// CI report says what the server saw.
+let serverLog = () => '';
+
 /** Starts `kiln serve` and waits until /api/v1/health answers. */
 export async function startServer({ kiln, web }) {
   const port = await freePort();
@@ -42,6 +46,7 @@ export async function startServer({ kiln, web }) {
   let log = '';
   proc.stdout.on('data', (d) => (log += d));
   proc.stderr.on('data', (d) => (log += d));
+  serverLog = () => log;
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -127,8 +132,21 @@ export class Runner {
     } catch (e) {
       error = e;
       let i = 0;
-      for (const page of openPages)
+      const notes = [];
+      for (const page of openPages) {
         await page.screenshot({ path: join(this.shots, `FAILED-${name}-${i++}.png`) }).catch(() => {});
+        // What the user would have seen: the URL, toasts and error banners.
+        const seen = await page
+          .locator('.toast, .form-error, [role=alert]')
+          .allInnerTexts()
+          .catch(() => []);
+        notes.push(`page ${page.url()}: ${seen.length ? seen.join(' | ') : 'no toasts or errors shown'}`);
+      }
+      const tail = serverLog().split('\n').slice(-40).join('\n');
+      const extra = `\n--- pages\n${notes.join('\n')}\n--- last lines of the server log\n${tail}`;
+      if (!(error instanceof Error)) error = new Error(String(error));
+      error.message += extra;
+      if (error.stack) error.stack += extra;
     } finally {
       clearTimeout(timer);
       for (const c of openContexts) await c.close().catch(() => {});
