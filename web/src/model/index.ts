@@ -53,3 +53,14 @@ export {
 } from './branch';
 export { CORE_META_TYPES, isA, isMetaNode, metaFolder, metaNodeOf, metaTypeOf, type CoreMetaType } from './meta';
 export { canConnect, operationEdges, type RuleCheck } from './rules';
+export {
+  interfaceSyncOps,
+  NON_PARAMETER_ATTRIBUTES,
+  portChildren,
+  type InterfaceAttributeSpec,
+  type InterfacePortSpec,
+  type InterfaceSpec,
+  type InterfaceSync,
+  type PortDirection,
+  type RemovedConnection,
+} from './interfaceSync';

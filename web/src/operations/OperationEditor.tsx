@@ -1,6 +1,9 @@
 // The operation editor: the definition's Python code (CodeMirror) beside its
 // interface — inputs, outputs and typed attributes. Save (button or Ctrl+S)
-// sets the "code" attribute with one set_attr patch. A remote change to the
+// sets the "code" attribute and, in the same patch (one undo step), brings
+// the definition's Port children and parameter attributes in line with the
+// code's interface (saveCode.ts, model/interfaceSync.ts); code that does not
+// parse is saved alone and its problem stays shown. A remote change to the
 // code replaces the editor's text unless the user has unsaved changes; then
 // it offers to load theirs.
 //
@@ -8,7 +11,7 @@
 // (POST interface/parse, ~500 ms after typing stops, and at once on save);
 // a problem shows inline in the editor at its line and column. Editing the
 // interface asks the server to rewrite the code (interface/update) and
-// saves the result as one undoable set_attr of "code".
+// saves the result the same way.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { InterfaceProblem, KilnClient, OperationInterface } from '../api';
 import { effectiveAttr, type Guid, type Tree } from '../model';
@@ -18,6 +21,7 @@ import { describeError } from '../ui/format';
 import { CodeEditor, type EditorProblem } from './CodeEditor';
 import { InterfacePanel } from './InterfacePanel';
 import { problemRange } from './interfaceEdit';
+import { codeSaveOps } from './saveCode';
 
 const PARSE_DELAY_MS = 500;
 
@@ -58,32 +62,31 @@ function Editor({ client, project, tree, definition, editing }: Props) {
   }, [saved, base, dirty]);
 
   // The interface of the text: parsed after a pause in typing, at once on
-  // mount and on save (`flush`).
+  // mount (a save asks at once itself when it has none for its text).
   const [analysis, setAnalysis] = useState<Analysis>({ kind: 'pending' });
-  const [flush, setFlush] = useState(0);
   const parsedOnce = useRef(false);
-  const lastFlush = useRef(flush);
   useEffect(() => {
-    const now = !parsedOnce.current || lastFlush.current !== flush;
-    lastFlush.current = flush;
     const abort = new AbortController();
     const timer = setTimeout(
       () => {
         parsedOnce.current = true;
         client.parseInterface(project, text, abort.signal).then(
-          (r) => setAnalysis(r.ok ? { kind: 'ok', code: text, iface: r.value } : { kind: 'problem', code: text, problem: r.problem }),
+          (r) => {
+            if (!abort.signal.aborted)
+              setAnalysis(r.ok ? { kind: 'ok', code: text, iface: r.value } : { kind: 'problem', code: text, problem: r.problem });
+          },
           (e: unknown) => {
             if (!abort.signal.aborted) setAnalysis({ kind: 'unavailable', message: describeError(e) });
           },
         );
       },
-      now ? 0 : PARSE_DELAY_MS,
+      parsedOnce.current ? PARSE_DELAY_MS : 0,
     );
     return () => {
       clearTimeout(timer);
       abort.abort();
     };
-  }, [client, project, text, flush]);
+  }, [client, project, text]);
 
   // Offsets only make sense for the text they were computed on.
   const problems: readonly EditorProblem[] = useMemo(
@@ -91,12 +94,39 @@ function Editor({ client, project, tree, definition, editing }: Props) {
     [analysis, text],
   );
 
-  const save = () => {
-    if (!editing || !dirty) return;
-    if (editing.edit([{ op: 'set_attr', node: definition, name: 'code', value: text }], `Edit the code of ${nameOf(tree, definition)}`) === null) {
-      setBase(text);
-      setFlush((n) => n + 1);
-      editing.notify('info', 'Code saved');
+  // The latest tree, for ops computed after an await.
+  const treeNow = useRef(tree);
+  treeNow.current = tree;
+
+  // The interface of `code`: the current analysis when it is of that very
+  // text, else asked for now. null when the code does not parse (the problem
+  // is shown) or the interface cannot be read.
+  const interfaceOf = async (code: string): Promise<OperationInterface | null> => {
+    if (analysis.kind === 'ok' && analysis.code === code) return analysis.iface;
+    try {
+      const r = await client.parseInterface(project, code);
+      setAnalysis(r.ok ? { kind: 'ok', code, iface: r.value } : { kind: 'problem', code, problem: r.problem });
+      return r.ok ? r.value : null;
+    } catch (e) {
+      setAnalysis({ kind: 'unavailable', message: describeError(e) });
+      return null;
+    }
+  };
+
+  const [saving, setSaving] = useState(false);
+  const save = async () => {
+    if (!editing || !dirty || saving) return;
+    const code = text;
+    setSaving(true);
+    try {
+      const iface = await interfaceOf(code);
+      const r = codeSaveOps(treeNow.current, definition, code, iface);
+      if (editing.edit(r.ops, `Edit the code of ${nameOf(treeNow.current, definition)}`) === null) {
+        setBase(code);
+        editing.notify('info', r.message);
+      }
+    } finally {
+      setSaving(false);
     }
   };
 
@@ -113,9 +143,13 @@ function Editor({ client, project, tree, definition, editing }: Props) {
       const r = await client.updateInterface(project, from, next);
       if (!r.ok) return editing.notify('error', `Cannot change the interface: ${r.problem.message}`);
       if (textNow.current !== from) return editing.notify('error', 'The code changed while the interface was updated; try again');
-      if (editing.edit([{ op: 'set_attr', node: definition, name: 'code', value: r.value }], `Edit the interface of ${nameOf(tree, definition)}`) === null) {
+      const iface = await interfaceOf(r.value);
+      if (textNow.current !== from) return editing.notify('error', 'The code changed while the interface was updated; try again');
+      const save = codeSaveOps(treeNow.current, definition, r.value, iface, 'Interface saved');
+      if (editing.edit(save.ops, `Edit the interface of ${nameOf(treeNow.current, definition)}`) === null) {
         setText(r.value);
         setBase(r.value);
+        if (save.removedConnections > 0) editing.notify('info', save.message);
       }
     } catch (e) {
       editing.notify('error', `Cannot change the interface: ${describeError(e)}`);
@@ -165,14 +199,21 @@ function Editor({ client, project, tree, definition, editing }: Props) {
                 >
                   Revert
                 </button>
-                <button type="button" className="run save" disabled={!dirty} onClick={save} data-testid="save-code" title="Save (Ctrl+S)">
-                  Save
+                <button
+                  type="button"
+                  className="run save"
+                  disabled={!dirty || saving}
+                  onClick={() => void save()}
+                  data-testid="save-code"
+                  title="Save (Ctrl+S)"
+                >
+                  {saving ? 'Saving…' : 'Save'}
                 </button>
               </>
             )}
           </div>
         </div>
-        <CodeEditor value={text} onChange={setText} onSave={save} readOnly={!editing} problems={problems} />
+        <CodeEditor value={text} onChange={setText} onSave={() => void save()} readOnly={!editing} problems={problems} />
       </div>
       <aside className="inspector interface" aria-label="Interface">
         <div className="panel-title">

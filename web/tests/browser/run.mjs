@@ -12,7 +12,9 @@
 //   d  executions (when the server has them): run digits, jobs turn green,
 //      console output and a live chart; otherwise the UI says so clearly
 //   e  code ↔ interface: a syntax error shows inline and goes when fixed; an
-//      interface edit rewrites the code; then a merge with a conflict shows
+//      interface edit rewrites the code; an output added in the code and saved
+//      becomes a Port of the definition, shown on the pipeline's instance;
+//      then a merge with a conflict shows
 //      the conflict view, which resolves it, and the merge goes through
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -357,6 +359,35 @@ const scenarios = {
       60_000,
     );
     await page.screenshot({ path: runner.shotPath('e2-interface-edited') });
+    // The interface edit also set the new attribute's default on the definition (same patch).
+    await poll(async () => findByName(await digitsTree(), 'Split', 'Operations')?.attrs.param === 7, 'the definition has param = 7', 60_000);
+
+    // Add an output in the code and save (Ctrl+S): the definition gets a Port, the instance shows it.
+    const code = String(findByName(await digitsTree(), 'Split', 'Operations')?.attrs.code ?? '');
+    assert(/return train_images, train_labels, test_images, test_labels\n?$/.test(code), 'the code ends with its return');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    if (code.endsWith('\n')) await page.keyboard.press('Backspace');
+    await page.keyboard.type(', n_test');
+    await page.locator('[data-testid=interface-field][data-name=n_test]').waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Control+s');
+    await page.locator('.toast:has-text("added output n_test")').waitFor({ timeout: 60_000 });
+    const synced = await poll(async () => {
+      const t = await digitsTree();
+      const def = findByName(t, 'Split', 'Operations');
+      const ports = Object.values(t.nodes).filter((n) => n.parent === def?.guid && n.attrs.name === 'n_test');
+      return ports.length === 1 && ports[0].attrs.direction === 'output' && /n_test\n?$/.test(String(def.attrs.code)) && t;
+    }, 'a Port n_test under the Split definition', 60_000);
+    const splitDef = findByName(synced, 'Split', 'Operations');
+    const instance = Object.values(synced.nodes).find((n) => n.base === splitDef.guid);
+    assert(instance, 'the pipeline has a Split instance');
+    assert(
+      instance.children.some((c) => synced.nodes[c]?.base && synced.nodes[synced.nodes[c].base]?.attrs.name === 'n_test'),
+      'the instance inherits the new port',
+    );
+    await page.goto(`${base}/#/p/digits`);
+    await page.locator('.react-flow__node:has([data-title=Split]) .react-flow__handle.source[title^="n_test:"]').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: runner.shotPath('e2b-output-added') });
 
     // A branch and main both set the same field differently: the merge shows the conflict.
     const patch = (branch, value) =>
