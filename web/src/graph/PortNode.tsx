@@ -4,8 +4,8 @@
 //
 // Decorations: a run status (colours the node), and the selections of other
 // collaborators (an outline in the first one's colour, their names as tags).
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { memo, type CSSProperties } from 'react';
+import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from '@xyflow/react';
+import { memo, useEffect, useRef, type CSSProperties } from 'react';
 
 export interface PortSpec {
   readonly id: string;
@@ -40,7 +40,26 @@ export function estimatedNodeHeight(inputs: number, outputs: number): number {
   return NODE_HEADER_HEIGHT + Math.max(1, Math.max(inputs, outputs)) * PORT_ROW_HEIGHT + 12;
 }
 
-function PortNodeView({ data, selected }: NodeProps<PortFlowNode>) {
+/**
+ * React Flow measures a node's handles when the node mounts or resizes. Ports
+ * added, removed or re-identified without a size change (a collaborator's
+ * edit, a port that arrives just after its node) would leave it with stale
+ * handle positions, and an edge to a handle it has not measured is silently
+ * not drawn. So: re-measure whenever the set of handles changes.
+ */
+function useRemeasureOnHandleChange(id: string, data: PortNodeData) {
+  const updateNodeInternals = useUpdateNodeInternals();
+  const key = `${data.inputs.map((p) => p.id).join(',')}|${data.outputs.map((p) => p.id).join(',')}`;
+  const last = useRef(key);
+  useEffect(() => {
+    if (last.current === key) return; // mounting: React Flow measures anyway
+    last.current = key;
+    updateNodeInternals(id);
+  }, [id, key, updateNodeInternals]);
+}
+
+function PortNodeView({ id, data, selected }: NodeProps<PortFlowNode>) {
+  useRemeasureOnHandleChange(id, data);
   const rows = Math.max(data.inputs.length, data.outputs.length);
   const remote = data.remote ?? [];
   const outline = remote[0]?.colour;

@@ -145,8 +145,11 @@ export class Runner {
       const tail = serverLog().split('\n').slice(-40).join('\n');
       const extra = `\n--- pages\n${notes.join('\n')}\n--- last lines of the server log\n${tail}`;
       if (!(error instanceof Error)) error = new Error(String(error));
+      // V8 renders `stack` from `message` on first read: extend whichever
+      // has not got it yet, never both.
+      const stackBefore = error.stack;
       error.message += extra;
-      if (error.stack) error.stack += extra;
+      if (stackBefore && !stackBefore.includes(extra)) error.stack = stackBefore + extra;
     } finally {
       clearTimeout(timer);
       for (const c of openContexts) await c.close().catch(() => {});
