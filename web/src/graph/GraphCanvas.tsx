@@ -24,6 +24,7 @@ import {
   type ReactFlowInstance,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
+import './GraphCanvas.css';
 import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { nodeTypes, type PortFlowNode, type PortNodeData } from './PortNode';
 
@@ -65,6 +66,26 @@ export interface GraphCanvasProps {
   readonly children?: ReactNode;
 }
 
+// Props handed to React Flow that never change. They are module constants so
+// that re-rendering the canvas (every frame of a drag: React Flow is
+// controlled, so each pointer move sets new nodes) hands React Flow the same
+// objects: a new `fitViewOptions` object makes its StoreUpdater write the
+// store a second time per frame (every node, edge and handle subscription
+// re-runs its selector), and a new `multiSelectionKeyCode` array re-renders
+// GraphView and re-registers its key listeners.
+const FIT_VIEW_OPTIONS = { padding: 0.1, maxZoom: 1.1 };
+const PRO_OPTIONS = { hideAttribution: true };
+const MULTI_SELECTION_KEYS = ['Meta', 'Control'];
+const MINIMAP_STYLE = { width: 160, height: 110 };
+
+/** `data` with `readOnly` set, the same object for the same `data` (so memoized nodes can skip). */
+const readOnlyData = new WeakMap<PortNodeData, PortNodeData>();
+function withReadOnly(data: PortNodeData): PortNodeData {
+  let d = readOnlyData.get(data);
+  if (!d) readOnlyData.set(data, (d = { ...data, readOnly: true }));
+  return d;
+}
+
 export function GraphCanvas(props: GraphCanvasProps) {
   return (
     <ReactFlowProvider>
@@ -94,20 +115,41 @@ function Canvas({
   const [hint, setHint] = useState<string | null>(null);
   const hintRef = useRef<string | null>(null);
   const selectionRef = useRef<{ nodes: string; edges: string }>({ nodes: '', edges: '' });
+  // The node/edge arrays whose selection may differ from the one last
+  // reported: the results of changes that can change it (select, add, remove,
+  // replace, a new model, selectNodes), and what is derived from such an array
+  // before it was reported. The position changes of a drag are not, so the
+  // selection report skips its scan on those frames.
+  const unreported = useRef(new WeakSet<object>());
+  const mark = useCallback(<T extends object>(next: T, prev: object, changed: boolean): T => {
+    if (changed || unreported.current.has(prev)) unreported.current.add(next);
+    return next;
+  }, []);
 
   // Merge the model into React Flow's state, keeping what is local to the view
-  // (measured size, selection, the position of a node being dragged).
+  // (measured size, selection, the position of a node being dragged). A node
+  // whose model did not change keeps its object, so React Flow neither
+  // re-adopts it nor re-renders it (a commit after a drag changes one
+  // position, not 300 nodes).
   useEffect(() => {
     setNodes((prev) => {
       const old = new Map(prev.map((n) => [n.id, n]));
-      return modelNodes.map((m) => {
+      const merged = modelNodes.map((m) => {
         const o = old.get(m.id);
         const dragging = o?.dragging === true;
+        const data = readOnly ? withReadOnly(m.data) : m.data;
+        if (
+          o &&
+          o.data === data &&
+          o.draggable === !readOnly &&
+          (dragging || (o.position.x === m.position.x && o.position.y === m.position.y))
+        )
+          return o;
         const next: PortFlowNode = {
           id: m.id,
           type: 'port',
           position: dragging && o ? o.position : { x: m.position.x, y: m.position.y },
-          data: readOnly ? { ...m.data, readOnly } : m.data,
+          data,
           selected: o?.selected ?? false,
           draggable: !readOnly,
           connectable: !readOnly,
@@ -117,20 +159,32 @@ function Canvas({
         if (dragging) next.dragging = true;
         return next;
       });
+      return mark(merged, prev, true);
     });
-  }, [modelNodes, readOnly]);
+  }, [modelNodes, readOnly, mark]);
 
   useEffect(() => {
     setEdges((prev) => {
       const old = new Map(prev.map((e) => [e.id, e]));
-      return modelEdges.map((m) => {
+      const merged = modelEdges.map((m) => {
+        const o = old.get(m.id);
+        if (
+          o &&
+          o.source === m.source &&
+          o.sourceHandle === m.sourceHandle &&
+          o.target === m.target &&
+          o.targetHandle === m.targetHandle &&
+          o.animated === (m.animated ? true : undefined) &&
+          o.className === (m.className || undefined)
+        )
+          return o;
         const e: Edge = {
           id: m.id,
           source: m.source,
           sourceHandle: m.sourceHandle,
           target: m.target,
           targetHandle: m.targetHandle,
-          selected: old.get(m.id)?.selected ?? false,
+          selected: o?.selected ?? false,
           deletable: false,
           type: 'default',
         };
@@ -138,18 +192,23 @@ function Canvas({
         if (m.className) e.className = m.className;
         return e;
       });
+      return mark(merged, prev, true);
     });
-  }, [modelEdges]);
+  }, [modelEdges, mark]);
 
   useEffect(() => {
     if (!selectNodes) return;
     const want = new Set(selectNodes);
-    setNodes((ns) => ns.map((n) => ({ ...n, selected: want.has(n.id) })));
-    setEdges((es) => es.map((e) => ({ ...e, selected: false })));
-  }, [selectNodes]);
+    setNodes((ns) => mark(ns.map((n) => ({ ...n, selected: want.has(n.id) })), ns, true));
+    setEdges((es) => mark(es.map((e) => ({ ...e, selected: false })), es, true));
+  }, [selectNodes, mark]);
 
   // Report selection changes (after React Flow applied them).
   useEffect(() => {
+    const u = unreported.current;
+    if (!u.has(nodes) && !u.has(edges)) return;
+    u.delete(nodes);
+    u.delete(edges);
     const n = nodes.filter((x) => x.selected).map((x) => x.id);
     const e = edges.filter((x) => x.selected).map((x) => x.id);
     const key = { nodes: n.join(','), edges: e.join(',') };
@@ -161,18 +220,23 @@ function Canvas({
   const onNodesChange = useCallback(
     (changes: NodeChange<PortFlowNode>[]) => {
       const moved = new Map<string, { x: number; y: number }>();
+      let selection = false;
       for (const c of changes)
-        if (c.type === 'position' && c.dragging === false) {
+        if (c.type !== 'position' && c.type !== 'dimensions') selection = true;
+        else if (c.type === 'position' && c.dragging === false) {
           const p = c.position ?? flow.getNode(c.id)?.position;
           if (p) moved.set(c.id, { x: p.x, y: p.y });
         }
-      setNodes((ns) => applyNodeChanges(changes, ns));
+      setNodes((ns) => mark(applyNodeChanges(changes, ns), ns, selection));
       if (moved.size > 0 && !readOnly) queueMicrotask(() => onNodesMoved?.(moved));
     },
-    [flow, onNodesMoved, readOnly],
+    [flow, onNodesMoved, readOnly, mark],
   );
 
-  const onEdgesChange = useCallback((changes: EdgeChange[]) => setEdges((es) => applyEdgeChanges(changes, es)), []);
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => setEdges((es) => mark(applyEdgeChanges(changes, es), es, true)),
+    [mark],
+  );
 
   const isValidConnection: IsValidConnection = useCallback(
     (c) => {
@@ -240,13 +304,13 @@ function Canvas({
         nodesConnectable={!readOnly}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control']}
+        multiSelectionKeyCode={MULTI_SELECTION_KEYS}
         connectionLineType={ConnectionLineType.Bezier}
         fitView
-        fitViewOptions={{ padding: 0.1, maxZoom: 1.1 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.2}
         maxZoom={2.5}
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO_OPTIONS}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd2dc" />
         <Controls showInteractive={false} position="bottom-left" />
@@ -255,7 +319,7 @@ function Canvas({
             pannable
             zoomable
             position="bottom-right"
-            style={{ width: 160, height: 110 }}
+            style={MINIMAP_STYLE}
             nodeColor="#d0d5dd"
             maskColor="rgba(240, 242, 245, 0.6)"
           />

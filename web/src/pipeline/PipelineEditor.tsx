@@ -8,7 +8,14 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { layeredLayout } from '../graph/layout';
-import { NODE_WIDTH, estimatedNodeHeight, type PortFlowNode, type RemoteMark } from '../graph/PortNode';
+import {
+  NODE_WIDTH,
+  estimatedNodeHeight,
+  type PortFlowNode,
+  type PortNodeData,
+  type PortSpec,
+  type RemoteMark,
+} from '../graph/PortNode';
 import {
   connectOps,
   createInstanceOps,
@@ -50,6 +57,30 @@ export interface PipelineEditorProps {
 }
 
 const DROP_TYPE = 'application/x-kiln-operation';
+const NO_REMOTE: readonly RemoteMark[] = [];
+
+function samePorts(a: readonly PortSpec[], b: readonly PortSpec[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.id === b[i]!.id && p.label === b[i]!.label && p.dataType === b[i]!.dataType);
+}
+
+function sameRemote(a: readonly RemoteMark[] | undefined, b: readonly RemoteMark[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((r, i) => r.colour === b[i]!.colour && r.name === b[i]!.name);
+}
+
+/** Whether two node data render the same (so the older object can be kept). */
+export function sameNodeData(a: PortNodeData, b: PortNodeData): boolean {
+  return (
+    a.title === b.title &&
+    a.subtitle === b.subtitle &&
+    a.status === b.status &&
+    a.readOnly === b.readOnly &&
+    sameRemote(a.remote, b.remote) &&
+    samePorts(a.inputs, b.inputs) &&
+    samePorts(a.outputs, b.outputs)
+  );
+}
 
 /** Positions for nodes that have none (or all, for auto layout). */
 export function autoLayout(graph: PipelineGraph): Map<Guid, { x: number; y: number }> {
@@ -91,22 +122,30 @@ export function PipelineEditor({
     return graph.nodes.some((n) => n.position === null) ? autoLayout(graph) : new Map<Guid, { x: number; y: number }>();
   }, [graph]);
 
-  const canvasNodes: CanvasNode[] = useMemo(
-    () =>
-      graph.nodes.map((n: GraphNode) => ({
-        id: n.id,
-        position: n.position ?? fallback.get(n.id) ?? { x: 0, y: 0 },
-        data: {
-          title: n.name,
-          subtitle: n.type !== n.name ? n.type : '',
-          inputs: n.inputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
-          outputs: n.outputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
-          status: statuses?.get(n.id),
-          remote: remote?.get(n.id) ?? [],
-        },
-      })),
-    [graph, fallback, statuses, remote],
-  );
+  // The last `data` of each node: a node whose data did not change keeps the
+  // object, so its memoized view is not re-rendered when the tree changes
+  // elsewhere (a moved node commits a new tree: 299 other nodes are the same).
+  const dataCache = useRef(new Map<Guid, PortNodeData>());
+  const canvasNodes: CanvasNode[] = useMemo(() => {
+    const before = dataCache.current;
+    const after = new Map<Guid, PortNodeData>();
+    const nodes = graph.nodes.map((n: GraphNode) => {
+      const fresh: PortNodeData = {
+        title: n.name,
+        subtitle: n.type !== n.name ? n.type : '',
+        inputs: n.inputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
+        outputs: n.outputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
+        status: statuses?.get(n.id),
+        remote: remote?.get(n.id) ?? NO_REMOTE,
+      };
+      const old = before.get(n.id);
+      const data = old && sameNodeData(old, fresh) ? old : fresh;
+      after.set(n.id, data);
+      return { id: n.id, position: n.position ?? fallback.get(n.id) ?? { x: 0, y: 0 }, data };
+    });
+    dataCache.current = after;
+    return nodes;
+  }, [graph, fallback, statuses, remote]);
 
   const canvasEdges: CanvasEdge[] = useMemo(
     () =>
