@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <thread>
 
 namespace kiln {
 namespace {
@@ -120,66 +119,11 @@ struct SqliteStore::Impl {
   std::mutex reader_mu;
   std::vector<std::unique_ptr<Reader>> idle_readers;
 
-  std::atomic<uint64_t> writes{0}, transactions{0}, checkpoints{0};
-
-  // Background checkpointer: woken by the writer's WAL hook.
-  std::mutex checkpoint_mu;
-  std::condition_variable checkpoint_cv;
-  bool checkpoint_wanted = false, checkpoint_stop = false;  // guarded by checkpoint_mu
-  std::thread checkpointer;
+  std::atomic<uint64_t> writes{0}, transactions{0};
 
   // Statements are members declared after `writer`, so they finalize after
   // this body; sqlite3_close_v2 waits for them.
-  ~Impl() {
-    StopCheckpointer();
-    sqlite3_close_v2(writer);
-  }
-
-  // Called by SQLite on the writer's connection after each commit, with the
-  // WAL's size in pages. Installing it replaces the inline autocheckpoint.
-  static int OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
-    auto* impl = static_cast<Impl*>(arg);
-    if (pages >= impl->options.checkpoint_pages) {
-      {
-        std::lock_guard lock(impl->checkpoint_mu);
-        impl->checkpoint_wanted = true;
-      }
-      impl->checkpoint_cv.notify_one();
-    }
-    return SQLITE_OK;
-  }
-
-  Status StartCheckpointer() {
-    KILN_ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path, options.sync));
-    checkpointer = std::thread([this, db] {
-      std::unique_lock lock(checkpoint_mu);
-      for (;;) {
-        checkpoint_cv.wait(lock, [this] { return checkpoint_wanted || checkpoint_stop; });
-        if (checkpoint_stop) break;
-        checkpoint_wanted = false;
-        lock.unlock();
-        // PASSIVE: copies what no reader still needs, never waits for locks.
-        // An error (e.g. SQLITE_BUSY from another process's checkpoint) is
-        // harmless: the next commit's hook asks again.
-        (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        checkpoints.fetch_add(1, std::memory_order_relaxed);
-        lock.lock();
-      }
-      sqlite3_close_v2(db);
-    });
-    sqlite3_wal_hook(writer, &Impl::OnWalCommit, this);
-    return Status::Ok();
-  }
-
-  void StopCheckpointer() {
-    if (!checkpointer.joinable()) return;
-    {
-      std::lock_guard lock(checkpoint_mu);
-      checkpoint_stop = true;
-    }
-    checkpoint_cv.notify_one();
-    checkpointer.join();
-  }
+  ~Impl() { sqlite3_close_v2(writer); }
 
   Result<std::unique_ptr<Reader>> AcquireReader() {
     {
@@ -342,8 +286,6 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
                               "INSERT INTO refs (name, digest) VALUES (?1, ?2) "
                               "ON CONFLICT(name) DO UPDATE SET digest = excluded.digest"));
   KILN_RETURN_IF_ERROR(impl->w_delete_ref.Prepare(db, "DELETE FROM refs WHERE name = ?1"));
-  if (options.checkpoint_pages > 0)
-    KILN_RETURN_IF_ERROR(impl->StartCheckpointer().WithContext(path));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
@@ -459,6 +401,5 @@ Result<std::vector<std::pair<std::string, Digest>>> SqliteStore::ListRefs(std::s
 
 uint64_t SqliteStore::writes() const { return impl_->writes.load(); }
 uint64_t SqliteStore::transactions() const { return impl_->transactions.load(); }
-uint64_t SqliteStore::checkpoints() const { return impl_->checkpoints.load(); }
 
 }  // namespace kiln

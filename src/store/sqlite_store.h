@@ -8,17 +8,10 @@
 // compare-and-swap rolls back only that batch) and pays one fsync for all of
 // them. This is LevelDB's write-queue scheme; see docs/store.md.
 //
-// Checkpoints (copying the WAL back into the database file, with an fsync of
-// the database) run on a background thread with its own connection, as
-// PASSIVE checkpoints that never block writers. SQLite's default runs them
-// inline in whichever commit crosses 1000 WAL pages, which stalls that commit
-// (and every writer queued behind it) for tens of milliseconds.
-//
 // Several processes may open the same file (the CLI beside a running server):
 // SQLite's locks serialise their transactions.
 //
-// Ownership: owns its SQLite connections (one writer, a pool of readers, one
-// checkpointer) and the checkpointer thread.
+// Ownership: owns its SQLite connections (one writer, a pool of readers).
 // Thread-safety: safe for concurrent use from any number of threads.
 #pragma once
 
@@ -36,9 +29,6 @@ class SqliteStore : public ObjectStore {
     int max_group = 256;
     // false trades power-loss durability for speed (synchronous=NORMAL); tests only.
     bool sync = true;
-    // WAL size (pages) that wakes the background checkpointer; 0 = SQLite's
-    // own inline autocheckpoint instead.
-    int checkpoint_pages = 1000;
   };
 
   // Opens (creating if needed) the database at `path`.
@@ -59,8 +49,6 @@ class SqliteStore : public ObjectStore {
   // ratio is the group-commit factor (benchmarks print it).
   uint64_t writes() const;
   uint64_t transactions() const;
-  // Background checkpoints run so far.
-  uint64_t checkpoints() const;
 
   struct Impl;
 

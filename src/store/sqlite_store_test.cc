@@ -101,35 +101,6 @@ TEST_F(SqliteStoreTest, ConcurrentWritersShareTransactions) {
   EXPECT_LT(store.transactions(), store.writes());
 }
 
-TEST_F(SqliteStoreTest, TheWalIsCheckpointedInTheBackgroundAndNothingIsLost) {
-  SqliteStore::Options options;
-  options.checkpoint_pages = 50;  // small, so a few hundred writes cross it
-  std::vector<Digest> written;
-  {
-    auto opened = SqliteStore::Open(path_, options);
-    ASSERT_TRUE(opened.ok());
-    SqliteStore& store = **opened;
-    for (int i = 0; i < 400; ++i) {
-      WriteBatch b;
-      written.push_back(b.Put(std::string(2000, char('a' + i % 26)) + std::to_string(i)));
-      b.UpdateRef({"heads/main", i ? std::optional<Digest>(written[size_t(i) - 1]) : std::nullopt,
-                   written.back()});
-      ASSERT_TRUE(store.Write(b).ok());
-    }
-    // The checkpointer runs on its own thread: wait for it (not a timing
-    // assert; it is woken by every commit past the threshold).
-    for (int i = 0; i < 500 && store.checkpoints() == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_GT(store.checkpoints(), 0u);
-    // The database file itself now holds objects (the WAL was copied back).
-    EXPECT_GT(std::filesystem::file_size(path_), 100u * 1024);
-  }
-  auto store = SqliteStore::Open(path_, options);
-  ASSERT_TRUE(store.ok());
-  EXPECT_EQ(**(*store)->GetRef("heads/main"), written.back());
-  for (const Digest& d : written) ASSERT_TRUE(*(*store)->Contains(d));
-}
-
 TEST_F(SqliteStoreTest, TwoHandlesOnOneFileSeeEachOther) {
   auto a = SqliteStore::Open(path_);
   auto b = SqliteStore::Open(path_);
