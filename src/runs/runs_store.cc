@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 namespace kiln {
 namespace {
@@ -36,13 +37,23 @@ CREATE TABLE IF NOT EXISTS provenance (
   PRIMARY KEY (artifact, job, output)) WITHOUT ROWID;
 )sql";
 
-// A prepared statement, finalized on scope exit.
+// A prepared statement: its own (finalized on scope exit), or one borrowed
+// from the store's cache (reset and unbound on scope exit, kept prepared).
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
   }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(sqlite3* db, sqlite3_stmt* borrowed)
+      : db_(db), s_(borrowed), borrowed_(true), rc_(borrowed ? SQLITE_OK : SQLITE_ERROR) {}
+  ~Stmt() {
+    if (!borrowed_) {
+      sqlite3_finalize(s_);
+    } else if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -93,6 +104,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
+  bool borrowed_ = false;
   int rc_;
 };
 
@@ -208,12 +220,30 @@ Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
   }
   std::unique_ptr<RunsStore> store(new RunsStore(db));
   sqlite3_busy_timeout(db, 10000);
-  KILN_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // A 32 MiB page cache (SQLite's default is 2 MiB): one batch of a
+  // thousand jobs' rows and events touches more pages than that.
+  KILN_RETURN_IF_ERROR(
+      store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"));
   KILN_RETURN_IF_ERROR(store->Exec(kSchema));
   return store;
 }
 
-RunsStore::~RunsStore() { sqlite3_close(db_); }
+RunsStore::~RunsStore() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+sqlite3_stmt* RunsStore::PreparedLocked(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return nullptr;
+  }
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
 
 Status RunsStore::Exec(const char* sql) {
   char* err = nullptr;
@@ -241,14 +271,15 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
     KILN_RETURN_IF_ERROR(s.Run());
     int64_t ord = 0;
     for (const JobRecord& j : jobs) {
-      Stmt js(db_,
-              "INSERT INTO jobs (id, execution, node, name, state, reason, cache_key, queued_ms, "
-              "started_ms, finished_ms, exit_code, outputs, ord) VALUES "
-              "(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      Stmt js(db_, PreparedLocked("INSERT INTO jobs (id, execution, node, name, state, reason, "
+                                  "cache_key, queued_ms, started_ms, finished_ms, exit_code, "
+                                  "outputs, ord) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
       BindJob(js, j);
       js.Bind(13, ord++);
       KILN_RETURN_IF_ERROR(js.Run());
     }
+    // New jobs have no events yet: their first seq is 1 without a query.
+    for (const JobRecord& j : jobs) last_seq_.emplace(j.id, 0);
     return Status::Ok();
   };
   Status st = body();
@@ -261,8 +292,12 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
 
 Status RunsStore::UpdateExecution(const ExecutionRecord& e) {
   std::lock_guard lock(mu_);
-  Stmt s(db_,
-         "UPDATE executions SET state=?, reason=?, finished_ms=?, artifacts_commit=? WHERE id=?");
+  return UpdateExecutionLocked(e);
+}
+
+Status RunsStore::UpdateExecutionLocked(const ExecutionRecord& e) {
+  Stmt s(db_, PreparedLocked("UPDATE executions SET state=?, reason=?, finished_ms=?, "
+                             "artifacts_commit=? WHERE id=?"));
   s.Bind(1, std::string(ExecutionStateName(e.state))).Bind(2, e.reason).Bind(3, e.finished_ms);
   if (e.artifacts)
     s.Bind(4, e.artifacts->Hex());
@@ -276,7 +311,8 @@ Status RunsStore::UpdateExecution(const ExecutionRecord& e) {
 
 Result<ExecutionRecord> RunsStore::GetExecution(const std::string& id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, (std::string("SELECT ") + kExecutionColumns + " FROM executions WHERE id=?").c_str());
+  Stmt s(db_, PreparedLocked(std::string("SELECT ") + kExecutionColumns +
+                             " FROM executions WHERE id=?"));
   s.Bind(1, id);
   KILN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return NotFound("no execution " + id);
@@ -318,10 +354,15 @@ Result<std::vector<ExecutionRecord>> RunsStore::ListRunningExecutions() {
 
 Status RunsStore::UpdateJob(const JobRecord& j) {
   std::lock_guard lock(mu_);
-  Stmt s(db_,
-         "UPDATE jobs SET id=?1, execution=?2, node=?3, name=?4, state=?5, reason=?6, "
-         "cache_key=?7, queued_ms=?8, started_ms=?9, finished_ms=?10, exit_code=?11, "
-         "outputs=?12 WHERE id=?1");
+  return UpdateJobLocked(j);
+}
+
+Status RunsStore::UpdateJobLocked(const JobRecord& j) {
+  Stmt s(db_, PreparedLocked(
+                  // id, execution, node and name never change: assigning them would
+                  // rewrite the index entries of every job updated.
+                  "UPDATE jobs SET state=?5, reason=?6, cache_key=?7, queued_ms=?8, "
+                  "started_ms=?9, finished_ms=?10, exit_code=?11, outputs=?12 WHERE id=?1"));
   BindJob(s, j);
   KILN_RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) == 0) return NotFound("no job " + j.id);
@@ -330,7 +371,7 @@ Status RunsStore::UpdateJob(const JobRecord& j) {
 
 Result<JobRecord> RunsStore::GetJob(const std::string& id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?").c_str());
+  Stmt s(db_, PreparedLocked(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?"));
   s.Bind(1, id);
   KILN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return NotFound("no job " + id);
@@ -356,7 +397,7 @@ Result<std::vector<JobRecord>> RunsStore::ListJobs(const std::string& execution)
 Result<int64_t> RunsStore::NextSeqLocked(const std::string& job) {
   auto it = last_seq_.find(job);
   if (it == last_seq_.end()) {
-    Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE job=?");
+    Stmt s(db_, PreparedLocked("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job=?"));
     s.Bind(1, job);
     KILN_ASSIGN_OR_RETURN(bool row, s.Step());
     it = last_seq_.emplace(job, row ? s.Int(0) : 0).first;
@@ -364,29 +405,50 @@ Result<int64_t> RunsStore::NextSeqLocked(const std::string& job) {
   return ++it->second;
 }
 
+Status RunsStore::AppendEventLocked(const std::string& job, const NewEvent& e, EventRecord* out) {
+  KILN_ASSIGN_OR_RETURN(int64_t seq, NextSeqLocked(job));
+  Stmt s(db_, PreparedLocked("INSERT INTO events VALUES (?,?,?,?,?,?)"));
+  s.Bind(1, job).Bind(2, seq).Bind(3, e.time).Bind(4, e.kind).Bind(5, e.name);
+  s.Bind(6, e.payload);
+  KILN_RETURN_IF_ERROR(s.Run());
+  *out = EventRecord{job, seq, e.time, e.kind, e.name, e.payload};
+  return Status::Ok();
+}
+
 Result<std::vector<EventRecord>> RunsStore::AppendEvents(const std::string& job,
                                                          const std::vector<NewEvent>& events) {
+  RunsBatch batch;
+  for (const NewEvent& e : events) batch.events.emplace_back(job, e);
+  return Write(batch);
+}
+
+Result<std::vector<EventRecord>> RunsStore::Write(const RunsBatch& batch) {
   std::lock_guard lock(mu_);
   std::vector<EventRecord> out;
-  if (events.empty()) return out;
+  if (batch.empty()) return out;
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
-    Stmt s(db_, "INSERT INTO events VALUES (?,?,?,?,?,?)");
-    KILN_RETURN_IF_ERROR(s.prepared());
-    for (const NewEvent& e : events) {
-      KILN_ASSIGN_OR_RETURN(int64_t seq, NextSeqLocked(job));
-      s.Reset();
-      s.Bind(1, job).Bind(2, seq).Bind(3, e.time).Bind(4, e.kind).Bind(5, e.name);
-      s.Bind(6, e.payload);
-      KILN_RETURN_IF_ERROR(s.Run());
-      out.push_back(EventRecord{job, seq, e.time, e.kind, e.name, e.payload});
+    // The last record of each job is its state after the batch.
+    std::unordered_set<std::string> written;
+    for (auto it = batch.jobs.rbegin(); it != batch.jobs.rend(); ++it) {
+      if (!written.insert(it->id).second) continue;
+      KILN_RETURN_IF_ERROR(UpdateJobLocked(*it));
     }
+    out.resize(batch.events.size());
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      KILN_RETURN_IF_ERROR(
+          AppendEventLocked(batch.events[i].first, batch.events[i].second, &out[i]));
+    }
+    for (const ProvenanceRecord& r : batch.provenance) KILN_RETURN_IF_ERROR(PutProvenanceLocked(r));
+    for (const CacheEntry& c : batch.cache) KILN_RETURN_IF_ERROR(PutCacheLocked(c));
+    for (const ExecutionRecord& e : batch.executions)
+      KILN_RETURN_IF_ERROR(UpdateExecutionLocked(e));
     return Status::Ok();
   };
   Status st = body();
   if (!st.ok()) {
     (void)Exec("ROLLBACK");
-    last_seq_.erase(job);  // re-read from the table next time
+    for (const auto& [job, e] : batch.events) last_seq_.erase(job);  // re-read from the table
     return st;
   }
   KILN_RETURN_IF_ERROR(Exec("COMMIT"));
@@ -471,7 +533,11 @@ Result<std::vector<EventRecord>> RunsStore::Figures(const std::string& job) {
 
 Status RunsStore::PutCache(const CacheEntry& entry) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "INSERT OR REPLACE INTO action_cache VALUES (?,?,?,?)");
+  return PutCacheLocked(entry);
+}
+
+Status RunsStore::PutCacheLocked(const CacheEntry& entry) {
+  Stmt s(db_, PreparedLocked("INSERT OR REPLACE INTO action_cache VALUES (?,?,?,?)"));
   s.Bind(1, entry.key.Hex()).Bind(2, OutputsToJson(entry.outputs)).Bind(3, entry.job);
   s.Bind(4, entry.created_ms);
   return s.Run();
@@ -479,7 +545,8 @@ Status RunsStore::PutCache(const CacheEntry& entry) {
 
 Result<std::optional<CacheEntry>> RunsStore::GetCache(const Digest& key) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT outputs, job, created_ms FROM action_cache WHERE cache_key=?");
+  Stmt s(db_,
+         PreparedLocked("SELECT outputs, job, created_ms FROM action_cache WHERE cache_key=?"));
   s.Bind(1, key.Hex());
   KILN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<CacheEntry>();
@@ -499,10 +566,14 @@ Status RunsStore::DeleteCache(const Digest& key) {
 }
 
 Status RunsStore::PutProvenance(const ProvenanceRecord& r) {
+  std::lock_guard lock(mu_);
+  return PutProvenanceLocked(r);
+}
+
+Status RunsStore::PutProvenanceLocked(const ProvenanceRecord& r) {
   nlohmann::json inputs = nlohmann::json::object();
   for (const auto& [name, d] : r.inputs) inputs[name] = d.Hex();
-  std::lock_guard lock(mu_);
-  Stmt s(db_, "INSERT OR REPLACE INTO provenance VALUES (?,?,?,?,?,?,?)");
+  Stmt s(db_, PreparedLocked("INSERT OR REPLACE INTO provenance VALUES (?,?,?,?,?,?,?)"));
   s.Bind(1, r.artifact.Hex()).Bind(2, r.job).Bind(3, r.output).Bind(4, r.execution);
   s.Bind(5, r.operation).Bind(6, inputs.dump()).Bind(7, r.created_ms);
   return s.Run();

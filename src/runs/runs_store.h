@@ -12,7 +12,11 @@
 // Event sequence numbers are assigned here (1, 2, 3… per job) in append
 // order; readers page through a job's events by "after seq".
 //
-// Ownership: owns its SQLite connection.
+// Writers that change many rows at once (the Driver, every time it advances
+// an execution) use Write(RunsBatch): one transaction for the lot instead of
+// one per row. Prepared statements are kept for the life of the store.
+//
+// Ownership: owns its SQLite connection and prepared statements.
 // Thread-safety: all methods are safe from any thread (one mutex).
 #pragma once
 
@@ -26,6 +30,7 @@
 #include "runs/records.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace kiln {
 
@@ -34,6 +39,24 @@ struct NewEvent {
   std::string kind;
   std::string name;
   std::string payload;
+};
+
+// Writes applied together in ONE transaction by RunsStore::Write: all or
+// nothing. Job rows are upserts of the whole record (only the last record of
+// a job in the batch is written); events are appended in order and get their
+// seq; provenance before cache entries (a cache entry always has its
+// records); execution rows last.
+struct RunsBatch {
+  std::vector<JobRecord> jobs;
+  std::vector<std::pair<std::string, NewEvent>> events;  // (job id, event)
+  std::vector<ProvenanceRecord> provenance;
+  std::vector<CacheEntry> cache;
+  std::vector<ExecutionRecord> executions;
+
+  bool empty() const {
+    return jobs.empty() && events.empty() && provenance.empty() && cache.empty() &&
+           executions.empty();
+  }
 };
 
 struct EventQuery {
@@ -66,6 +89,11 @@ class RunsStore {
   // In plan order.
   Result<std::vector<JobRecord>> ListJobs(const std::string& execution);
 
+  // Applies the batch in one transaction (nothing of it on error); returns
+  // batch.events with their seq, in batch order. A job or execution that does
+  // not exist is NotFound (and nothing is written).
+  Result<std::vector<EventRecord>> Write(const RunsBatch& batch);
+
   // ---- events
   // Appends events of one job in one transaction; returns them with their seq.
   Result<std::vector<EventRecord>> AppendEvents(const std::string& job,
@@ -93,10 +121,18 @@ class RunsStore {
   explicit RunsStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   Result<int64_t> NextSeqLocked(const std::string& job);
+  // The prepared statement for `sql`, prepared once (nullptr on error). With mu_ held.
+  sqlite3_stmt* PreparedLocked(const std::string& sql);
+  Status UpdateJobLocked(const JobRecord& job);
+  Status UpdateExecutionLocked(const ExecutionRecord& execution);
+  Status AppendEventLocked(const std::string& job, const NewEvent& event, EventRecord* out);
+  Status PutCacheLocked(const CacheEntry& entry);
+  Status PutProvenanceLocked(const ProvenanceRecord& record);
 
   std::mutex mu_;
   sqlite3* db_;
-  std::unordered_map<std::string, int64_t> last_seq_;  // job → last seq, guarded by mu_
+  std::unordered_map<std::string, int64_t> last_seq_;          // job → last seq, guarded by mu_
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;  // by SQL text, guarded by mu_
 };
 
 // JSON text of outputs {"name": {"digest","serializer","size"}} and back.

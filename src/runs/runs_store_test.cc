@@ -173,5 +173,53 @@ TEST_F(RunsStoreTest, ActionCacheAndProvenance) {
   EXPECT_TRUE(store->GetProvenance(Digest::Of("none"))->empty());
 }
 
+TEST_F(RunsStoreTest, WriteAppliesABatchInOneTransaction) {
+  ASSERT_TRUE(store->CreateExecution(Execution("e1", 10), {Job("a", "e1"), Job("b", "e1")}).ok());
+  RunsBatch batch;
+  JobRecord a = Job("a", "e1");
+  a.state = JobState::kQueued;
+  batch.jobs.push_back(a);
+  a.state = JobState::kSucceeded;  // the last record of a job wins
+  a.outputs["y"] = OutputRef{Digest::Of("y"), "pickle", 1};
+  batch.jobs.push_back(a);
+  batch.events.emplace_back("a", NewEvent{1, "state", "", R"({"state":"queued"})"});
+  batch.events.emplace_back("b", NewEvent{1, "log", "", R"({"line":"x"})"});
+  batch.events.emplace_back("a", NewEvent{2, "state", "", R"({"state":"succeeded"})"});
+  batch.provenance.push_back({Digest::Of("y"), "y", "a", "e1", "{}", {}, 5});
+  batch.cache.push_back({Digest::Of("key"), a.outputs, "a", 5});
+  ExecutionRecord e = Execution("e1", 10);
+  e.state = ExecutionState::kSucceeded;
+  e.finished_ms = 20;
+  batch.executions.push_back(e);
+  auto written = store->Write(batch);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->size(), 3u);
+  EXPECT_EQ((*written)[0].job, "a");
+  EXPECT_EQ((*written)[0].seq, 1);
+  EXPECT_EQ((*written)[1].seq, 1);  // b's own sequence
+  EXPECT_EQ((*written)[2].seq, 2);
+  EXPECT_EQ(store->GetJob("a")->state, JobState::kSucceeded);
+  EXPECT_EQ(store->GetJob("a")->outputs, a.outputs);
+  EXPECT_EQ(store->GetJob("a")->node, "node-a");
+  EXPECT_EQ(store->GetExecution("e1")->state, ExecutionState::kSucceeded);
+  EXPECT_TRUE(store->GetCache(Digest::Of("key"))->has_value());
+  EXPECT_EQ(store->GetProvenance(Digest::Of("y"))->size(), 1u);
+
+  // All or nothing: a batch naming a job that does not exist writes none of it.
+  RunsBatch bad;
+  JobRecord b = Job("b", "e1");
+  b.state = JobState::kFailed;
+  bad.jobs.push_back(b);
+  bad.jobs.push_back(Job("nope", "e1"));
+  bad.events.emplace_back("b", NewEvent{3, "log", "", "{}"});
+  EXPECT_EQ(store->Write(bad).status().code(), Code::kNotFound);
+  EXPECT_EQ(store->GetJob("b")->state, JobState::kPending);
+  EXPECT_EQ(store->Events("b", {})->size(), 1u);
+  // ...and the sequence goes on where the table is.
+  auto more = store->AppendEvents("b", {{4, "log", "", "{}"}});
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ((*more)[0].seq, 2);
+}
+
 }  // namespace
 }  // namespace kiln
