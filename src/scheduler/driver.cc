@@ -1,5 +1,7 @@
 #include "scheduler/driver.h"
 
+#include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <variant>
@@ -37,9 +39,11 @@ struct Driver::Notice {
     std::string project, branch;
     Digest commit;
   };
+  // Events written in the same runs.db batch: [first, first + count) of
+  // its events, resolved to records (with their seq) when it is written.
   struct Events {
     std::string execution;
-    std::vector<EventRecord> events;
+    size_t first = 0, count = 0;
   };
   std::variant<ExecutionRecord, JobRecord, Events, Commit> what;
 };
@@ -80,20 +84,22 @@ Status Driver::Reconcile() {
   int64_t now = options_.clock->NowMillis();
   for (ExecutionRecord& e : running) {
     KILN_ASSIGN_OR_RETURN(auto jobs, runs_.ListJobs(e.id));
+    // One transaction per execution: it is reconciled entirely or not at all.
+    RunsBatch batch;
     for (JobRecord& j : jobs) {
       if (IsTerminal(j.state)) continue;
       j.state = j.state == JobState::kPending ? JobState::kSkipped : JobState::kFailed;
       j.reason = reason;
       j.finished_ms = now;
-      KILN_RETURN_IF_ERROR(runs_.UpdateJob(j));
+      batch.jobs.push_back(j);
       nlohmann::json payload = {{"state", JobStateName(j.state)}, {"reason", reason}};
-      KILN_RETURN_IF_ERROR(
-          runs_.AppendEvents(j.id, {{Seconds(now), "state", "", payload.dump()}}).status());
+      batch.events.emplace_back(j.id, NewEvent{Seconds(now), "state", "", payload.dump()});
     }
     e.state = ExecutionState::kFailed;
     e.reason = reason;
     e.finished_ms = now;
-    KILN_RETURN_IF_ERROR(runs_.UpdateExecution(e));
+    batch.executions.push_back(e);
+    KILN_RETURN_IF_ERROR(runs_.Write(batch).status());
   }
   return Status::Ok();
 }
@@ -212,13 +218,12 @@ void Driver::SetJob(Execution& e, size_t i, JobState state, std::string reason) 
   if (state == JobState::kQueued) j.queued_ms = now;
   if (state == JobState::kRunning) j.started_ms = now;
   if (IsTerminal(state)) j.finished_ms = now;
-  Status st = runs_.UpdateJob(j);
   nlohmann::json payload = {{"state", JobStateName(state)}};
   if (!j.reason.empty()) payload["reason"] = j.reason;
-  auto events = runs_.AppendEvents(j.id, {{Seconds(now), "state", "", payload.dump()}});
-  (void)st;  // runs.db trouble must not stop the execution; the records lag behind
+  writes_.jobs.push_back(j);
+  writes_.events.emplace_back(j.id, NewEvent{Seconds(now), "state", "", payload.dump()});
   Push({j});
-  if (events.ok()) Push({Notice::Events{e.rec.id, std::move(*events)}});
+  Push({Notice::Events{e.rec.id, writes_.events.size() - 1, 1}});
 }
 
 // Applies a terminal transition to the plan and mirrors every job it
@@ -386,7 +391,7 @@ void Driver::OnEvents(const std::string& job_id, std::vector<std::string> lines)
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     Execution& e = *it->second.first;
-    std::vector<NewEvent> events;
+    size_t first = writes_.events.size();
     for (std::string& line : lines) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object()) continue;  // a torn line: skip it, keep the rest
@@ -396,10 +401,10 @@ void Driver::OnEvents(const std::string& job_id, std::vector<std::string> lines)
       if (ev.kind == "metric") ev.name = j.value("name", "");
       if (ev.kind == "figure" && j.contains("figure")) ev.name = j["figure"].dump();
       ev.payload = std::move(line);
-      events.push_back(std::move(ev));
+      writes_.events.emplace_back(job_id, std::move(ev));
     }
-    auto stored = runs_.AppendEvents(job_id, events);
-    if (stored.ok() && !stored->empty()) Push({Notice::Events{e.rec.id, std::move(*stored)}});
+    size_t count = writes_.events.size() - first;
+    if (count) Push({Notice::Events{e.rec.id, first, count}});
   }
   Deliver();
 }
@@ -447,7 +452,7 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
       return FailedPrecondition("the operation did not return output '" + name +
                                 "' (its ports and its code's return statement differ)");
     }
-    KILN_ASSIGN_OR_RETURN(ArtifactInfo info, artifacts_.PutFile(it->second.path));
+    KILN_ASSIGN_OR_RETURN(ArtifactInfo info, StoreOutput(it->second));
     if (it->second.sha256 && *it->second.sha256 != info.digest) {
       return Corruption("output '" + name + "' changed after the job wrote it");
     }
@@ -455,19 +460,47 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
   }
   j.outputs = outputs;
   int64_t now = options_.clock->NowMillis();
-  // Provenance first, cache last: a cache entry always has its records.
+  // The outputs are in the artifact store; provenance and the cache entry go
+  // into runs.db in one batch, with the job's new state.
   std::string snapshot = OperationSnapshot(pj);
   std::map<std::string, Digest> inputs = InputDigests(e, i);
   for (const auto& [name, o] : outputs) {
-    KILN_RETURN_IF_ERROR(
-        runs_.PutProvenance({o.digest, name, j.id, e.rec.id, snapshot, inputs, now}));
+    writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now});
   }
-  if (e.keys[i]) KILN_RETURN_IF_ERROR(runs_.PutCache({*e.keys[i], outputs, j.id, now}));
+  if (e.keys[i]) writes_.cache.push_back({*e.keys[i], outputs, j.id, now});
   return Status::Ok();
+}
+
+Result<ArtifactInfo> Driver::StoreOutput(const ResultOutput& output) {
+  // Content already in the store (a re-run that made the same bytes): hash
+  // the file here and skip the store's copy and fsyncs. Only when the job
+  // named a digest that exists, so new content is still hashed once.
+  if (output.sha256) {
+    auto exists = artifacts_.Exists(*output.sha256);
+    if (exists.ok() && *exists) {
+      std::ifstream in(output.path, std::ios::binary);
+      if (!in) return NotFound("no file " + output.path.string());
+      Sha256Hasher hasher;
+      std::vector<char> buf(1 << 16);
+      uint64_t size = 0;
+      while (in) {
+        in.read(buf.data(), std::streamsize(buf.size()));
+        std::streamsize n = in.gcount();
+        if (n <= 0) break;
+        hasher.Update(buf.data(), size_t(n));
+        size += uint64_t(n);
+      }
+      if (in.bad()) return IOError("cannot read " + output.path.string());
+      Digest digest = hasher.Finish();
+      if (digest == *output.sha256) return ArtifactInfo{digest, size};
+    }
+  }
+  return artifacts_.PutFile(output.path);
 }
 
 void Driver::OnExit(const std::string& job_id, const JobExit& exit) {
   CallbackGuard guard(callbacks_);
+  bool keep = true;
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
@@ -477,7 +510,7 @@ void Driver::OnExit(const std::string& job_id, const JobExit& exit) {
     if (running_ > 0) --running_;
     JobRecord& j = e.jobs[i];
     if (exit.end == JobExit::End::kExited) j.exit_code = exit.exit_code;
-    bool keep = options_.keep_bundles;
+    keep = options_.keep_bundles;
     if (exit.succeeded()) {
       Status st = CollectOutputs(e, i);
       if (st.ok()) {
@@ -494,15 +527,20 @@ void Driver::OnExit(const std::string& job_id, const JobExit& exit) {
       keep = true;
       FailJob(e, i, FailureReason(e, i, exit));
     }
-    if (!keep) {
-      std::error_code ec;
-      fs::remove_all(options_.work_dir / "jobs" / job_id, ec);
-    }
+    if (!keep) ++removing_;
     Advance(e);
     Dispatch();
     cv_.notify_all();
   }
   Deliver();
+  // Off the critical path: the next jobs are dispatched and recorded.
+  if (!keep) {
+    std::error_code ec;
+    fs::remove_all(options_.work_dir / "jobs" / job_id, ec);
+    std::lock_guard lock(mu_);
+    --removing_;
+    cv_.notify_all();
+  }
 }
 
 // ---------------------------------------------------------------- ending
@@ -524,7 +562,7 @@ void Driver::MaybeFinish(Execution& e) {
   Status st = CommitArtifacts(e);
   if (!st.ok() && e.rec.reason.empty()) e.rec.reason = "artifacts not committed: " + st.message();
   e.rec.finished_ms = options_.clock->NowMillis();
-  (void)runs_.UpdateExecution(e.rec);
+  writes_.executions.push_back(e.rec);
   Push({e.rec});
   for (const JobRecord& j : e.jobs) jobs_.erase(j.id);
   active_.erase(e.rec.id);  // e is gone from here on
@@ -617,7 +655,8 @@ Result<ExecutionRecord> Driver::Wait(const std::string& execution, int timeout_m
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
           // Also wait until listeners heard the end.
-          return !active_.count(execution) && notices_.empty() && !delivering_;
+          return !active_.count(execution) && notices_.empty() && writes_.empty() && !delivering_ &&
+                 removing_ == 0;
         })) {
       return ResourceExhausted("execution " + execution + " still running after " +
                                std::to_string(timeout_ms) + " ms");
@@ -648,12 +687,27 @@ void Driver::Unsubscribe(uint64_t id) {
 void Driver::Deliver() {
   for (;;) {
     std::deque<Notice> batch;
+    RunsBatch writes;
     {
       std::lock_guard lock(mu_);
       if (delivering_) return;  // the thread delivering now will take ours too
-      if (notices_.empty()) return;
+      if (notices_.empty() && writes_.empty()) return;
       delivering_ = true;
       batch.swap(notices_);
+      std::swap(writes, writes_);
+    }
+    // Records first, in one transaction, so that a listener who queries
+    // runs.db sees what it was told about.
+    std::vector<EventRecord> stored;
+    if (!writes.empty()) {
+      auto written = runs_.Write(writes);
+      // runs.db trouble must not stop executions; the records lag behind.
+      if (written.ok()) {
+        stored = std::move(*written);
+      } else {
+        std::fprintf(stderr, "kiln: driver: writing runs.db failed: %s\n",
+                     written.status().ToString().c_str());
+      }
     }
     std::vector<std::pair<std::string, ExecutionListener*>> targets;
     {
@@ -671,7 +725,11 @@ void Driver::Deliver() {
         } else if (auto* j = std::get_if<JobRecord>(&n.what)) {
           if (filter.empty() || filter == j->execution) l->OnJob(*j);
         } else if (auto* ev = std::get_if<Notice::Events>(&n.what)) {
-          if (filter.empty() || filter == ev->execution) l->OnEvents(ev->execution, ev->events);
+          if (ev->first + ev->count > stored.size()) continue;  // not written: no seq
+          if (!filter.empty() && filter != ev->execution) continue;
+          std::vector<EventRecord> events(stored.begin() + ptrdiff_t(ev->first),
+                                          stored.begin() + ptrdiff_t(ev->first + ev->count));
+          l->OnEvents(ev->execution, events);
         }
       }
     }

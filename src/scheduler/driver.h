@@ -25,6 +25,12 @@
 // (they must outlive the driver); owns the executions in flight and their
 // bundles under options.work_dir. The destructor cancels what is running
 // and waits for the backend to report it.
+// Records: the driver never writes runs.db with its lock held. Changes are
+// queued in a RunsBatch with the listeners' notices; whichever thread leaves
+// a public method or callback last writes the batch in one transaction, then
+// notifies (Deliver). So records lag the in-memory state by at most one batch
+// (what a restart's reconciliation sees), and a listener that queries runs()
+// finds what it was told about.
 // Thread-safety: every public method is safe from any thread. Listeners are
 // called from backend and caller threads, never with the driver's lock held,
 // in the order the changes happened; a listener must not block for long.
@@ -46,6 +52,7 @@
 #include "compute/compute_backend.h"
 #include "core/clock.h"
 #include "model/repository.h"
+#include "pipeline/bundle.h"
 #include "pipeline/plan.h"
 #include "runs/runs_store.h"
 #include "scheduler/execution_plan.h"
@@ -153,6 +160,7 @@ class Driver : private JobSink {
   void ApplyTransition(Execution& e, size_t job, JobState state, const std::string& reason);
   void FailJob(Execution& e, size_t job, const std::string& reason);
   Status CollectOutputs(Execution& e, size_t job);
+  Result<ArtifactInfo> StoreOutput(const ResultOutput& output);
   std::map<std::string, Digest> InputDigests(const Execution& e, size_t job) const;
   void MaybeFinish(Execution& e);
   Status CommitArtifacts(Execution& e);
@@ -174,6 +182,7 @@ class Driver : private JobSink {
   std::map<std::string, std::pair<Execution*, size_t>> jobs_;  // job id → where
   std::deque<std::pair<std::string, size_t>> queue_;           // ready jobs waiting for a slot
   size_t running_ = 0;
+  size_t removing_ = 0;  // succeeded jobs' bundles being deleted (Wait waits for them)
 
   // Backend threads inside OnExit/OnEvents; the destructor waits for zero.
   std::atomic<int> callbacks_{0};
@@ -183,6 +192,10 @@ class Driver : private JobSink {
     std::atomic<int>& n_;
   };
 
+  // What changed since the last delivery, guarded by mu_: runs.db writes
+  // (one transaction per delivery) and the notices for listeners. Deliver()
+  // swaps both out and writes, then notifies, without mu_.
+  RunsBatch writes_;
   std::deque<Notice> notices_;  // guarded by mu_
   bool delivering_ = false;     // guarded by mu_: one thread delivers at a time, in order
   std::mutex listeners_mu_;
