@@ -39,10 +39,11 @@
 //       training, events, outputs stored), vs bench/exec_bench/digits_direct.py,
 //       which imports the same operation files and times only Train.execute()
 //       in one plain python3 process. OMP_NUM_THREADS = --omp-threads in both:
-//       set in this process's environment before the zygote starts (torch is
-//       preloaded there, so a job's own env cannot change its thread count)
-//       and in every job's env. Alternated --train-runs (3) times, best of each.
-//       Goal: Kiln within 3% of direct.
+//       set in this process's environment before the zygote starts (for
+//       numpy's BLAS pool, fixed when the zygote imports it) and in every
+//       job's env (kiln.job applies it to the preloaded torch).
+//       Alternated --train-runs (3) times, best of each. Goal: Kiln within
+//       3% of direct.
 //
 // Run: build-bench/bench/exec_bench [--help]; bench/run --only exec.
 #include <fcntl.h>

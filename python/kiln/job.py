@@ -101,6 +101,25 @@ def _open_channel(bundle: str, spec: dict, job_id) -> runtime.EventChannel:
     return runtime.EventChannel.open_path(os.path.join(bundle, "events.jsonl"), job_id)
 
 
+def _apply_thread_count() -> None:
+    """Make an already imported torch use the job's OMP_NUM_THREADS.
+
+    torch reads OMP_NUM_THREADS when it is imported; in a zygote's child it was
+    imported before the job's environment existed, so the job's value is
+    applied explicitly (a job that imports torch itself needs nothing).
+    """
+    torch = sys.modules.get("torch")
+    value = os.environ.get("OMP_NUM_THREADS")
+    if torch is None or not value:
+        return
+    try:
+        n = int(value)
+        if n > 0 and torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+    except (ValueError, RuntimeError, AttributeError):
+        pass
+
+
 def _select_mpl_backend(backend: str) -> None:
     os.environ["MPLBACKEND"] = backend
     mpl = sys.modules.get("matplotlib")
@@ -203,6 +222,7 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
         os.environ["KILN_JOB_ID"] = str(job_id)
         for k, v in (spec.get("env") or {}).items():
             os.environ[str(k)] = str(v)
+        _apply_thread_count()
         _select_mpl_backend(spec.get("mpl_backend") or DEFAULT_MPL_BACKEND)
         capture = runtime.OutputCapture(channel, echo=os.environ.get("KILN_ECHO") == "1")
         capture.start()

@@ -28,9 +28,11 @@ emitting (``kiln.job`` does); the zygote never configures one.
 """
 from __future__ import annotations
 
+import _thread
 import json
 import math
 import os
+import select
 import sys
 import threading
 import time
@@ -264,9 +266,10 @@ class OutputCapture:
         self._channel = channel
         self._echo = echo
         self._saved: dict = {}
-        self._threads: list = []
+        self._done = None  # held by the reader until it has drained both pipes
 
     def start(self) -> None:
+        pipes = {}
         for fd, name, stream in ((1, "stdout", sys.stdout), (2, "stderr", sys.stderr)):
             try:
                 if stream is not None:
@@ -279,10 +282,14 @@ class OutputCapture:
             os.dup2(w, fd)  # dup2 makes fd inheritable: subprocesses write to the pipe too
             os.close(w)
             self._saved[fd] = saved
-            t = threading.Thread(target=self._pump, args=(r, name, saved),
-                                 name=f"kiln-capture-{name}", daemon=True)
-            t.start()
-            self._threads.append(t)
+            pipes[r] = (name, saved)
+        # One reader for both pipes, started without waiting for it to run
+        # (threading.Thread.start blocks until the new thread is scheduled: a
+        # context switch on the job's start-up path). ``_done`` is held until
+        # the reader has drained both pipes.
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        _thread.start_new_thread(self._pump, (pipes, self._done))
         # Python block-buffers stdout on a pipe: line buffering keeps timestamps honest.
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -290,36 +297,57 @@ class OutputCapture:
             except (AttributeError, ValueError, OSError):
                 pass
 
-    def _pump(self, r: int, name: str, echo_fd: int) -> None:
-        buf = b""
+    def _pump(self, pipes: dict, done) -> None:
+        bufs = {r: b"" for r in pipes}
+        poller = select.poll()  # not select(): no limit on fd numbers
+        for r in pipes:
+            poller.register(r, select.POLLIN)
         try:
-            while True:
+            while bufs:
                 try:
-                    chunk = os.read(r, 65536)
+                    ready = [fd for fd, _ in poller.poll()]
                 except InterruptedError:
                     continue
-                if not chunk:
-                    break
-                if self._echo:
+                for r in ready:
+                    if r not in bufs:
+                        continue
+                    name, echo_fd = pipes[r]
                     try:
-                        os.write(echo_fd, chunk)
-                    except OSError:
-                        pass
-                buf += chunk
-                while True:
-                    nl = buf.find(b"\n")
-                    if nl < 0:
-                        if len(buf) > self.MAX_LINE:
-                            self._line(name, buf[:self.MAX_LINE])
-                            buf = buf[self.MAX_LINE:]
-                            continue
-                        break
-                    self._line(name, buf[:nl])
-                    buf = buf[nl + 1:]
-            if buf:
-                self._line(name, buf)
+                        chunk = os.read(r, 65536)
+                    except InterruptedError:
+                        continue
+                    if not chunk:
+                        if bufs[r]:
+                            self._line(name, bufs.pop(r))
+                        else:
+                            bufs.pop(r)
+                        poller.unregister(r)
+                        os.close(r)
+                        continue
+                    if self._echo:
+                        try:
+                            os.write(echo_fd, chunk)
+                        except OSError:
+                            pass
+                    buf = bufs[r] + chunk
+                    while True:
+                        nl = buf.find(b"\n")
+                        if nl < 0:
+                            if len(buf) > self.MAX_LINE:
+                                self._line(name, buf[:self.MAX_LINE])
+                                buf = buf[self.MAX_LINE:]
+                                continue
+                            break
+                        self._line(name, buf[:nl])
+                        buf = buf[nl + 1:]
+                    bufs[r] = buf
         finally:
-            os.close(r)
+            for r in bufs:
+                try:
+                    os.close(r)
+                except OSError:
+                    pass
+            done.release()
 
     def _line(self, name: str, raw: bytes) -> None:
         text = raw.decode("utf-8", "replace").rstrip("\r")
@@ -341,12 +369,10 @@ class OutputCapture:
                 pass
         for fd, saved in self._saved.items():
             os.dup2(saved, fd)  # closes our end of the pipe: the reader sees EOF
-        deadline = time.monotonic() + timeout
-        for t in self._threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-        if not any(t.is_alive() for t in self._threads):
+        drained = self._done is None or self._done.acquire(timeout=max(0.0, timeout))
+        if drained:
             # A reader still running may echo into its saved fd: leave those open.
             for saved in self._saved.values():
                 os.close(saved)
         self._saved.clear()
-        self._threads.clear()
+        self._done = None

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import io
 import json
 import os
 import resource
@@ -64,6 +65,37 @@ def _killpg(pgid: int, sig: int) -> bool:
         return False
     except PermissionError:
         return False
+
+
+_WARM_UP_CODE = """
+import kiln
+
+
+class WarmUp(kiln.Operation):
+    def __init__(self, n: int = 1):
+        self.n = n
+
+    def execute(self, a):
+        y = a
+        return y
+"""
+
+
+def _warm_up() -> None:
+    """In a spare, before it is handed a job: run what every job runs first.
+
+    A forked child pays a copy-on-write fault for every page it touches, and
+    a job touches the same ones first (the interface parser, json, pickle);
+    a spare touches them while it waits, off the job's start-up path.
+    """
+    try:
+        import pickle
+        from . import interface, serializers  # noqa: F401
+        interface._parse(_WARM_UP_CODE)
+        json.loads(json.dumps({"a": [1, 2.5, "x", None]}))
+        pickle.loads(pickle.dumps({"a": 1}))
+    except Exception:  # only an optimisation
+        pass
 
 
 class _Job:
@@ -99,8 +131,13 @@ class Zygote:
     # -- replies --------------------------------------------------------------
 
     def reply(self, **msg) -> None:
-        self._out.write(json.dumps(msg, default=str).encode() + b"\n")
-        self._out.flush()
+        try:
+            self._out.write(json.dumps(msg, default=str).encode() + b"\n")
+            self._out.flush()
+        except (BrokenPipeError, ValueError):
+            # Whoever drove us is gone (it may exit while a job tears down):
+            # shut down, killing every job, as on EOF.
+            self._running = False
 
     # -- children -------------------------------------------------------------
 
@@ -114,6 +151,10 @@ class Zygote:
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)  # never write into the protocol stream
         os.close(devnull)
+        # The zygote points sys.stdout at stderr (stray prints must not corrupt
+        # the protocol); a job's print() goes to its own fd 1, tagged stdout.
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                      errors="backslashreplace", line_buffering=True)
         # Everything else the zygote holds (protocol pipes, selector, other
         # spares' pipes) must not leak into jobs.
         if keep_fd > 3:
@@ -147,6 +188,7 @@ class Zygote:
             code = 2
             try:
                 self._child_setup(r)
+                _warm_up()
                 data = b""
                 while not data.endswith(b"\n"):
                     chunk = os.read(r, 65536)
@@ -231,7 +273,8 @@ class Zygote:
                    float(req.get("kill_grace_s", self._grace)))
         self._jobs[pid] = job
         self.reply(id=rid, event="started", pid=pid, pgid=pid, t_dispatch=t_dispatch)
-        self._refill_spares()  # after the reply: off the critical path
+        # The replacement spare is forked by the loop, after this reply and
+        # one at a time, so requests are answered between forks.
 
     def _cancel(self, rid, req: dict) -> None:
         target = None
@@ -331,7 +374,11 @@ class Zygote:
         try:
             while self._running:
                 timeout = self._timers()
-                for key, _ in self._sel.select(timeout):
+                # A missing spare is forked when nothing else is waiting: one
+                # fork (~10 ms with torch mapped) at a time, requests first.
+                missing = len(self._spares) < self._prefork
+                ready = self._sel.select(0 if missing else timeout)
+                for key, _ in ready:
                     if key.data == "wake":
                         try:
                             while os.read(self._wake_r, 4096):
@@ -341,6 +388,8 @@ class Zygote:
                     else:
                         self._read_stdin(key.fd)
                 self._reap()
+                if missing and not ready and self._running:
+                    self._fork_spare()
         finally:
             self._shutdown()
 

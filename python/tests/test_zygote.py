@@ -206,3 +206,62 @@ def test_bad_requests_are_answered(worker):
     worker.proc.stdin.write(b"not json\n")
     worker.proc.stdin.flush()
     assert "bad request" in worker.next(lambda m: m.get("id") is None)["message"]
+
+
+PRINTS = '''
+    import sys
+
+    class Prints:
+        def execute(self):
+            print("to stdout")
+            sys.stderr.write("to stderr\\n")
+            sys.stdout.write("written to stdout\\n")
+'''
+
+
+def test_job_output_keeps_its_stream(worker, tmp_path):
+    # The zygote points its own sys.stdout at stderr; a job's print() must
+    # still arrive as stdout.
+    b = make_bundle(tmp_path, PRINTS, "prints")
+    worker.send(id="s", op="run", bundle=b)
+    e = worker.next(lambda m: m.get("id") == "s" and m["event"] == "exited")
+    assert e["exit_code"] == 0
+    logs = [(ev["stream"], ev["line"]) for ev in read_events(os.path.join(b, "events.jsonl"))
+            if ev["type"] == "log"]
+    assert sorted(logs) == sorted([("stdout", "to stdout"), ("stderr", "to stderr"),
+                                   ("stdout", "written to stdout")])
+
+
+THREADS = '''
+    import os
+    import torch
+
+    class Threads:
+        def execute(self):
+            print("threads", torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS"))
+'''
+
+
+def test_job_thread_count_reaches_preloaded_torch(tmp_path):
+    pytest.importorskip("torch")
+    # torch is imported in the zygote, before any job's environment exists.
+    w = Worker.__new__(Worker)
+    w.proc = subprocess.Popen(
+        [PYTHON, "-m", "kiln.zygote", "--preload", "torch"], env=dict(run_env(), OMP_NUM_THREADS="3"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    w.replies = queue.Queue()
+    w.seen = []
+    threading.Thread(target=w._read, daemon=True).start()
+    try:
+        w.ready = w.next(lambda m: m["event"] == "ready", timeout=120)
+        assert "torch" in w.ready["preloaded"]
+        for n in (1, 2):
+            b = make_bundle(tmp_path, THREADS, f"t{n}")
+            w.send(id=f"t{n}", op="run", bundle=b, env={"OMP_NUM_THREADS": str(n)})
+            e = w.next(lambda m, n=n: m.get("id") == f"t{n}" and m["event"] == "exited")
+            assert e["exit_code"] == 0
+            logs = [ev["line"] for ev in read_events(os.path.join(b, "events.jsonl"))
+                    if ev["type"] == "log"]
+            assert logs == [f"threads {n} {n}"]
+    finally:
+        w.close()

@@ -10,7 +10,9 @@
 // Callbacks: for one job, every OnEvents call comes before its OnExit, never
 // two at once, and never from inside Submit() or Cancel() (a driver may hold
 // its lock while calling those). OnExit is called exactly once per job that
-// Submit() accepted.
+// Submit() accepted. It reports how the job ended: a backend may report a job
+// that succeeded (its outputs and result complete) while its process is
+// still exiting; the backend still cleans that process up.
 //
 // Ownership: the backend borrows the sink given to Submit(); it must outlive
 // the job's OnExit. Thread-safety: Submit, Cancel and Slots are safe from any

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,15 +27,30 @@ namespace kiln {
 
 namespace fs = std::filesystem;
 
+// One zygote: its process and protocol pipes.
+struct LocalBackend::Proc {
+  int pid = -1;
+  int to = -1, from = -1;
+  uint64_t baseline_vsize = 0;  // VmSize when ready (memory limits add it)
+  std::string read_buf;
+};
+
 struct LocalBackend::Job {
   int64_t rid = 0;
+  size_t proc = 0;  // which zygote runs it
   JobRequest request;
   JobSink* sink = nullptr;
   fs::path events_path;
+  fs::path result_path;
   int events_fd = -1;
   std::string partial;  // an incomplete last line of the events file
   int pid = 0;
+  int watch = -1;  // inotify watch on the bundle folder
   bool cancel_requested = false;
+  // The job's final event said it succeeded and the sink was told (OnExit):
+  // the process is still tearing down; the zygote's `exited` only cleans up.
+  bool reported = false;
+  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   std::vector<ProcessId> tree;  // what was alive when cancel was asked
   ~Job() {
     if (events_fd >= 0) ::close(events_fd);
@@ -47,6 +63,23 @@ std::string Num(double d) {
   std::ostringstream s;
   s << d;
   return s.str();
+}
+
+// Whether `lines` hold the job's final state event saying it succeeded
+// (kiln.job writes it last, after result.json and every output).
+bool FinalSuccess(const std::vector<std::string>& lines) {
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (it->find("\"state\"") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(*it, nullptr, false);
+    if (!j.is_object() || j.value("type", "") != "state") continue;
+    std::string state = j.value("state", "");
+    if (state == "succeeded") {
+      return j.contains("exit_code") && j["exit_code"].is_number_integer() &&
+             j["exit_code"].get<int>() == 0;
+    }
+    if (state == "failed" || state == "cancelled") return false;
+  }
+  return false;
 }
 
 uint64_t VmSizeBytes(int pid) {
@@ -74,10 +107,16 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Start(LocalBackendOptions op
   if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return IOError("pipe failed");
   b->wake_r_ = wake[0];
   b->wake_w_ = wake[1];
+  // Without inotify (a limit reached) the event files are polled instead.
+  b->inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   {
     std::lock_guard lock(b->mu_);
-    KILN_RETURN_IF_ERROR(b->SpawnZygote());
-    KILN_RETURN_IF_ERROR(b->WaitReady());
+    size_t n =
+        b->options_.zygotes > 0 ? size_t(b->options_.zygotes) : std::min<size_t>(b->slots_, 2);
+    b->procs_.resize(std::max<size_t>(1, n));
+    // All start at once: the preload (~2 s with torch) runs in parallel.
+    for (Proc& p : b->procs_) KILN_RETURN_IF_ERROR(b->SpawnZygote(p));
+    for (Proc& p : b->procs_) KILN_RETURN_IF_ERROR(b->WaitReady(p));
   }
   b->thread_ = std::thread([p = b.get()] { p->Loop(); });
   return b;
@@ -87,35 +126,47 @@ LocalBackend::~LocalBackend() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
-    // EOF on its stdin: the zygote kills every job's group and exits.
-    if (to_zygote_ >= 0) ::close(to_zygote_);
-    to_zygote_ = -1;
+    // EOF on its stdin: a zygote kills every job's group and exits.
+    for (Proc& p : procs_) {
+      if (p.to >= 0) ::close(p.to);
+      p.to = -1;
+    }
   }
   if (wake_w_ >= 0) (void)!::write(wake_w_, "x", 1);
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
-  if (zygote_pid_ > 0) {
-    // Give it its few seconds to clean up, then make sure.
-    for (int i = 0; i < 500; ++i) {
-      if (::waitpid(zygote_pid_, nullptr, WNOHANG) == zygote_pid_) {
-        zygote_pid_ = -1;
-        break;
-      }
-      ::usleep(10000);
+  // Give them their few seconds to clean up, then make sure.
+  for (int i = 0; i < 500; ++i) {
+    bool left = false;
+    for (Proc& p : procs_) {
+      if (p.pid > 0 && ::waitpid(p.pid, nullptr, WNOHANG) == p.pid) p.pid = -1;
+      left = left || p.pid > 0;
     }
-    if (zygote_pid_ > 0) {
-      ::kill(zygote_pid_, SIGKILL);
-      ::waitpid(zygote_pid_, nullptr, 0);
-    }
+    if (!left) break;
+    ::usleep(10000);
   }
-  if (from_zygote_ >= 0) ::close(from_zygote_);
+  for (Proc& p : procs_) {
+    if (p.pid > 0) {
+      ::kill(p.pid, SIGKILL);
+      ::waitpid(p.pid, nullptr, 0);
+    }
+    if (p.from >= 0) ::close(p.from);
+  }
+  if (inotify_ >= 0) ::close(inotify_);
   ::close(wake_r_);
   ::close(wake_w_);
 }
 
 int LocalBackend::zygote_pid() const {
   std::lock_guard lock(mu_);
-  return zygote_pid_;
+  return procs_.empty() ? -1 : procs_[0].pid;
+}
+
+int LocalBackend::zygote_pid_of(const std::string& job_id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_job_id_.find(job_id);
+  if (it == by_job_id_.end()) return -1;
+  return procs_[jobs_.at(it->second)->proc].pid;
 }
 
 int LocalBackend::zygote_starts() const {
@@ -123,22 +174,25 @@ int LocalBackend::zygote_starts() const {
   return starts_;
 }
 
-Status LocalBackend::SpawnZygote() {
+Status LocalBackend::SpawnZygote(Proc& proc) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
     return IOError(std::string("pipe: ") + std::strerror(errno));
   }
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls (the server is multi-threaded).
-  std::vector<std::string> args = {options_.python,
-                                   "-m",
-                                   "kiln.zygote",
-                                   "--preload",
-                                   options_.preload,
-                                   "--prefork",
-                                   std::to_string(options_.prefork),
-                                   "--kill-grace",
-                                   Num(options_.kill_grace_s)};
+  std::vector<std::string> args = {
+      options_.python,
+      "-m",
+      "kiln.zygote",
+      "--preload",
+      options_.preload,
+      "--prefork",
+      std::to_string(options_.prefork >= 0
+                         ? options_.prefork
+                         : int(std::min<size_t>(4, (slots_ + procs_.size() - 1) / procs_.size()))),
+      "--kill-grace",
+      Num(options_.kill_grace_s)};
   std::vector<std::string> env;
   std::string pythonpath = "PYTHONPATH=" + fs::absolute(options_.python_path).string();
   for (char** e = environ; *e; ++e) {
@@ -167,24 +221,24 @@ Status LocalBackend::SpawnZygote() {
   }
   ::close(in[0]);
   ::close(out[1]);
-  to_zygote_ = in[1];
-  from_zygote_ = out[0];
-  zygote_pid_ = pid;
-  read_buf_.clear();
+  proc.to = in[1];
+  proc.from = out[0];
+  proc.pid = pid;
+  proc.read_buf.clear();
   ++starts_;
   return Status::Ok();
 }
 
-Status LocalBackend::WaitReady() {
+Status LocalBackend::WaitReady(Proc& proc) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.ready_timeout_s);
   for (;;) {
-    size_t nl = read_buf_.find('\n');
+    size_t nl = proc.read_buf.find('\n');
     if (nl != std::string::npos) {
-      std::string line = read_buf_.substr(0, nl);
-      read_buf_.erase(0, nl + 1);
+      std::string line = proc.read_buf.substr(0, nl);
+      proc.read_buf.erase(0, nl + 1);
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_object() && j.value("event", "") == "ready") {
-        baseline_vsize_ = VmSizeBytes(zygote_pid_);
+        proc.baseline_vsize = VmSizeBytes(proc.pid);
         return Status::Ok();
       }
       continue;  // not ours to interpret before ready
@@ -193,32 +247,32 @@ Status LocalBackend::WaitReady() {
                        deadline - std::chrono::steady_clock::now())
                        .count());
     if (left <= 0) return IOError("the Python worker did not become ready in time");
-    pollfd p{from_zygote_, POLLIN, 0};
+    pollfd p{proc.from, POLLIN, 0};
     int r = ::poll(&p, 1, left);
     if (r < 0 && errno != EINTR) return IOError(std::string("poll: ") + std::strerror(errno));
     if (r <= 0) continue;
     char buf[4096];
-    ssize_t n = ::read(from_zygote_, buf, sizeof buf);
+    ssize_t n = ::read(proc.from, buf, sizeof buf);
     if (n <= 0) {
       int status = 0;
-      ::waitpid(zygote_pid_, &status, 0);
-      zygote_pid_ = -1;
+      ::waitpid(proc.pid, &status, 0);
+      proc.pid = -1;
       return IOError("the Python worker (" + options_.python +
                      " -m kiln.zygote) exited before it was ready (status " +
                      std::to_string(status) + "); is PYTHONPATH " + options_.python_path.string() +
                      " right?");
     }
-    read_buf_.append(buf, size_t(n));
+    proc.read_buf.append(buf, size_t(n));
   }
 }
 
-Status LocalBackend::SendLocked(const std::string& line) {
-  if (to_zygote_ < 0) return IOError("the Python worker is not running");
+Status LocalBackend::SendLocked(Proc& proc, const std::string& line) {
+  if (proc.to < 0) return IOError("the Python worker is not running");
   std::string data = line + "\n";
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
-    ssize_t w = ::write(to_zygote_, p, left);
+    ssize_t w = ::write(proc.to, p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
       return IOError(std::string("writing to the Python worker: ") + std::strerror(errno));
@@ -232,25 +286,35 @@ Status LocalBackend::SendLocked(const std::string& line) {
 Status LocalBackend::Submit(const JobRequest& request, JobSink* sink) {
   // Where the job writes its events: the spec says (docs/job-protocol.md).
   fs::path events = request.bundle / "events.jsonl";
+  fs::path result = request.bundle / "result.json";
   {
     std::ifstream in(request.bundle / "spec.json");
     auto spec = nlohmann::json::parse(in, nullptr, false);
     if (spec.is_object() && spec.contains("events") && spec["events"].is_string()) {
       events = request.bundle / spec["events"].get<std::string>();
     }
+    if (spec.is_object() && spec.contains("result") && spec["result"].is_string()) {
+      result = request.bundle / spec["result"].get<std::string>();
+    }
   }
   std::lock_guard lock(mu_);
   if (stop_) return FailedPrecondition("the local backend is shutting down");
-  if (to_zygote_ < 0) {
+  // In turn: the zygote that took the job before is likely still forking
+  // its replacement spare.
+  size_t pi = next_proc_++ % procs_.size();
+  Proc& proc = procs_[pi];
+  if (proc.to < 0) {
     // A previous zygote died and the restart failed: try again now.
-    KILN_RETURN_IF_ERROR(SpawnZygote());
-    KILN_RETURN_IF_ERROR(WaitReady());
+    KILN_RETURN_IF_ERROR(SpawnZygote(proc));
+    KILN_RETURN_IF_ERROR(WaitReady(proc));
   }
   auto job = std::make_unique<Job>();
   job->rid = next_rid_++;
+  job->proc = pi;
   job->request = request;
   job->sink = sink;
   job->events_path = events;
+  job->result_path = result;
 
   nlohmann::json env = nlohmann::json::object();
   std::string threads = std::to_string(
@@ -263,11 +327,16 @@ Status LocalBackend::Submit(const JobRequest& request, JobSink* sink) {
   if (request.limits.timeout_s > 0) limits["timeout_s"] = request.limits.timeout_s;
   if (request.limits.cpu_s > 0) limits["cpu_s"] = request.limits.cpu_s;
   if (request.limits.memory_bytes > 0) {
-    limits["memory_bytes"] = request.limits.memory_bytes + baseline_vsize_;
+    limits["memory_bytes"] = request.limits.memory_bytes + proc.baseline_vsize;
   }
   nlohmann::json req = {{"id", job->rid},   {"op", "run"}, {"bundle", request.bundle.string()},
                         {"limits", limits}, {"env", env},  {"kill_grace_s", options_.kill_grace_s}};
-  KILN_RETURN_IF_ERROR(SendLocked(req.dump()));
+  if (inotify_ >= 0) {
+    // Any write in the bundle folder (events.jsonl) wakes the reader.
+    job->watch =
+        ::inotify_add_watch(inotify_, request.bundle.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+  }
+  KILN_RETURN_IF_ERROR(SendLocked(proc, req.dump()));
   by_job_id_[request.job_id] = job->rid;
   jobs_[job->rid] = std::move(job);
   return Status::Ok();
@@ -282,7 +351,7 @@ Status LocalBackend::Cancel(const std::string& job_id) {
   if (job.pid > 0) job.tree = ProcessTree(job.pid);
   nlohmann::json req = {
       {"id", "cancel-" + std::to_string(job.rid)}, {"op", "cancel"}, {"run", job.rid}};
-  return SendLocked(req.dump());
+  return SendLocked(procs_[job.proc], req.dump());
 }
 
 void LocalBackend::TailLocked(Job& job, std::vector<std::string>* lines) {
@@ -320,6 +389,12 @@ void LocalBackend::HandleLine(const std::string& line, std::vector<std::function
     return;
   }
   if (event != "exited" && event != "error") return;
+  if (job.reported) {
+    // Its end was reported from its final event; the process is gone now.
+    if (!job.tree.empty()) KillAll(job.tree);
+    ForgetLocked(it);
+    return;
+  }
   std::vector<std::string> lines;
   TailLocked(job, &lines);
   if (!job.partial.empty()) lines.push_back(std::move(job.partial));  // a last line without \n
@@ -355,120 +430,182 @@ void LocalBackend::HandleLine(const std::string& line, std::vector<std::function
   if (!job.tree.empty()) KillAll(job.tree);
   JobSink* sink = job.sink;
   std::string id = job.request.job_id;
-  by_job_id_.erase(id);
-  jobs_.erase(it);
+  ForgetLocked(it);
   out->push_back([sink, id, lines = std::move(lines), exit]() mutable {
     if (!lines.empty()) sink->OnEvents(id, std::move(lines));
     sink->OnExit(id, exit);
   });
 }
 
-void LocalBackend::ZygoteDied(std::vector<std::function<void()>>* out) {
+void LocalBackend::ForgetLocked(std::map<int64_t, std::unique_ptr<Job>>::iterator it) {
+  Job& job = *it->second;
+  if (job.watch >= 0) ::inotify_rm_watch(inotify_, job.watch);  // EINVAL once the folder is gone
+  auto by_id = by_job_id_.find(job.request.job_id);
+  if (by_id != by_job_id_.end() && by_id->second == job.rid) by_job_id_.erase(by_id);
+  jobs_.erase(it);
+}
+
+void LocalBackend::ReportSuccessLocked(Job& job, std::vector<std::function<void()>>* out) {
+  job.reported = true;
+  by_job_id_.erase(job.request.job_id);  // Cancel: it has ended
+  JobExit exit;
+  exit.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - job.submitted).count();
+  JobSink* sink = job.sink;
+  std::string id = job.request.job_id;
+  out->push_back([sink, id, exit] { sink->OnExit(id, exit); });
+}
+
+void LocalBackend::ZygoteDied(size_t pi, std::vector<std::function<void()>>* out) {
+  Proc& proc = procs_[pi];
   int status = 0;
-  if (zygote_pid_ > 0) ::waitpid(zygote_pid_, &status, 0);
+  if (proc.pid > 0) ::waitpid(proc.pid, &status, 0);
   std::string how = WIFSIGNALED(status)
                         ? "was killed by signal " + std::to_string(WTERMSIG(status))
                         : "exited with status " + std::to_string(WEXITSTATUS(status));
-  for (auto& [rid, job] : jobs_) {
-    // Its children were reparented; their groups are theirs to lose.
-    if (job->pid > 0) {
-      KillAll(ProcessTree(job->pid));
-      ::killpg(job->pid, SIGKILL);
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& job = *it->second;
+    if (job.proc != pi) {
+      ++it;
+      continue;
     }
-    std::vector<std::string> lines;
-    TailLocked(*job, &lines);
-    JobExit exit;
-    exit.end = JobExit::End::kLost;
-    exit.reason = "the local Python worker (zygote) " + how + " while the job ran";
-    JobSink* sink = job->sink;
-    std::string id = job->request.job_id;
-    out->push_back([sink, id, lines = std::move(lines), exit]() mutable {
-      if (!lines.empty()) sink->OnEvents(id, std::move(lines));
-      sink->OnExit(id, exit);
-    });
+    // Its children were reparented; their groups are theirs to lose.
+    if (job.pid > 0) {
+      KillAll(ProcessTree(job.pid));
+      ::killpg(job.pid, SIGKILL);
+    }
+    if (!job.reported) {  // else it had finished; only its teardown was left
+      std::vector<std::string> lines;
+      TailLocked(job, &lines);
+      JobExit exit;
+      exit.end = JobExit::End::kLost;
+      exit.reason = "the local Python worker (zygote) " + how + " while the job ran";
+      JobSink* sink = job.sink;
+      std::string id = job.request.job_id;
+      out->push_back([sink, id, lines = std::move(lines), exit]() mutable {
+        if (!lines.empty()) sink->OnEvents(id, std::move(lines));
+        sink->OnExit(id, exit);
+      });
+    }
+    auto next = std::next(it);
+    ForgetLocked(it);
+    it = next;
   }
-  jobs_.clear();
-  by_job_id_.clear();
-  ::close(from_zygote_);
-  from_zygote_ = -1;
-  if (to_zygote_ >= 0) ::close(to_zygote_);
-  to_zygote_ = -1;
-  zygote_pid_ = -1;
+  ::close(proc.from);
+  proc.from = -1;
+  if (proc.to >= 0) ::close(proc.to);
+  proc.to = -1;
+  proc.pid = -1;
   if (stop_) return;
   // A fresh one for the jobs to come; if it fails, Submit tries again.
-  if (SpawnZygote().ok() && !WaitReady().ok()) {
-    if (zygote_pid_ > 0) {
-      ::kill(zygote_pid_, SIGKILL);
-      ::waitpid(zygote_pid_, nullptr, 0);
+  if (SpawnZygote(proc).ok() && !WaitReady(proc).ok()) {
+    if (proc.pid > 0) {
+      ::kill(proc.pid, SIGKILL);
+      ::waitpid(proc.pid, nullptr, 0);
     }
-    ::close(to_zygote_);
-    ::close(from_zygote_);
-    to_zygote_ = from_zygote_ = -1;
-    zygote_pid_ = -1;
+    ::close(proc.to);
+    ::close(proc.from);
+    proc.to = proc.from = -1;
+    proc.pid = -1;
   }
 }
 
 void LocalBackend::Loop() {
   for (;;) {
     std::vector<std::function<void()>> deliveries;
-    int fd;
-    bool busy;
+    // wake, inotify, then one per zygote (-1 when it is gone: poll skips it).
+    std::vector<pollfd> fds = {{wake_r_, POLLIN, 0}, {inotify_, POLLIN, 0}};
+    bool busy, watched = true;
     {
       std::lock_guard lock(mu_);
-      if (stop_ && from_zygote_ < 0) return;
-      fd = from_zygote_;
+      bool open = false;
+      for (const Proc& p : procs_) {
+        fds.push_back({p.from, POLLIN, 0});
+        open = open || p.from >= 0;
+      }
+      if (stop_ && !open) return;
       busy = !jobs_.empty();
+      for (const auto& [rid, job] : jobs_) watched = watched && (job->watch >= 0 || job->reported);
     }
-    pollfd fds[2] = {{wake_r_, POLLIN, 0}, {fd, POLLIN, 0}};
-    int r = ::poll(fds, fd >= 0 ? 2 : 1, busy ? options_.poll_ms : 200);
+    // Event files are read when inotify says their folder changed; the
+    // timeout is a safety net (and the only way for a folder not watched).
+    int timeout = !busy ? 200 : watched ? std::max(options_.poll_ms, 100) : options_.poll_ms;
+    int r = ::poll(fds.data(), fds.size(), timeout);
     if (r < 0 && errno != EINTR) return;
     if (fds[0].revents & POLLIN) {
       char buf[64];
       while (::read(wake_r_, buf, sizeof buf) > 0) {
       }
     }
+    if (fds[1].revents & POLLIN) {
+      alignas(inotify_event) char buf[4096];
+      while (::read(inotify_, buf, sizeof buf) > 0) {
+      }
+    }
     {
       std::lock_guard lock(mu_);
-      if (fd >= 0 && fd == from_zygote_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      for (size_t pi = 0; pi < procs_.size(); ++pi) {
+        Proc& proc = procs_[pi];
+        const pollfd& pf = fds[2 + pi];
+        if (pf.fd < 0 || pf.fd != proc.from || !(pf.revents & (POLLIN | POLLHUP | POLLERR))) {
+          continue;
+        }
         char buf[65536];
-        ssize_t n = ::read(from_zygote_, buf, sizeof buf);
+        ssize_t n = ::read(proc.from, buf, sizeof buf);
         if (n <= 0) {
           if (stop_) {
-            // Shutting down: the zygote said bye and closed; jobs are gone.
-            ::close(from_zygote_);
-            from_zygote_ = -1;
-            for (auto& [rid, job] : jobs_) {
-              JobExit exit;
-              exit.end = JobExit::End::kLost;
-              exit.reason = "the local backend shut down";
-              JobSink* sink = job->sink;
-              std::string id = job->request.job_id;
-              deliveries.push_back([sink, id, exit] { sink->OnExit(id, exit); });
+            // Shutting down: the zygote said bye and closed; its jobs are gone.
+            ::close(proc.from);
+            proc.from = -1;
+            for (auto it = jobs_.begin(); it != jobs_.end();) {
+              Job& job = *it->second;
+              if (job.proc != pi) {
+                ++it;
+                continue;
+              }
+              if (!job.reported) {
+                JobExit exit;
+                exit.end = JobExit::End::kLost;
+                exit.reason = "the local backend shut down";
+                JobSink* sink = job.sink;
+                std::string id = job.request.job_id;
+                deliveries.push_back([sink, id, exit] { sink->OnExit(id, exit); });
+              }
+              auto next = std::next(it);
+              ForgetLocked(it);
+              it = next;
             }
-            jobs_.clear();
-            by_job_id_.clear();
           } else {
-            ZygoteDied(&deliveries);
+            ZygoteDied(pi, &deliveries);
           }
         } else {
-          read_buf_.append(buf, size_t(n));
-          for (size_t nl; (nl = read_buf_.find('\n')) != std::string::npos;) {
-            std::string line = read_buf_.substr(0, nl);
-            read_buf_.erase(0, nl + 1);
+          proc.read_buf.append(buf, size_t(n));
+          for (size_t nl; (nl = proc.read_buf.find('\n')) != std::string::npos;) {
+            std::string line = proc.read_buf.substr(0, nl);
+            proc.read_buf.erase(0, nl + 1);
             HandleLine(line, &deliveries);
           }
         }
       }
-      // Stream what running jobs wrote since the last look.
+      // Stream what running jobs wrote since the last look. A job whose
+      // final event says it succeeded is reported ended now: its outputs and
+      // result.json are complete, and the process's exit (tearing down a
+      // copy of the zygote takes milliseconds) is not waited for.
       for (auto& [rid, job] : jobs_) {
+        if (job->reported) continue;
         std::vector<std::string> lines;
         TailLocked(*job, &lines);
         if (lines.empty()) continue;
+        // result.json is written before the final event: an operation that
+        // emits a "succeeded" state of its own is not taken for finished.
+        bool done = !job->cancel_requested && FinalSuccess(lines) &&
+                    ::access(job->result_path.c_str(), F_OK) == 0;
         JobSink* sink = job->sink;
         std::string id = job->request.job_id;
         deliveries.push_back([sink, id, lines = std::move(lines)]() mutable {
           sink->OnEvents(id, std::move(lines));
         });
+        if (done) ReportSuccessLocked(*job, &deliveries);
       }
     }
     for (auto& d : deliveries) d();

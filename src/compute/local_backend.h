@@ -3,7 +3,11 @@
 // torch, numpy and matplotlib once and forks a child per job, so a job
 // starts in milliseconds. The backend speaks the zygote's JSON-lines
 // protocol over its stdin/stdout, tails each job's events file and reports
-// events and exits to the job's sink.
+// events and exits to the job's sink. It runs `zygotes` of them (default
+// two) and hands jobs to them in turn: a zygote is single-threaded and
+// blocked for ~10 ms each time it forks a spare child (the page tables of a
+// torch-loaded process), so a job never waits for the fork that followed
+// the job before it.
 //
 // Limits: timeout_s is enforced by the zygote (SIGTERM to the job's process
 // group, SIGKILL after the grace period); memory_bytes becomes RLIMIT_AS of
@@ -16,12 +20,18 @@
 // Safety: a job can neither crash nor hang the server. Jobs are separate
 // processes in their own session; cancel kills the job's process group and
 // every process that descends from it (found through /proc at cancel time,
-// so children that called setsid die too). If the zygote dies, every job in
-// flight fails with a reason saying so (their process groups are killed) and
-// a new zygote is started. When the backend is destroyed, the zygote kills
-// every job and exits.
+// so children that called setsid die too). If a zygote dies, every job in
+// flight on it fails with a reason saying so (their process groups are
+// killed) and a new zygote is started. When the backend is destroyed, the
+// zygotes kill every job and exit.
 //
-// Ownership: owns the zygote process and the reader thread; borrows sinks.
+// Latency: the reader thread sleeps in poll() on the zygotes' stdout and an
+// inotify descriptor watching running jobs' bundle folders, so a job's events
+// are read as they are written (no polling interval). A job whose final event
+// says it succeeded is reported ended (OnExit) then, before its process has
+// finished exiting; the zygote reaps it and the backend kills what it left.
+//
+// Ownership: owns the zygote processes and the reader thread; borrows sinks.
 // Thread-safety: Submit, Cancel, Slots are safe from any thread; callbacks
 // come from the reader thread only.
 #pragma once
@@ -46,9 +56,18 @@ struct LocalBackendOptions {
   std::filesystem::path python_path;
   size_t slots = 0;  // 0 = the number of cores
   std::string preload = "torch,numpy,matplotlib.pyplot";
-  int prefork = 1;
+  // Zygotes (warm workers) jobs are handed to in turn; 0 = min(slots, 2).
+  // A zygote is single-threaded and busy for ~10 ms while it forks a spare:
+  // with two, a job never waits for the fork of the one before it.
+  int zygotes = 0;
+  // Children each zygote keeps forked ahead of demand; -1 = its share of
+  // the slots (at most 4), so jobs that become ready together each find one.
+  int prefork = -1;
   double kill_grace_s = 2;
-  int poll_ms = 10;           // how often running jobs' event files are read
+  // How often running jobs' event files are read without a change seen;
+  // with inotify (the normal case) they are read as soon as they change, and
+  // this is a safety net (at least 100 ms).
+  int poll_ms = 10;
   int ready_timeout_s = 120;  // for the zygote's first line
 };
 
@@ -62,8 +81,10 @@ class LocalBackend : public ComputeBackend {
   Status Submit(const JobRequest& request, JobSink* sink) override;
   Status Cancel(const std::string& job_id) override;
 
-  // For tests and diagnostics.
+  // For tests and diagnostics: the first zygote's pid, the pid of the one
+  // running `job_id` (-1 if none), how many zygotes were started in all.
   int zygote_pid() const;
+  int zygote_pid_of(const std::string& job_id) const;
   int zygote_starts() const;
   // The default source of the kiln package (KILN_PYTHON_DIR at build time).
   static std::filesystem::path DefaultPythonPath();
@@ -72,27 +93,28 @@ class LocalBackend : public ComputeBackend {
   struct Job;
   struct Proc;
   explicit LocalBackend(LocalBackendOptions options);
-  Status SpawnZygote();  // with mu_ held
-  Status WaitReady();    // with mu_ held
-  Status SendLocked(const std::string& line);
+  Status SpawnZygote(Proc& proc);  // with mu_ held
+  Status WaitReady(Proc& proc);    // with mu_ held
+  Status SendLocked(Proc& proc, const std::string& line);
   void Loop();
   void HandleLine(const std::string& line, std::vector<std::function<void()>>* out);
   void TailLocked(Job& job, std::vector<std::string>* lines);
-  void ZygoteDied(std::vector<std::function<void()>>* out);
+  void ZygoteDied(size_t proc, std::vector<std::function<void()>>* out);
+  void ReportSuccessLocked(Job& job, std::vector<std::function<void()>>* out);
+  void ForgetLocked(std::map<int64_t, std::unique_ptr<Job>>::iterator it);
 
   LocalBackendOptions options_;
   size_t slots_;
   mutable std::mutex mu_;
-  int zygote_pid_ = -1;
-  int to_zygote_ = -1, from_zygote_ = -1;
-  uint64_t baseline_vsize_ = 0;
+  std::vector<Proc> procs_;  // the zygotes
+  size_t next_proc_ = 0;     // the one the next job goes to
   int starts_ = 0;
-  std::string read_buf_;
   int64_t next_rid_ = 1;
   std::map<int64_t, std::unique_ptr<Job>> jobs_;  // by request id
   std::map<std::string, int64_t> by_job_id_;
   bool stop_ = false;
   int wake_r_ = -1, wake_w_ = -1;
+  int inotify_ = -1;  // watches running jobs' bundle folders; -1: poll instead
   std::thread thread_;
 };
 

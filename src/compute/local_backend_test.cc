@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <fstream>
 #include <sstream>
@@ -109,6 +110,46 @@ class Hello(kiln.Operation):
   EXPECT_EQ(threads, "\"" + std::to_string(expect) + "\"");
 }
 
+TEST_F(LocalBackendTest, SuccessIsReportedFromTheFinalEventAndLeftoversStillDie) {
+  // The job leaves a child in its process group and returns; its end is
+  // reported from its final event, and the zygote still kills the child
+  // when it reaps the job.
+  JobRequest r = Bundle("leaves", R"(import subprocess
+class Leaves:
+    def execute(self):
+        p = subprocess.Popen(["sleep", "300"])
+        pid = p.pid
+        return pid
+)");
+  ASSERT_TRUE(backend->Submit(r, &sink).ok());
+  auto exit = sink.Wait("leaves");
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_TRUE(exit->succeeded()) << exit->reason;
+  // The final event and result.json were there when the sink heard of it.
+  EXPECT_TRUE(fs::exists(r.bundle / "result.json"));
+  auto events = sink.Events("leaves");
+  ASSERT_FALSE(events.empty());
+  EXPECT_NE(events.back().find(R"("state":"succeeded")"), std::string::npos);
+  // It has ended: nothing to cancel.
+  EXPECT_EQ(backend->Cancel("leaves").code(), Code::kNotFound);
+  std::ifstream out(r.bundle / "outputs" / "pid");
+  int pid = 0;
+  out >> pid;
+  ASSERT_GT(pid, 0);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ::kill(pid, 0) != 0 && errno == ESRCH;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "the job's leftover child outlived it";
+  // The backend forgot the job once the zygote reaped it: the slot is reusable.
+  JobRequest again = Bundle("after-leaves", "class A:\n    def execute(self):\n        pass\n");
+  ASSERT_TRUE(backend->Submit(again, &sink).ok());
+  auto second = sink.Wait("after-leaves");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(second->succeeded()) << second->reason;
+}
+
 TEST_F(LocalBackendTest, CancelKillsTheWholeProcessTree) {
   JobRequest r = Bundle("tree", R"(import subprocess, time, os
 class Tree:
@@ -187,7 +228,9 @@ TEST_F(LocalBackendTest, ZygoteDeathFailsJobsInFlightAndIsRepaired) {
   ASSERT_TRUE(backend->Submit(r, &sink).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int starts = backend->zygote_starts();
-  ASSERT_EQ(::kill(backend->zygote_pid(), SIGKILL), 0);
+  int zygote = backend->zygote_pid_of("victim");
+  ASSERT_GT(zygote, 0);
+  ASSERT_EQ(::kill(zygote, SIGKILL), 0);
   auto exit = sink.Wait("victim");
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->end, JobExit::End::kLost);
