@@ -2,9 +2,13 @@
 // (a zygote with torch, numpy and matplotlib preloaded, shared by the whole
 // binary), a LocalArtifactStore and a runs.db in a temp folder.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -17,6 +21,8 @@
 #include "scheduler/driver.h"
 #include "storage/local_artifact_store.h"
 #include "store/memory_store.h"
+
+extern char** environ;
 
 namespace kiln {
 namespace {
@@ -353,6 +359,113 @@ TEST_F(ExecutionTest, ACorruptedInputArtifactIsDetectedOnRead) {
   EXPECT_NE(jobs["square"].reason.find("corrupted"), std::string::npos) << jobs["square"].reason;
   EXPECT_EQ(jobs["sum"].state, S::kSkipped);
 }
+
+#ifdef KILN_CRASH_CHILD
+bool Gone(int pid, int timeout_ms) {
+  for (int i = 0; i < timeout_ms / 20; ++i) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+TEST_F(ExecutionTest, AServerKilledMidExecutionIsReconciledAndLosesNothingRecorded) {
+  // A real server process (crash_child.cc): one job done, one running, one
+  // waiting for it, one other done. SIGKILL it, as a crash or the OOM killer would.
+  fs::path cdir = dir / "crashed";
+  fs::create_directories(cdir);
+  std::string child_dir = cdir.string();
+  char* argv[] = {const_cast<char*>(KILN_CRASH_CHILD), child_dir.data(), nullptr};
+  pid_t child = 0;
+  ASSERT_EQ(posix_spawn(&child, KILN_CRASH_CHILD, nullptr, nullptr, argv, environ), 0);
+  bool ready = false;
+  for (int i = 0; i < 1800 && !ready; ++i) {
+    ready = fs::exists(cdir / "ready");
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int status = 0;
+    if (!ready && ::waitpid(child, &status, WNOHANG) == child) FAIL() << "the server exited first";
+  }
+  ASSERT_TRUE(ready) << "the server never got its pipeline going";
+  std::string execution;
+  std::ifstream(cdir / "ready") >> execution;
+
+  // What the server had acknowledged (recorded) before it died.
+  std::map<std::string, JobRecord> before;
+  std::map<std::string, size_t> events_before;
+  {
+    auto seen = RunsStore::Open((cdir / "runs.db").string());
+    ASSERT_TRUE(seen.ok());
+    auto jobs = (*seen)->ListJobs(execution);
+    ASSERT_TRUE(jobs.ok());
+    for (auto& j : *jobs) {
+      events_before[j.name] =
+          (*seen)->Events(j.id, {.after_seq = 0, .kind = "", .limit = 1000})->size();
+      before[j.name] = j;
+    }
+  }
+  ASSERT_EQ(before["quick"].state, S::kSucceeded);
+  ASSERT_EQ(before["other"].state, S::kSucceeded);
+  ASSERT_EQ(before["slow"].state, S::kRunning);
+  ASSERT_EQ(before["after"].state, S::kPending);
+
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  // Its zygote saw the pipe close and killed the running job.
+  int slow_pid = 0;
+  std::ifstream(cdir / "slow.pid") >> slow_pid;
+  ASSERT_GT(slow_pid, 0);
+  EXPECT_TRUE(Gone(slow_pid, 15000)) << "the job outlived its server";
+
+  // Restart: a new driver on the same runs.db reconciles.
+  auto runs2 = RunsStore::Open((cdir / "runs.db").string());
+  ASSERT_TRUE(runs2.ok());
+  auto artifacts2 = LocalArtifactStore::Open(cdir / "artifacts");
+  ASSERT_TRUE(artifacts2.ok());
+  DriverOptions o;
+  o.work_dir = cdir / "work";
+  auto restarted = Driver::Open(*repo, **runs2, **artifacts2, *backend, o);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+
+  auto e = (*runs2)->GetExecution(execution);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state, ExecutionState::kFailed);
+  EXPECT_EQ(e->reason, "server restarted");
+  EXPECT_GT(e->finished_ms, 0);
+  std::map<std::string, JobRecord> after;
+  auto jobs = (*runs2)->ListJobs(execution);
+  ASSERT_TRUE(jobs.ok());
+  for (auto& j : *jobs) after[j.name] = j;
+  EXPECT_EQ(after["slow"].state, S::kFailed);
+  EXPECT_EQ(after["slow"].reason, "server restarted");
+  EXPECT_EQ(after["after"].state, S::kSkipped);
+  EXPECT_EQ(after["after"].reason, "server restarted");
+  // The interrupted job's history says what happened to it.
+  auto slow_events =
+      (*runs2)->Events(after["slow"].id, {.after_seq = 0, .kind = "state", .limit = 1000});
+  ASSERT_TRUE(slow_events.ok() && !slow_events->empty());
+  EXPECT_NE(slow_events->back().payload.find("server restarted"), std::string::npos);
+  // Nothing acknowledged is lost: finished jobs, their outputs, events and cache entries.
+  for (const char* name : {"quick", "other"}) {
+    SCOPED_TRACE(name);
+    const JobRecord& j = after[name];
+    EXPECT_EQ(j.state, S::kSucceeded);
+    EXPECT_EQ(j.outputs, before[name].outputs);
+    ASSERT_EQ(j.outputs.size(), 1u);
+    EXPECT_TRUE(*(*artifacts2)->Exists(j.outputs.at("y").digest));
+    ASSERT_TRUE(j.cache_key.has_value());
+    auto hit = (*runs2)->GetCache(*j.cache_key);
+    ASSERT_TRUE(hit.ok() && hit->has_value());
+    EXPECT_EQ((*hit)->outputs, j.outputs);
+    EXPECT_EQ((*runs2)->Events(j.id, {.after_seq = 0, .kind = "", .limit = 1000})->size(),
+              events_before[name]);
+  }
+  EXPECT_GE((*runs2)->Events(after["slow"].id, {.after_seq = 0, .kind = "", .limit = 1000})->size(),
+            events_before["slow"] + 1);
+  restarted->reset();
+}
+#endif
 
 TEST_F(ExecutionTest, DispatchLatency) {
   // A chain of trivial operations, forced: each job waits for the previous one.
