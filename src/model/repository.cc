@@ -81,20 +81,40 @@ Status Repository::CheckProject(std::string_view project) {
 
 Result<Digest> Repository::CreateProject(std::string_view name, std::string_view description,
                                          std::string_view author) {
+  auto tree = std::make_shared<Tree>(NewProjectTree());
+  WriteBatch batch;
+  KILN_ASSIGN_OR_RETURN(Digest root, tree->Write(&batch));
+  CommitObject commit{
+      root, {}, std::string(author), "Create project " + std::string(name), clock_.NowMillis()};
+  return NewProject(name, description, std::move(batch), commit, std::move(tree));
+}
+
+Result<Digest> Repository::ForkProject(std::string_view name, std::string_view description,
+                                       std::string_view author, std::string_view source,
+                                       const Digest& source_commit) {
+  KILN_ASSIGN_OR_RETURN(CommitObject from, ReadCommit(source_commit));
+  // Objects are content-addressed in one store: the fork's first commit
+  // shares the source's root tree, nothing is copied. History starts anew.
+  CommitObject commit{from.root,
+                      {},
+                      std::string(author),
+                      "Fork of " + std::string(source) + " at " + source_commit.Hex().substr(0, 12),
+                      clock_.NowMillis()};
+  return NewProject(name, description, WriteBatch(), commit, nullptr);
+}
+
+Result<Digest> Repository::NewProject(std::string_view name, std::string_view description,
+                                      WriteBatch batch, const CommitObject& commit,
+                                      std::shared_ptr<Tree> tree) {
   KILN_RETURN_IF_ERROR(ValidateProjectName(name));
   std::lock_guard lock(mu_);
   std::string project_ref = Ref(name, "project", "");
   KILN_ASSIGN_OR_RETURN(std::optional<Digest> existing, store_.GetRef(project_ref));
   if (existing) return AlreadyExists("project '" + std::string(name) + "' exists");
 
-  auto tree = std::make_shared<Tree>(NewProjectTree());
-  WriteBatch batch;
-  KILN_ASSIGN_OR_RETURN(Digest root, tree->Write(&batch));
-  int64_t now = clock_.NowMillis();
-  CommitObject commit{root, {}, std::string(author), "Create project " + std::string(name), now};
   Digest commit_digest = batch.Put(EncodeCommit(commit));
   Digest project_digest =
-      batch.Put(EncodeProject({std::string(name), std::string(description), now}));
+      batch.Put(EncodeProject({std::string(name), std::string(description), commit.time_ms}));
   batch.UpdateRef({project_ref, std::nullopt, project_digest});
   batch.UpdateRef({Ref(name, "heads", "main"), std::nullopt, commit_digest});
   Status st = store_.Write(batch);
@@ -103,7 +123,7 @@ Result<Digest> Repository::CreateProject(std::string_view name, std::string_view
   }
   KILN_RETURN_IF_ERROR(st);
   commits_[commit_digest] = commit;
-  CacheTree(commit_digest, std::move(tree));
+  if (tree) CacheTree(commit_digest, std::move(tree));
   return commit_digest;
 }
 

@@ -89,6 +89,12 @@ class Repository {
   // core meta types; returns that commit. AlreadyExists if the name is taken.
   Result<Digest> CreateProject(std::string_view name, std::string_view description,
                                std::string_view author);
+  // Creates the project with branch "main" at a new parentless commit whose
+  // tree is `source_commit`'s (a fork of project `source` at that commit);
+  // returns that commit. Atomic: the project appears whole or not at all.
+  Result<Digest> ForkProject(std::string_view name, std::string_view description,
+                             std::string_view author, std::string_view source,
+                             const Digest& source_commit);
   Result<ProjectInfo> GetProject(std::string_view name);
   Result<std::vector<ProjectInfo>> ListProjects();
   // Removes the project's refs (objects stay; they may be shared).
@@ -154,6 +160,11 @@ class Repository {
  private:
   std::string Ref(std::string_view project, std::string_view kind, std::string_view name) const;
   Status CheckProject(std::string_view project);
+  // Writes `batch` plus the commit, the project object and both refs in one
+  // store write (refs must not exist yet); caches `tree` (may be null) as
+  // the commit's tree.
+  Result<Digest> NewProject(std::string_view name, std::string_view description, WriteBatch batch,
+                            const CommitObject& commit, std::shared_ptr<Tree> tree);
   // Called with `lock` held on mu_; releases it while the patch is applied
   // and written (the tree must be the caller's alone), and holds it again on
   // return.

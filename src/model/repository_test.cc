@@ -64,6 +64,30 @@ TEST_F(RepositoryTest, Projects) {
   EXPECT_TRUE((*tree)->Find(MetaGuid("Pipeline")));
 }
 
+TEST_F(RepositoryTest, ForkSharesTheTreeAndStartsItsOwnHistory) {
+  std::string f = NewGuid();
+  auto c = AddFolder(f);
+  ASSERT_TRUE(c.ok());
+  auto fork = repo.ForkProject("digits-fork", "a copy", "bob", "digits", *c);
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  EXPECT_EQ(*repo.BranchHead("digits-fork", "main"), *fork);
+  auto commit = repo.ReadCommit(*fork);
+  ASSERT_TRUE(commit.ok());
+  EXPECT_TRUE(commit->parents.empty());
+  EXPECT_EQ(commit->root, repo.ReadCommit(*c)->root);  // shared, not copied
+  EXPECT_EQ(commit->author, "bob");
+  EXPECT_EQ(repo.GetProject("digits-fork")->description, "a copy");
+  // Edits stay apart.
+  ASSERT_TRUE(AddFolder(NewGuid()).ok());
+  EXPECT_EQ(*repo.BranchHead("digits-fork", "main"), *fork);
+  // A taken name or a bad one creates nothing.
+  EXPECT_EQ(repo.ForkProject("digits", "", "bob", "digits", *c).status().code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(repo.ForkProject("a/b", "", "bob", "digits", *c).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(repo.ListProjects()->size(), 2u);
+}
+
 TEST_F(RepositoryTest, CommitMovesTheBranch) {
   std::string f = NewGuid();
   auto c = AddFolder(f);

@@ -185,15 +185,33 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
            return HttpResponse::Json(200, {{"projects", out}});
          });
        }},
-      {"POST", "/api/v1/projects", "Create a project: {name, description}",
+      {"POST", "/api/v1/projects",
+       "Create a project: {name, description, from?: {project, ref}} (a fork of a commit)",
        [&repo, &access](HttpRequest& r) {
          return Guarded([&]() -> Result<HttpResponse> {
            if (r.user.empty()) return Status(Code::kUnauthenticated, "sign in first");
            KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
            KILN_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
+           // A fork: the source must be readable and the ref must resolve
+           // before anything is created.
+           std::optional<std::pair<std::string, Digest>> fork;
+           if (auto from = body.find("from"); from != body.end() && !from->is_null()) {
+             if (!from->is_object()) {
+               return InvalidArgument("'from' must be an object {project, ref}");
+             }
+             KILN_ASSIGN_OR_RETURN(std::string source, RequiredString(*from, "project"));
+             std::string ref = OptionalString(*from, "ref", "main");
+             KILN_RETURN_IF_ERROR(ValidateProjectName(source));
+             KILN_RETURN_IF_ERROR(access.Check(r.user, source, Role::kRead));
+             KILN_ASSIGN_OR_RETURN(Digest at, repo.Resolve(source, ref));
+             fork.emplace(source, at);
+           }
+           KILN_RETURN_IF_ERROR(ValidateProjectName(name));
+           std::string description = OptionalString(body, "description");
            KILN_ASSIGN_OR_RETURN(
                Digest commit,
-               repo.CreateProject(name, OptionalString(body, "description"), r.user));
+               fork ? repo.ForkProject(name, description, r.user, fork->first, fork->second)
+                    : repo.CreateProject(name, description, r.user));
            if (r.user != Access::kLocalUser) {
              KILN_RETURN_IF_ERROR(access.SetRole(name, r.user, Role::kAdmin));
            }

@@ -179,6 +179,54 @@ TEST_F(ApiTest, OpenApiAndMetricsAndErrors) {
   EXPECT_EQ(json::parse(bad->body)["error"]["code"], "InvalidArgument");
 }
 
+TEST_F(ApiTest, ForkAProjectFromACommit) {
+  Call("POST", "/api/v1/projects", 201, {{"name", "src"}});
+  std::string folder = "0a6f5d2e-1111-4222-8333-444455550001";
+  json c1 = Call("POST", "/api/v1/projects/src/branches/main/patches", 201,
+                 {{"ops",
+                   {{{"op", "create"},
+                     {"guid", folder},
+                     {"parent", RootGuid()},
+                     {"base", MetaGuid("Folder")},
+                     {"attrs", {{"name", "data"}}}}}}});
+  Call("POST", "/api/v1/projects/src/branches/main/patches", 201,
+       {{"ops", {{{"op", "set_attr"}, {"node", folder}, {"name", "name"}, {"value", "later"}}}}});
+  std::string at = c1["commit"].get<std::string>();
+
+  // From an abbreviated commit: the fork's main holds that commit's tree.
+  json forked = Call("POST", "/api/v1/projects", 201,
+                     {{"name", "fork"},
+                      {"description", "a copy"},
+                      {"from", {{"project", "src"}, {"ref", at.substr(0, 10)}}}});
+  EXPECT_EQ(forked["name"], "fork");
+  json src_commit = Call("GET", "/api/v1/projects/src/commits/" + at, 200);
+  json log = Call("GET", "/api/v1/projects/fork/commits?ref=main", 200)["commits"];
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["commit"], forked["commit"]);
+  EXPECT_EQ(log[0]["root"], src_commit["root"]);
+  EXPECT_EQ(log[0]["parents"].size(), 0u);
+  EXPECT_NE(log[0]["message"].get<std::string>().find("Fork of src"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/v1/projects/fork/nodes/" + folder, 200)["attrs"]["name"], "data");
+  EXPECT_EQ(Call("GET", "/api/v1/projects/fork", 200)["description"], "a copy");
+
+  // The fork is its own project: a patch there leaves the source alone.
+  Call("POST", "/api/v1/projects/fork/branches/main/patches", 201,
+       {{"ops", {{{"op", "set_attr"}, {"node", folder}, {"name", "name"}, {"value", "mine"}}}}});
+  EXPECT_EQ(Call("GET", "/api/v1/projects/src/nodes/" + folder, 200)["attrs"]["name"], "later");
+
+  // Without a ref: the head of main.
+  Call("POST", "/api/v1/projects", 201, {{"name", "fork2"}, {"from", {{"project", "src"}}}});
+  EXPECT_EQ(Call("GET", "/api/v1/projects/fork2/nodes/" + folder, 200)["attrs"]["name"], "later");
+
+  // Bad sources create nothing.
+  Call("POST", "/api/v1/projects", 404, {{"name", "f3"}, {"from", {{"project", "nope"}}}});
+  Call("POST", "/api/v1/projects", 404,
+       {{"name", "f3"}, {"from", {{"project", "src"}, {"ref", "no-such-branch"}}}});
+  Call("POST", "/api/v1/projects", 400, {{"name", "f3"}, {"from", "src"}});
+  Call("POST", "/api/v1/projects", 409, {{"name", "fork"}, {"from", {{"project", "src"}}}});
+  Call("GET", "/api/v1/projects/f3", 404);
+}
+
 class AuthApiTest : public ::testing::Test {
  protected:
   AuthApiTest() : server_(/*auth=*/true) {
@@ -216,6 +264,14 @@ TEST_F(AuthApiTest, SignInRolesAndNoLeaks) {
       nlohmann::json::parse(secret->body)["error"]["message"].get<std::string>().find("exist"),
       std::string::npos);
 
+  // Eve cannot fork what she cannot read.
+  EXPECT_EQ(client_
+                .Request("POST", "/api/v1/projects",
+                         R"({"name":"copy","from":{"project":"secret"}})", eve)
+                ->status,
+            403);
+  EXPECT_EQ(client_.Request("GET", "/api/v1/projects/copy", "", ada)->status, 403);
+
   // Ada gives Eve read access: she can read, not write.
   EXPECT_EQ(client_.Request("PUT", "/api/v1/projects/secret/access/eve", R"({"role":"read"})", ada)
                 ->status,
@@ -225,6 +281,17 @@ TEST_F(AuthApiTest, SignInRolesAndNoLeaks) {
                                R"({"name":"b","from":"main"})", eve);
   EXPECT_EQ(write->status, 403);
   EXPECT_EQ(client_.Request("DELETE", "/api/v1/projects/secret", "", eve)->status, 403);
+  // ...and fork it into a project of her own, of which she is the admin.
+  EXPECT_EQ(client_
+                .Request("POST", "/api/v1/projects",
+                         R"({"name":"copy","from":{"project":"secret"}})", eve)
+                ->status,
+            201);
+  EXPECT_EQ(
+      client_
+          .Request("POST", "/api/v1/projects/copy/branches", R"({"name":"b","from":"main"})", eve)
+          ->status,
+      201);
   EXPECT_EQ(
       client_.Request("GET", "/api/v1/projects", "", {{"Authorization", "Bearer kiln_t_forged"}})
           ->status,
