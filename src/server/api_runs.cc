@@ -421,8 +421,10 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
           HttpResponse resp;
           resp.content_type = "application/octet-stream";
           resp.file_path = path.string();
-          resp.headers.emplace_back("Content-Disposition",
-                                    "attachment; filename=\"" + d.Hex().substr(0, 12) + ".bin\"");
+          resp.headers.emplace_back(
+              "Content-Disposition",
+              "attachment; filename=\"" +
+                  SafeFileName(r.Query("name"), d.Hex().substr(0, 12) + ".bin") + "\"");
           return resp;
         });
       },

@@ -99,4 +99,16 @@ Result<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
   return out;
 }
 
+std::string SafeFileName(std::string_view asked, const std::string& fallback) {
+  std::string out;
+  for (char c : asked) {
+    if (out.size() == 100) break;
+    bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '-' || c == '_';
+    out.push_back(safe ? c : '_');
+  }
+  if (out.find_first_not_of("._") == std::string::npos) return fallback;
+  return out;
+}
+
 }  // namespace kiln

@@ -57,6 +57,12 @@ int HttpStatusFor(Code code);
 // Parses a request body as a JSON object, or says why not.
 Result<nlohmann::json> ParseJsonBody(const HttpRequest& request);
 
+// A file name for Content-Disposition: `asked` with every character other
+// than letters, digits, '.', '-' and '_' replaced by '_' (safe in a quoted
+// header value and on every file system), at most 100 characters; `fallback`
+// when nothing but dots and underscores would be left.
+std::string SafeFileName(std::string_view asked, const std::string& fallback);
+
 // Percent-decoding of a URL component; '+' stays '+' except in queries.
 Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 

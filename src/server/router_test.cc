@@ -48,6 +48,16 @@ TEST(Http, StatusMapping) {
   EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["message"], "no project 'x'");
 }
 
+TEST(Http, SafeFileName) {
+  EXPECT_EQ(SafeFileName("model.pt", "x.bin"), "model.pt");
+  EXPECT_EQ(SafeFileName("../etc/passwd", "x.bin"), ".._etc_passwd");
+  EXPECT_EQ(SafeFileName("a \"b\";\r\nSet-Cookie: c", "x.bin"), "a__b____Set-Cookie__c");
+  EXPECT_EQ(SafeFileName("", "x.bin"), "x.bin");
+  EXPECT_EQ(SafeFileName("..", "x.bin"), "x.bin");
+  EXPECT_EQ(SafeFileName(std::string(300, 'a'), "x.bin").size(), 100u);
+  EXPECT_EQ(SafeFileName("résumé", "x.bin"), "r__sum__");  // UTF-8 bytes each become '_'
+}
+
 TEST(Http, PercentDecoding) {
   EXPECT_EQ(*PercentDecode("a%20b+c", false), "a b+c");
   EXPECT_EQ(*PercentDecode("a%20b+c", true), "a b c");
