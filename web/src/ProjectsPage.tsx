@@ -1,6 +1,7 @@
 // The project list: loads GET /api/v1/projects and shows loading, error (with
 // retry), empty and list states; creates a project (name + description) and
-// deletes one after a confirmation.
+// deletes one after a confirmation; forks one (a new project whose main
+// starts from a commit of another: the head of main, or any ref typed in).
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { KilnClient, Project } from './api';
 import { navigate, projectHref } from './router';
@@ -19,6 +20,7 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
   const [reloads, setReloads] = useState(0);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Project | null>(null);
+  const [forking, setForking] = useState<Project | null>(null);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
 
   useEffect(() => {
@@ -97,6 +99,16 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
               </a>
               <button
                 type="button"
+                className="ghost icon fork-button"
+                aria-label={`Fork ${p.name}`}
+                title={`Fork ${p.name}…`}
+                onClick={() => setForking(p)}
+                data-testid={`fork-${p.name}`}
+              >
+                <ForkIcon />
+              </button>
+              <button
+                type="button"
                 className="ghost danger icon"
                 aria-label={`Delete ${p.name}`}
                 title={`Delete ${p.name}`}
@@ -107,6 +119,18 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
             </li>
           ))}
         </ul>
+      )}
+      {forking && (
+        <ForkProjectDialog
+          client={client}
+          source={forking}
+          taken={load.kind === 'ready' ? load.projects.map((p) => p.name) : []}
+          onClose={() => setForking(null)}
+          onForked={(name) => {
+            setForking(null);
+            navigate(projectHref(name, { kind: 'home' }));
+          }}
+        />
       )}
       {deleting && (
         <DeleteProjectDialog
@@ -134,6 +158,128 @@ function TrashIcon() {
         strokeLinecap="round"
       />
     </svg>
+  );
+}
+
+function ForkIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+      <path
+        d="M5 3.5a1.5 1.5 0 1 1-3 0 1.5 1.5 0 0 1 3 0Zm9 0a1.5 1.5 0 1 1-3 0 1.5 1.5 0 0 1 3 0ZM9.5 12.5a1.5 1.5 0 1 1-3 0 1.5 1.5 0 0 1 3 0ZM3.5 5v1.5a2 2 0 0 0 2 2h5a2 2 0 0 0 2-2V5M8 8.5V11"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.3"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}
+
+/** A free name for a fork of `source`: source-fork, source-fork-2, … */
+export function forkName(source: string, taken: readonly string[]): string {
+  const base = `${source}-fork`.slice(0, 58);
+  if (!taken.includes(base)) return base;
+  for (let i = 2; ; i++) if (!taken.includes(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+function ForkProjectDialog({
+  client,
+  source,
+  taken,
+  onClose,
+  onForked,
+}: {
+  client: KilnClient;
+  source: Project;
+  taken: readonly string[];
+  onClose: () => void;
+  onForked: (name: string) => void;
+}) {
+  const [name, setName] = useState(() => forkName(source.name, taken));
+  const [ref, setRef] = useState('main');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const trimmed = name.trim();
+  const nameProblem =
+    trimmed !== '' && !NAME_RE.test(trimmed)
+      ? 'Use letters, digits, dot, dash and underscore only.'
+      : taken.includes(trimmed)
+        ? 'A project with this name exists.'
+        : null;
+  async function fork(e?: FormEvent) {
+    e?.preventDefault();
+    if (!trimmed || nameProblem || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await client.createProject({
+        name: trimmed,
+        ...(source.description ? { description: source.description } : {}),
+        from: { project: source.name, ref: ref.trim() || 'main' },
+      });
+      onForked(trimmed);
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog
+      title={`Fork “${source.name}”`}
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" className="secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form="fork-form"
+            disabled={busy || trimmed === '' || nameProblem !== null}
+            data-testid="fork-submit"
+          >
+            {busy ? 'Forking…' : 'Fork project'}
+          </button>
+        </>
+      }
+    >
+      <form id="fork-form" onSubmit={fork} className="fork-form">
+        <p className="muted">
+          A new project whose main branch starts from a copy of a commit of {source.name}. Later changes to
+          either project do not affect the other.
+        </p>
+        <label className="field">
+          <span>New project name</span>
+          <input
+            name="fork-name"
+            value={name}
+            autoFocus
+            onChange={(e) => setName(e.target.value)}
+            disabled={busy}
+            aria-invalid={nameProblem !== null}
+          />
+          {nameProblem && <small className="field-error">{nameProblem}</small>}
+        </label>
+        <label className="field">
+          <span>
+            From <span className="muted">(a branch, tag or commit digest)</span>
+          </span>
+          <input
+            name="fork-ref"
+            value={ref}
+            onChange={(e) => setRef(e.target.value)}
+            placeholder="main"
+            disabled={busy}
+            spellCheck={false}
+          />
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </Dialog>
   );
 }
 

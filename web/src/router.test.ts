@@ -11,6 +11,8 @@ describe('router', () => {
       '#/p/digits/history',
       '#/p/digits/executions',
       '#/p/digits/executions/e1',
+      '#/p/digits/artifacts',
+      '#/p/digits/artifacts?branch=exp',
       '#/p/digits/pipeline/abc?branch=exp&at=c0ffee',
     ];
     for (const h of hashes) expect(formatRoute(parseRoute(h))).toBe(h);
@@ -27,6 +29,8 @@ describe('router', () => {
     expect(parseRoute('')).toEqual({ page: 'projects' });
     expect(parseRoute('#/nope')).toMatchObject({ page: 'not-found' });
     expect(parseRoute('#/p/x/pipeline')).toMatchObject({ page: 'not-found' });
+    expect(parseRoute('#/p/x/artifacts/y')).toMatchObject({ page: 'not-found' });
+    expect(parseRoute('#/p/x/artifacts')).toMatchObject({ view: { kind: 'artifacts' } });
     expect(projectHref('a', { kind: 'history' }, { branch: 'dev' })).toBe('#/p/a/history?branch=dev');
   });
 });

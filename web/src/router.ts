@@ -8,6 +8,7 @@
 //   #/p/{project}/history                     commit list, branches, tags, diff
 //   #/p/{project}/executions                  list of executions
 //   #/p/{project}/executions/{id}             one execution, live
+//   #/p/{project}/artifacts                   stored files: list, upload, download
 //
 // Query (after the route, '?'): branch=NAME (default main) and at=COMMIT
 // (a read-only view of the project at that commit).
@@ -20,6 +21,7 @@ export type View =
   | { readonly kind: 'operation'; readonly guid: string }
   | { readonly kind: 'history' }
   | { readonly kind: 'executions' }
+  | { readonly kind: 'artifacts' }
   | { readonly kind: 'execution'; readonly id: string };
 
 export type Route =
@@ -51,6 +53,7 @@ export function parseRoute(hash: string): Route {
   else if (kind === 'history' && !id) view = { kind: 'history' };
   else if (kind === 'executions' && !id) view = { kind: 'executions' };
   else if (kind === 'executions' && id) view = { kind: 'execution', id };
+  else if (kind === 'artifacts' && !id) view = { kind: 'artifacts' };
   if (!view) return { page: 'not-found', path };
   return { page: 'project', project, view, branch, at };
 }
@@ -65,6 +68,7 @@ export function formatRoute(r: Route): string {
   else if (v.kind === 'history') path += '/history';
   else if (v.kind === 'executions') path += '/executions';
   else if (v.kind === 'execution') path += `/executions/${encodeURIComponent(v.id)}`;
+  else if (v.kind === 'artifacts') path += '/artifacts';
   const q = new URLSearchParams();
   if (r.branch !== 'main') q.set('branch', r.branch);
   if (r.at) q.set('at', r.at);

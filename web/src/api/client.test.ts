@@ -164,4 +164,30 @@ describe('KilnClient: history and executions', () => {
     expect(calls[0]!.body).toEqual({ pipeline: 'g', ref: 'main', force: false });
     expect(calls[4]!.body).toEqual({ force: true });
   });
+
+  it('lists, deletes, uploads and downloads artifacts; forks projects', async () => {
+    const { fetch, calls } = fakeFetch(
+      [200, { artifacts: [{ guid: 'g', name: 'a b', digest: 'd1', size: 3 }], commit: 'c' }],
+      [200, { deleted: 'g' }],
+      [200, { deleted: 'g' }],
+      [201, { name: 'copy', commit: 'c2' }],
+    );
+    const c = new KilnClient({ fetch, headers: { Authorization: 'Bearer t' } });
+    expect(await c.listArtifacts('my p', 'exp')).toHaveLength(1);
+    await c.deleteArtifact('p', 'g');
+    await c.deleteArtifact('p', 'g', { branch: 'exp', force: true });
+    await c.createProject({ name: 'copy', from: { project: 'p', ref: 'c0ffee' } });
+    expect(calls.map((x) => `${x.method} ${x.url}`)).toEqual([
+      'GET /api/v1/projects/my%20p/artifacts?ref=exp',
+      'DELETE /api/v1/projects/p/artifacts/g?branch=main',
+      'DELETE /api/v1/projects/p/artifacts/g?branch=exp&force=true',
+      'POST /api/v1/projects',
+    ]);
+    expect(calls[3]!.body).toEqual({ name: 'copy', from: { project: 'p', ref: 'c0ffee' } });
+    expect(c.artifactUrl('abc', 'p')).toBe('/api/v1/artifacts/abc?project=p');
+    expect(c.artifactUrl('abc', 'p', 'exp')).toBe('/api/v1/artifacts/abc?project=p&ref=exp');
+    expect(c.artifactUrl('abc', undefined, undefined, 'model')).toBe('/api/v1/artifacts/abc?name=model');
+    expect(c.artifactUploadUrl('p', 'x y.csv', 'exp')).toBe('/api/v1/projects/p/artifacts?name=x+y.csv&branch=exp');
+    expect(c.extraHeaders).toEqual({ Authorization: 'Bearer t' });
+  });
 });

@@ -8,6 +8,7 @@
 import type { Patch } from '../model';
 import { ApiError, errorFromResponse } from './errors';
 import type {
+  Artifact,
   Branch,
   Commit,
   CommitsQuery,
@@ -205,9 +206,45 @@ export class KilnClient {
     return body?.metrics ?? {};
   }
 
-  /** The download URL of an artifact (for <a href download>). */
-  artifactUrl(digest: string): string {
-    return `${this.baseUrl}${API_PREFIX}/artifacts/${seg(digest)}`;
+  // ---- Artifacts ----
+
+  async listArtifacts(project: string, ref?: string, signal?: AbortSignal): Promise<Artifact[]> {
+    const qs = ref === undefined ? '' : `?${new URLSearchParams({ ref })}`;
+    return listOf<Artifact>(await this.request('GET', `/projects/${seg(project)}/artifacts${qs}`, { signal }), 'artifacts');
+  }
+
+  /** Removes an artifact node from a branch; 422 while the model uses it unless force. */
+  async deleteArtifact(project: string, guid: string, opts: { branch?: string; force?: boolean } = {}): Promise<void> {
+    const q = new URLSearchParams({ branch: opts.branch ?? 'main' });
+    if (opts.force) q.set('force', 'true');
+    await this.request('DELETE', `/projects/${seg(project)}/artifacts/${seg(guid)}?${q}`);
+  }
+
+  /** Where uploads of a project go (POST the bytes; see artifacts/upload.ts). */
+  artifactUploadUrl(project: string, name: string, branch = 'main', serializer?: string): string {
+    const q = new URLSearchParams({ name, branch });
+    if (serializer) q.set('serializer', serializer);
+    return `${this.baseUrl}${API_PREFIX}/projects/${seg(project)}/artifacts?${q}`;
+  }
+
+  /** Extra headers of every request (an upload made outside fetch needs them too). */
+  get extraHeaders(): Readonly<Record<string, string>> {
+    return this.headers;
+  }
+
+  /**
+   * The download URL of an artifact (for <a href download>); with project (and
+   * ref), uploads are readable too; `filename` names the saved file (the
+   * server's Content-Disposition, which browsers prefer over `download`).
+   */
+  artifactUrl(digest: string, project?: string, ref?: string, filename?: string): string {
+    const base = `${this.baseUrl}${API_PREFIX}/artifacts/${seg(digest)}`;
+    const q = new URLSearchParams();
+    if (project !== undefined) q.set('project', project);
+    if (project !== undefined && ref !== undefined && ref !== 'main') q.set('ref', ref);
+    if (filename) q.set('name', filename);
+    const query = q.toString();
+    return query ? `${base}?${query}` : base;
   }
 
   /** One request; JSON in and out. The caller states the response type it expects. */

@@ -35,6 +35,8 @@ export interface ProjectDetail extends Project {
 export interface CreateProjectRequest {
   readonly name: string;
   readonly description?: string;
+  /** A fork: the new project's main starts from this project's commit (ref: branch, tag or commit; default main). */
+  readonly from?: { readonly project: string; readonly ref?: string };
 }
 
 export interface CreateBranchRequest {
@@ -226,3 +228,25 @@ export interface MergeConflict {
 export type MergeResult =
   | { readonly kind: 'merged'; readonly commit: string | null; readonly upToDate: boolean }
   | { readonly kind: 'conflicts'; readonly message: string; readonly conflicts: readonly MergeConflict[] };
+
+// ---- Artifacts (GET/POST projects/{p}/artifacts) ----
+
+/** An Artifact node: stored bytes by digest, made by a job or uploaded. */
+export interface Artifact {
+  readonly guid: Guid;
+  readonly name: string;
+  readonly digest: string;
+  readonly size?: number;
+  readonly serializer?: string;
+  readonly job?: string;
+  readonly execution?: string;
+  readonly uploaded_by?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface UploadResult {
+  readonly guid: Guid;
+  readonly digest: string;
+  readonly size: number;
+  readonly commit: CommitId;
+}

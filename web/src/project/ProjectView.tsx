@@ -1,4 +1,4 @@
-// A project: the sidebar (pipelines, operations, history, executions), the
+// A project: the sidebar (pipelines, operations, history, executions, artifacts), the
 // presence bar (who is here), and the selected view. It owns the SyncSession
 // of the branch being edited; a read-only view of an old commit (?at=) reads
 // the tree over REST instead.
@@ -14,6 +14,7 @@ import { describeError, initials, shortId } from '../ui/format';
 import { Toast, type ToastMessage } from '../ui/Toast';
 import { HistoryView } from '../history/HistoryView';
 import { ExecutionsList } from '../executions/ExecutionsList';
+import { ArtifactsView } from '../artifacts/ArtifactsView';
 import { RunButton } from '../executions/RunButton';
 
 const OperationEditor = lazy(() => import('../operations/OperationEditor'));
@@ -126,7 +127,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     );
 
   let content;
-  if (!readOnly && state.failure && !state.branch && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution')
+  if (!readOnly && state.failure && !state.branch && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts')
     content = (
       <div className="state error centered" role="alert">
         <p>
@@ -141,7 +142,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         Could not read the project at {shortId(at!)}: {snapshot.error}
       </div>
     );
-  else if (!tree && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution')
+  else if (!tree && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts')
     content = <Loading text={state.status === 'offline' ? 'Connecting to the server…' : 'Loading project…'} />;
   else if (view.kind === 'history')
     content = (
@@ -155,6 +156,8 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
       />
     );
   else if (view.kind === 'executions') content = <ExecutionsList client={client} project={project} branch={branch} />;
+  else if (view.kind === 'artifacts')
+    content = <ArtifactsView client={client} project={project} branch={branch} at={at} notify={notify} />;
   else if (view.kind === 'execution')
     content = (
       <Suspense fallback={<Loading text="Loading execution…" />}>
@@ -388,6 +391,9 @@ function Sidebar({
           icon="▷"
         >
           Executions
+        </SidebarLink>
+        <SidebarLink href={href({ kind: 'artifacts' })} active={view.kind === 'artifacts'} icon="▤">
+          Artifacts
         </SidebarLink>
       </SidebarSection>
     </nav>

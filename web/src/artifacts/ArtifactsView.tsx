@@ -1,0 +1,427 @@
+// A project's artifacts: the files its jobs made and the ones people
+// uploaded. Lists them (at the branch, or the read-only commit), downloads
+// them under their own names, uploads files with a progress bar (cancel
+// any time), and deletes them after a confirmation; the server refuses to
+// delete an artifact the model still uses (422) until told to force it.
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '../api';
+import { projectHref } from '../router';
+import { Dialog } from '../ui/Dialog';
+import { describeError, shortId } from '../ui/format';
+import { downloadName, formatSize, progressFraction, progressText, provenance, shortDigest, uploadName } from './artifacts';
+import { isAbortError, uploadWithProgress, type UploadProgress } from './upload';
+
+type Load =
+  | { readonly kind: 'loading' }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'ready'; readonly artifacts: readonly Artifact[] };
+
+interface UploadState {
+  readonly id: number;
+  readonly name: string;
+  readonly progress: UploadProgress;
+  readonly error: string | null;
+  readonly cancel: () => void;
+}
+
+let nextUpload = 1;
+
+/** A server error's own message; other failures as one sentence. */
+function message(e: unknown): string {
+  return e instanceof ApiError && e.status !== 0 ? e.message : describeError(e);
+}
+
+export function ArtifactsView({
+  client,
+  project,
+  branch,
+  at,
+  notify,
+}: {
+  client: KilnClient;
+  project: string;
+  branch: string;
+  /** A commit: a read-only view (no upload, no delete). */
+  at: string | null;
+  notify?: (kind: 'error' | 'info', text: string) => void;
+}) {
+  const ref = at ?? branch;
+  const readOnly = at !== null;
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [tick, setTick] = useState(0);
+  const [uploads, setUploads] = useState<readonly UploadState[]>([]);
+  const [deleting, setDeleting] = useState<Artifact | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [downloading, setDownloading] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    client.listArtifacts(project, ref, abort.signal).then(
+      (artifacts) =>
+        setLoad({ kind: 'ready', artifacts: [...artifacts].sort((a, b) => a.name.localeCompare(b.name)) }),
+      (e: unknown) => {
+        if (!abort.signal.aborted) setLoad({ kind: 'error', message: message(e) });
+      },
+    );
+    return () => abort.abort();
+  }, [client, project, ref, tick]);
+
+  // Uploads still running when the view goes away are cancelled.
+  const live = useRef<Map<number, () => void>>(new Map());
+  useEffect(() => {
+    const m = live.current;
+    return () => m.forEach((cancel) => cancel());
+  }, []);
+
+  const patch = (id: number, f: (u: UploadState) => UploadState) =>
+    setUploads((us) => us.map((u) => (u.id === id ? f(u) : u)));
+  const drop = (id: number) => setUploads((us) => us.filter((u) => u.id !== id));
+
+  function start(files: readonly File[]) {
+    if (readOnly) return;
+    for (const file of files) {
+      const id = nextUpload++;
+      const name = uploadName(file.name);
+      const up = uploadWithProgress(
+        client.artifactUploadUrl(project, name, branch),
+        file,
+        (progress) => patch(id, (u) => ({ ...u, progress })),
+        { headers: client.extraHeaders },
+      );
+      live.current.set(id, up.cancel);
+      setUploads((us) => [...us, { id, name, progress: { loaded: 0, total: file.size }, error: null, cancel: up.cancel }]);
+      up.done.then(
+        () => {
+          live.current.delete(id);
+          patch(id, (u) => ({ ...u, progress: { loaded: file.size, total: file.size } }));
+          notify?.('info', `Uploaded ${name}`);
+          // Leave the finished bar a moment so 100% is seen.
+          setTimeout(() => drop(id), 1200);
+          reload();
+        },
+        (e: unknown) => {
+          live.current.delete(id);
+          if (isAbortError(e)) drop(id);
+          else patch(id, (u) => ({ ...u, error: message(e) }));
+        },
+      );
+    }
+  }
+
+  async function download(a: Artifact) {
+    // The server names every download <digest>.bin, and its header beats
+    // <a download>: fetch the bytes and save them under the artifact's name.
+    setDownloading(a.guid);
+    try {
+      const res = await fetch(client.artifactUrl(a.digest, project, ref), {
+        headers: { ...client.extraHeaders },
+        credentials: 'same-origin',
+      });
+      if (!res.ok) throw errorFromResponse(res.status, res.statusText, await res.text());
+      const blob = await res.blob();
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = downloadName(a);
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      notify?.('error', `Could not download ${a.name}: ${message(e)}`);
+    } finally {
+      setDownloading(null);
+    }
+  }
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    start([...e.dataTransfer.files]);
+  };
+  const artifacts = load.kind === 'ready' ? load.artifacts : [];
+
+  return (
+    <div
+      className={`page-pane artifacts${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => {
+        if (readOnly || !e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={readOnly ? undefined : onDrop}
+    >
+      <div className="pane-head">
+        <h2>Artifacts</h2>
+        <div className="pane-actions">
+          <button type="button" className="secondary" onClick={reload}>
+            Refresh
+          </button>
+          {!readOnly && (
+            <button type="button" onClick={() => input.current?.click()} data-testid="upload-artifact">
+              Upload…
+            </button>
+          )}
+        </div>
+        <input
+          ref={input}
+          type="file"
+          multiple
+          hidden
+          data-testid="artifact-file"
+          onChange={(e) => {
+            start([...(e.target.files ?? [])]);
+            e.target.value = '';
+          }}
+        />
+      </div>
+      {readOnly && <p className="muted">A read-only view at commit {shortId(at!)}: switch to a branch to upload or delete.</p>}
+
+      {uploads.length > 0 && (
+        <ul className="uploads" aria-label="Uploads">
+          {uploads.map((u) => {
+            const f = progressFraction(u.progress.loaded, u.progress.total);
+            return (
+              <li key={u.id} className={`upload${u.error ? ' failed' : ''}`} data-testid="upload">
+                <div className="upload-line">
+                  <strong>{u.name}</strong>
+                  <span className="muted" data-testid="upload-progress">
+                    {u.error ? 'failed' : progressText(u.progress.loaded, u.progress.total)}
+                  </span>
+                  {u.error ? (
+                    <button type="button" className="ghost" onClick={() => drop(u.id)}>
+                      Dismiss
+                    </button>
+                  ) : f === 1 ? (
+                    <span className="upload-done">Stored</span>
+                  ) : (
+                    <button type="button" className="ghost" onClick={u.cancel} aria-label={`Cancel upload of ${u.name}`}>
+                      Cancel
+                    </button>
+                  )}
+                </div>
+                <progress
+                  max={1}
+                  value={f ?? undefined}
+                  aria-label={`Uploading ${u.name}`}
+                  className="upload-bar"
+                />
+                {u.error && (
+                  <p className="form-error" role="alert">
+                    Could not upload {u.name}: {u.error}
+                  </p>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+
+      {load.kind === 'loading' && <p className="state">Loading artifacts…</p>}
+      {load.kind === 'error' && (
+        <div className="state error" role="alert">
+          <p>Could not load artifacts: {load.message}</p>
+          <button type="button" onClick={reload}>
+            Try again
+          </button>
+        </div>
+      )}
+      {load.kind === 'ready' && artifacts.length === 0 && (
+        <div className="empty-state artifacts-empty" data-testid="artifacts-empty">
+          <div className="empty-icon" aria-hidden="true">
+            ▤
+          </div>
+          <h3>No artifacts {readOnly ? 'at this commit' : `on ${branch}`}</h3>
+          <p className="muted">
+            Artifacts are the files your pipelines read and write: data sets, trained models, results. Jobs add
+            their outputs here when an execution finishes
+            {readOnly ? '.' : '; you can also upload a file (or drop it here) to use as an input.'}
+          </p>
+          {!readOnly && (
+            <button type="button" onClick={() => input.current?.click()}>
+              Upload a file
+            </button>
+          )}
+        </div>
+      )}
+      {!readOnly && artifacts.length > 0 && (
+        <div
+          className={`drop-zone${dragging ? ' active' : ''}`}
+          role="button"
+          tabIndex={0}
+          onClick={() => input.current?.click()}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              input.current?.click();
+            }
+          }}
+        >
+          {dragging ? 'Drop to upload' : 'Drop files here, or click to choose files to upload'}
+        </div>
+      )}
+      {artifacts.length > 0 && (
+        <table className="table artifacts-table" data-testid="artifacts">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th className="num">Size</th>
+              <th>Serializer</th>
+              <th>Digest</th>
+              <th>Origin</th>
+              <th aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {artifacts.map((a) => (
+              <tr key={a.guid} data-testid={`artifact-${a.name}`}>
+                <td className="artifact-name">{a.name}</td>
+                <td className="num" title={a.size === undefined ? undefined : `${a.size} bytes`}>
+                  {formatSize(a.size)}
+                </td>
+                <td>{a.serializer || 'raw'}</td>
+                <td>
+                  <code title={a.digest}>{shortDigest(a.digest)}</code>
+                </td>
+                <td>
+                  <Origin artifact={a} project={project} branch={branch} />
+                </td>
+                <td className="row-actions">
+                  <button
+                    type="button"
+                    className="secondary small"
+                    onClick={() => void download(a)}
+                    disabled={downloading === a.guid}
+                    aria-label={`Download ${a.name}`}
+                  >
+                    {downloading === a.guid ? 'Downloading…' : 'Download'}
+                  </button>
+                  {!readOnly && (
+                    <button
+                      type="button"
+                      className="ghost danger small"
+                      onClick={() => setDeleting(a)}
+                      aria-label={`Delete ${a.name}`}
+                    >
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {deleting && (
+        <DeleteArtifactDialog
+          client={client}
+          project={project}
+          branch={branch}
+          artifact={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            notify?.('info', `Deleted ${deleting.name}`);
+            setDeleting(null);
+            reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function Origin({ artifact, project, branch }: { artifact: Artifact; project: string; branch: string }) {
+  const p = provenance(artifact);
+  if (p.kind === 'job')
+    return (
+      <span className="muted">
+        made by job <code title={p.job}>{shortId(p.job)}</code>
+        {p.execution && (
+          <>
+            {' '}
+            of execution{' '}
+            <a href={projectHref(project, { kind: 'execution', id: p.execution }, { branch })} title={p.execution}>
+              {shortId(p.execution)}
+            </a>
+          </>
+        )}
+      </span>
+    );
+  if (p.kind === 'upload') return <span className="muted">uploaded{p.user ? ` by ${p.user}` : ''}</span>;
+  return <span className="muted">–</span>;
+}
+
+function DeleteArtifactDialog({
+  client,
+  project,
+  branch,
+  artifact,
+  onClose,
+  onDeleted,
+}: {
+  client: KilnClient;
+  project: string;
+  branch: string;
+  artifact: Artifact;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // The server's 422: the model still uses it. Then "Delete anyway" forces.
+  const [inUse, setInUse] = useState<string | null>(null);
+  async function remove(force: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.deleteArtifact(project, artifact.guid, { branch, force });
+      onDeleted();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422 && !force) setInUse(e.message);
+      else setError(message(e));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog
+      title={`Delete “${artifact.name}”?`}
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" className="secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          {inUse ? (
+            <button type="button" className="danger" onClick={() => void remove(true)} disabled={busy}>
+              {busy ? 'Deleting…' : 'Delete anyway'}
+            </button>
+          ) : (
+            <button type="button" className="danger" onClick={() => void remove(false)} disabled={busy}>
+              {busy ? 'Deleting…' : 'Delete artifact'}
+            </button>
+          )}
+        </>
+      }
+    >
+      <p>
+        It is removed from branch <strong>{branch}</strong> in one commit. The stored bytes stay, so executions and
+        older commits that name it keep working.
+      </p>
+      {inUse && (
+        <p className="form-error" role="alert">
+          {inUse}
+        </p>
+      )}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,95 @@
+// Pure helpers of the artifacts view: sizes, where an artifact came from,
+// the file name a download gets, and the progress of an upload.
+import type { Artifact } from '../api';
+
+/** A byte count for people: "0 B", "999 B", "1.5 KB", "12 MB" (powers of 1024, one decimal under 10). */
+export function formatSize(n: number | undefined | null): string {
+  if (n === undefined || n === null || !Number.isFinite(n) || n < 0) return '–';
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  // 1023.96 KB would round to "1024 KB": show the next unit instead.
+  if (v >= 1023.95 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  const text = v < 10 ? v.toFixed(1).replace(/\.0$/, '') : String(Math.round(v));
+  return `${text} ${units[i]}`;
+}
+
+/** The first characters of a digest (the whole one goes in a title). */
+export function shortDigest(digest: string, n = 12): string {
+  return digest.slice(0, n);
+}
+
+export type Provenance =
+  | { readonly kind: 'job'; readonly job: string; readonly execution: string | null }
+  | { readonly kind: 'upload'; readonly user: string | null }
+  | { readonly kind: 'unknown' };
+
+/** Where an artifact came from: a job of an execution, or an upload. */
+export function provenance(a: Pick<Artifact, 'job' | 'execution' | 'uploaded_by'>): Provenance {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const job = str(a.job);
+  if (job) return { kind: 'job', job, execution: str(a.execution) };
+  if (a.uploaded_by !== undefined) return { kind: 'upload', user: str(a.uploaded_by) };
+  return { kind: 'unknown' };
+}
+
+/** The provenance as one sentence (ids shortened), for titles and tests. */
+export function provenanceText(p: Provenance, short = (id: string) => id.slice(0, 8)): string {
+  if (p.kind === 'job')
+    return p.execution ? `made by job ${short(p.job)} of execution ${short(p.execution)}` : `made by job ${short(p.job)}`;
+  if (p.kind === 'upload') return p.user ? `uploaded by ${p.user}` : 'uploaded';
+  return 'origin unknown';
+}
+
+/** Extensions of the serializers kiln knows; raw bytes keep the name as it is. */
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  json: '.json',
+  pickle: '.pkl',
+  numpy: '.npy',
+  npy: '.npy',
+  text: '.txt',
+  csv: '.csv',
+  parquet: '.parquet',
+  torch: '.pt',
+};
+
+/**
+ * A safe file name for a download: the artifact's name without path
+ * separators or control characters, with the serializer's extension when
+ * the name has none, and the short digest when there is no name at all.
+ */
+export function downloadName(a: Pick<Artifact, 'name' | 'digest' | 'serializer'>): string {
+  let base = (a.name ?? '').replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').trim();
+  base = base.replace(/^\.+/, '');
+  if (base === '' || /^_+$/.test(base)) base = shortDigest(a.digest || 'artifact');
+  const ext = EXTENSIONS[a.serializer ?? ''];
+  if (ext && !/\.[A-Za-z0-9]{1,8}$/.test(base)) base += ext;
+  return base.slice(0, 200);
+}
+
+/** An artifact name from an uploaded file's name: the server refuses '/' and more than 200 characters. */
+export function uploadName(fileName: string): string {
+  const last = fileName.split(/[/\\]/).pop() ?? '';
+  const name = last.replace(/\//g, '_').trim().slice(0, 200);
+  return name === '' ? 'upload' : name;
+}
+
+/** "42% · 1.2 MB of 2.9 MB" (the total may be unknown). */
+export function progressText(loaded: number, total: number | null): string {
+  if (total === null || total <= 0) return `${formatSize(loaded)} sent`;
+  const pct = Math.min(100, Math.floor((loaded / total) * 100));
+  return `${pct}% · ${formatSize(loaded)} of ${formatSize(total)}`;
+}
+
+export function progressFraction(loaded: number, total: number | null): number | null {
+  if (total === null || total <= 0) return null;
+  return Math.max(0, Math.min(1, loaded / total));
+}
