@@ -1,8 +1,12 @@
 // The list of a project's executions (newest first), refreshed while any runs.
+// Ticking executions of one pipeline compares their metrics on shared charts
+// (CompareMetrics: one chart per metric, one series per execution).
 import { useEffect, useState } from 'react';
 import { ApiError, type Execution, type KilnClient } from '../api';
 import { projectHref } from '../router';
 import { dateTime, describeError, duration, shortId, timeAgo } from '../ui/format';
+import { canSelect } from './compare';
+import { CompareMetrics } from './CompareMetrics';
 import { NO_EXECUTIONS } from './RunButton';
 
 type Load =
@@ -14,6 +18,7 @@ type Load =
 export function ExecutionsList({ client, project, branch }: { client: KilnClient; project: string; branch: string }) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [tick, setTick] = useState(0);
+  const [picked, setPicked] = useState<readonly string[]>([]);
   useEffect(() => {
     const abort = new AbortController();
     client.listExecutions(project, abort.signal).then(
@@ -32,6 +37,12 @@ export function ExecutionsList({ client, project, branch }: { client: KilnClient
     const t = setInterval(() => setTick((n) => n + 1), 3000);
     return () => clearInterval(t);
   }, [running]);
+
+  const all = load.kind === 'ready' ? load.executions : [];
+  // In the order ticked; executions that left the list drop out.
+  const chosen = picked.map((id) => all.find((e) => e.id === id)).filter((e): e is Execution => e !== undefined);
+  const toggle = (e: Execution) =>
+    setPicked((p) => (p.includes(e.id) ? p.filter((id) => id !== e.id) : canSelect(chosen, e) ? [...p, e.id] : p));
 
   return (
     <div className="page-pane">
@@ -59,6 +70,7 @@ export function ExecutionsList({ client, project, branch }: { client: KilnClient
         <table className="table" data-testid="executions">
           <thead>
             <tr>
+              <th className="executions-pick" aria-label="Compare" />
               <th>State</th>
               <th>Execution</th>
               <th>Ref</th>
@@ -71,6 +83,21 @@ export function ExecutionsList({ client, project, branch }: { client: KilnClient
           <tbody>
             {load.executions.map((e) => (
               <tr key={e.id}>
+                <td className="executions-pick">
+                  <input
+                    type="checkbox"
+                    aria-label={`Compare ${shortId(e.id)}`}
+                    data-testid="compare-pick"
+                    checked={picked.includes(e.id)}
+                    disabled={!picked.includes(e.id) && !canSelect(chosen, e)}
+                    title={
+                      !picked.includes(e.id) && !canSelect(chosen, e)
+                        ? 'Only executions of the same pipeline can be compared'
+                        : 'Compare the metrics of the ticked executions'
+                    }
+                    onChange={() => toggle(e)}
+                  />
+                </td>
                 <td>
                   <span className={`status-pill ${e.state}`}>{e.state}</span>
                 </td>
@@ -87,6 +114,10 @@ export function ExecutionsList({ client, project, branch }: { client: KilnClient
           </tbody>
         </table>
       )}
+      {load.kind === 'ready' && load.executions.length > 1 && chosen.length < 2 && (
+        <p className="muted small">Tick two or more executions of the same pipeline to compare their metrics.</p>
+      )}
+      {chosen.length >= 2 && <CompareMetrics client={client} executions={chosen} />}
     </div>
   );
 }

@@ -170,7 +170,7 @@ export function JobPanel({
                       <td className="muted">{o.serializer ?? ''}</td>
                       <td className="muted">{bytes(o.size)}</td>
                       <td>
-                        <a href={client.artifactUrl(o.digest)} download={name} title={o.digest}>
+                        <a href={client.artifactUrl(o.digest, undefined, undefined, name)} download={name} title={o.digest}>
                           Download
                         </a>
                       </td>

@@ -16,6 +16,13 @@
 //      becomes a Port of the definition, shown on the pipeline's instance;
 //      then a merge with a conflict shows
 //      the conflict view, which resolves it, and the merge goes through
+//   f  a new user's first pipeline, all in the UI: creates the project
+//      "spectra", writes three operations (Generate → Scale → Sum) in the code
+//      editor, builds a pipeline from the palette and connects it by dragging,
+//      runs it (jobs turn green), reads the console and a metric chart, and
+//      downloads an output; a second run with another factor, and the two
+//      runs' metrics compared on one chart in the executions list
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
 
@@ -427,12 +434,224 @@ const scenarios = {
     await page.screenshot({ path: runner.shotPath('e4-merged') });
     assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   },
+
+  async f_new_user_pipeline({ skip }) {
+    // Parsing code while it is half-typed may answer 422; that is expected.
+    const expected = (t) => allow(t) || /status of 422/.test(t);
+    const { page, errors } = await newPage(browser, base, { allow: expected });
+    const tree = async () => (await api('/projects/spectra/tree')).body?.tree;
+    const T = { timeout: 60_000 };
+
+    // A new project.
+    await page.getByRole('heading', { name: 'Projects' }).waitFor(T);
+    await page.locator('[data-testid=new-project]').first().click();
+    await page.locator('input[name=name]').fill('spectra');
+    await page.locator('input[name=description]').fill('Scaling and summing a synthetic spectrum');
+    await page.screenshot({ path: runner.shotPath('f1-create-project') });
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.locator('[data-testid=project-name]:has-text("spectra")').waitFor(T);
+    await page.locator('[data-testid=sync-status]:has-text("Live")').waitFor(T);
+    await page.screenshot({ path: runner.shotPath('f2-empty-project') });
+
+    // Three operations, each made with the sidebar's "+" and written in the code editor.
+    const operations = [
+      {
+        name: 'Generate',
+        output: 'spectrum',
+        code: `import kiln
+import numpy as np
+
+
+class Generate(kiln.Operation):
+    """A synthetic spectrum: a smooth curve sampled at 64 points."""
+
+    def execute(self):
+        spectrum = np.sin(np.linspace(0.0, 3.0, 64)) + 1.0
+        print(f"generated {spectrum.size} samples")
+        return spectrum
+`,
+      },
+      {
+        name: 'Scale',
+        output: 'scaled',
+        code: `import kiln
+
+
+class Scale(kiln.Operation):
+    """Multiplies every sample by a factor."""
+
+    def __init__(self, factor: float = 2.0):
+        self.factor = factor
+
+    def execute(self, spectrum):
+        scaled = spectrum * self.factor
+        return scaled
+`,
+      },
+      {
+        name: 'Sum',
+        output: 'total',
+        code: `import kiln
+
+
+class Sum(kiln.Operation):
+    """Adds the samples up, logging the running total."""
+
+    def execute(self, scaled):
+        running = 0.0
+        for value in scaled:
+            running += float(value)
+            kiln.log_metric("running_total", running)
+        total = running
+        print(f"sum of {len(scaled)} samples: {total:.3f}")
+        return total
+`,
+      },
+    ];
+    for (const [i, op] of operations.entries()) {
+      await page.getByRole('button', { name: 'New operation' }).click();
+      await page.locator('.cm-content').waitFor(T);
+      await page.locator('[data-testid=interface-state][data-state=ok]').waitFor(T);
+      if (i === 0) await page.screenshot({ path: runner.shotPath('f3-new-operation-template') });
+      await page.locator('.cm-content').click();
+      await page.keyboard.press('Control+a');
+      // insertText: one input, so the editor's auto-indent does not re-indent the pasted lines.
+      await page.keyboard.insertText(op.code);
+      await page.locator(`[data-testid=interface-field][data-name=${op.output}]`).waitFor(T);
+      await page.locator('[data-testid=interface-state][data-state=ok]').waitFor(T);
+      await page.keyboard.press('Control+s');
+      await poll(
+        async () => {
+          const t = await tree();
+          const def = t && findByName(t, op.name, 'Operations');
+          if (!def || def.attrs.code !== op.code) return false;
+          const ports = Object.values(t.nodes).filter((n) => n.parent === def.guid && n.attrs.direction);
+          return ports.some((p) => p.attrs.direction === 'output' && p.attrs.name === op.output);
+        },
+        `the ${op.name} definition with its code and output on the server`,
+        60_000,
+      );
+      await page.locator(`.sidebar a:has-text("${op.name}")`).waitFor(T);
+      await page.screenshot({ path: runner.shotPath(`f4-operation-${op.name.toLowerCase()}`) });
+    }
+    {
+      const t = await tree();
+      const scale = findByName(t, 'Scale', 'Operations');
+      assert(scale.attrs.factor === 2 || scale.attrs.factor === 2.0, `Scale has factor = 2, got ${JSON.stringify(scale.attrs)}`);
+      const gen = findByName(t, 'Generate', 'Operations');
+      const genInputs = Object.values(t.nodes).filter((n) => n.parent === gen.guid && n.attrs.direction === 'input');
+      assert(genInputs.length === 0, `Generate has no inputs, got ${genInputs.map((n) => n.attrs.name)}`);
+    }
+
+    // A pipeline: the sidebar's "+", a name, the three operations from the palette.
+    await page.getByRole('button', { name: 'New pipeline' }).click();
+    await page.locator('.palette').waitFor(T);
+    const pname = page.locator('[aria-label="Pipeline name"]');
+    await pname.fill('Spectrum');
+    await pname.press('Enter');
+    for (const op of operations) {
+      await page.getByRole('button', { name: `Add ${op.name}` }).click();
+      await page.locator(`[data-testid=graph-node][data-title=${op.name}]`).waitFor(T);
+    }
+    await deselect(page);
+    await page.keyboard.press('f');
+    await page.waitForTimeout(600);
+    await page.screenshot({ path: runner.shotPath('f5-pipeline-unconnected') });
+
+    // Connect them by dragging from an output handle onto an input handle.
+    let release = await dragConnection(page, ['Generate', 'spectrum'], ['Scale', 'spectrum']);
+    await release();
+    await poll(async () => (await page.locator('.react-flow__edge').count()) === 1, 'the first connection');
+    release = await dragConnection(page, ['Scale', 'scaled'], ['Sum', 'scaled']);
+    await release();
+    await poll(async () => (await page.locator('.react-flow__edge').count()) === 2, 'the second connection');
+    await page.getByRole('button', { name: 'Auto layout' }).click();
+    await page.waitForTimeout(300);
+    await page.keyboard.press('f');
+    await page.waitForTimeout(600);
+    await page.screenshot({ path: runner.shotPath('f6-pipeline-connected') });
+    await poll(
+      async () => {
+        const t = await tree();
+        const pipe = t && findByName(t, 'Spectrum');
+        return pipe && Object.values(t.nodes).filter((n) => n.parent === pipe.guid && n.pointers?.src && n.pointers?.dst).length === 2;
+      },
+      'two connections in the Spectrum pipeline on the server',
+      30_000,
+    );
+
+    if (!executionsAvailable) {
+      skip('the server has no executions API: the pipeline was built but not run');
+      return;
+    }
+
+    // Run it: every job turns green.
+    await page.locator('[data-testid=run]').click();
+    await page.locator('[data-testid=execution-state]').waitFor({ timeout: 90_000 });
+    await page.screenshot({ path: runner.shotPath('f7-running') });
+    await page.locator('[data-testid=execution-state]:has-text("succeeded")').waitFor({ timeout: 180_000 });
+    const states = await page.locator('[data-testid=graph-node]').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-status')));
+    assert(states.length === 3 && states.every((s) => s === 'succeeded' || s === 'cached'), `all jobs green, got ${states}`);
+    await page.screenshot({ path: runner.shotPath('f8-succeeded') });
+
+    // Sum's console and its metric chart.
+    await page.locator('[data-testid=graph-node][data-title=Sum] .port-node-title').click();
+    await page.locator('[data-testid=job-panel] [data-testid=job-state]:has-text("succeeded")').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=console] .console-line:has-text("sum of 64 samples")').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: runner.shotPath('f9-console') });
+    await page.getByRole('tab', { name: /Metrics/ }).click();
+    await page.locator('[data-testid=metrics] canvas').first().waitFor({ timeout: 60_000 });
+    const metricsText = await page.locator('[data-testid=metrics]').innerText();
+    assert(/running_total/.test(metricsText), `the chart is titled with the metric's name, got "${metricsText}"`);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: runner.shotPath('f10-metric-chart') });
+
+    // Download Sum's output.
+    await page.getByRole('tab', { name: /Outputs/ }).click();
+    const link = page.locator('[data-testid=job-panel] a:has-text("Download")').first();
+    await link.waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: runner.shotPath('f11-outputs') });
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), link.click()]);
+    const file = await download.path();
+    assert(file, 'the download finished');
+    const size = statSync(file).size;
+    assert(size > 0, `the downloaded output has bytes, got ${size}`);
+    // Saved under the output's name (the link asks the server for it: Chromium
+    // prefers Content-Disposition over the link's download attribute).
+    assert(download.suggestedFilename() === 'total', `saved as "total", got "${download.suggestedFilename()}"`);
+    // A second run with Scale's factor at 3 (set on the pipeline's instance),
+    // then both runs' metrics compared on one chart in the executions list.
+    await page.locator('.sidebar a:has-text("Spectrum")').click();
+    await page.locator('[data-testid=graph-node][data-title=Scale] .port-node-title').click();
+    const factor = page.locator('[data-testid=attr-factor] input');
+    await factor.waitFor(T);
+    await factor.fill('3');
+    await factor.press('Enter');
+    await poll(
+      async () => Object.values((await tree()).nodes).some((n) => n.attrs.name === 'Scale' && n.attrs.factor === 3 && n.base),
+      'factor = 3 on the Scale instance',
+    );
+    await page.locator('[data-testid=run]').click();
+    await page.locator('[data-testid=execution-state]:has-text("succeeded")').waitFor({ timeout: 180_000 });
+    await page.locator('.sidebar a:has-text("Executions")').click();
+    await page.locator('[data-testid=executions] tbody tr').nth(1).waitFor(T);
+    await page.locator('[data-testid=compare-pick]').nth(0).check();
+    await page.locator('[data-testid=compare-pick]').nth(1).check();
+    const chart = page.locator('[data-testid=compare-chart][data-key="Sum · running_total"]');
+    await chart.locator('canvas').waitFor(T);
+    const caption = await chart.innerText();
+    assert(/2 of 2 executions/.test(caption), `both executions on the chart, got "${caption}"`);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: runner.shotPath('f12-compare-metrics'), fullPage: true });
+
+    assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
+  },
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
