@@ -1,9 +1,9 @@
 // The inspector beside the canvas: the selected operation's name, typed
 // attributes (set_attr; reset = del_attr back to the definition's value) and
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Guid, JsonValue, Op, Tree } from '../model';
-import { attributeFields, nameOf, parseAttribute, portsOf, type AttributeField } from './model';
+import { artifactChoices, attributeFields, nameOf, parseAttribute, portsOf, type ArtifactChoice, type AttributeField } from './model';
 
 type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
 
@@ -43,6 +43,7 @@ function NodeInspector({
   const fields = attributeFields(tree, node);
   const ports = portsOf(tree, node);
   const definition = n.base;
+  const artifacts = useMemo(() => artifactChoices(tree), [tree]);
   return (
     <aside className="inspector floating" aria-label="Inspector" data-testid="inspector">
       <div className="panel-title">Operation</div>
@@ -63,9 +64,13 @@ function NodeInspector({
       <div className="inspector-section">
         <div className="section-label">Attributes</div>
         {fields.length === 0 && <p className="muted small">This operation has no attributes.</p>}
-        {fields.map((f) => (
-          <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
-        ))}
+        {fields.map((f) =>
+          f.name === 'artifact' ? (
+            <ArtifactPicker key={`${node}/${f.name}`} field={f} node={node} edit={edit} choices={artifacts} />
+          ) : (
+            <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
+          ),
+        )}
       </div>
       <div className="inspector-section">
         <div className="section-label">Ports</div>
@@ -210,3 +215,46 @@ export function AttributeInput({ field, node, edit }: { field: AttributeField; n
   );
 }
 
+/**
+ * An Input operation's `artifact` (a digest), picked from the project's
+ * artifacts by name. A digest that names none of them stays shown (and
+ * selectable) as unknown, so nothing is lost by opening the inspector.
+ */
+function ArtifactPicker({
+  field,
+  node,
+  edit,
+  choices,
+}: {
+  field: AttributeField;
+  node: Guid;
+  edit: EditFn;
+  choices: readonly ArtifactChoice[];
+}) {
+  const current = typeof field.value === 'string' ? field.value : '';
+  const known = choices.some((c) => c.digest === current);
+  return (
+    <label className="field" data-testid="attr-artifact">
+      <span>
+        artifact <span className="muted small">from the project's artifacts</span>
+      </span>
+      <select
+        value={current}
+        disabled={!edit}
+        onChange={(e) =>
+          edit?.([{ op: 'set_attr', node, name: 'artifact', value: e.target.value }], 'Choose the input artifact')
+        }
+      >
+        <option value="" disabled>
+          {choices.length ? 'Choose an artifact…' : 'No artifacts yet: upload one in Artifacts'}
+        </option>
+        {current && !known && <option value={current}>unknown artifact {current.slice(0, 12)}</option>}
+        {choices.map((c) => (
+          <option key={c.guid} value={c.digest}>
+            {c.name} · {c.digest.slice(0, 8)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

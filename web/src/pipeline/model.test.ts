@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyOps, deriveGuid, effectiveAttr, effectiveRegistry } from '../model';
 import { connect, g, ids, port, sampleTree } from '../model/testing';
 import {
+  artifactChoices,
   attributeFields,
   connectOps,
   createInstanceOps,
@@ -49,6 +50,19 @@ describe('pipeline model', () => {
       { id: g(0x40), source: ids.load, sourceHandle: port(ids.load, ids.LoadOut), target: ids.train, targetHandle: port(ids.train, ids.TrainIn) },
       { id: g(0x41), source: ids.train, sourceHandle: port(ids.train, ids.TrainOut), target: ids.evalOp, targetHandle: port(ids.evalOp, ids.EvalIn) },
     ]);
+  });
+
+  it('lists the project\'s artifacts by name as choices for an Input', () => {
+    const t = applyOps(sampleTree(), [
+      { op: 'create', guid: g(0x70), parent: ids.root, base: ids.Artifact, attrs: { name: 'spectra.npy', digest: 'ab'.repeat(32) } },
+      { op: 'create', guid: g(0x71), parent: ids.root, base: ids.Artifact, attrs: { digest: 'cd'.repeat(32) } },
+      { op: 'create', guid: g(0x72), parent: ids.root, base: ids.Artifact, attrs: { name: 'no digest' } },
+    ]);
+    expect(artifactChoices(t)).toEqual([
+      { guid: g(0x71), name: 'cd'.repeat(6), digest: 'cd'.repeat(32) },
+      { guid: g(0x70), name: 'spectra.npy', digest: 'ab'.repeat(32) },
+    ]);
+    expect(artifactChoices(sampleTree())).toEqual([]);
   });
 
   it('types attribute fields from the definition and marks overrides', () => {

@@ -79,7 +79,8 @@ export interface AttributeField {
 }
 
 /** Attributes that are not operation parameters. */
-export const RESERVED_ATTRIBUTES = new Set(['name', 'code', 'description']);
+// Not shown as editable attributes: identity, code, and what kind of operation it is.
+export const RESERVED_ATTRIBUTES = new Set(['name', 'code', 'description', 'kind']);
 
 export function nameOf(tree: Tree, guid: Guid): string {
   const n = effectiveAttr(tree, guid, 'name');
@@ -191,6 +192,30 @@ function isPoint(v: JsonValue | undefined): v is { x: number; y: number } {
     typeof (v as Record<string, JsonValue>)['x'] === 'number' &&
     typeof (v as Record<string, JsonValue>)['y'] === 'number'
   );
+}
+
+/** An artifact of the project, as an Input operation's `artifact` choice. */
+export interface ArtifactChoice {
+  readonly guid: Guid;
+  readonly name: string;
+  readonly digest: string;
+}
+
+/**
+ * The project's artifacts (Artifact nodes: uploads and saved outputs), by
+ * name: what an Input operation's `artifact` attribute (a digest) can name.
+ */
+export function artifactChoices(tree: Tree): ArtifactChoice[] {
+  const out: ArtifactChoice[] = [];
+  for (const guid of Object.keys(tree.nodes)) {
+    if (!isInstanceOf(tree, guid, 'Artifact')) continue;
+    const digest = effectiveAttr(tree, guid, 'digest');
+    if (typeof digest !== 'string' || digest === '') continue;
+    // Its own name: an inherited one would be the meta type's ("Artifact").
+    const name = tree.nodes[guid]!.attrs['name'];
+    out.push({ guid, name: typeof name === 'string' && name ? name : digest.slice(0, 12), digest });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name) || a.digest.localeCompare(b.digest));
 }
 
 export function attributeType(v: JsonValue | undefined): AttributeType {
