@@ -12,12 +12,14 @@ import { navigate, projectHref, type View } from '../router';
 import { SyncSession, useSyncState, type SyncState } from '../sync';
 import { describeError, initials, shortId } from '../ui/format';
 import { Toast, type ToastMessage } from '../ui/Toast';
-import { HistoryView } from '../history/HistoryView';
-import { ExecutionsList } from '../executions/ExecutionsList';
-import { ArtifactsView } from '../artifacts/ArtifactsView';
 import { RunButton } from '../executions/RunButton';
 
 const OperationEditor = lazy(() => import('../operations/OperationEditor'));
+// Views not needed to show a pipeline load on first use: less JavaScript to
+// parse before the canvas appears (the executions list brings uPlot).
+const HistoryView = lazy(() => import('../history/HistoryView').then((m) => ({ default: m.HistoryView })));
+const ExecutionsList = lazy(() => import('../executions/ExecutionsList').then((m) => ({ default: m.ExecutionsList })));
+const ArtifactsView = lazy(() => import('../artifacts/ArtifactsView').then((m) => ({ default: m.ArtifactsView })));
 const ExecutionView = lazy(() => import('../executions/ExecutionView'));
 
 export interface ProjectViewProps {
@@ -146,18 +148,29 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     content = <Loading text={state.status === 'offline' ? 'Connecting to the server…' : 'Loading project…'} />;
   else if (view.kind === 'history')
     content = (
-      <HistoryView
-        client={client}
-        project={project}
-        branch={branch}
-        detail={detail}
-        onRefsChanged={() => setRefreshRefs((n) => n + 1)}
-        notify={notify}
-      />
+      <Suspense fallback={<Loading text="Loading history…" />}>
+        <HistoryView
+          client={client}
+          project={project}
+          branch={branch}
+          detail={detail}
+          onRefsChanged={() => setRefreshRefs((n) => n + 1)}
+          notify={notify}
+        />
+      </Suspense>
     );
-  else if (view.kind === 'executions') content = <ExecutionsList client={client} project={project} branch={branch} />;
+  else if (view.kind === 'executions')
+    content = (
+      <Suspense fallback={<Loading text="Loading executions…" />}>
+        <ExecutionsList client={client} project={project} branch={branch} />
+      </Suspense>
+    );
   else if (view.kind === 'artifacts')
-    content = <ArtifactsView client={client} project={project} branch={branch} at={at} notify={notify} />;
+    content = (
+      <Suspense fallback={<Loading text="Loading artifacts…" />}>
+        <ArtifactsView client={client} project={project} branch={branch} at={at} notify={notify} />
+      </Suspense>
+    );
   else if (view.kind === 'execution')
     content = (
       <Suspense fallback={<Loading text="Loading execution…" />}>
