@@ -15,6 +15,48 @@ type Load =
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
+/** Why `name` (trimmed) cannot name a new project, or null; '' is not a problem yet. */
+function projectNameProblem(name: string, taken: readonly string[] = []): string | null {
+  if (name === '') return null;
+  if (!NAME_RE.test(name)) return 'Use letters, digits, dot, dash and underscore only.';
+  return taken.includes(name) ? 'A project with this name exists.' : null;
+}
+
+/** The name input of the create and fork forms, with its problem shown under it. */
+function ProjectNameField({
+  label,
+  inputName,
+  value,
+  onChange,
+  problem,
+  disabled,
+  placeholder,
+}: {
+  label: string;
+  inputName: string;
+  value: string;
+  onChange: (v: string) => void;
+  problem: string | null;
+  disabled: boolean;
+  placeholder?: string;
+}) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        name={inputName}
+        value={value}
+        autoFocus
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={placeholder}
+        disabled={disabled}
+        aria-invalid={problem !== null}
+      />
+      {problem && <small className="field-error">{problem}</small>}
+    </label>
+  );
+}
+
 export function ProjectsPage({ client }: { client: KilnClient }) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [reloads, setReloads] = useState(0);
@@ -200,12 +242,7 @@ function ForkProjectDialog({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const trimmed = name.trim();
-  const nameProblem =
-    trimmed !== '' && !NAME_RE.test(trimmed)
-      ? 'Use letters, digits, dot, dash and underscore only.'
-      : taken.includes(trimmed)
-        ? 'A project with this name exists.'
-        : null;
+  const nameProblem = projectNameProblem(trimmed, taken);
   async function fork(e?: FormEvent) {
     e?.preventDefault();
     if (!trimmed || nameProblem || busy) return;
@@ -248,18 +285,14 @@ function ForkProjectDialog({
           A new project whose main branch starts from a copy of a commit of {source.name}. Later changes to
           either project do not affect the other.
         </p>
-        <label className="field">
-          <span>New project name</span>
-          <input
-            name="fork-name"
-            value={name}
-            autoFocus
-            onChange={(e) => setName(e.target.value)}
-            disabled={busy}
-            aria-invalid={nameProblem !== null}
-          />
-          {nameProblem && <small className="field-error">{nameProblem}</small>}
-        </label>
+        <ProjectNameField
+          label="New project name"
+          inputName="fork-name"
+          value={name}
+          onChange={setName}
+          problem={nameProblem}
+          disabled={busy}
+        />
         <label className="field">
           <span>
             From <span className="muted">(a branch, tag or commit digest)</span>
@@ -297,8 +330,8 @@ function CreateProjectForm({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const trimmed = name.trim();
-  const nameProblem =
-    trimmed !== '' && !NAME_RE.test(trimmed) ? 'Use letters, digits, dot, dash and underscore only.' : null;
+  // A taken name is left to the server, whose answer names the project.
+  const nameProblem = projectNameProblem(trimmed);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -318,19 +351,15 @@ function CreateProjectForm({
   return (
     <form className="card create-project" onSubmit={submit} aria-label="Create a project">
       <h2>New project</h2>
-      <label className="field">
-        <span>Name</span>
-        <input
-          name="name"
-          value={name}
-          autoFocus
-          onChange={(e) => setName(e.target.value)}
-          placeholder="e.g. protein-folding"
-          disabled={busy}
-          aria-invalid={nameProblem !== null}
-        />
-        {nameProblem && <small className="field-error">{nameProblem}</small>}
-      </label>
+      <ProjectNameField
+        label="Name"
+        inputName="name"
+        value={name}
+        onChange={setName}
+        problem={nameProblem}
+        disabled={busy}
+        placeholder="e.g. protein-folding"
+      />
       <label className="field">
         <span>
           Description <span className="muted">(optional)</span>
