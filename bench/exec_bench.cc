@@ -81,6 +81,7 @@ struct Options {
   long width, depth, kiln_runs, chain, chain_runs, big_width, big_depth, cached_runs;
   long cwl_width, cwl_depth, slots, omp_threads, train_runs;
   bool snakemake, cwl, bare, train, keep;
+  long light_zygotes;
   std::string source_dir;
 };
 
@@ -460,6 +461,9 @@ int Main(int argc, char** argv) {
   o.train_runs = flags.Int("train-runs", 3, "(4) Kiln and direct runs each, alternated (best)");
   o.omp_threads = flags.Int("omp-threads", 1, "(4) OMP_NUM_THREADS for Kiln and direct alike");
   o.slots = flags.Int("slots", 2, "LocalBackend slots = snakemake --cores");
+  o.light_zygotes =
+      flags.Int("light-zygotes", 1,
+                "LocalBackend light workers (0: every job forks from a torch-loaded one)");
   o.keep = flags.Bool("keep", false, "keep the scratch folder");
   o.source_dir = flags.Str("source-dir", LocalBackend::DefaultPythonPath().parent_path().string(),
                            "Kiln's source tree (examples/, python/, bench/exec_bench/)");
@@ -494,6 +498,7 @@ int Main(int argc, char** argv) {
   double probe_ms = MillisSince(t0);
   LocalBackendOptions bo;
   bo.slots = size_t(o.slots);
+  bo.light_zygotes = int(o.light_zygotes);
   t0 = SteadyClock::now();
   auto backend = Take(LocalBackend::Start(bo), "start the LocalBackend");
   double zygote_ms = MillisSince(t0);

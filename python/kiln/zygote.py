@@ -459,8 +459,12 @@ def main(argv=None) -> int:
     gc.collect()
     gc.freeze()
     z = Zygote(out, prefork=args.prefork, default_grace=args.kill_grace)
+    # ``stdlib``: the modules any job here can import cheaply (the standard
+    # library); the backend sends a job that imports nothing else to a worker
+    # without the heavy preloads, whose fork costs a fraction.
     z.reply(event="ready", pid=os.getpid(), preloaded=loaded, preload_errors=errors,
-            preload_s=time.time() - t0, subreaper=subreaper)
+            preload_s=time.time() - t0, subreaper=subreaper,
+            stdlib=sorted(getattr(sys, "stdlib_module_names", ())))
     z.serve(0)
     return 0
 

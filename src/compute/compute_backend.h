@@ -41,6 +41,11 @@ struct JobRequest {
   std::filesystem::path bundle;  // absolute
   JobLimits limits;
   std::map<std::string, std::string> env;  // added to the job's environment
+  // The top-level Python modules the job imports and its inputs need
+  // (pipeline/python_imports.h); nullopt when not known. A backend may use it
+  // to pick a worker (the local one runs a job needing only the standard
+  // library in a worker without torch).
+  std::optional<std::vector<std::string>> modules;
 };
 
 // How a job's process ended, as the backend saw it.

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -29,6 +30,7 @@ namespace fs = std::filesystem;
 
 // One zygote: its process and protocol pipes.
 struct LocalBackend::Proc {
+  bool light = false;  // preloads only Kiln (options_.light_preload)
   int pid = -1;
   int to = -1, from = -1;
   uint64_t baseline_vsize = 0;  // VmSize when ready (memory limits add it)
@@ -113,7 +115,10 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Start(LocalBackendOptions op
     std::lock_guard lock(b->mu_);
     size_t n =
         b->options_.zygotes > 0 ? size_t(b->options_.zygotes) : std::min<size_t>(b->slots_, 2);
-    b->procs_.resize(std::max<size_t>(1, n));
+    b->full_count_ = std::max<size_t>(1, n);
+    size_t light = size_t(std::max(0, b->options_.light_zygotes));
+    b->procs_.resize(b->full_count_ + light);
+    for (size_t i = b->full_count_; i < b->procs_.size(); ++i) b->procs_[i].light = true;
     // All start at once: the preload (~2 s with torch) runs in parallel.
     for (Proc& p : b->procs_) KILN_RETURN_IF_ERROR(b->SpawnZygote(p));
     for (Proc& p : b->procs_) KILN_RETURN_IF_ERROR(b->WaitReady(p));
@@ -162,6 +167,11 @@ int LocalBackend::zygote_pid() const {
   return procs_.empty() ? -1 : procs_[0].pid;
 }
 
+int LocalBackend::light_zygote_pid() const {
+  std::lock_guard lock(mu_);
+  return procs_.size() > full_count_ ? procs_[full_count_].pid : -1;
+}
+
 int LocalBackend::zygote_pid_of(const std::string& job_id) const {
   std::lock_guard lock(mu_);
   auto it = by_job_id_.find(job_id);
@@ -181,18 +191,21 @@ Status LocalBackend::SpawnZygote(Proc& proc) {
   }
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls (the server is multi-threaded).
-  std::vector<std::string> args = {
-      options_.python,
-      "-m",
-      "kiln.zygote",
-      "--preload",
-      options_.preload,
-      "--prefork",
-      std::to_string(options_.prefork >= 0
-                         ? options_.prefork
-                         : int(std::min<size_t>(4, (slots_ + procs_.size() - 1) / procs_.size()))),
-      "--kill-grace",
-      Num(options_.kill_grace_s)};
+  // Spares: each zygote's share of the slots among those of its kind.
+  size_t of_kind = proc.light ? procs_.size() - full_count_ : full_count_;
+  int prefork =
+      options_.prefork >= 0
+          ? options_.prefork
+          : int(std::min<size_t>(4, (slots_ + of_kind - 1) / std::max<size_t>(1, of_kind)));
+  std::vector<std::string> args = {options_.python,
+                                   "-m",
+                                   "kiln.zygote",
+                                   "--preload",
+                                   proc.light ? options_.light_preload : options_.preload,
+                                   "--prefork",
+                                   std::to_string(prefork),
+                                   "--kill-grace",
+                                   Num(options_.kill_grace_s)};
   std::vector<std::string> env;
   std::string pythonpath = "PYTHONPATH=" + fs::absolute(options_.python_path).string();
   for (char** e = environ; *e; ++e) {
@@ -239,6 +252,12 @@ Status LocalBackend::WaitReady(Proc& proc) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_object() && j.value("event", "") == "ready") {
         proc.baseline_vsize = VmSizeBytes(proc.pid);
+        if (proc.light && j.contains("stdlib") && j["stdlib"].is_array()) {
+          for (const auto& m : j["stdlib"]) {
+            if (m.is_string()) light_modules_.insert(m.get<std::string>());
+          }
+          light_modules_.insert("kiln");
+        }
         return Status::Ok();
       }
       continue;  // not ours to interpret before ready
@@ -299,9 +318,15 @@ Status LocalBackend::Submit(const JobRequest& request, JobSink* sink) {
   }
   std::lock_guard lock(mu_);
   if (stop_) return FailedPrecondition("the local backend is shutting down");
-  // In turn: the zygote that took the job before is likely still forking
-  // its replacement spare.
-  size_t pi = next_proc_++ % procs_.size();
+  // A job that needs only what a light zygote imports cheaply goes to one.
+  // In turn among those of a kind: the zygote that took the job before is
+  // likely still forking its replacement spare.
+  bool light = procs_.size() > full_count_ && request.modules.has_value() &&
+               !light_modules_.empty() &&
+               std::all_of(request.modules->begin(), request.modules->end(),
+                           [&](const std::string& m) { return light_modules_.contains(m); });
+  size_t pi = light ? full_count_ + next_light_++ % (procs_.size() - full_count_)
+                    : next_full_++ % full_count_;
   Proc& proc = procs_[pi];
   if (proc.to < 0) {
     // A previous zygote died and the restart failed: try again now.

@@ -9,6 +9,14 @@
 // torch-loaded process), so a job never waits for the fork that followed
 // the job before it.
 //
+// Two kinds of worker: `preload` ones (torch, numpy, matplotlib) and, unless
+// `light_zygotes` is 0, light ones that preload only Kiln's own modules. A
+// job whose JobRequest::modules are all in the standard library goes to a
+// light one: forking a ~25 MB process and tearing its copy down costs ~3 ms
+// of CPU where a torch-loaded one costs ~20 (page tables, copy-on-write
+// faults), which is most of a trivial job's cost. Every other job (and one
+// whose modules are unknown) goes to a full one.
+//
 // Limits: timeout_s is enforced by the zygote (SIGTERM to the job's process
 // group, SIGKILL after the grace period); memory_bytes becomes RLIMIT_AS of
 // the job, raised by the zygote's own virtual size (a forked child starts
@@ -42,6 +50,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,6 +69,10 @@ struct LocalBackendOptions {
   // A zygote is single-threaded and busy for ~10 ms while it forks a spare:
   // with two, a job never waits for the fork of the one before it.
   int zygotes = 0;
+  // Modules the light workers import (besides Kiln's own), and how many of
+  // them run; 0 = none (every job goes to a full worker).
+  std::string light_preload = "";
+  int light_zygotes = 1;
   // Children each zygote keeps forked ahead of demand; -1 = its share of
   // the slots (at most 4), so jobs that become ready together each find one.
   int prefork = -1;
@@ -81,9 +94,11 @@ class LocalBackend : public ComputeBackend {
   Status Submit(const JobRequest& request, JobSink* sink) override;
   Status Cancel(const std::string& job_id) override;
 
-  // For tests and diagnostics: the first zygote's pid, the pid of the one
-  // running `job_id` (-1 if none), how many zygotes were started in all.
+  // For tests and diagnostics: the first (full) zygote's pid, the first light
+  // one's (-1 if none), the pid of the one running `job_id` (-1 if none),
+  // how many zygotes were started in all.
   int zygote_pid() const;
+  int light_zygote_pid() const;
   int zygote_pid_of(const std::string& job_id) const;
   int zygote_starts() const;
   // The default source of the kiln package (KILN_PYTHON_DIR at build time).
@@ -106,8 +121,12 @@ class LocalBackend : public ComputeBackend {
   LocalBackendOptions options_;
   size_t slots_;
   mutable std::mutex mu_;
-  std::vector<Proc> procs_;  // the zygotes
-  size_t next_proc_ = 0;     // the one the next job goes to
+  std::vector<Proc> procs_;  // the zygotes: the full ones, then the light ones
+  size_t full_count_ = 0;
+  size_t next_full_ = 0, next_light_ = 0;  // the next job of each kind goes to it
+  // What a light zygote imports cheaply: the standard library (as it reported
+  // when ready) and Kiln.
+  std::set<std::string, std::less<>> light_modules_;
   int starts_ = 0;
   int64_t next_rid_ = 1;
   std::map<int64_t, std::unique_ptr<Job>> jobs_;  // by request id

@@ -244,5 +244,44 @@ TEST_F(LocalBackendTest, ZygoteDeathFailsJobsInFlightAndIsRepaired) {
   EXPECT_TRUE(ok->succeeded()) << ok->reason;
 }
 
+TEST_F(LocalBackendTest, AJobNeedingOnlyTheStandardLibraryRunsInALightWorker) {
+  ASSERT_GT(backend->light_zygote_pid(), 0);
+  ASSERT_NE(backend->light_zygote_pid(), backend->zygote_pid());
+  // Reports which preloads its process has: the light worker has no numpy.
+  const std::string code =
+      "import sys, json\nclass Which:\n    def execute(self):\n"
+      "        numpy = 'numpy' in sys.modules\n        return numpy\n";
+  struct Case {
+    std::string name;
+    std::optional<std::vector<std::string>> modules;
+    bool light;
+  };
+  for (const Case& c : {Case{"stdlib", std::vector<std::string>{"json", "sys"}, true},
+                        Case{"nothing", std::vector<std::string>{}, true},
+                        Case{"numpy", std::vector<std::string>{"json", "numpy"}, false},
+                        Case{"unknown", std::nullopt, false}}) {
+    JobRequest r = Bundle(c.name, code);
+    r.modules = c.modules;
+    ASSERT_TRUE(backend->Submit(r, &sink).ok());
+    auto exit = sink.Wait(c.name);
+    ASSERT_TRUE(exit.has_value()) << c.name;
+    EXPECT_TRUE(exit->succeeded()) << c.name << ": " << exit->reason;
+    std::ifstream out(r.bundle / "outputs" / "numpy");
+    std::string numpy((std::istreambuf_iterator<char>(out)), {});
+    EXPECT_EQ(numpy, c.light ? "false" : "true") << c.name;
+  }
+  // A job that imports more than it said still runs there (only slower).
+  JobRequest r = Bundle("more",
+                        "class M:\n    def execute(self):\n        import numpy\n"
+                        "        n = int(numpy.arange(4).sum())\n        return n\n");
+  r.modules = std::vector<std::string>{};
+  ASSERT_TRUE(backend->Submit(r, &sink).ok());
+  auto exit = sink.Wait("more");
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_TRUE(exit->succeeded()) << exit->reason;
+  std::ifstream out(r.bundle / "outputs" / "n");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(out)), {}), "6");
+}
+
 }  // namespace
 }  // namespace kiln

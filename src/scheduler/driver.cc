@@ -9,6 +9,7 @@
 #include "core/guid.h"
 #include "model/meta.h"
 #include "pipeline/bundle.h"
+#include "pipeline/python_imports.h"
 
 namespace kiln {
 
@@ -371,7 +372,9 @@ void Driver::Launch(Execution& e, size_t i) {
     FailJob(e, i, "cannot write the job's bundle: " + st.message());
     return;
   }
-  JobRequest request{j.id, fs::absolute(dir), e.limits, env};
+  std::vector<std::string> serializers;
+  for (const auto& [name, input] : inputs) serializers.push_back(input.serializer);
+  JobRequest request{j.id, fs::absolute(dir), e.limits, env, JobModules(pj, serializers)};
   st = backend_.Submit(request, this);
   if (!st.ok()) {
     FailJob(e, i, "the compute backend refused the job: " + st.message());
