@@ -119,7 +119,8 @@ Status Serve(const ServeOptions& options) {
     watch = std::make_unique<ExecutionWatch>(*driver, access);
     hub.set_execution_watch(watch.get());
     runs_ctx.driver = driver.get();
-    spdlog::info("local compute: {} slot(s), warm Python worker ready", backend->Slots());
+    spdlog::info("local compute: {} slot(s), warm Python workers ready (with torch, and light)",
+                 backend->Slots());
   } else {
     runs_ctx.unavailable_reason = compute.message();
     spdlog::warn("pipelines cannot run here: {}", compute.message());
