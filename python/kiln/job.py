@@ -68,7 +68,8 @@ def _sha256(path: str) -> str:
 def _write_json_atomic(path: str, data: dict) -> None:
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, default=str)
+        # Compact: `indent` would switch json to its pure-Python encoder.
+        f.write(json.dumps(data, default=str, separators=(",", ":")))
         f.write("\n")
     os.replace(tmp, path)
 

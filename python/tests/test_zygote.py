@@ -16,9 +16,9 @@ from conftest import PYTHON, make_bundle, read_events, read_result, run_env
 
 
 class Worker:
-    def __init__(self, *args):
+    def __init__(self, *args, preload="numpy"):
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "kiln.zygote", "--preload", "numpy", *args], env=run_env(),
+            [PYTHON, "-m", "kiln.zygote", "--preload", preload, *args], env=run_env(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.replies = queue.Queue()
         self.seen = []
@@ -87,6 +87,30 @@ SQUARE = '''
             y = self.x * self.x
             return y
     '''
+
+
+def test_a_light_worker_preloads_only_kiln_and_lists_the_standard_library(tmp_path):
+    w = Worker(preload="")
+    try:
+        assert "numpy" not in w.ready["preloaded"] and "kiln" in w.ready["preloaded"]
+        assert {"json", "os", "math", "__future__"} <= set(w.ready["stdlib"])
+        assert "numpy" not in w.ready["stdlib"] and "torch" not in w.ready["stdlib"]
+        # Its jobs see none of the heavy modules unless they import them.
+        code = """
+            import sys
+            class Which:
+                def execute(self):
+                    loaded = sorted(m for m in ("numpy", "torch", "matplotlib") if m in sys.modules)
+                    return loaded
+        """
+        b = make_bundle(tmp_path, code, "which")
+        w.send(id=1, op="run", bundle=b)
+        exited = w.next(lambda m: m.get("id") == 1 and m["event"] == "exited")
+        assert exited["exit_code"] == 0, read_result(b)
+        with open(os.path.join(b, "outputs", "loaded")) as f:
+            assert json.load(f) == []
+    finally:
+        w.close()
 
 
 def test_runs_three_jobs(worker, tmp_path):

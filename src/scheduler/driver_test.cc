@@ -96,7 +96,7 @@ class DriverTest : public ::testing::Test {
     // load → scale → save, and an independent side job.
     b.CreatePipeline();
     std::string load_def = b.Definition("Load", "# outputs: x\n", {}, {"x"});
-    std::string scale_def = b.Definition("Scale", "# outputs: y\n", {"x"}, {"y"}, {{"factor", 2}});
+    scale_def = b.Definition("Scale", "# outputs: y\n", {"x"}, {"y"}, {{"factor", 2}});
     std::string out_def = b.OutputDefinition("Save");
     load = b.Instance(load_def, "load", {{"n", 1}});
     scale = b.Instance(scale_def, "scale");
@@ -166,7 +166,7 @@ class DriverTest : public ::testing::Test {
   FakeBackend backend{2};
   std::unique_ptr<Driver> driver;
   PipelineBuilder b;
-  std::string load, scale, save, side;
+  std::string load, scale, save, side, scale_def;
   std::vector<std::string> commits_seen;
 };
 
@@ -281,6 +281,22 @@ TEST_F(DriverTest, ChangingAnAttributeRerunsExactlyWhatIsDownstream) {
   // The new result is a new artifact: one more commit.
   auto e = runs->GetExecution(id);
   EXPECT_TRUE(e->artifacts.has_value());
+}
+
+TEST_F(DriverTest, TellsTheBackendWhichModulesEachJobNeeds) {
+  // The backend picks a worker by them (a light one for the standard library).
+  Patch p;
+  p.ops.push_back(PatchOp::SetAttr(scale_def, "code", "# outputs: y\nimport numpy as np, json\n"));
+  Commit(p);
+  std::string id = Run();
+  std::map<std::string, std::string> name_of;
+  for (const auto& [name, j] : Jobs(id)) name_of[j.id] = name;
+  std::map<std::string, std::optional<std::vector<std::string>>> modules;
+  for (const JobRequest& r : backend.Submitted()) modules[name_of[r.job_id]] = r.modules;
+  using M = std::vector<std::string>;
+  EXPECT_EQ(modules["load"], M{});
+  EXPECT_EQ(modules["side"], M{});
+  EXPECT_EQ(modules["scale"], (M{"json", "numpy"}));  // its input is JSON: nothing more
 }
 
 TEST_F(DriverTest, AFailureSkipsDependentsAndIsNeverCached) {
