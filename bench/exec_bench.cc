@@ -126,6 +126,37 @@ std::string FirstLine(const std::string& cmd) {
   return out;
 }
 
+// CPU time (ms) to fork a copy of a light worker (Kiln's modules imported,
+// heap frozen) and let it exit at once, parent and child together: what a
+// job costs before it does anything, in any design that forks a fresh
+// process per job. -1 when it cannot be measured.
+double ForkFloorMs(const std::string& python_dir, const std::string& dir) {
+  const std::string script = dir + "/fork_floor.py";
+  std::ofstream(script) << R"(import gc, os, resource
+import kiln, kiln.job, kiln.serializers, kiln.interface, kiln.zygote
+gc.collect(); gc.freeze()
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+n = 300
+t = cpu()
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+print((cpu() - t) / n * 1000)
+)";
+  std::string out =
+      FirstLine("PYTHONPATH=" + Quote(python_dir) + " /usr/bin/python3 " + Quote(script));
+  try {
+    return std::stod(out);
+  } catch (...) {
+    Note("fork floor: %s", out.c_str());
+    return -1;
+  }
+}
+
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -607,6 +638,17 @@ int Main(int argc, char** argv) {
   }
   if (snake_wall > 0) {
     table.Add(s1, "ratio snakemake / kiln", snake_wall / kiln_wall, "x", Goal::AtLeast(20));
+  }
+  if (double floor = ForkFloorMs(o.source_dir + "/python", dir); floor > 0) {
+    // The DAG cannot take less than its jobs' fork + exit spread over the
+    // slots (2 slots = 2 cores here, shared with everything else).
+    double bound = floor * double(dag.jobs()) / double(o.slots);
+    table.Add(s1, "floor: fork + exit of a light worker's copy, CPU per job", floor, "ms");
+    table.Add(s1, "floor: the DAG at that CPU per job over the slots", bound, "ms");
+    if (snake_wall > 0) {
+      table.Add(s1, "ratio snakemake / floor (most a fork-per-job design reaches)",
+                snake_wall / bound, "x");
+    }
   }
   if (cwl_per_job > 0)
     table.Add(s1, "ratio cwltool / kiln (per job)", cwl_per_job / kiln_per_job, "x");
