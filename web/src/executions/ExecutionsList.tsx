@@ -15,7 +15,18 @@ type Load =
   | { kind: 'error'; message: string }
   | { kind: 'ready'; executions: readonly Execution[] };
 
-export function ExecutionsList({ client, project, branch }: { client: KilnClient; project: string; branch: string }) {
+export function ExecutionsList({
+  client,
+  project,
+  branch,
+  pipelineNames,
+}: {
+  client: KilnClient;
+  project: string;
+  branch: string;
+  /** Names of the pipelines in the branch's current model, by guid (absent while it loads). */
+  pipelineNames?: ReadonlyMap<string, string>;
+}) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [tick, setTick] = useState(0);
   const [picked, setPicked] = useState<readonly string[]>([]);
@@ -72,6 +83,7 @@ export function ExecutionsList({ client, project, branch }: { client: KilnClient
             <tr>
               <th className="executions-pick" aria-label="Compare" />
               <th>State</th>
+              <th>Pipeline</th>
               <th>Execution</th>
               <th>Ref</th>
               <th>Commit</th>
@@ -100,6 +112,15 @@ export function ExecutionsList({ client, project, branch }: { client: KilnClient
                 </td>
                 <td>
                   <span className={`status-pill ${e.state}`}>{e.state}</span>
+                </td>
+                <td data-testid="execution-pipeline">
+                  {pipelineNames?.has(e.pipeline) ? (
+                    <a href={projectHref(project, { kind: 'pipeline', guid: e.pipeline }, { branch })}>{pipelineNames.get(e.pipeline)}</a>
+                  ) : (
+                    <span className="mono muted" title="Not in the branch's current model (deleted, or from another branch)">
+                      {shortId(e.pipeline)}
+                    </span>
+                  )}
                 </td>
                 <td>
                   <a href={projectHref(project, { kind: 'execution', id: e.id }, { branch })}>{shortId(e.id)}</a>

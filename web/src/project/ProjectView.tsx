@@ -110,6 +110,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
 
   // The home view opens the first pipeline.
   const pipes = useMemo(() => (tree ? pipelines(tree) : []), [tree]);
+  const pipelineNames = useMemo(() => (tree ? new Map(pipes.map((p) => [p.guid, p.name])) : undefined), [tree, pipes]);
   useEffect(() => {
     if (view.kind === 'home' && pipes.length > 0) navigate(href({ kind: 'pipeline', guid: pipes[0]!.guid }));
   }, [view.kind, pipes, href]);
@@ -162,7 +163,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
   else if (view.kind === 'executions')
     content = (
       <Suspense fallback={<Loading text="Loading executions…" />}>
-        <ExecutionsList client={client} project={project} branch={branch} />
+        <ExecutionsList client={client} project={project} branch={branch} pipelineNames={pipelineNames} />
       </Suspense>
     );
   else if (view.kind === 'artifacts')

@@ -635,6 +635,9 @@ class Sum(kiln.Operation):
     await page.locator('[data-testid=execution-state]:has-text("succeeded")').waitFor({ timeout: 180_000 });
     await page.locator('.sidebar a:has-text("Executions")').click();
     await page.locator('[data-testid=executions] tbody tr').nth(1).waitFor(T);
+    // Each row says which pipeline it ran.
+    const ran = await page.locator('[data-testid=execution-pipeline]').allInnerTexts();
+    assert(ran.length >= 2 && ran.slice(0, 2).every((t) => t === 'Spectrum'), `the pipeline column names Spectrum, got ${ran}`);
     await page.locator('[data-testid=compare-pick]').nth(0).check();
     await page.locator('[data-testid=compare-pick]').nth(1).check();
     const chart = page.locator('[data-testid=compare-chart][data-key="Sum · running_total"]');
