@@ -56,6 +56,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -81,7 +82,7 @@ struct Options {
   long width, depth, kiln_runs, chain, chain_runs, big_width, big_depth, cached_runs;
   long cwl_width, cwl_depth, slots, omp_threads, train_runs;
   bool snakemake, cwl, bare, train, keep;
-  long light_zygotes;
+  long light_zygotes, train_epochs;
   std::string source_dir;
 };
 
@@ -409,7 +410,7 @@ DirectTrain RunDirect(const Options& o, const std::string& dir) {
                     " OPENBLAS_NUM_THREADS=" + std::to_string(o.omp_threads) +
                     " MPLBACKEND=Agg /usr/bin/python3 " +
                     Quote(o.source_dir + "/bench/exec_bench/digits_direct.py") + " " +
-                    Quote(o.source_dir);
+                    Quote(o.source_dir) + " " + std::to_string(o.train_epochs);
   DirectTrain d;
   if (Sh(cmd, log) < 0) return d;
   std::ifstream in(log);
@@ -427,12 +428,31 @@ DirectTrain RunDirect(const Options& o, const std::string& dir) {
 
 // The digits example project, created as SeedExamples (server/serve.h) does
 // for `kiln serve`: its project.json patch committed on a new project.
-void SeedDigits(Kiln& k, const std::string& path) {
+// `epochs` > 0 sets the Train instance's epochs (as a user would in the
+// inspector).
+void SeedDigits(Kiln& k, const std::string& path, long epochs) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   if (!in) Die("cannot read " + path);
-  Patch patch = Take(ParsePatchJson(text.str()), "parse " + path);
+  std::string json = text.str();
+  if (epochs > 0) {
+    auto doc = nlohmann::json::parse(json);
+    std::set<std::string> trains;  // the definition and the instance are both "Train"
+    for (const auto& op : doc["ops"]) {
+      if (op.value("op", "") == "create" && op.contains("attrs") &&
+          op["attrs"].value("name", "") == "Train") {
+        trains.insert(op.value("guid", ""));
+      }
+    }
+    for (auto& op : doc["ops"]) {
+      if (trains.contains(op.value("guid", "")) && trains.contains(op.value("base", ""))) {
+        op["attrs"]["epochs"] = epochs;
+      }
+    }
+    json = doc.dump();
+  }
+  Patch patch = Take(ParsePatchJson(json), "parse " + path);
   Digest first = Take(k.repo->CreateProject("digits", patch.message, "bench"), "create digits");
   Take(k.repo->Commit({"digits", "main", "bench", patch.message, first}, patch), "commit digits");
 }
@@ -490,6 +510,8 @@ int Main(int argc, char** argv) {
   o.cached_runs = flags.Int("cached-runs", 5, "(3) fully cached re-runs timed");
   o.train = flags.Bool("train", true, "(4) run the digits training comparison");
   o.train_runs = flags.Int("train-runs", 3, "(4) Kiln and direct runs each, alternated (best)");
+  o.train_epochs =
+      flags.Int("train-epochs", 0, "(4) epochs of Train in both (0 = the example's own, 15)");
   o.omp_threads = flags.Int("omp-threads", 1, "(4) OMP_NUM_THREADS for Kiln and direct alike");
   o.slots = flags.Int("slots", 2, "LocalBackend slots = snakemake --cores");
   o.light_zygotes =
@@ -743,7 +765,7 @@ int Main(int argc, char** argv) {
   // ---- (4) training the digits model.
   if (o.train) {
     const std::string s4 = "(4) digits Train";
-    SeedDigits(k, o.source_dir + "/examples/digits/project.json");
+    SeedDigits(k, o.source_dir + "/examples/digits/project.json", o.train_epochs);
     std::string pipeline = DeriveGuid("digits", "pipeline/Digits classifier");
     std::string job_threads = ProbeJobThreads(k);
     std::vector<double> kiln_train, kiln_exec, direct;
@@ -766,6 +788,7 @@ int Main(int argc, char** argv) {
     }
     if (kiln_train.empty()) Die("no Train job in the digits pipeline");
     double kt = Percentile(kiln_train, 0), dt = Percentile(direct, 0);
+    if (o.train_epochs > 0) table.Add(s4, "epochs (--train-epochs)", double(o.train_epochs), "");
     table.AddText(s4, "threads",
                   "OMP_NUM_THREADS=" + threads + "; torch threads: direct " +
                       std::to_string(last.torch_threads) + ", in a Kiln job " + job_threads +

@@ -7,7 +7,10 @@ runs LoadDigits, Split, Train and Score in this one process with their default
 attributes — the same ones the example pipeline uses — timing only Train's
 execute(). Outside Kiln, kiln.log_metric / kiln.progress are no-ops.
 
-    OMP_NUM_THREADS=1 MPLBACKEND=Agg python3 digits_direct.py SOURCE_DIR
+    OMP_NUM_THREADS=1 MPLBACKEND=Agg python3 digits_direct.py SOURCE_DIR [EPOCHS]
+
+EPOCHS > 0 overrides Train's epochs (exec_bench --train-epochs sets the same
+on the pipeline's Train instance).
 
 Prints one JSON line: train_s, accuracy, torch_threads, omp_num_threads.
 """
@@ -38,8 +41,10 @@ def main() -> None:
 
     images, labels = LoadDigits().execute()
     train_images, train_labels, test_images, test_labels = Split().execute(images, labels)
+    epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    train = Train(epochs=epochs) if epochs > 0 else Train()
     start = time.perf_counter()
-    model = Train().execute(train_images, train_labels)
+    model = train.execute(train_images, train_labels)
     train_s = time.perf_counter() - start
     accuracy = Score().execute(model, test_images, test_labels)
     print(json.dumps({"train_s": train_s, "accuracy": accuracy,
