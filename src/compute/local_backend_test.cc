@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "compute/process_tree.h"
 
@@ -219,6 +220,33 @@ class Greedy:
   std::ifstream in(r.bundle / "result.json");
   std::string result((std::istreambuf_iterator<char>(in)), {});
   EXPECT_NE(result.find("MemoryError"), std::string::npos) << result;
+}
+
+TEST_F(LocalBackendTest, ALightJobHasTheSameLimits) {
+  // The memory limit is what the job may add to its worker's own size: a
+  // light job may use most of it, and no more.
+  const std::string code =
+      "class Alloc:\n    def __init__(self, mb=1):\n        self.mb = mb\n"
+      "    def execute(self):\n        x = bytearray(self.mb << 20)\n"
+      "        n = len(x)\n        return n\n";
+  for (auto [name, mb, ok] :
+       {std::tuple{"light-fits", 160, true}, std::tuple{"light-greedy", 8192, false}}) {
+    JobRequest r = Bundle(name, code);
+    std::ofstream(r.bundle / "spec.json")
+        << R"({"job_id": ")" << name << R"(", "events": "events.jsonl", "attributes": {"mb": )"
+        << mb << "}}";
+    r.modules = std::vector<std::string>{};
+    r.limits.memory_bytes = 256ull << 20;
+    ASSERT_TRUE(backend->Submit(r, &sink).ok());
+    auto exit = sink.Wait(name);
+    ASSERT_TRUE(exit.has_value()) << name;
+    EXPECT_EQ(exit->succeeded(), ok) << name << ": " << exit->reason;
+    if (!ok) {
+      std::ifstream in(r.bundle / "result.json");
+      std::string result((std::istreambuf_iterator<char>(in)), {});
+      EXPECT_NE(result.find("MemoryError"), std::string::npos) << result;
+    }
+  }
 }
 
 TEST_F(LocalBackendTest, ZygoteDeathFailsJobsInFlightAndIsRepaired) {
