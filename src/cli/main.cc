@@ -109,6 +109,14 @@ int Main(int argc, char** argv) {
   s->add_option("--threads", serve.server.threads, "I/O threads")->capture_default_str();
   s->add_option("--slots", serve.compute_slots, "Jobs at once on local compute (0: one per core)")
       ->capture_default_str();
+  s->add_option("--light-workers", serve.light_workers,
+                "Warm workers without torch, for jobs that import only the standard library "
+                "(and --light-preload); 0: none")
+      ->capture_default_str();
+  s->add_option("--light-preload", serve.light_preload,
+                "Modules the light workers import once, comma-separated (e.g. numpy); jobs "
+                "importing only these and the standard library run there")
+      ->capture_default_str();
   size_t max_body_mb = serve.server.max_body_bytes >> 20;
   s->add_option("--max-body-mb", max_body_mb, "Largest request body (MiB)")->capture_default_str();
   size_t max_ws_kb = serve.server.max_ws_message_bytes >> 10;

@@ -252,9 +252,15 @@ Status LocalBackend::WaitReady(Proc& proc) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_object() && j.value("event", "") == "ready") {
         proc.baseline_vsize = VmSizeBytes(proc.pid);
-        if (proc.light && j.contains("stdlib") && j["stdlib"].is_array()) {
-          for (const auto& m : j["stdlib"]) {
-            if (m.is_string()) light_modules_.insert(m.get<std::string>());
+        if (proc.light) {
+          // The standard library, and the top-level packages it preloaded.
+          for (const char* key : {"stdlib", "preloaded"}) {
+            if (!j.contains(key) || !j[key].is_array()) continue;
+            for (const auto& m : j[key]) {
+              if (!m.is_string()) continue;
+              std::string name = m.get<std::string>();
+              light_modules_.insert(name.substr(0, name.find('.')));
+            }
           }
           light_modules_.insert("kiln");
         }

@@ -69,8 +69,9 @@ struct LocalBackendOptions {
   // A zygote is single-threaded and busy for ~10 ms while it forks a spare:
   // with two, a job never waits for the fork of the one before it.
   int zygotes = 0;
-  // Modules the light workers import (besides Kiln's own), and how many of
-  // them run; 0 = none (every job goes to a full worker).
+  // Modules the light workers import (besides Kiln's own: a job importing
+  // only these and the standard library goes there), and how many of them
+  // run; 0 = none (every job goes to a full worker).
   std::string light_preload = "";
   int light_zygotes = 1;
   // Children each zygote keeps forked ahead of demand; -1 = its share of

@@ -222,6 +222,33 @@ class Greedy:
   EXPECT_NE(result.find("MemoryError"), std::string::npos) << result;
 }
 
+TEST_F(LocalBackendTest, ALightWorkerAlsoTakesJobsNeedingWhatItPreloads) {
+  LocalBackendOptions o;
+  o.preload = "numpy";
+  o.light_preload = "numpy";  // say, a site whose operations mostly use numpy alone
+  o.slots = 1;
+  auto b = LocalBackend::Start(o);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  JobRequest r = Bundle("np",
+                        "import numpy, time\nclass N:\n    def execute(self):\n"
+                        "        time.sleep(0.3)\n        n = int(numpy.ones(3).sum())\n"
+                        "        return n\n");
+  r.modules = std::vector<std::string>{"numpy", "time"};
+  ASSERT_TRUE((*b)->Submit(r, &sink).ok());
+  EXPECT_EQ((*b)->zygote_pid_of("np"), (*b)->light_zygote_pid());
+  auto exit = sink.Wait("np");
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_TRUE(exit->succeeded()) << exit->reason;
+  // torch is preloaded by neither here: unknown to the light one, full worker.
+  JobRequest t = Bundle("t",
+                        "import time\nclass T:\n    def execute(self):\n"
+                        "        time.sleep(0.3)\n");
+  t.modules = std::vector<std::string>{"numpy", "torch"};
+  ASSERT_TRUE((*b)->Submit(t, &sink).ok());
+  EXPECT_EQ((*b)->zygote_pid_of("t"), (*b)->zygote_pid());
+  ASSERT_TRUE(sink.Wait("t").has_value());
+}
+
 TEST_F(LocalBackendTest, ALightJobHasTheSameLimits) {
   // The memory limit is what the job may add to its worker's own size: a
   // light job may use most of it, and no more.

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -106,6 +108,8 @@ Status Serve(const ServeOptions& options) {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
     LocalBackendOptions backend_options;
     if (options.compute_slots > 0) backend_options.slots = size_t(options.compute_slots);
+    backend_options.light_zygotes = std::max(0, options.light_workers);
+    backend_options.light_preload = options.light_preload;
     KILN_ASSIGN_OR_RETURN(backend, LocalBackend::Start(backend_options));
     DriverOptions driver_options;
     driver_options.work_dir = options.data_dir + "/work";

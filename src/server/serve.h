@@ -18,6 +18,11 @@ struct ServeOptions {
   std::string examples_dir;  // examples/<name>/project.json seeded when the store is new
   bool force_auth = false;   // require sign-in even on loopback
   int compute_slots = 0;     // jobs at once on local compute; 0 = the number of cores
+  // Light workers (for jobs that import only the standard library and these
+  // modules) and what they preload; 0 workers = every job forks from a
+  // torch-loaded one.
+  int light_workers = 1;
+  std::string light_preload;
   ServerOptions server;
 };
 
