@@ -10,8 +10,9 @@
 // the job before it.
 //
 // Two kinds of worker: `preload` ones (torch, numpy, matplotlib) and, unless
-// `light_zygotes` is 0, light ones that preload only Kiln's own modules. A
-// job whose JobRequest::modules are all in the standard library goes to a
+// `light_zygotes` is 0, light ones that preload only Kiln's own modules
+// (and `light_preload`, empty by default). A job whose JobRequest::modules
+// are all in the standard library (or preloaded by the light ones) goes to a
 // light one: forking a ~25 MB process and tearing its copy down costs ~3 ms
 // of CPU where a torch-loaded one costs ~20 (page tables, copy-on-write
 // faults), which is most of a trivial job's cost. Every other job (and one
