@@ -18,6 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A file's whole content ("" when it cannot be read).
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
 class Sink : public JobSink {
  public:
   void OnEvents(const std::string& id, std::vector<std::string> lines) override {
@@ -105,8 +111,7 @@ class Hello(kiln.Operation):
   EXPECT_NE(all.find(R"("type":"metric")"), std::string::npos) << all;
   EXPECT_NE(all.find(R"("state":"succeeded")"), std::string::npos) << all;
   // 2 slots on this machine's cores: threads = cores / slots, at least 1.
-  std::ifstream out(r.bundle / "outputs" / "threads");
-  std::string threads((std::istreambuf_iterator<char>(out)), {});
+  std::string threads = ReadFile(r.bundle / "outputs" / "threads");
   size_t expect = std::max<size_t>(1, std::thread::hardware_concurrency() / 2);
   EXPECT_EQ(threads, "\"" + std::to_string(expect) + "\"");
 }
@@ -217,8 +222,7 @@ class Greedy:
   ASSERT_TRUE(exit.has_value());
   EXPECT_FALSE(exit->succeeded());
   EXPECT_EQ(exit->exit_code, 1);
-  std::ifstream in(r.bundle / "result.json");
-  std::string result((std::istreambuf_iterator<char>(in)), {});
+  std::string result = ReadFile(r.bundle / "result.json");
   EXPECT_NE(result.find("MemoryError"), std::string::npos) << result;
 }
 
@@ -269,8 +273,7 @@ TEST_F(LocalBackendTest, ALightJobHasTheSameLimits) {
     ASSERT_TRUE(exit.has_value()) << name;
     EXPECT_EQ(exit->succeeded(), ok) << name << ": " << exit->reason;
     if (!ok) {
-      std::ifstream in(r.bundle / "result.json");
-      std::string result((std::istreambuf_iterator<char>(in)), {});
+      std::string result = ReadFile(r.bundle / "result.json");
       EXPECT_NE(result.find("MemoryError"), std::string::npos) << result;
     }
   }
@@ -321,8 +324,7 @@ TEST_F(LocalBackendTest, AJobNeedingOnlyTheStandardLibraryRunsInALightWorker) {
     auto exit = sink.Wait(c.name);
     ASSERT_TRUE(exit.has_value()) << c.name;
     EXPECT_TRUE(exit->succeeded()) << c.name << ": " << exit->reason;
-    std::ifstream out(r.bundle / "outputs" / "numpy");
-    std::string numpy((std::istreambuf_iterator<char>(out)), {});
+    std::string numpy = ReadFile(r.bundle / "outputs" / "numpy");
     EXPECT_EQ(numpy, c.light ? "false" : "true") << c.name;
   }
   // A job that imports more than it said still runs there (only slower).
@@ -334,8 +336,7 @@ TEST_F(LocalBackendTest, AJobNeedingOnlyTheStandardLibraryRunsInALightWorker) {
   auto exit = sink.Wait("more");
   ASSERT_TRUE(exit.has_value());
   EXPECT_TRUE(exit->succeeded()) << exit->reason;
-  std::ifstream out(r.bundle / "outputs" / "n");
-  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(out)), {}), "6");
+  EXPECT_EQ(ReadFile(r.bundle / "outputs" / "n"), "6");
 }
 
 }  // namespace

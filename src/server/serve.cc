@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -108,7 +107,7 @@ Status Serve(const ServeOptions& options) {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
     LocalBackendOptions backend_options;
     if (options.compute_slots > 0) backend_options.slots = size_t(options.compute_slots);
-    backend_options.light_zygotes = std::max(0, options.light_workers);
+    backend_options.light_zygotes = options.light_workers;  // < 0 counts as 0
     backend_options.light_preload = options.light_preload;
     KILN_ASSIGN_OR_RETURN(backend, LocalBackend::Start(backend_options));
     DriverOptions driver_options;
