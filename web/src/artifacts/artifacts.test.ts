@@ -14,12 +14,12 @@ describe('artifacts helpers', () => {
   it('formats sizes for people', () => {
     expect(formatSize(0)).toBe('0 B');
     expect(formatSize(1023)).toBe('1023 B');
-    expect(formatSize(1024)).toBe('1 KB');
-    expect(formatSize(1536)).toBe('1.5 KB');
-    expect(formatSize(20 * 1024)).toBe('20 KB');
-    expect(formatSize(1024 * 1024 - 1)).toBe('1 MB');
-    expect(formatSize(3.25 * 1024 ** 3)).toBe('3.3 GB');
-    expect(formatSize(5 * 1024 ** 5)).toBe('5120 TB');
+    expect(formatSize(1024)).toBe('1 KiB');
+    expect(formatSize(1536)).toBe('1.5 KiB');
+    expect(formatSize(20 * 1024)).toBe('20 KiB');
+    expect(formatSize(1024 * 1024 - 1)).toBe('1 MiB');
+    expect(formatSize(3.25 * 1024 ** 3)).toBe('3.3 GiB');
+    expect(formatSize(5 * 1024 ** 5)).toBe('5120 TiB');
     expect(formatSize(undefined)).toBe('–');
     expect(formatSize(-1)).toBe('–');
     expect(formatSize(Number.NaN)).toBe('–');
@@ -55,8 +55,8 @@ describe('artifacts helpers', () => {
     expect(uploadName('dir/file.bin')).toBe('file.bin');
     expect(uploadName('   ')).toBe('upload');
     expect(uploadName('y'.repeat(250)).length).toBe(200);
-    expect(progressText(512, 1024)).toBe('50% · 512 B of 1 KB');
-    expect(progressText(2048, 2048)).toBe('100% · 2 KB of 2 KB');
+    expect(progressText(512, 1024)).toBe('50% · 512 B of 1 KiB');
+    expect(progressText(2048, 2048)).toBe('100% · 2 KiB of 2 KiB');
     expect(progressText(300, null)).toBe('300 B sent');
     expect(progressFraction(1, 4)).toBe(0.25);
     expect(progressFraction(5, 4)).toBe(1);

@@ -1,26 +1,10 @@
 // Pure helpers of the artifacts view: sizes, where an artifact came from,
 // the file name a download gets, and the progress of an upload.
 import type { Artifact } from '../api';
+import { formatSize } from '../ui/format';
 
-/** A byte count for people: "0 B", "999 B", "1.5 KB", "12 MB" (powers of 1024, one decimal under 10). */
-export function formatSize(n: number | undefined | null): string {
-  if (n === undefined || n === null || !Number.isFinite(n) || n < 0) return '–';
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  // 1023.96 KB would round to "1024 KB": show the next unit instead.
-  if (v >= 1023.95 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const text = v < 10 ? v.toFixed(1).replace(/\.0$/, '') : String(Math.round(v));
-  return `${text} ${units[i]}`;
-}
+// Sizes have one format in the whole UI (ui/format.ts); re-exported for the views here.
+export { formatSize };
 
 /** The first characters of a digest (the whole one goes in a title). */
 export function shortDigest(digest: string, n = 12): string {
@@ -82,7 +66,7 @@ export function uploadName(fileName: string): string {
   return name === '' ? 'upload' : name;
 }
 
-/** "42% · 1.2 MB of 2.9 MB" (the total may be unknown). */
+/** "42% · 1.2 MiB of 2.9 MiB" (the total may be unknown). */
 export function progressText(loaded: number, total: number | null): string {
   if (total === null || total <= 0) return `${formatSize(loaded)} sent`;
   const pct = Math.min(100, Math.floor((loaded / total) * 100));

@@ -4,7 +4,7 @@
 // ("events" pushed to `live`), with polling as a fallback while it runs.
 import { useEffect, useMemo, useState } from 'react';
 import type { Job, JobEvent, KilnClient, MetricSeries } from '../api';
-import { bytes, describeError, duration } from '../ui/format';
+import { describeError, duration, formatSize } from '../ui/format';
 import { Console } from './Console';
 import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSeries, isJobFinished } from './events';
 import { FigureView } from './FigureView';
@@ -168,7 +168,7 @@ export function JobPanel({
                     <tr key={name}>
                       <td className="mono">{name}</td>
                       <td className="muted">{o.serializer ?? ''}</td>
-                      <td className="muted">{bytes(o.size)}</td>
+                      <td className="muted">{formatSize(o.size)}</td>
                       <td>
                         <a href={client.artifactUrl(o.digest, undefined, undefined, name)} download={name} title={o.digest}>
                           Download

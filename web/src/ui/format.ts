@@ -47,12 +47,28 @@ export function duration(ms: number): string {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-export function bytes(n: number | undefined): string {
-  if (n === undefined) return '';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+/**
+ * A byte count for people, the one size format of the whole UI: "0 B",
+ * "1023 B", "1.5 KiB", "12 MiB" (binary units, one decimal under 10).
+ * '–' when the size is unknown.
+ */
+export function formatSize(n: number | undefined | null): string {
+  if (n === undefined || n === null || !Number.isFinite(n) || n < 0) return '–';
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  // 1023.96 KiB would round to "1024 KiB": show the next unit instead.
+  if (v >= 1023.95 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  const text = v < 10 ? v.toFixed(1).replace(/\.0$/, '') : String(Math.round(v));
+  return `${text} ${units[i]}`;
 }
 
 const COLOURS = ['#2563eb', '#16a34a', '#9333ea', '#db2777', '#0891b2', '#ca8a04', '#dc2626', '#4f46e5'];
