@@ -5,6 +5,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Execution, KilnClient } from '../api';
 import { describeError, shortId } from '../ui/format';
+import { chartValues } from './chartMath';
+import { ChartControls, RAW, yScale, type ChartOptions } from './ChartControls';
 import { borrowCachedMetrics, compareMetrics, type CompareChart, type RunMetrics } from './compare';
 import './compare.css';
 
@@ -33,6 +35,7 @@ async function fetchRuns(client: KilnClient, executions: readonly Execution[], s
 
 export function CompareMetrics({ client, executions }: { client: KilnClient; executions: readonly Execution[] }) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [options, setOptions] = useState<ChartOptions>(RAW);
   const ids = executions.map((e) => e.id).join(',');
   useEffect(() => {
     const abort = new AbortController();
@@ -74,17 +77,28 @@ export function CompareMetrics({ client, executions }: { client: KilnClient; exe
         <p className="muted small">These executions logged no metrics. Operations log them with kiln.log_metric(name, value).</p>
       )}
       {load.kind === 'ready' && load.charts.length > 0 && (
-        <div className="compare-charts">
-          {load.charts.map((c) => (
-            <CompareChartView key={c.key} chart={c} colourOf={colourOf} />
-          ))}
-        </div>
+        <>
+          <ChartControls value={options} onChange={setOptions} />
+          <div className="compare-charts">
+            {load.charts.map((c) => (
+              <CompareChartView key={c.key} chart={c} colourOf={colourOf} options={options} />
+            ))}
+          </div>
+        </>
       )}
     </section>
   );
 }
 
-function CompareChartView({ chart, colourOf }: { chart: CompareChart; colourOf: ReadonlyMap<string, string> }) {
+function CompareChartView({
+  chart,
+  colourOf,
+  options,
+}: {
+  chart: CompareChart;
+  colourOf: ReadonlyMap<string, string>;
+  options: ChartOptions;
+}) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current!;
@@ -95,7 +109,7 @@ function CompareChartView({ chart, colourOf }: { chart: CompareChart; colourOf: 
         height: 180,
         legend: { show: false },
         cursor: { drag: { x: true, y: false } },
-        scales: { x: { time: false } },
+        scales: { x: { time: false }, y: yScale(options) },
         axes: [
           { stroke: '#667085', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e7ee' }, size: 28, font: '11px system-ui' },
           { stroke: '#667085', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e7ee' }, size: 52, font: '11px system-ui' },
@@ -112,7 +126,7 @@ function CompareChartView({ chart, colourOf }: { chart: CompareChart; colourOf: 
           })),
         ],
       },
-      [chart.steps, ...chart.series.map((s) => s.values)],
+      [chart.steps, ...chart.series.map((s) => chartValues(s.values, options))],
       el,
     );
     const ro = new ResizeObserver(() => {
@@ -124,7 +138,7 @@ function CompareChartView({ chart, colourOf }: { chart: CompareChart; colourOf: 
       ro.disconnect();
       u.destroy();
     };
-  }, [chart, colourOf]);
+  }, [chart, colourOf, options]);
   return (
     <figure className="metric-chart compare-chart" data-testid="compare-chart" data-key={chart.key}>
       <figcaption>
