@@ -112,6 +112,9 @@ export function operationDefinitions(tree: Tree): OperationDefinition[] {
     if (!isInstanceOf(tree, guid, 'Operation')) continue;
     const parent = tree.nodes[guid]!.parent;
     if (parent !== null && isA(tree, parent, 'Pipeline')) continue;
+    // Input and Output run no code: the palette offers them apart (data.ts).
+    const kind = effectiveAttr(tree, guid, 'kind');
+    if (kind === 'input' || kind === 'output') continue;
     const ports = portsOf(tree, guid);
     const folder = parent !== null && parent !== tree.root ? nameOf(tree, parent) : null;
     out.push({

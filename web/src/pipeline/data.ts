@@ -1,0 +1,164 @@
+// Input and Output operations: how data enters and leaves a pipeline.
+//
+// On the server (src/pipeline/plan.h) an operation definition with attribute
+// "kind": "input" runs no code: its one output is the artifact whose digest
+// is the instance's attribute "artifact", loaded with its "serializer". One
+// with "kind": "output" runs no code either: what flows into it is stored as
+// an Artifact of the project named by the instance's name.
+//
+// A project gets the two definitions the first time someone adds an Input or
+// an Output from the palette, in the same patch as the instance. Their guids
+// are derived from the root, so two people doing it at once create the same
+// nodes instead of two "Input" definitions.
+import { deriveGuid, effectiveAttr, isA, newGuid, type Guid, type JsonValue, type Op, type Tree } from '../model';
+import { metaByName, nameOf, uniqueName } from './model';
+
+export type DataKind = 'input' | 'output';
+export type OperationKind = 'operation' | DataKind;
+
+/** What the palette says about each, and the one port each definition has. */
+export const DATA_OPERATIONS: Readonly<
+  Record<DataKind, { readonly name: string; readonly description: string; readonly port: 'input' | 'output' }>
+> = {
+  input: { name: 'Input', description: 'Data from an artifact of the project: an upload or an output of a run', port: 'output' },
+  output: { name: 'Output', description: 'Stores what flows in as an artifact of the project, under its name', port: 'input' },
+};
+
+/** The port name of both definitions: what the server's test builder and examples use. */
+export const DATA_PORT = 'data';
+
+export function operationKind(tree: Tree, guid: Guid): OperationKind {
+  const k = effectiveAttr(tree, guid, 'kind');
+  return k === 'input' || k === 'output' ? k : 'operation';
+}
+
+/** The guid a project's Input (Output) definition gets when the editor creates it. */
+export function dataDefinitionGuid(tree: Tree, kind: DataKind): Guid {
+  return deriveGuid(tree.root, `kiln-data/${kind}`);
+}
+
+/**
+ * The project's Input (Output) definition, if it has one: the editor's own,
+ * else any operation definition outside a pipeline with that kind (a
+ * project built by a script may have its own).
+ */
+export function findDataDefinition(tree: Tree, kind: DataKind): Guid | undefined {
+  const own = dataDefinitionGuid(tree, kind);
+  if (tree.nodes[own]) return own;
+  for (const n of Object.values(tree.nodes)) {
+    if (n.attrs['kind'] !== kind || !isA(tree, n.guid, 'Operation')) continue;
+    if (n.parent !== null && isA(tree, n.parent, 'Pipeline')) continue; // an instance that set it itself
+    return n.guid;
+  }
+  return undefined;
+}
+
+/** The artifact an Input is bound to: what the inspector, the palette and a drop know of it. */
+export interface ArtifactBinding {
+  readonly digest: string;
+  readonly name: string;
+  /** How the job loads it; uploads are "raw" (the bytes). */
+  readonly serializer?: string | undefined;
+}
+
+/**
+ * Ops that add an Input (bound to `artifact` when given) or an Output to the
+ * pipeline at `position`, creating the definition first when the project has
+ * none. Null when the project lacks the core meta types.
+ */
+export function addDataOperationOps(
+  tree: Tree,
+  pipeline: Guid,
+  kind: DataKind,
+  position: { x: number; y: number },
+  opts: { artifact?: ArtifactBinding; guid?: Guid } = {},
+): { ops: Op[]; guid: Guid } | null {
+  const ops: Op[] = [];
+  let definition = findDataDefinition(tree, kind);
+  if (!definition) {
+    const opMeta = metaByName(tree, 'Operation');
+    const portMeta = metaByName(tree, 'Port');
+    if (!opMeta || !portMeta) return null;
+    definition = dataDefinitionGuid(tree, kind);
+    const spec = DATA_OPERATIONS[kind];
+    const folder = (tree.nodes[tree.root]?.children ?? []).find((c) => nameOf(tree, c) === 'Operations') ?? tree.root;
+    ops.push({
+      op: 'create',
+      guid: definition,
+      parent: folder,
+      base: opMeta,
+      attrs: { name: spec.name, kind, description: spec.description },
+    });
+    ops.push({
+      op: 'create',
+      guid: deriveGuid(definition, `${spec.port}/${DATA_PORT}`),
+      parent: definition,
+      base: portMeta,
+      attrs: { name: DATA_PORT, direction: spec.port, dataType: 'any' },
+    });
+  }
+  const guid = opts.guid ?? newGuid();
+  const base = opts.artifact ? artifactStem(opts.artifact.name) : DATA_OPERATIONS[kind].name;
+  const attrs: Record<string, JsonValue> = { name: uniqueName(tree, pipeline, base) };
+  if (opts.artifact) Object.assign(attrs, bindingAttrs(opts.artifact));
+  ops.push({
+    op: 'create',
+    guid,
+    parent: pipeline,
+    base: definition,
+    attrs,
+    registry: { position: { x: Math.round(position.x), y: Math.round(position.y) } },
+  });
+  return { ops, guid };
+}
+
+function bindingAttrs(a: ArtifactBinding): Record<string, JsonValue> {
+  return { artifact: a.digest, serializer: a.serializer || 'raw' };
+}
+
+/** "table.csv" → "table": an Input is named after what it reads. */
+export function artifactStem(name: string): string {
+  const stem = name.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim();
+  return stem || name || 'Input';
+}
+
+/**
+ * Ops that bind an existing Input to an artifact. An Input still called by
+ * its default name ("Input", "Input 2") is renamed after the artifact, so
+ * the canvas says what it reads; a name someone chose stays.
+ */
+export function bindInputOps(tree: Tree, node: Guid, artifact: ArtifactBinding): Op[] {
+  const ops: Op[] = Object.entries(bindingAttrs(artifact)).map(([name, value]) => ({ op: 'set_attr', node, name, value }));
+  const current = nameOf(tree, node);
+  const parent = tree.nodes[node]?.parent;
+  if (parent && /^Input( \d+)?$/.test(current)) {
+    const name = uniqueName(tree, parent, artifactStem(artifact.name));
+    if (name !== current) ops.push({ op: 'set_attr', node, name: 'name', value: name });
+  }
+  return ops;
+}
+
+/** The digest an Input is bound to, or null. */
+export function inputArtifact(tree: Tree, node: Guid): string | null {
+  const a = effectiveAttr(tree, node, 'artifact');
+  return typeof a === 'string' && /^[0-9a-f]{64}$/.test(a) ? a : null;
+}
+
+/** What a palette or artifacts-list drag carries: an artifact as JSON. */
+export const ARTIFACT_DROP_TYPE = 'application/x-kiln-artifact';
+
+export function encodeArtifactDrag(a: ArtifactBinding): string {
+  return JSON.stringify({ digest: a.digest, name: a.name, serializer: a.serializer ?? 'raw' });
+}
+
+export function decodeArtifactDrag(text: string): ArtifactBinding | null {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v['digest'] !== 'string' || !/^[0-9a-f]{64}$/.test(v['digest'])) return null;
+    const name = typeof v['name'] === 'string' ? v['name'] : v['digest'].slice(0, 12);
+    const serializer = typeof v['serializer'] === 'string' && v['serializer'] ? v['serializer'] : 'raw';
+    return { digest: v['digest'], name, serializer };
+  } catch {
+    return null;
+  }
+}
