@@ -231,13 +231,34 @@ export type MergeResult =
 
 // ---- Artifacts (GET/POST projects/{p}/artifacts) ----
 
-/** An Artifact node: stored bytes by digest, made by a job or uploaded. */
+/** Where an artifact came from (GET projects/{p}/artifacts, `origin`). */
+export type ArtifactOrigin =
+  | { readonly kind: 'upload'; readonly user?: string; readonly created_ms?: number }
+  | {
+      readonly kind: 'job';
+      readonly pipeline?: Guid;
+      readonly pipeline_name?: string;
+      readonly execution?: string;
+      readonly job?: string;
+      readonly job_name?: string;
+      readonly output?: string;
+      readonly created_ms?: number;
+    };
+
+/**
+ * An artifact of a project: stored bytes by digest, made by a job or
+ * uploaded. `guid` is null for a job's output that no Output operation put
+ * in the model; `value` is there for small JSON ones. Older servers send
+ * `job`/`execution`/`uploaded_by` instead of `origin`.
+ */
 export interface Artifact {
-  readonly guid: Guid;
+  readonly guid: Guid | null;
   readonly name: string;
   readonly digest: string;
   readonly size?: number;
   readonly serializer?: string;
+  readonly origin?: ArtifactOrigin;
+  readonly value?: JsonValue;
   readonly job?: string;
   readonly execution?: string;
   readonly uploaded_by?: string;

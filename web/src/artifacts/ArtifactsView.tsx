@@ -1,15 +1,32 @@
 // A project's artifacts: the files its jobs made and the ones people
-// uploaded. Lists them (at the branch, or the read-only commit), downloads
-// them under their own names, uploads files with a progress bar (cancel
-// any time), and deletes them after a confirmation; the server refuses to
+// uploaded. Lists them (at the branch, or the read-only commit) with where
+// each came from, filterable by pipeline and kind, small JSON results shown
+// as their value; downloads them under their own names, uploads files with
+// a progress bar (cancel any time; over the server's limit refused before
+// sending), and deletes them after a confirmation; the server refuses to
 // delete an artifact the model still uses (422) until told to force it.
-import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+// A row can be dragged onto a pipeline's canvas to become an Input.
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '../api';
+import { DROP_TYPE, encodeDropItem } from '../pipeline/data';
 import { projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';
-import { describeError, shortId } from '../ui/format';
+import { dateTime, describeError, shortId } from '../ui/format';
 import { downloadName, formatSize, progressFraction, progressText, provenance, shortDigest, uploadName } from './artifacts';
-import { isAbortError, uploadWithProgress, type UploadProgress } from './upload';
+import {
+  artifactKey,
+  filterArtifacts,
+  kindOf,
+  kindOptions,
+  NO_FILTER,
+  pipelineOptions,
+  sortArtifacts,
+  type ArtifactFilter,
+} from './filter';
+import { artifactSource } from './source';
+import { isAbortError, type UploadProgress } from './upload';
+import { fullText, inlineText } from './value';
+import './artifacts.css';
 
 type Load =
   | { readonly kind: 'loading' }
@@ -50,7 +67,8 @@ export function ArtifactsView({
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [tick, setTick] = useState(0);
   const [uploads, setUploads] = useState<readonly UploadState[]>([]);
-  const [deleting, setDeleting] = useState<Artifact | null>(null);
+  const [deleting, setDeleting] = useState<(Artifact & { guid: string }) | null>(null);
+  const [filter, setFilter] = useState<ArtifactFilter>(NO_FILTER);
   const [dragging, setDragging] = useState(false);
   const [downloading, setDownloading] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -59,8 +77,7 @@ export function ArtifactsView({
   useEffect(() => {
     const abort = new AbortController();
     client.listArtifacts(project, ref, abort.signal).then(
-      (artifacts) =>
-        setLoad({ kind: 'ready', artifacts: [...artifacts].sort((a, b) => a.name.localeCompare(b.name)) }),
+      (artifacts) => setLoad({ kind: 'ready', artifacts: sortArtifacts(artifacts) }),
       (e: unknown) => {
         if (!abort.signal.aborted) setLoad({ kind: 'error', message: message(e) });
       },
@@ -78,18 +95,14 @@ export function ArtifactsView({
   const patch = (id: number, f: (u: UploadState) => UploadState) =>
     setUploads((us) => us.map((u) => (u.id === id ? f(u) : u)));
   const drop = (id: number) => setUploads((us) => us.filter((u) => u.id !== id));
+  const source = useMemo(() => artifactSource(client, project, branch), [client, project, branch]);
 
   function start(files: readonly File[]) {
     if (readOnly) return;
     for (const file of files) {
       const id = nextUpload++;
       const name = uploadName(file.name);
-      const up = uploadWithProgress(
-        client.artifactUploadUrl(project, name, branch),
-        file,
-        (progress) => patch(id, (u) => ({ ...u, progress })),
-        { headers: client.extraHeaders },
-      );
+      const up = source.upload(file, name, (progress) => patch(id, (u) => ({ ...u, progress })));
       live.current.set(id, up.cancel);
       setUploads((us) => [...us, { id, name, progress: { loaded: 0, total: file.size }, error: null, cancel: up.cancel }]);
       up.done.then(
@@ -113,7 +126,7 @@ export function ArtifactsView({
   async function download(a: Artifact) {
     // The server names every download <digest>.bin, and its header beats
     // <a download>: fetch the bytes and save them under the artifact's name.
-    setDownloading(a.guid);
+    setDownloading(artifactKey(a));
     try {
       const res = await fetch(client.artifactUrl(a.digest, project, ref), {
         headers: { ...client.extraHeaders },
@@ -141,7 +154,10 @@ export function ArtifactsView({
     setDragging(false);
     start([...e.dataTransfer.files]);
   };
-  const artifacts = load.kind === 'ready' ? load.artifacts : [];
+  const all = load.kind === 'ready' ? load.artifacts : [];
+  const artifacts = filterArtifacts(all, filter);
+  const pipelineChoices = pipelineOptions(all);
+  const kindChoices = kindOptions(all);
 
   return (
     <div
@@ -231,7 +247,49 @@ export function ArtifactsView({
           </button>
         </div>
       )}
-      {load.kind === 'ready' && artifacts.length === 0 && (
+      {all.length > 0 && (pipelineChoices.length > 1 || kindChoices.length > 1 || filter !== NO_FILTER) && (
+        <div className="artifact-filters" role="group" aria-label="Filter artifacts">
+          <label>
+            <span className="muted">Pipeline</span>
+            <select
+              value={filter.pipeline ?? ''}
+              onChange={(e) => setFilter({ ...filter, pipeline: e.target.value || null })}
+              data-testid="filter-pipeline"
+            >
+              <option value="">All ({all.length})</option>
+              {pipelineChoices.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label} ({o.count})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            <span className="muted">Kind</span>
+            <select
+              value={filter.kind ?? ''}
+              onChange={(e) => setFilter({ ...filter, kind: e.target.value || null })}
+              data-testid="filter-kind"
+            >
+              <option value="">All ({all.length})</option>
+              {kindChoices.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label} ({o.count})
+                </option>
+              ))}
+            </select>
+          </label>
+          <span className="muted small">
+            {artifacts.length} of {all.length} shown
+          </span>
+          {filter !== NO_FILTER && (
+            <button type="button" className="link small" onClick={() => setFilter(NO_FILTER)}>
+              Show all
+            </button>
+          )}
+        </div>
+      )}
+      {load.kind === 'ready' && all.length === 0 && (
         <div className="empty-state artifacts-empty" data-testid="artifacts-empty">
           <div className="empty-icon" aria-hidden="true">
             ▤
@@ -249,7 +307,7 @@ export function ArtifactsView({
           )}
         </div>
       )}
-      {!readOnly && artifacts.length > 0 && (
+      {!readOnly && all.length > 0 && (
         <div
           className={`drop-zone${dragging ? ' active' : ''}`}
           role="button"
@@ -270,53 +328,77 @@ export function ArtifactsView({
           <thead>
             <tr>
               <th>Name</th>
+              <th>Value</th>
               <th className="num">Size</th>
-              <th>Serializer</th>
-              <th>Digest</th>
+              <th>Kind</th>
               <th>Origin</th>
+              <th>Digest</th>
               <th aria-label="Actions" />
             </tr>
           </thead>
           <tbody>
-            {artifacts.map((a) => (
-              <tr key={a.guid} data-testid={`artifact-${a.name}`}>
-                <td className="artifact-name">{a.name}</td>
-                <td className="num" title={a.size === undefined ? undefined : `${a.size} bytes`}>
-                  {formatSize(a.size)}
-                </td>
-                <td>{a.serializer || 'raw'}</td>
-                <td>
-                  <code title={a.digest}>{shortDigest(a.digest)}</code>
-                </td>
-                <td>
-                  <Origin artifact={a} project={project} branch={branch} />
-                </td>
-                <td className="row-actions">
-                  <button
-                    type="button"
-                    className="secondary small"
-                    onClick={() => void download(a)}
-                    disabled={downloading === a.guid}
-                    aria-label={`Download ${a.name}`}
-                  >
-                    {downloading === a.guid ? 'Downloading…' : 'Download'}
-                  </button>
-                  {!readOnly && (
+            {artifacts.map((a) => {
+              const key = artifactKey(a);
+              return (
+                <tr
+                  key={key}
+                  data-testid={`artifact-${a.name}`}
+                  draggable
+                  onDragStart={(e) => {
+                    e.dataTransfer.setData(
+                      DROP_TYPE,
+                      encodeDropItem({ kind: 'artifact', artifact: { digest: a.digest, name: a.name, serializer: kindOf(a) } }),
+                    );
+                    e.dataTransfer.effectAllowed = 'copy';
+                  }}
+                  title="Drag onto a pipeline's canvas to use it as an Input"
+                >
+                  <td className="artifact-name">{a.name}</td>
+                  <td className="artifact-value" data-testid="artifact-value">
+                    {a.value !== undefined ? (
+                      <code title={fullText(a.value)}>{inlineText(a.value, 60)}</code>
+                    ) : (
+                      <span className="muted">–</span>
+                    )}
+                  </td>
+                  <td className="num" title={a.size === undefined ? undefined : `${a.size} bytes`}>
+                    {formatSize(a.size)}
+                  </td>
+                  <td>{kindOf(a)}</td>
+                  <td>
+                    <Origin artifact={a} project={project} branch={branch} />
+                  </td>
+                  <td>
+                    <code title={a.digest}>{shortDigest(a.digest)}</code>
+                  </td>
+                  <td className="row-actions">
                     <button
                       type="button"
-                      className="ghost danger small"
-                      onClick={() => setDeleting(a)}
-                      aria-label={`Delete ${a.name}`}
+                      className="secondary small"
+                      onClick={() => void download(a)}
+                      disabled={downloading === key}
+                      aria-label={`Download ${a.name}`}
                     >
-                      Delete
+                      {downloading === key ? 'Downloading…' : 'Download'}
                     </button>
-                  )}
-                </td>
-              </tr>
-            ))}
+                    {!readOnly && a.guid !== null && (
+                      <button
+                        type="button"
+                        className="ghost danger small"
+                        onClick={() => setDeleting({ ...a, guid: a.guid! })}
+                        aria-label={`Delete ${a.name}`}
+                      >
+                        Delete
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
+      {all.length > 0 && artifacts.length === 0 && <p className="muted pad">No artifact matches these filters.</p>}
       {deleting && (
         <DeleteArtifactDialog
           client={client}
@@ -339,20 +421,39 @@ function Origin({ artifact, project, branch }: { artifact: Artifact; project: st
   const p = provenance(artifact);
   if (p.kind === 'job')
     return (
-      <span className="muted">
-        made by job <code title={p.job}>{shortId(p.job)}</code>
-        {p.execution && (
+      <span className="muted artifact-origin" data-testid="artifact-origin">
+        {p.output ? (
+          <>
+            output <strong className="mono">{p.output}</strong> of{' '}
+          </>
+        ) : (
+          'made by '
+        )}
+        {p.jobName ? <strong title={p.job}>{p.jobName}</strong> : <code title={p.job}>job {shortId(p.job)}</code>}
+        {p.pipelineName && (
           <>
             {' '}
-            of execution{' '}
-            <a href={projectHref(project, { kind: 'execution', id: p.execution }, { branch })} title={p.execution}>
-              {shortId(p.execution)}
+            in <span className="artifact-pipeline">{p.pipelineName}</span>
+          </>
+        )}
+        {p.execution && (
+          <>
+            {' · '}
+            <a href={projectHref(project, { kind: 'execution', id: p.execution }, { branch })} title={`execution ${p.execution}`}>
+              run {shortId(p.execution)}
             </a>
           </>
         )}
+        {p.createdMs !== undefined && p.createdMs > 0 && <span className="small"> · {dateTime(p.createdMs)}</span>}
       </span>
     );
-  if (p.kind === 'upload') return <span className="muted">uploaded{p.user ? ` by ${p.user}` : ''}</span>;
+  if (p.kind === 'upload')
+    return (
+      <span className="muted artifact-origin" data-testid="artifact-origin">
+        uploaded{p.user ? ` by ${p.user}` : ''}
+        {p.createdMs !== undefined && p.createdMs > 0 && <span className="small"> · {dateTime(p.createdMs)}</span>}
+      </span>
+    );
   return <span className="muted">–</span>;
 }
 
@@ -367,7 +468,7 @@ function DeleteArtifactDialog({
   client: KilnClient;
   project: string;
   branch: string;
-  artifact: Artifact;
+  artifact: Artifact & { guid: string };
   onClose: () => void;
   onDeleted: () => void;
 }) {

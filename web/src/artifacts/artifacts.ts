@@ -12,13 +12,42 @@ export function shortDigest(digest: string, n = 12): string {
 }
 
 export type Provenance =
-  | { readonly kind: 'job'; readonly job: string; readonly execution: string | null }
-  | { readonly kind: 'upload'; readonly user: string | null }
+  | {
+      readonly kind: 'job';
+      readonly job: string;
+      readonly execution: string | null;
+      readonly pipeline?: string | undefined;
+      readonly pipelineName?: string | undefined;
+      readonly jobName?: string | undefined;
+      readonly output?: string | undefined;
+      readonly createdMs?: number | undefined;
+    }
+  | { readonly kind: 'upload'; readonly user: string | null; readonly createdMs?: number | undefined }
   | { readonly kind: 'unknown' };
 
-/** Where an artifact came from: a job of an execution, or an upload. */
-export function provenance(a: Pick<Artifact, 'job' | 'execution' | 'uploaded_by'>): Provenance {
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/**
+ * Where an artifact came from: a job of an execution (with its pipeline and
+ * output when the server says), or an upload. Reads `origin`, else the
+ * older fields `job`, `execution` and `uploaded_by`.
+ */
+export function provenance(a: Pick<Artifact, 'job' | 'execution' | 'uploaded_by' | 'origin'>): Provenance {
+  const o = a.origin;
+  if (o && o.kind === 'job' && str(o.job)) {
+    return {
+      kind: 'job',
+      job: o.job!,
+      execution: str(o.execution),
+      pipeline: str(o.pipeline) ?? undefined,
+      pipelineName: str(o.pipeline_name) ?? undefined,
+      jobName: str(o.job_name) ?? undefined,
+      output: str(o.output) ?? undefined,
+      createdMs: num(o.created_ms),
+    };
+  }
+  if (o && o.kind === 'upload') return { kind: 'upload', user: str(o.user), createdMs: num(o.created_ms) };
   const job = str(a.job);
   if (job) return { kind: 'job', job, execution: str(a.execution) };
   if (a.uploaded_by !== undefined) return { kind: 'upload', user: str(a.uploaded_by) };
@@ -27,8 +56,13 @@ export function provenance(a: Pick<Artifact, 'job' | 'execution' | 'uploaded_by'
 
 /** The provenance as one sentence (ids shortened), for titles and tests. */
 export function provenanceText(p: Provenance, short = (id: string) => id.slice(0, 8)): string {
-  if (p.kind === 'job')
-    return p.execution ? `made by job ${short(p.job)} of execution ${short(p.execution)}` : `made by job ${short(p.job)}`;
+  if (p.kind === 'job') {
+    const job = p.jobName ? `job ${p.jobName}` : `job ${short(p.job)}`;
+    const what = p.output ? `output “${p.output}” of ${job}` : `made by ${job}`;
+    const where = [p.execution && `execution ${short(p.execution)}`, p.pipelineName && `pipeline ${p.pipelineName}`].filter(Boolean);
+    if (!p.output && !p.pipelineName) return p.execution ? `${what} of execution ${short(p.execution)}` : what;
+    return where.length ? `${what} (${where.join(', ')})` : what;
+  }
   if (p.kind === 'upload') return p.user ? `uploaded by ${p.user}` : 'uploaded';
   return 'origin unknown';
 }
