@@ -1,8 +1,13 @@
 // The inspector beside the canvas: the selected operation's name, typed
 // attributes (set_attr; reset = del_attr back to the definition's value) and
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
+// An Input shows what it reads instead of attributes (InputBinding); an
+// Output says under which name its runs store what flows in.
 import { useEffect, useMemo, useState } from 'react';
+import type { ArtifactSource } from '../artifacts/source';
 import type { Guid, JsonValue, Op, Tree } from '../model';
+import { operationKind, type InputChoice } from './data';
+import { InputBinding } from './InputBinding';
 import { artifactChoices, attributeFields, nameOf, parseAttribute, portsOf, type ArtifactChoice, type AttributeField } from './model';
 
 type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
@@ -14,6 +19,9 @@ export function Inspector({
   selectionCount,
   edit,
   operationHref,
+  inputChoices,
+  artifacts,
+  onUploaded,
 }: {
   tree: Tree;
   pipeline: Guid;
@@ -21,32 +29,57 @@ export function Inspector({
   selectionCount: number;
   edit: EditFn;
   operationHref?: ((definition: Guid) => string) | undefined;
+  /** What an Input can read (the palette's list); the tree's artifacts when absent. */
+  inputChoices?: readonly InputChoice[] | undefined;
+  /** Where an Input's "Upload" sends the file; no upload without it. */
+  artifacts?: ArtifactSource | undefined;
+  onUploaded?: (() => void) | undefined;
 }) {
   void pipeline;
   void selectionCount;
   if (!node || !tree.nodes[node]) return null;
-  return <NodeInspector tree={tree} node={node} edit={edit} operationHref={operationHref} />;
+  return (
+    <NodeInspector
+      tree={tree}
+      node={node}
+      edit={edit}
+      operationHref={operationHref}
+      inputChoices={inputChoices}
+      artifacts={artifacts}
+      onUploaded={onUploaded}
+    />
+  );
 }
+
+/** Attributes an Input or Output keeps for Kiln (plan.h): shown by InputBinding, not as fields. */
+const DATA_ATTRIBUTES = new Set(['artifact', 'serializer']);
 
 function NodeInspector({
   tree,
   node,
   edit,
   operationHref,
+  inputChoices,
+  artifacts: source,
+  onUploaded,
 }: {
   tree: Tree;
   node: Guid;
   edit: EditFn;
   operationHref?: ((definition: Guid) => string) | undefined;
+  inputChoices?: readonly InputChoice[] | undefined;
+  artifacts?: ArtifactSource | undefined;
+  onUploaded?: (() => void) | undefined;
 }) {
   const n = tree.nodes[node]!;
-  const fields = attributeFields(tree, node);
+  const kind = operationKind(tree, node);
+  const fields = attributeFields(tree, node).filter((f) => kind === 'operation' || !DATA_ATTRIBUTES.has(f.name));
   const ports = portsOf(tree, node);
   const definition = n.base;
   const artifacts = useMemo(() => artifactChoices(tree), [tree]);
   return (
     <aside className="inspector floating" aria-label="Inspector" data-testid="inspector">
-      <div className="panel-title">Operation</div>
+      <div className="panel-title">{kind === 'input' ? 'Input' : kind === 'output' ? 'Output' : 'Operation'}</div>
       <div className="inspector-section">
         <TextField
           label="Name"
@@ -54,24 +87,41 @@ function NodeInspector({
           disabled={!edit}
           onCommit={(v) => edit?.([{ op: 'set_attr', node, name: 'name', value: v }], 'Rename operation')}
         />
-        {definition && tree.nodes[definition] && (
+        {kind === 'output' && (
+          <p className="muted small" data-testid="output-hint">
+            Each run stores what flows in as the artifact <strong>{nameOf(tree, node)}</strong> of the project.
+          </p>
+        )}
+        {kind === 'operation' && definition && tree.nodes[definition] && (
           <p className="muted small">
             Instance of{' '}
             {operationHref ? <a href={operationHref(definition)}>{nameOf(tree, definition)}</a> : nameOf(tree, definition)}
           </p>
         )}
       </div>
-      <div className="inspector-section">
-        <div className="section-label">Attributes</div>
-        {fields.length === 0 && <p className="muted small">This operation has no attributes.</p>}
-        {fields.map((f) =>
-          f.name === 'artifact' ? (
-            <ArtifactPicker key={`${node}/${f.name}`} field={f} node={node} edit={edit} choices={artifacts} />
-          ) : (
-            <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
-          ),
-        )}
-      </div>
+      {kind === 'input' && (
+        <InputBinding
+          tree={tree}
+          node={node}
+          edit={edit}
+          choices={inputChoices ?? artifacts.map((a) => ({ ...a, serializer: a.serializer ?? 'raw', note: a.serializer ?? 'raw' }))}
+          source={source}
+          onUploaded={onUploaded}
+        />
+      )}
+      {(kind === 'operation' || fields.length > 0) && (
+        <div className="inspector-section">
+          <div className="section-label">Attributes</div>
+          {fields.length === 0 && <p className="muted small">This operation has no attributes.</p>}
+          {fields.map((f) =>
+            f.name === 'artifact' ? (
+              <ArtifactPicker key={`${node}/${f.name}`} field={f} node={node} edit={edit} choices={artifacts} />
+            ) : (
+              <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
+            ),
+          )}
+        </div>
+      )}
       <div className="inspector-section">
         <div className="section-label">Ports</div>
         <ul className="port-list">

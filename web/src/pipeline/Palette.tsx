@@ -1,21 +1,30 @@
-// The palette: the project's operation definitions, searchable; drag one onto
-// the canvas (or click +) to add an instance.
-import { useMemo, useState } from 'react';
-import type { Guid } from '../model';
+// The palette: Input and Output (data in and out), the project's operation
+// definitions and its artifacts, searchable; drag one onto the canvas (or
+// click +) to add it. An artifact becomes an Input bound to it.
+import { useMemo, useState, type DragEvent } from 'react';
+import { DATA_OPERATIONS, encodeDropItem, type ArtifactBinding, type DataKind, type DropItem } from './data';
 import type { OperationDefinition } from './model';
+import './data.css';
+
+export interface PaletteArtifact extends ArtifactBinding {
+  /** A short note: kind and where it came from. */
+  readonly note?: string;
+}
 
 export function Palette({
   definitions,
+  artifacts = [],
   dropType,
   onAdd,
 }: {
   definitions: readonly OperationDefinition[];
+  artifacts?: readonly PaletteArtifact[];
   dropType: string;
-  onAdd: (definition: Guid) => void;
+  onAdd: (item: DropItem) => void;
 }) {
   const [query, setQuery] = useState('');
+  const q = query.trim().toLowerCase();
   const shown = useMemo(() => {
-    const q = query.trim().toLowerCase();
     if (!q) return definitions;
     return definitions.filter(
       (d) =>
@@ -23,7 +32,15 @@ export function Palette({
         d.description.toLowerCase().includes(q) ||
         [...d.inputs, ...d.outputs].some((p) => p.name.toLowerCase().includes(q)),
     );
-  }, [definitions, query]);
+  }, [definitions, q]);
+  const data = (['input', 'output'] as const).filter(
+    (k) => !q || DATA_OPERATIONS[k].name.toLowerCase().includes(q) || DATA_OPERATIONS[k].description.toLowerCase().includes(q),
+  );
+  const files = artifacts.filter((a) => !q || a.name.toLowerCase().includes(q));
+  const drag = (item: DropItem) => (e: DragEvent) => {
+    e.dataTransfer.setData(dropType, encodeDropItem(item));
+    e.dataTransfer.effectAllowed = 'copy';
+  };
 
   return (
     <aside className="palette" aria-label="Operations palette">
@@ -37,35 +54,30 @@ export function Palette({
         aria-label="Search operations"
       />
       <ul className="palette-list">
+        {data.map((k: DataKind) => (
+          <Item
+            key={k}
+            testId={`palette-${DATA_OPERATIONS[k].name}`}
+            name={DATA_OPERATIONS[k].name}
+            ports={k === 'input' ? '0 in · 1 out' : '1 in · 0 out'}
+            description={DATA_OPERATIONS[k].description}
+            className="palette-data"
+            onDragStart={drag({ kind: 'data', data: k })}
+            addLabel={`Add ${DATA_OPERATIONS[k].name}`}
+            onAdd={() => onAdd({ kind: 'data', data: k })}
+          />
+        ))}
         {shown.map((d) => (
-          <li
+          <Item
             key={d.guid}
-            className="palette-item"
-            draggable
-            data-testid={`palette-${d.name}`}
-            onDragStart={(e) => {
-              e.dataTransfer.setData(dropType, d.guid);
-              e.dataTransfer.effectAllowed = 'copy';
-            }}
-            title={d.description || d.name}
-          >
-            <div className="palette-item-main">
-              <span className="palette-name">{d.name}</span>
-              <span className="palette-ports">
-                {d.inputs.length} in · {d.outputs.length} out
-              </span>
-              {d.description && <span className="palette-desc">{d.description}</span>}
-            </div>
-            <button
-              type="button"
-              className="ghost icon add"
-              aria-label={`Add ${d.name}`}
-              title={`Add ${d.name} to the pipeline`}
-              onClick={() => onAdd(d.guid)}
-            >
-              +
-            </button>
-          </li>
+            testId={`palette-${d.name}`}
+            name={d.name}
+            ports={`${d.inputs.length} in · ${d.outputs.length} out`}
+            description={d.description}
+            onDragStart={drag({ kind: 'definition', guid: d.guid })}
+            addLabel={`Add ${d.name}`}
+            onAdd={() => onAdd({ kind: 'definition', guid: d.guid })}
+          />
         ))}
         {shown.length === 0 && (
           <li className="palette-none">
@@ -73,6 +85,68 @@ export function Palette({
           </li>
         )}
       </ul>
+      {files.length > 0 && (
+        <>
+          <div className="panel-title palette-subtitle">Artifacts</div>
+          <ul className="palette-list palette-artifacts" aria-label="Artifacts">
+            {files.map((a) => (
+              <Item
+                key={a.digest}
+                testId={`palette-artifact-${a.name}`}
+                name={a.name}
+                ports={a.note ?? a.serializer ?? 'raw'}
+                description=""
+                className="palette-artifact"
+                title={`Drag onto the canvas: an Input reading ${a.name}`}
+                onDragStart={drag({ kind: 'artifact', artifact: a })}
+                addLabel={`Use ${a.name} as an Input`}
+                onAdd={() => onAdd({ kind: 'artifact', artifact: a })}
+              />
+            ))}
+          </ul>
+        </>
+      )}
     </aside>
+  );
+}
+
+function Item({
+  testId,
+  name,
+  ports,
+  description,
+  className,
+  title,
+  onDragStart,
+  addLabel,
+  onAdd,
+}: {
+  testId: string;
+  name: string;
+  ports: string;
+  description: string;
+  className?: string;
+  title?: string;
+  onDragStart: (e: DragEvent) => void;
+  addLabel: string;
+  onAdd: () => void;
+}) {
+  return (
+    <li
+      className={`palette-item${className ? ` ${className}` : ''}`}
+      draggable
+      data-testid={testId}
+      onDragStart={onDragStart}
+      title={title ?? (description || name)}
+    >
+      <div className="palette-item-main">
+        <span className="palette-name">{name}</span>
+        <span className="palette-ports">{ports}</span>
+        {description && <span className="palette-desc">{description}</span>}
+      </div>
+      <button type="button" className="ghost icon add" aria-label={addLabel} title={addLabel} onClick={onAdd}>
+        +
+      </button>
+    </li>
   );
 }

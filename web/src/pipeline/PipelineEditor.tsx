@@ -28,8 +28,11 @@ import {
   type GraphNode,
   type PipelineGraph,
 } from './model';
+import type { ArtifactSource } from '../artifacts/source';
+import { addDataOperationOps, decodeDropItem, DROP_TYPE, inputArtifact, operationKind, type DropItem } from './data';
 import { Inspector } from './Inspector';
 import { Palette } from './Palette';
+import { useInputChoices } from './useInputChoices';
 
 export interface Editing {
   edit(ops: readonly Op[], label: string): string | null;
@@ -54,9 +57,10 @@ export interface PipelineEditorProps {
   readonly side?: ReactNode;
   readonly onSelectNode?: (node: Guid | null) => void;
   readonly operationHref?: (definition: Guid) => string;
+  /** The project's artifacts on this branch: Inputs pick from them and upload to them. */
+  readonly artifacts?: ArtifactSource;
 }
 
-const DROP_TYPE = 'application/x-kiln-operation';
 const NO_REMOTE: readonly RemoteMark[] = [];
 
 function samePorts(a: readonly PortSpec[], b: readonly PortSpec[]): boolean {
@@ -110,9 +114,11 @@ export function PipelineEditor({
   side,
   onSelectNode,
   operationHref,
+  artifacts,
 }: PipelineEditorProps) {
   const graph = useMemo(() => pipelineGraph(tree, pipeline), [tree, pipeline]);
   const definitions = useMemo(() => operationDefinitions(tree), [tree]);
+  const inputs = useInputChoices(tree, editing ? artifacts : undefined);
   const [selection, setSelection] = useState<{ nodes: Guid[]; edges: Guid[] }>({ nodes: [], edges: [] });
   const [selectNodes, setSelectNodes] = useState<Guid[] | null>(null);
   const flowRef = useRef<ReactFlowInstance<PortFlowNode, Edge> | null>(null);
@@ -130,9 +136,12 @@ export function PipelineEditor({
     const before = dataCache.current;
     const after = new Map<Guid, PortNodeData>();
     const nodes = graph.nodes.map((n: GraphNode) => {
+      const kind = operationKind(tree, n.id);
       const fresh: PortNodeData = {
         title: n.name,
-        subtitle: n.type !== n.name ? n.type : '',
+        // An Input says whether it reads anything yet.
+        subtitle:
+          kind === 'input' && !inputArtifact(tree, n.id) ? `${n.type} · no artifact chosen` : n.type !== n.name ? n.type : '',
         inputs: n.inputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
         outputs: n.outputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
         status: statuses?.get(n.id),
@@ -145,7 +154,7 @@ export function PipelineEditor({
     });
     dataCache.current = after;
     return nodes;
-  }, [graph, fallback, statuses, remote]);
+  }, [graph, fallback, statuses, remote, tree]);
 
   const canvasEdges: CanvasEdge[] = useMemo(
     () =>
@@ -194,7 +203,7 @@ export function PipelineEditor({
   );
 
   const addOperation = useCallback(
-    (definition: Guid, position?: { x: number; y: number }) => {
+    (item: DropItem, position?: { x: number; y: number }) => {
       let at = position;
       if (!at) {
         const flow = flowRef.current;
@@ -204,10 +213,25 @@ export function PipelineEditor({
             ? flow.screenToFlowPosition({ x: box.left + box.width / 2 - NODE_WIDTH / 2, y: box.top + box.height / 2 - 40 })
             : { x: 0, y: 0 };
       }
-      const ops = createInstanceOps(tree, pipeline, definition, position ? at : freeSpot(canvasNodes, at));
-      if (edit(ops, 'Add operation') === null) setSelectNodes([(ops[0] as { guid: Guid }).guid]);
+      const spot = position ? at : freeSpot(canvasNodes, at);
+      let ops: Op[];
+      let guid: Guid;
+      if (item.kind === 'definition') {
+        ops = createInstanceOps(tree, pipeline, item.guid, spot);
+        guid = (ops[0] as { guid: Guid }).guid;
+      } else {
+        const kind = item.kind === 'data' ? item.data : 'input';
+        const r = addDataOperationOps(tree, pipeline, kind, spot, item.kind === 'artifact' ? { artifact: item.artifact } : {});
+        if (!r) {
+          editing?.notify('error', 'This project has no Operation or Port meta type');
+          return;
+        }
+        ({ ops, guid } = r);
+      }
+      const label = item.kind === 'artifact' ? `Add an Input reading ${item.artifact.name}` : 'Add operation';
+      if (edit(ops, label) === null) setSelectNodes([guid]);
     },
-    [canvasNodes, edit, pipeline, tree],
+    [canvasNodes, edit, editing, pipeline, tree],
   );
 
   const deleteSelection = useCallback(() => {
@@ -268,7 +292,9 @@ export function PipelineEditor({
 
   return (
     <div className="pipeline-editor">
-      {!readOnly && <Palette definitions={definitions} dropType={DROP_TYPE} onAdd={(d) => addOperation(d)} />}
+      {!readOnly && (
+        <Palette definitions={definitions} artifacts={inputs.choices} dropType={DROP_TYPE} onAdd={(item) => addOperation(item)} />
+      )}
       <div className="canvas-column">
         <div className="canvas-toolbar">
           <div className="toolbar-group">
@@ -334,7 +360,10 @@ export function PipelineEditor({
             checkConnection={checkConnection}
             onConnect={onConnect}
             onConnectRefused={(reason) => editing?.notify('error', `Can't connect: ${reason}`)}
-            onDropItem={(item, pos) => addOperation(item, pos)}
+            onDropItem={(text, pos) => {
+              const item = decodeDropItem(text);
+              if (item) addOperation(item, pos);
+            }}
             dropType={DROP_TYPE}
             onInit={(f) => (flowRef.current = f)}
             selectNodes={selectNodes}
@@ -358,6 +387,9 @@ export function PipelineEditor({
               selectionCount={selection.nodes.length + selection.edges.length}
               edit={readOnly ? null : edit}
               operationHref={operationHref}
+              inputChoices={inputs.choices}
+              artifacts={readOnly ? undefined : artifacts}
+              onUploaded={inputs.refresh}
             />
           )}
         </div>

@@ -6,10 +6,11 @@ import {
   artifactStem,
   bindInputOps,
   dataDefinitionGuid,
-  decodeArtifactDrag,
-  encodeArtifactDrag,
+  decodeDropItem,
+  encodeDropItem,
   findDataDefinition,
   inputArtifact,
+  inputChoices,
   operationKind,
 } from './data';
 import { operationDefinitions, pipelineGraph } from './model';
@@ -100,14 +101,40 @@ describe('Input and Output operations', () => {
     expect(artifactStem('a.b.tar')).toBe('a.b');
   });
 
-  it('carries an artifact through a drag as JSON, refusing anything else', () => {
-    expect(decodeArtifactDrag(encodeArtifactDrag(csv))).toEqual(csv);
-    expect(decodeArtifactDrag(encodeArtifactDrag({ digest: DIGEST, name: 'x' }))).toEqual({
-      digest: DIGEST,
-      name: 'x',
-      serializer: 'raw',
+  it('carries what is dragged onto the canvas in one string', () => {
+    const items = [
+      { kind: 'definition', guid: ids.Train },
+      { kind: 'data', data: 'input' },
+      { kind: 'data', data: 'output' },
+      { kind: 'artifact', artifact: csv },
+    ] as const;
+    for (const item of items) expect(decodeDropItem(encodeDropItem(item))).toEqual(item);
+    expect(encodeDropItem({ kind: 'definition', guid: ids.Train })).toBe(ids.Train);
+    expect(decodeDropItem(encodeDropItem({ kind: 'artifact', artifact: { digest: DIGEST, name: 'x' } }))).toEqual({
+      kind: 'artifact',
+      artifact: { digest: DIGEST, name: 'x', serializer: 'raw' },
     });
-    expect(decodeArtifactDrag('not json')).toBeNull();
-    expect(decodeArtifactDrag('{"digest":"nope"}')).toBeNull();
+    expect(decodeDropItem('kiln:artifact:not json')).toBeNull();
+    expect(decodeDropItem('kiln:artifact:{"digest":"nope"}')).toBeNull();
+    expect(decodeDropItem('kiln:other')).toBeNull();
+    expect(decodeDropItem('')).toBeNull();
+  });
+
+  it('lists what an Input can read: the listed artifacts, then nodes the list lacks, once per digest', () => {
+    const nodes = [
+      { name: 'table.csv', digest: DIGEST, serializer: 'raw' },
+      { name: 'old.npy', digest: 'ef'.repeat(32), serializer: 'numpy' },
+    ];
+    const listed = [
+      { name: 'table.csv', digest: DIGEST, serializer: 'raw', origin: { kind: 'upload' } },
+      { name: 'Train/model', digest: 'cd'.repeat(32), serializer: 'torch', origin: { kind: 'job', job_name: 'Train' } },
+      { name: 'copy', digest: 'cd'.repeat(32), serializer: 'torch' },
+    ];
+    expect(inputChoices(nodes, listed)).toEqual([
+      { digest: 'ef'.repeat(32), name: 'old.npy', serializer: 'numpy', note: 'numpy' },
+      { digest: DIGEST, name: 'table.csv', serializer: 'raw', note: 'raw · uploaded' },
+      { digest: 'cd'.repeat(32), name: 'Train/model', serializer: 'torch', note: 'torch · from Train' },
+    ]);
+    expect(inputChoices(nodes, [])).toHaveLength(2);
   });
 });

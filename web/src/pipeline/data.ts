@@ -144,21 +144,76 @@ export function inputArtifact(tree: Tree, node: Guid): string | null {
   return typeof a === 'string' && /^[0-9a-f]{64}$/.test(a) ? a : null;
 }
 
-/** What a palette or artifacts-list drag carries: an artifact as JSON. */
-export const ARTIFACT_DROP_TYPE = 'application/x-kiln-artifact';
+/**
+ * What a drag onto the canvas carries, as the one string the canvas passes
+ * on: a definition's guid (the palette's operations), "kiln:input" or
+ * "kiln:output", or "kiln:artifact:" and an artifact as JSON (the palette's
+ * artifacts, a row of the artifacts list) to add an Input bound to it.
+ */
+export type DropItem =
+  | { readonly kind: 'definition'; readonly guid: Guid }
+  | { readonly kind: 'data'; readonly data: DataKind }
+  | { readonly kind: 'artifact'; readonly artifact: ArtifactBinding };
 
-export function encodeArtifactDrag(a: ArtifactBinding): string {
-  return JSON.stringify({ digest: a.digest, name: a.name, serializer: a.serializer ?? 'raw' });
+/** The drag type the canvas accepts (PipelineEditor's). */
+export const DROP_TYPE = 'application/x-kiln-operation';
+
+const ARTIFACT_PREFIX = 'kiln:artifact:';
+
+export function encodeDropItem(item: DropItem): string {
+  if (item.kind === 'definition') return item.guid;
+  if (item.kind === 'data') return `kiln:${item.data}`;
+  const a = item.artifact;
+  return ARTIFACT_PREFIX + JSON.stringify({ digest: a.digest, name: a.name, serializer: a.serializer || 'raw' });
 }
 
-export function decodeArtifactDrag(text: string): ArtifactBinding | null {
+export function decodeDropItem(text: string): DropItem | null {
+  if (text === 'kiln:input' || text === 'kiln:output') return { kind: 'data', data: text === 'kiln:input' ? 'input' : 'output' };
+  if (!text.startsWith(ARTIFACT_PREFIX)) return text && !text.startsWith('kiln:') ? { kind: 'definition', guid: text } : null;
   try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    if (typeof v['digest'] !== 'string' || !/^[0-9a-f]{64}$/.test(v['digest'])) return null;
-    const name = typeof v['name'] === 'string' ? v['name'] : v['digest'].slice(0, 12);
+    const v = JSON.parse(text.slice(ARTIFACT_PREFIX.length)) as Record<string, unknown>;
+    const digest = v['digest'];
+    if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) return null;
+    const name = typeof v['name'] === 'string' && v['name'] ? v['name'] : digest.slice(0, 12);
     const serializer = typeof v['serializer'] === 'string' && v['serializer'] ? v['serializer'] : 'raw';
-    return { digest: v['digest'], name, serializer };
+    return { kind: 'artifact', artifact: { digest, name, serializer } };
   } catch {
     return null;
   }
+}
+
+/** An artifact an Input can read, as the palette and the inspector list it. */
+export interface InputChoice extends ArtifactBinding {
+  /** Kind, and where it came from when the server says. */
+  readonly note: string;
+}
+
+/**
+ * What an Input can read: the project's Artifact nodes (in the tree, so
+ * known at once, even offline) and what the server lists besides (job
+ * outputs no Output stored), one entry per digest, by name.
+ */
+export function inputChoices(
+  nodes: readonly { readonly name: string; readonly digest: string; readonly serializer?: string | undefined }[],
+  listed: readonly {
+    readonly name: string;
+    readonly digest: string;
+    readonly serializer?: string | undefined;
+    readonly origin?: { readonly kind: string; readonly job_name?: string; readonly pipeline_name?: string } | undefined;
+  }[],
+): InputChoice[] {
+  const out = new Map<string, InputChoice>();
+  for (const a of listed) {
+    if (out.has(a.digest)) continue;
+    const serializer = a.serializer || 'raw';
+    const o = a.origin;
+    const from = o?.kind === 'upload' ? 'uploaded' : o?.kind === 'job' && o.job_name ? `from ${o.job_name}` : '';
+    out.set(a.digest, { digest: a.digest, name: a.name, serializer, note: from ? `${serializer} · ${from}` : serializer });
+  }
+  for (const a of nodes) {
+    if (out.has(a.digest)) continue;
+    const serializer = a.serializer || 'raw';
+    out.set(a.digest, { digest: a.digest, name: a.name, serializer, note: serializer });
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || a.digest.localeCompare(b.digest));
 }

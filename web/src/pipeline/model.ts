@@ -202,6 +202,8 @@ export interface ArtifactChoice {
   readonly guid: Guid;
   readonly name: string;
   readonly digest: string;
+  /** How a job loads it ("raw" for uploads). */
+  readonly serializer?: string;
 }
 
 /**
@@ -216,7 +218,13 @@ export function artifactChoices(tree: Tree): ArtifactChoice[] {
     if (typeof digest !== 'string' || digest === '') continue;
     // Its own name: an inherited one would be the meta type's ("Artifact").
     const name = tree.nodes[guid]!.attrs['name'];
-    out.push({ guid, name: typeof name === 'string' && name ? name : digest.slice(0, 12), digest });
+    const serializer = effectiveAttr(tree, guid, 'serializer');
+    out.push({
+      guid,
+      name: typeof name === 'string' && name ? name : digest.slice(0, 12),
+      digest,
+      ...(typeof serializer === 'string' && serializer ? { serializer } : {}),
+    });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name) || a.digest.localeCompare(b.digest));
 }

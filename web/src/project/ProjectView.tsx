@@ -13,6 +13,7 @@ import { SyncSession, useSyncState, type SyncState } from '../sync';
 import { describeError, initials, shortId } from '../ui/format';
 import { Toast, type ToastMessage } from '../ui/Toast';
 import { RunButton } from '../executions/RunButton';
+import { artifactSource } from '../artifacts/source';
 
 const OperationEditor = lazy(() => import('../operations/OperationEditor'));
 // Views not needed to show a pipeline load on first use: less JavaScript to
@@ -50,6 +51,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     null,
   );
   const [toast, setToast] = useState<ToastMessage | null>(null);
+  const artifacts = useMemo(() => artifactSource(client, project, branch), [client, project, branch]);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -193,6 +195,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         editing={editing}
         remote={remote}
         operationHref={(d) => href({ kind: 'operation', guid: d })}
+        artifacts={artifacts}
         toolbar={
           readOnly ? null : (
             <RunButton
