@@ -1,9 +1,12 @@
 // One job of an execution: state and timings, progress, and tabs with the
-// streaming console, live metric charts, figures and the outputs (download).
+// streaming console, live metric charts, figures and the outputs (small JSON
+// ones shown as their value, every one downloadable).
 // Events come from the REST endpoint first, then live from the WebSocket
 // ("events" pushed to `live`), with polling as a fallback while it runs.
 import { useEffect, useMemo, useState } from 'react';
-import type { Job, JobEvent, KilnClient, MetricSeries } from '../api';
+import { errorFromResponse, type Job, type JobEvent, type KilnClient, type MetricSeries } from '../api';
+import { fullText, inlineText, parseValue, showsInline } from '../artifacts/value';
+import type { JsonValue } from '../model';
 import { describeError, duration, formatSize } from '../ui/format';
 import { Console } from './Console';
 import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSeries, isJobFinished } from './events';
@@ -165,8 +168,11 @@ export function JobPanel({
               <table className="table compact">
                 <tbody>
                   {outputs.map(([name, o]) => (
-                    <tr key={name}>
+                    <tr key={name} data-testid={`output-${name}`}>
                       <td className="mono">{name}</td>
+                      <td className="output-value" data-testid="output-value">
+                        {showsInline(o) ? <OutputValue client={client} digest={o.digest} /> : null}
+                      </td>
                       <td className="muted">{o.serializer ?? ''}</td>
                       <td className="muted">{formatSize(o.size)}</td>
                       <td>
@@ -183,6 +189,31 @@ export function JobPanel({
         )}
       </div>
     </aside>
+  );
+}
+
+/** A small JSON output's value, fetched once per digest (outputs never change). */
+function OutputValue({ client, digest }: { client: KilnClient; digest: string }) {
+  const [value, setValue] = useState<{ v: JsonValue } | 'error' | null>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    setValue(null);
+    fetch(client.artifactUrl(digest), { headers: { ...client.extraHeaders }, credentials: 'same-origin', signal: abort.signal })
+      .then(async (res) => {
+        const text = await res.text();
+        if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
+        const v = parseValue(text);
+        setValue(v === undefined ? 'error' : { v });
+      })
+      .catch(() => !abort.signal.aborted && setValue('error'));
+    return () => abort.abort();
+  }, [client, digest]);
+  if (value === null) return <span className="muted small">…</span>;
+  if (value === 'error') return <span className="muted small">(value unavailable)</span>;
+  return (
+    <code className="inline-value" title={fullText(value.v)}>
+      {inlineText(value.v, 48)}
+    </code>
   );
 }
 
