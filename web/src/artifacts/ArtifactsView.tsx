@@ -25,7 +25,8 @@ import {
 } from './filter';
 import { artifactSource } from './source';
 import { isAbortError, type UploadProgress } from './upload';
-import { fullText, inlineText } from './value';
+import { InlineValue } from './InlineValue';
+import { showsInline } from './value';
 import './artifacts.css';
 
 type Load =
@@ -356,10 +357,10 @@ export function ArtifactsView({
                   <td className="artifact-name">{a.name}</td>
                   <td className="artifact-value" data-testid="artifact-value">
                     {a.value !== undefined ? (
-                      <code title={fullText(a.value)}>{inlineText(a.value, 60)}</code>
-                    ) : (
-                      <span className="muted">–</span>
-                    )}
+                      <InlineValue value={a.value} />
+                    ) : showsInline(a) ? (
+                      <InlineValue url={client.artifactUrl(a.digest, project, ref)} headers={client.extraHeaders} />
+                    ) : null}
                   </td>
                   <td className="num" title={a.size === undefined ? undefined : `${a.size} bytes`}>
                     {formatSize(a.size)}

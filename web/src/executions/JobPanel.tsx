@@ -4,9 +4,9 @@
 // Events come from the REST endpoint first, then live from the WebSocket
 // ("events" pushed to `live`), with polling as a fallback while it runs.
 import { useEffect, useMemo, useState } from 'react';
-import { errorFromResponse, type Job, type JobEvent, type KilnClient, type MetricSeries } from '../api';
-import { fullText, inlineText, parseValue, showsInline } from '../artifacts/value';
-import type { JsonValue } from '../model';
+import type { Job, JobEvent, KilnClient, MetricSeries } from '../api';
+import { InlineValue } from '../artifacts/InlineValue';
+import { showsInline } from '../artifacts/value';
 import { describeError, duration, formatSize } from '../ui/format';
 import { Console } from './Console';
 import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSeries, isJobFinished } from './events';
@@ -171,7 +171,9 @@ export function JobPanel({
                     <tr key={name} data-testid={`output-${name}`}>
                       <td className="mono">{name}</td>
                       <td className="output-value" data-testid="output-value">
-                        {showsInline(o) ? <OutputValue client={client} digest={o.digest} /> : null}
+                        {showsInline(o) ? (
+                          <InlineValue url={client.artifactUrl(o.digest)} headers={client.extraHeaders} max={48} />
+                        ) : null}
                       </td>
                       <td className="muted">{o.serializer ?? ''}</td>
                       <td className="muted">{formatSize(o.size)}</td>
@@ -189,31 +191,6 @@ export function JobPanel({
         )}
       </div>
     </aside>
-  );
-}
-
-/** A small JSON output's value, fetched once per digest (outputs never change). */
-function OutputValue({ client, digest }: { client: KilnClient; digest: string }) {
-  const [value, setValue] = useState<{ v: JsonValue } | 'error' | null>(null);
-  useEffect(() => {
-    const abort = new AbortController();
-    setValue(null);
-    fetch(client.artifactUrl(digest), { headers: { ...client.extraHeaders }, credentials: 'same-origin', signal: abort.signal })
-      .then(async (res) => {
-        const text = await res.text();
-        if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
-        const v = parseValue(text);
-        setValue(v === undefined ? 'error' : { v });
-      })
-      .catch(() => !abort.signal.aborted && setValue('error'));
-    return () => abort.abort();
-  }, [client, digest]);
-  if (value === null) return <span className="muted small">…</span>;
-  if (value === 'error') return <span className="muted small">(value unavailable)</span>;
-  return (
-    <code className="inline-value" title={fullText(value.v)}>
-      {inlineText(value.v, 48)}
-    </code>
   );
 }
 
