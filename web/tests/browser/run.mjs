@@ -25,6 +25,7 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
+import { dataScenarios } from './scenarios_data.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -649,12 +650,13 @@ class Sum(kiln.Operation):
 
     assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   },
+  ...dataScenarios({ browser, base, api, runner, newPage, poll, dragConnection, deselect, allow, executionsAvailable: () => executionsAvailable }),
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
