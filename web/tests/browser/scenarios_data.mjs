@@ -4,7 +4,7 @@
 //   g  uploads a CSV in the Artifacts view; builds a pipeline from the palette:
 //      an Input bound to the CSV in its inspector → ReadCsv → Summarize →
 //      an Output named "summary"; an artifact dragged from the palette makes a
-//      bound Input too; runs it; sees the summary's value inline in the job's
+//      bound Input too, and an Input uploads a file from its inspector; runs it; sees the summary's value inline in the job's
 //      outputs and in the Artifacts view, where it is filterable by pipeline
 //
 // Registered in run.mjs (`...dataScenarios(ctx)`). The two operation
@@ -151,6 +151,24 @@ export function dataScenarios(ctx) {
       await page.keyboard.press('Delete');
       await dropped.waitFor({ state: 'detached', ...T });
 
+      // An Input uploads its own file from its inspector (then deleted again).
+      await deselect(page);
+      await page.getByRole('button', { name: 'Add Input' }).click();
+      await page.locator('[data-testid=graph-node][data-title=Input]').waitFor(T);
+      await page.locator('[data-testid=input-file]').setInputFiles({
+        name: 'extra.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('site,flux\n1,1.0\n'),
+      });
+      const extra = page.locator('[data-testid=graph-node][data-title=extra]');
+      await extra.waitFor(T);
+      await page.locator('[data-testid="palette-artifact-extra.csv"]').waitFor(T);
+      await page.screenshot({ path: runner.shotPath('g4-input-uploaded') });
+      await deselect(page);
+      await extra.locator('.port-node-title').click();
+      await page.keyboard.press('Delete');
+      await extra.waitFor({ state: 'detached', ...T });
+
       // Wire it: measurements → ReadCsv → Summarize → summary.
       await deselect(page);
       await page.getByRole('button', { name: 'Auto layout' }).click();
@@ -166,7 +184,7 @@ export function dataScenarios(ctx) {
         await release();
         await poll(async () => (await page.locator('.react-flow__edge').count()) === i + 1, `connection ${i + 1}`);
       }
-      await page.screenshot({ path: runner.shotPath('g4-pipeline-wired') });
+      await page.screenshot({ path: runner.shotPath('g5-pipeline-wired') });
       await poll(
         async () => {
           const t = await tree();
@@ -189,7 +207,7 @@ export function dataScenarios(ctx) {
       await value.waitFor(T);
       const shown = await value.innerText();
       assert(shown === `{"count":3,"mean":${MEAN}}`, `the summary's value is shown inline, got "${shown}"`);
-      await page.screenshot({ path: runner.shotPath('g5-summary-inline') });
+      await page.screenshot({ path: runner.shotPath('g6-summary-inline') });
 
       // The Artifacts view: the summary, from the Survey pipeline, filterable.
       await page.locator('.sidebar a:has-text("Artifacts")').click();
@@ -213,7 +231,7 @@ export function dataScenarios(ctx) {
           'the pipeline filter hides the upload',
         );
       }
-      await page.screenshot({ path: runner.shotPath('g6-artifacts'), fullPage: true });
+      await page.screenshot({ path: runner.shotPath('g7-artifacts'), fullPage: true });
       assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
     },
   };
