@@ -97,6 +97,15 @@ export function ArtifactsView({
     setUploads((us) => us.map((u) => (u.id === id ? f(u) : u)));
   const drop = (id: number) => setUploads((us) => us.filter((u) => u.id !== id));
   const source = useMemo(() => artifactSource(client, project, branch), [client, project, branch]);
+  // Said where files are dropped, so nobody waits for a refusal.
+  const [limit, setLimit] = useState<number | null>(null);
+  useEffect(() => {
+    let live = true;
+    void source.limit().then((l) => live && setLimit(l));
+    return () => {
+      live = false;
+    };
+  }, [source]);
 
   function start(files: readonly File[]) {
     if (readOnly) return;
@@ -322,6 +331,7 @@ export function ArtifactsView({
           }}
         >
           {dragging ? 'Drop to upload' : 'Drop files here, or click to choose files to upload'}
+          {limit !== null && <span className="muted"> (at most {formatSize(limit)} each)</span>}
         </div>
       )}
       {artifacts.length > 0 && (

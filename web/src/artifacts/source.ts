@@ -7,6 +7,8 @@ import { isAbortError, uploadWithProgress, type Upload, type UploadProgress } fr
 
 export interface ArtifactSource {
   list(signal?: AbortSignal): Promise<Artifact[]>;
+  /** The server's size limit per artifact in bytes; null when it has none. */
+  limit(): Promise<number | null>;
   /** Uploads `file` as `name`; refused before sending when it is over the server's limit. */
   upload(file: Blob, name: string, onProgress: (p: UploadProgress) => void): Upload;
 }
@@ -21,6 +23,7 @@ export function artifactSource(client: KilnClient, project: string, branch: stri
     ));
   return {
     list: (signal) => client.listArtifacts(project, branch, signal),
+    limit: getLimit,
     upload(file, name, onProgress) {
       let cancelled = false;
       let inner: Upload | null = null;
