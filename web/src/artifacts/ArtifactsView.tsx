@@ -11,7 +11,7 @@ import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '../
 import { DROP_TYPE, encodeDropItem } from '../pipeline/data';
 import { projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';
-import { dateTime, describeError, shortId } from '../ui/format';
+import { dateTime, describeError, shortId, timeAgo } from '../ui/format';
 import { downloadName, formatSize, progressFraction, progressText, provenance, shortDigest, uploadName } from './artifacts';
 import {
   artifactKey,
@@ -430,6 +430,10 @@ export function ArtifactsView({
 
 function Origin({ artifact, project, branch }: { artifact: Artifact; project: string; branch: string }) {
   const p = provenance(artifact);
+  const when =
+    p.kind !== 'unknown' && p.createdMs !== undefined && p.createdMs > 0 ? (
+      <span title={dateTime(p.createdMs)}>{timeAgo(p.createdMs)}</span>
+    ) : null;
   if (p.kind === 'job')
     return (
       <span className="muted artifact-origin" data-testid="artifact-origin">
@@ -441,28 +445,31 @@ function Origin({ artifact, project, branch }: { artifact: Artifact; project: st
           'made by '
         )}
         {p.jobName ? <strong title={p.job}>{p.jobName}</strong> : <code title={p.job}>job {shortId(p.job)}</code>}
-        {p.pipelineName && (
-          <>
-            {' '}
-            in <span className="artifact-pipeline">{p.pipelineName}</span>
-          </>
-        )}
-        {p.execution && (
-          <>
-            {' · '}
+        <span className="origin-where">
+          {p.pipelineName &&
+            (p.pipeline ? (
+              <a className="artifact-pipeline" href={projectHref(project, { kind: 'pipeline', guid: p.pipeline }, { branch })}>
+                {p.pipelineName}
+              </a>
+            ) : (
+              <span className="artifact-pipeline">{p.pipelineName}</span>
+            ))}
+          {p.pipelineName && p.execution && ' · '}
+          {p.execution && (
             <a href={projectHref(project, { kind: 'execution', id: p.execution }, { branch })} title={`execution ${p.execution}`}>
               run {shortId(p.execution)}
             </a>
-          </>
-        )}
-        {p.createdMs !== undefined && p.createdMs > 0 && <span className="small"> · {dateTime(p.createdMs)}</span>}
+          )}
+          {when && (p.pipelineName || p.execution) && ' · '}
+          {when}
+        </span>
       </span>
     );
   if (p.kind === 'upload')
     return (
       <span className="muted artifact-origin" data-testid="artifact-origin">
         uploaded{p.user ? ` by ${p.user}` : ''}
-        {p.createdMs !== undefined && p.createdMs > 0 && <span className="small"> · {dateTime(p.createdMs)}</span>}
+        {when && <span className="origin-where">{when}</span>}
       </span>
     );
   return <span className="muted">–</span>;
