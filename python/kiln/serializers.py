@@ -16,8 +16,6 @@ numpy     ``numpy.ndarray`` (exact type) without object dtype  ``.npy`` (``allow
 json      exactly ``None``/``bool``/``int``/finite ``float``/  UTF-8 JSON; readable by the
           ``str``, and lists / str-keyed dicts of those         C++ server without Python
 pickle    anything else                                        pickle protocol 4
-raw       never chosen for a value; an uploaded file's         the bytes as they are
-          serializer: loads as ``bytes``
 ========  ===================================================  ==========================
 
 ``torch`` and ``numpy`` are imported lazily: a value can only be a tensor if
@@ -141,26 +139,11 @@ def _pickle_load(f):
     return pickle.load(f)
 
 
-# --- raw ---------------------------------------------------------------------
-# What an uploaded file is (POST /projects/{p}/artifacts defaults to it): an
-# Input bound to an upload hands the operation the file's bytes, e.g.
-# ``csv.reader(io.StringIO(data.decode()))``.
-
-
-def _raw_save(value, f) -> None:
-    f.write(bytes(value))
-
-
-def _raw_load(f):
-    return f.read()
-
-
 _BUILTIN = [
     _Serializer("torch", _torch_accepts, _torch_save, _torch_load),
     _Serializer("numpy", _numpy_accepts, _numpy_save, _numpy_load),
     _Serializer("json", _json_accepts, _json_save, _json_load),
     _Serializer("pickle", lambda v: True, _pickle_save, _pickle_load),
-    _Serializer("raw", lambda v: False, _raw_save, _raw_load),
 ]
 _registered: list = []
 

@@ -77,16 +77,6 @@ def test_json_and_pickle(value, expected, tmp_path):
         assert back == value and type(back) is type(value)
 
 
-def test_raw_is_the_bytes_of_an_upload(tmp_path):
-    path = tmp_path / "upload.csv"
-    path.write_bytes(b"x,y\n1,2\n")
-    assert serializers.load(str(path), "raw") == b"x,y\n1,2\n"
-    assert serializers.save(b"abc", str(tmp_path / "b"), "raw") == "raw"
-    assert (tmp_path / "b").read_bytes() == b"abc"
-    # Never picked for a value by itself: bytes stay pickled as before.
-    assert serializers.serializer_for(b"abc") == "pickle"
-
-
 def test_unknown_serializer_and_registration(tmp_path):
     with pytest.raises(ValueError, match="unknown serializer"):
         serializers.load(str(tmp_path / "x"), "nope")
