@@ -5,6 +5,7 @@
 // Read-only (an old commit, an execution) when `editing` is null.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { ArtifactSource } from '../artifacts/source';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { layeredLayout } from '../graph/layout';
@@ -28,7 +29,6 @@ import {
   type GraphNode,
   type PipelineGraph,
 } from './model';
-import type { ArtifactSource } from '../artifacts/source';
 import { addDataOperationOps, decodeDropItem, DROP_TYPE, inputArtifact, operationKind, type DropItem } from './data';
 import { Inspector } from './Inspector';
 import { Palette } from './Palette';

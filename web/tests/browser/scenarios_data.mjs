@@ -202,7 +202,12 @@ export function dataScenarios(ctx) {
       }
       // Run; every job turns green; Summarize's outputs show the value.
       await page.locator('[data-testid=run]').click();
-      await page.locator('[data-testid=execution-state]:has-text("succeeded")').waitFor({ timeout: 120_000 });
+      // Fail fast, with the reason shown, when a job fails.
+      const state = page.locator('[data-testid=execution-state]');
+      await poll(async () => /succeeded|failed|cancelled/i.test((await state.innerText().catch(() => '')) ?? ''), 'the run to end', 180_000);
+      const ended = await state.innerText();
+      const reasons = await page.locator('[role=alert], .job-reason').allInnerTexts();
+      assert(/succeeded/i.test(ended), `the run succeeded, got "${ended}": ${reasons.join(' | ')}`);
       await page.locator('[data-testid=graph-node][data-title=Summarize] .port-node-title').click();
       await page.getByRole('tab', { name: /Outputs/ }).click();
       const value = page.locator('[data-testid=output-summary] [data-testid=output-value] code');
