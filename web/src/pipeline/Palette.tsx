@@ -6,6 +6,8 @@ import { DATA_OPERATIONS, encodeDropItem, type ArtifactBinding, type DataKind, t
 import type { OperationDefinition } from './model';
 import './data.css';
 
+const MAX_ARTIFACTS = 30;
+
 export interface PaletteArtifact extends ArtifactBinding {
   /** A short note: kind and where it came from. */
   readonly note?: string;
@@ -36,7 +38,9 @@ export function Palette({
   const data = (['input', 'output'] as const).filter(
     (k) => !q || DATA_OPERATIONS[k].name.toLowerCase().includes(q) || DATA_OPERATIONS[k].description.toLowerCase().includes(q),
   );
-  const files = artifacts.filter((a) => !q || a.name.toLowerCase().includes(q));
+  const matching = artifacts.filter((a) => !q || a.name.toLowerCase().includes(q));
+  // Every run adds outputs: a long list is cut, and search finds the rest.
+  const files = matching.slice(0, MAX_ARTIFACTS);
   const drag = (item: DropItem) => (e: DragEvent) => {
     e.dataTransfer.setData(dropType, encodeDropItem(item));
     e.dataTransfer.effectAllowed = 'copy';
@@ -103,6 +107,9 @@ export function Palette({
                 onAdd={() => onAdd({ kind: 'artifact', artifact: a })}
               />
             ))}
+            {matching.length > files.length && (
+              <li className="palette-none">{matching.length - files.length} more: search to find them.</li>
+            )}
           </ul>
         </>
       )}

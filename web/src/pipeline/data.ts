@@ -8,8 +8,9 @@
 //
 // A project gets the two definitions the first time someone adds an Input or
 // an Output from the palette, in the same patch as the instance. Their guids
-// are derived from the root, so two people doing it at once create the same
-// nodes instead of two "Input" definitions.
+// are derived from the root, so two people doing it at once name the same
+// node: the later create is refused (adding again then finds the definition)
+// instead of the project getting two "Input" definitions.
 import { deriveGuid, effectiveAttr, isA, newGuid, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { metaByName, nameOf, uniqueName } from './model';
 
