@@ -133,7 +133,9 @@ Status Access::RemoveUser(const std::string& name) {
   for (const auto& [refname, digest] : roles) {
     if (refname.ends_with("/" + name)) b.UpdateRef({refname, digest, std::nullopt});
   }
-  return store_.Write(b);
+  KILN_RETURN_IF_ERROR(store_.Write(b));
+  Revoked(name);
+  return Status::Ok();
 }
 
 Result<std::vector<UserInfo>> Access::ListUsers() {
@@ -188,9 +190,13 @@ Result<std::string> Access::Login(const std::string& user, const std::string& pa
 Status Access::Revoke(const std::string& secret) {
   KILN_ASSIGN_OR_RETURN(std::optional<Digest> ref, store_.GetRef(TokenRefName(secret)));
   if (!ref) return NotFound("no such token");
+  Result<Value::Map> record = ReadRecord(store_, *ref, kTokenTag);
   WriteBatch b;
   b.UpdateRef({TokenRefName(secret), ref, std::nullopt});
-  return store_.Write(b);
+  KILN_RETURN_IF_ERROR(store_.Write(b));
+  if (record.ok() && Field(*record, "user").is_string())
+    Revoked(Field(*record, "user").as_string());
+  return Status::Ok();
 }
 
 Result<TokenInfo> Access::Authenticate(const std::string& secret) {
@@ -222,6 +228,14 @@ Status Access::SetRole(const std::string& project, const std::string& user, Role
   std::string refname = RoleRefName(project, user);
   KILN_RETURN_IF_ERROR(ValidateRefName(refname));
   KILN_ASSIGN_OR_RETURN(std::optional<Digest> current, store_.GetRef(refname));
+  Role before = Role::kNone;
+  if (current) {
+    Result<Value::Map> m = ReadRecord(store_, *current, kRoleTag);
+    if (m.ok() && Field(*m, "role").is_string()) {
+      Result<Role> r = ParseRole(Field(*m, "role").as_string());
+      if (r.ok()) before = *r;
+    }
+  }
   WriteBatch b;
   if (role == Role::kNone) {
     if (!current) return Status::Ok();
@@ -230,7 +244,9 @@ Status Access::SetRole(const std::string& project, const std::string& user, Role
     Digest d = b.Put(Record(kRoleTag, {{"role", RoleName(role)}}));
     b.UpdateRef({refname, current, d});
   }
-  return store_.Write(b);
+  KILN_RETURN_IF_ERROR(store_.Write(b));
+  if (role < before) Revoked(user);
+  return Status::Ok();
 }
 
 Result<Role> Access::RoleOf(const std::string& project, const std::string& user) {

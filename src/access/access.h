@@ -15,6 +15,7 @@
 // beyond immutable configuration).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ class Access {
 
   Access(ObjectStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
+  // Called after a change through this object that takes rights away from
+  // `user` — a role lowered or removed, the user removed, one of the user's
+  // tokens or sessions revoked — so open connections of that user can be
+  // re-checked at once (serve.cc closes the user's WebSockets). Set once,
+  // before the object is shared.
+  void set_on_revoke(std::function<void(const std::string& user)> f) { on_revoke_ = std::move(f); }
+
   // Names: 1..64 of [A-Za-z0-9_.-], not starting with '.'; passwords ≥ 8 bytes.
   Status AddUser(const std::string& name, const std::string& password, bool server_admin);
   Status RemoveUser(const std::string& name);  // also revokes its tokens and roles
@@ -79,8 +87,13 @@ class Access {
   Result<std::string> IssueSecret(const std::string& user, const std::string& label, bool session,
                                   int64_t expires_ms);
 
+  void Revoked(const std::string& user) {
+    if (on_revoke_) on_revoke_(user);
+  }
+
   ObjectStore& store_;
   const Clock& clock_;
+  std::function<void(const std::string& user)> on_revoke_;
 };
 
 Status ValidateUserName(std::string_view name);

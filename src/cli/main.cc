@@ -128,8 +128,38 @@ int Main(int argc, char** argv) {
   s->add_option("--rate", serve.server.requests_per_second_per_client,
                 "Requests per second per client address")
       ->capture_default_str();
+  uint64_t max_artifact_mb = 0;
+  s->add_option("--max-artifact-mb", max_artifact_mb,
+                "Largest artifact an upload may add (MiB; 0: no limit but free disk)")
+      ->capture_default_str();
+  double header_timeout_s = serve.server.header_timeout_ms / 1000.0;
+  double idle_timeout_s = serve.server.idle_timeout_ms / 1000.0;
+  double body_timeout_s = serve.server.body_timeout_ms / 1000.0;
+  s->add_option("--header-timeout", header_timeout_s,
+                "Seconds a new connection has to send its request's headers")
+      ->capture_default_str();
+  s->add_option("--idle-timeout", idle_timeout_s,
+                "Seconds a kept-alive connection may wait for its next request")
+      ->capture_default_str();
+  s->add_option("--body-timeout", body_timeout_s,
+                "Seconds a request body may go without a byte arriving")
+      ->capture_default_str();
+  s->add_option("--trusted-proxy", serve.server.trusted_proxy,
+                "Address of a reverse proxy whose X-Forwarded-For names the client");
+  s->add_option("--job-memory-mb", serve.job_memory_mb,
+                "Memory limit of each job (MiB; 0: the machine's memory / slots, at least 1024)")
+      ->capture_default_str();
+  s->add_option("--job-timeout", serve.job_timeout_s, "Wall-clock limit of each job (s; 0: none)")
+      ->capture_default_str();
+  s->add_option("--job-log-mb", serve.job_log_mb,
+                "What one job's output may add to the record (MiB); the rest is dropped")
+      ->capture_default_str();
   s->callback([&] {
     serve.data_dir = data.dir;
+    serve.max_artifact_bytes = max_artifact_mb << 20;
+    serve.server.header_timeout_ms = int(header_timeout_s * 1000);
+    serve.server.idle_timeout_ms = int(idle_timeout_s * 1000);
+    serve.server.body_timeout_ms = int(body_timeout_s * 1000);
     serve.server.max_body_bytes = max_body_mb << 20;
     serve.server.max_ws_message_bytes = max_ws_kb << 10;
     Status st = Serve(serve);

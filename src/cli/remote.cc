@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -99,16 +100,22 @@ Result<nlohmann::json> RemoteClient::Call(const std::string& method, const std::
 }
 
 Result<nlohmann::json> RemoteClient::Upload(const std::string& path, const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
+  // Streamed from the file, a piece at a time: a dataset of any size.
+  std::FILE* in = std::fopen(file.c_str(), "rb");
   if (!in) return NotFound("cannot read " + file);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::error_code ec;
+  uintmax_t size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    std::fclose(in);
+    return NotFound("cannot read " + file + ": " + ec.message());
+  }
   CURL* c = impl_->curl;
   curl_easy_reset(c);
   std::string url = impl_->server + path, response;
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, bytes.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.size()));
+  curl_easy_setopt(c, CURLOPT_READDATA, in);  // curl freads it
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
   struct curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/octet-stream");
@@ -117,17 +124,21 @@ Result<nlohmann::json> RemoteClient::Upload(const std::string& path, const std::
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
-  if (rc != CURLE_OK) {
+  std::fclose(in);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (rc != CURLE_OK && status == 0) {
     return IOError("cannot reach the Kiln server at " + impl_->server + " (" +
                    curl_easy_strerror(rc) + ")");
   }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   nlohmann::json j = nlohmann::json::parse(response, nullptr, false);
   if (status >= 200 && status < 300 && !j.is_discarded()) return j;
   std::string message = "HTTP " + std::to_string(status);
   if (!j.is_discarded() && j.contains("error")) message = j["error"].value("message", message);
-  return Status(status == 413 ? Code::kResourceExhausted : Code::kInvalidArgument, message);
+  return Status(status == 413   ? Code::kResourceExhausted
+                : status == 507 ? Code::kInsufficientStorage
+                                : Code::kInvalidArgument,
+                message);
 }
 
 Status RemoteClient::Download(const std::string& path, const std::string& file) {

@@ -45,7 +45,11 @@ struct LocalBackend::Job {
   fs::path events_path;
   fs::path result_path;
   int events_fd = -1;
-  std::string partial;  // an incomplete last line of the events file
+  std::string partial;         // an incomplete last line of the events file
+  bool skipping_line = false;  // dropping a line over kMaxEventLine up to its newline
+  // The process ended while events were still unread: reported (OnExit)
+  // once the tail has caught up, so a job's events all come before its end.
+  std::optional<JobExit> pending_exit;
   int pid = 0;
   int watch = -1;  // inotify watch on the bundle folder
   bool cancel_requested = false;
@@ -60,6 +64,11 @@ struct LocalBackend::Job {
 };
 
 namespace {
+
+// What one look at a job's events file reads at most, and the longest event
+// line kept (a figure is the largest event a job writes).
+constexpr size_t kTailBytes = 1 << 20;
+constexpr size_t kMaxEventLine = 32 << 20;
 
 std::string Num(double d) {
   std::ostringstream s;
@@ -385,22 +394,46 @@ Status LocalBackend::Cancel(const std::string& job_id) {
   return SendLocked(procs_[job.proc], req.dump());
 }
 
-void LocalBackend::TailLocked(Job& job, std::vector<std::string>* lines) {
+bool LocalBackend::TailLocked(Job& job, std::vector<std::string>* lines) {
   if (job.events_fd < 0) {
     job.events_fd = ::open(job.events_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (job.events_fd < 0) return;  // not created yet
+    if (job.events_fd < 0) return false;  // not created yet
   }
+  // At most kTailBytes a look: a job that prints gigabytes is read (and
+  // delivered, and written to runs.db) a bounded piece at a time, however
+  // far ahead of the reader it is.
   char buf[65536];
+  size_t taken = 0;
+  bool more = false;
+  size_t start = 0;
   for (;;) {
+    if (taken >= kTailBytes) {
+      more = true;
+      break;
+    }
     ssize_t n = ::read(job.events_fd, buf, sizeof buf);
     if (n <= 0) break;
-    job.partial.append(buf, size_t(n));
+    taken += size_t(n);
+    std::string_view got(buf, size_t(n));
+    if (job.skipping_line) {
+      size_t nl = got.find('\n');
+      if (nl == std::string_view::npos) continue;
+      job.skipping_line = false;
+      got.remove_prefix(nl + 1);
+    }
+    job.partial.append(got);
+    if (job.partial.size() - start > kMaxEventLine &&
+        job.partial.find('\n', start) == std::string::npos) {
+      // One line larger than any event: dropped, not held.
+      job.partial.erase(start);
+      job.skipping_line = true;
+    }
   }
-  size_t start = 0;
   for (size_t nl; (nl = job.partial.find('\n', start)) != std::string::npos; start = nl + 1) {
     if (nl > start) lines->push_back(job.partial.substr(start, nl - start));
   }
   job.partial.erase(0, start);
+  return more;
 }
 
 void LocalBackend::HandleLine(const std::string& line, std::vector<std::function<void()>>* out) {
@@ -427,8 +460,10 @@ void LocalBackend::HandleLine(const std::string& line, std::vector<std::function
     return;
   }
   std::vector<std::string> lines;
-  TailLocked(job, &lines);
-  if (!job.partial.empty()) lines.push_back(std::move(job.partial));  // a last line without \n
+  bool more = TailLocked(job, &lines);
+  if (!more && !job.partial.empty()) {
+    lines.push_back(std::move(job.partial));  // a last line without \n
+  }
   JobExit exit;
   if (event == "error") {
     exit.end = JobExit::End::kLost;
@@ -461,6 +496,15 @@ void LocalBackend::HandleLine(const std::string& line, std::vector<std::function
   if (!job.tree.empty()) KillAll(job.tree);
   JobSink* sink = job.sink;
   std::string id = job.request.job_id;
+  if (more) {
+    // Events still unread: the end is reported after them (Loop).
+    job.pending_exit = exit;
+    if (!lines.empty()) {
+      out->push_back(
+          [sink, id, lines = std::move(lines)]() mutable { sink->OnEvents(id, std::move(lines)); });
+    }
+    return;
+  }
   ForgetLocked(it);
   out->push_back([sink, id, lines = std::move(lines), exit]() mutable {
     if (!lines.empty()) sink->OnEvents(id, std::move(lines));
@@ -511,6 +555,7 @@ void LocalBackend::ZygoteDied(size_t pi, std::vector<std::function<void()>>* out
       JobExit exit;
       exit.end = JobExit::End::kLost;
       exit.reason = "the local Python worker (zygote) " + how + " while the job ran";
+      if (job.pending_exit) exit = *job.pending_exit;  // it had ended before
       JobSink* sink = job.sink;
       std::string id = job.request.job_id;
       out->push_back([sink, id, lines = std::move(lines), exit]() mutable {
@@ -542,6 +587,7 @@ void LocalBackend::ZygoteDied(size_t pi, std::vector<std::function<void()>>* out
 }
 
 void LocalBackend::Loop() {
+  bool more_pending = false;  // some job's events file had more than one look's worth
   for (;;) {
     std::vector<std::function<void()>> deliveries;
     // wake, inotify, then one per zygote (-1 when it is gone: poll skips it).
@@ -561,6 +607,7 @@ void LocalBackend::Loop() {
     // Event files are read when inotify says their folder changed; the
     // timeout is a safety net (and the only way for a folder not watched).
     int timeout = !busy ? 200 : watched ? std::max(options_.poll_ms, 100) : options_.poll_ms;
+    if (more_pending) timeout = 0;  // a job's events are still being read
     int r = ::poll(fds.data(), fds.size(), timeout);
     if (r < 0 && errno != EINTR) return;
     if (fds[0].revents & POLLIN) {
@@ -622,17 +669,37 @@ void LocalBackend::Loop() {
       // final event says it succeeded is reported ended now: its outputs and
       // result.json are complete, and the process's exit (tearing down a
       // copy of the zygote takes milliseconds) is not waited for.
-      for (auto& [rid, job] : jobs_) {
-        if (job->reported) continue;
+      more_pending = false;
+      for (auto it = jobs_.begin(); it != jobs_.end();) {
+        Job* job = it->second.get();
+        if (job->reported) {
+          ++it;
+          continue;
+        }
         std::vector<std::string> lines;
-        TailLocked(*job, &lines);
+        bool more = TailLocked(*job, &lines);
+        more_pending = more_pending || more;
+        JobSink* sink = job->sink;
+        std::string id = job->request.job_id;
+        if (job->pending_exit && !more) {
+          // Caught up with a job that has ended: its last events, then its end.
+          if (!job->partial.empty()) lines.push_back(std::move(job->partial));
+          deliveries.push_back(
+              [sink, id, lines = std::move(lines), exit = *job->pending_exit]() mutable {
+                if (!lines.empty()) sink->OnEvents(id, std::move(lines));
+                sink->OnExit(id, exit);
+              });
+          auto next = std::next(it);
+          ForgetLocked(it);
+          it = next;
+          continue;
+        }
+        ++it;
         if (lines.empty()) continue;
         // result.json is written before the final event: an operation that
         // emits a "succeeded" state of its own is not taken for finished.
-        bool done = !job->cancel_requested && FinalSuccess(lines) &&
+        bool done = !job->pending_exit && !job->cancel_requested && FinalSuccess(lines) &&
                     ::access(job->result_path.c_str(), F_OK) == 0;
-        JobSink* sink = job->sink;
-        std::string id = job->request.job_id;
         deliveries.push_back([sink, id, lines = std::move(lines)]() mutable {
           sink->OnEvents(id, std::move(lines));
         });

@@ -115,7 +115,9 @@ class LocalBackend : public ComputeBackend {
   Status SendLocked(Proc& proc, const std::string& line);
   void Loop();
   void HandleLine(const std::string& line, std::vector<std::function<void()>>* out);
-  void TailLocked(Job& job, std::vector<std::string>* lines);
+  // Reads what the job appended to its events since the last look, at most a
+  // bounded amount; true when there is more to read.
+  bool TailLocked(Job& job, std::vector<std::string>* lines);
   void ZygoteDied(size_t proc, std::vector<std::function<void()>>* out);
   void ReportSuccessLocked(Job& job, std::vector<std::function<void()>>* out);
   void ForgetLocked(std::map<int64_t, std::unique_ptr<Job>>::iterator it);

@@ -26,6 +26,8 @@ const char* CodeName(Code code) {
       return "Unauthenticated";
     case Code::kResourceExhausted:
       return "ResourceExhausted";
+    case Code::kInsufficientStorage:
+      return "InsufficientStorage";
     case Code::kCancelled:
       return "Cancelled";
     case Code::kInternal:

@@ -28,7 +28,8 @@ enum class Code {
   kIOError,             // the file system or database failed
   kPermissionDenied,
   kUnauthenticated,
-  kResourceExhausted,  // too large, too many
+  kResourceExhausted,    // too large, too many
+  kInsufficientStorage,  // no room left where the data would go (disk, bucket quota)
   kCancelled,
   kInternal,  // a bug: an invariant did not hold
 };

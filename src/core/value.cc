@@ -1,5 +1,6 @@
 #include "core/value.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -211,5 +212,48 @@ nlohmann::json Value::ToJson() const {
 }
 
 Result<Value> Value::FromJson(const nlohmann::json& j) { return FromJsonAt(j, 0); }
+
+Status Value::CheckJsonIntegers(std::string_view text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    size_t start = i;
+    if (c == '-') ++i;
+    size_t digits = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    bool integer = i == text.size() || (text[i] != '.' && text[i] != 'e' && text[i] != 'E');
+    std::string_view literal = text.substr(start, i - start);
+    std::string_view magnitude = text.substr(digits, i - digits);
+    // Past int64: more than 19 digits, or 19 digits above the bound.
+    std::string_view bound = c == '-' ? "9223372036854775808" : "9223372036854775807";
+    if (integer && (magnitude.size() > bound.size() ||
+                    (magnitude.size() == bound.size() && magnitude > bound))) {
+      return InvalidArgument("the integer " + std::string(literal.substr(0, 40)) +
+                             " does not fit in 64 bits (at most 9223372036854775807)");
+    }
+    // Skip the rest of a number (fraction, exponent) so its digits are not
+    // taken for another literal.
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == 'e' ||
+            text[i] == 'E' || text[i] == '+' || text[i] == '-')) {
+      ++i;
+    }
+    --i;
+  }
+  return Status::Ok();
+}
 
 }  // namespace kiln

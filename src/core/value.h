@@ -77,6 +77,10 @@ class Value {
   // number becomes int, any other number float; bytes become {"$bytes": hex}.
   nlohmann::json ToJson() const;
   static Result<Value> FromJson(const nlohmann::json& j);
+  // InvalidArgument naming the first integer literal of the JSON text that
+  // does not fit in 64 bits: a JSON parser would turn it into an inexact
+  // float without a word. For request bodies and messages, before parsing.
+  static Status CheckJsonIntegers(std::string_view json_text);
 
  private:
   std::variant<std::monostate, bool, int64_t, double, std::string, Bytes, List, Map> v_;

@@ -50,3 +50,25 @@ TEST(Value, JsonMapping) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// An integer a JSON parser would silently turn into an inexact float.
+TEST(Value, JsonIntegersOutside64BitsAreRefused) {
+  for (const char* ok : {"{}", R"({"n": 9223372036854775807})", R"({"n": -9223372036854775808})",
+                         R"({"f": 1e400, "g": 123456789012345678901234.5})",
+                         R"({"s": "99999999999999999999999"})", R"([1, -2, 3.5e10])"}) {
+    EXPECT_TRUE(Value::CheckJsonIntegers(ok).ok()) << ok;
+  }
+  for (const char* bad :
+       {R"({"n": 18446744073709551616})", R"({"n": 9223372036854775808})",
+        R"([-9223372036854775809])", R"({"s": "\"", "n": 99999999999999999999})"}) {
+    Status st = Value::CheckJsonIntegers(bad);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("does not fit in 64 bits"), std::string::npos) << st.message();
+  }
+}
+
+}  // namespace
+}  // namespace kiln

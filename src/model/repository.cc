@@ -123,6 +123,8 @@ Result<Digest> Repository::NewProject(std::string_view name, std::string_view de
   }
   KILN_RETURN_IF_ERROR(st);
   commits_[commit_digest] = commit;
+  // A project of this name may have existed before: its index is not this one's.
+  members_.erase(std::string(name));
   if (tree) CacheTree(commit_digest, std::move(tree));
   return commit_digest;
 }
@@ -156,6 +158,7 @@ Status Repository::DeleteProject(std::string_view name) {
   KILN_ASSIGN_OR_RETURN(auto refs, store_.ListRefs("projects/" + std::string(name) + "/"));
   WriteBatch batch;
   for (const auto& [ref, digest] : refs) batch.UpdateRef({ref, digest, std::nullopt});
+  members_.erase(std::string(name));
   return store_.Write(batch);
 }
 
@@ -255,6 +258,7 @@ Result<Digest> Repository::CommitLocked(std::unique_lock<std::mutex>& lock,
   lock.lock();
   if (commits_.size() >= kMaxCachedCommits) commits_.clear();
   commits_.emplace(commit_digest, std::move(commit));
+  AddMembersLocked(request.project, std::span(&commit_digest, 1));
   return commit_digest;
 }
 
@@ -314,7 +318,12 @@ Result<std::vector<Result<Digest>>> Repository::CommitChainOnTree(
   tree.Release();
   lock.lock();
   if (commits_.size() + made.size() >= kMaxCachedCommits) commits_.clear();
-  for (auto& [d, c] : made) commits_.emplace(d, std::move(c));
+  std::vector<Digest> new_commits;
+  for (auto& [d, c] : made) {
+    new_commits.push_back(d);
+    commits_.emplace(d, std::move(c));
+  }
+  AddMembersLocked(project, new_commits);
   return results;
 }
 
@@ -359,34 +368,79 @@ Result<Digest> Repository::ResolveLocked(std::string_view project, std::string_v
     return NotFound("no branch, tag or commit '" + std::string(ref.substr(0, 80)) + "' in " +
                     std::string(project));
   }
+  auto not_found = [&] {
+    return NotFound("no branch, tag or commit '" + std::string(ref) + "' in " +
+                    std::string(project));
+  };
   if (ref.size() == 64) {
     KILN_ASSIGN_OR_RETURN(Digest d, Digest::FromHex(ref));
-    KILN_RETURN_IF_ERROR(ReadCommitLocked(d).status());
+    KILN_ASSIGN_OR_RETURN(bool member, ContainsCommitLocked(project, d));
+    if (!member) return not_found();
     return d;
   }
-  // A prefix: search the commits reachable from the project's refs.
+  // A prefix: the project's own commits in digest order, from the first one
+  // at or after the prefix padded with zeros.
   std::string prefix = Lower(ref);
+  KILN_ASSIGN_OR_RETURN(Digest low, Digest::FromHex(prefix + std::string(64 - prefix.size(), '0')));
+  KILN_ASSIGN_OR_RETURN(ProjectCommits * members, MembersLocked(project, true));
+  std::vector<Digest> matches;
+  for (auto it = members->commits.lower_bound(low);
+       it != members->commits.end() && matches.size() < 2 && it->Hex().starts_with(prefix); ++it) {
+    matches.push_back(*it);
+  }
+  if (matches.empty()) return not_found();
+  if (matches.size() > 1) {
+    return InvalidArgument("commit prefix " + prefix + " is ambiguous in " + std::string(project));
+  }
+  return matches.front();
+}
+
+Result<bool> Repository::ContainsCommit(std::string_view project, const Digest& commit) {
+  KILN_RETURN_IF_ERROR(CheckProject(project));
+  std::lock_guard lock(mu_);
+  return ContainsCommitLocked(project, commit);
+}
+
+Result<bool> Repository::ContainsCommitLocked(std::string_view project, const Digest& commit) {
+  KILN_ASSIGN_OR_RETURN(ProjectCommits * members, MembersLocked(project, false));
+  if (members->commits.contains(commit)) return true;
+  // A miss may be a commit another process made since: extend from the refs.
+  KILN_ASSIGN_OR_RETURN(members, MembersLocked(project, true));
+  return members->commits.contains(commit);
+}
+
+Result<Repository::ProjectCommits*> Repository::MembersLocked(std::string_view project,
+                                                              bool refresh) {
+  auto it = members_.find(std::string(project));
+  bool fresh = it == members_.end();
+  if (!fresh && !refresh) return &it->second;
+  ProjectCommits scratch;
+  ProjectCommits& members = fresh ? scratch : it->second;
   KILN_ASSIGN_OR_RETURN(auto refs, store_.ListRefs(Ref(project, "", "")));
-  std::unordered_set<Digest> seen;
   std::vector<Digest> stack;
   for (const auto& [name, d] : refs) {
-    if (!name.ends_with("/project")) stack.push_back(d);
+    if (name.starts_with(Ref(project, "heads", "") + "/") ||
+        name.starts_with(Ref(project, "tags", "") + "/")) {
+      stack.push_back(d);
+    }
   }
-  std::set<Digest> matches;
+  // Walks back only through commits not indexed yet: their ancestors are.
   while (!stack.empty()) {
     Digest d = stack.back();
     stack.pop_back();
-    if (!seen.insert(d).second) continue;
-    if (d.Hex().starts_with(prefix)) matches.insert(d);
+    if (members.commits.contains(d)) continue;
     KILN_ASSIGN_OR_RETURN(CommitObject c, ReadCommitLocked(d));
+    members.commits.insert(d);
     for (const Digest& p : c.parents) stack.push_back(p);
   }
-  if (matches.empty()) return NotFound("no commit starting with " + prefix);
-  if (matches.size() > 1) {
-    return InvalidArgument("commit prefix " + prefix + " is ambiguous (" +
-                           std::to_string(matches.size()) + " commits)");
-  }
-  return *matches.begin();
+  if (fresh) it = members_.emplace(std::string(project), std::move(scratch)).first;
+  return &it->second;
+}
+
+void Repository::AddMembersLocked(std::string_view project, std::span<const Digest> commits) {
+  auto it = members_.find(std::string(project));
+  if (it == members_.end()) return;  // built from the refs on first use
+  it->second.commits.insert(commits.begin(), commits.end());
 }
 
 Status Repository::CreateRef(std::string_view project, std::string_view kind, std::string_view name,
@@ -394,7 +448,10 @@ Status Repository::CreateRef(std::string_view project, std::string_view kind, st
   KILN_RETURN_IF_ERROR(CheckProject(project));
   KILN_RETURN_IF_ERROR(ValidateBranchName(name));
   std::lock_guard lock(mu_);
-  KILN_RETURN_IF_ERROR(ReadCommitLocked(commit).status());
+  KILN_ASSIGN_OR_RETURN(bool member, ContainsCommitLocked(project, commit));
+  if (!member) {
+    return NotFound("no commit " + commit.Hex() + " in " + std::string(project));
+  }
   std::string ref = Ref(project, kind, name);
   KILN_ASSIGN_OR_RETURN(std::optional<Digest> existing, store_.GetRef(ref));
   std::string what = kind == "tags" ? "tag" : "branch";
@@ -430,6 +487,8 @@ Status Repository::DeleteRef(std::string_view project, std::string_view kind,
   }
   WriteBatch batch;
   batch.UpdateRef({ref, *existing, std::nullopt});
+  // Commits only that ref reached no longer belong to the project.
+  members_.erase(std::string(project));
   return store_.Write(batch);
 }
 

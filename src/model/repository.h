@@ -8,6 +8,17 @@
 // branch ref in ONE WriteBatch, so a commit is all there or not at all, and a
 // stale expected head is a Conflict that changes nothing.
 //
+// A project sees only its own history: a commit digest (full or a prefix)
+// is a ref of project P only when the commit belongs to P — reachable from
+// one of P's branches or tags (run tags included). Content addressing would
+// otherwise let anyone who learns a digest read another project's tree
+// through their own. Membership is an index per project (every commit
+// reachable from its refs), built on first use, extended by this
+// repository's own commits, and refreshed from the refs on a miss (commits
+// made by another process on the same store) — never a history walk per
+// request. Deleting a ref or a project drops the project's index. See
+// docs/access.md.
+//
 // The repository caches written Trees per commit digest (a few, LRU) and
 // commits on a cached head in place (Tree savepoints undo a failed commit),
 // so a commit costs the patch plus the path to the root, not a tree load.
@@ -24,6 +35,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -131,12 +144,17 @@ class Repository {
   // ---- refs
   // A branch, tag ("run/..." tags too), "heads/<b>", "tags/<t>", or a full or
   // unique-prefix (at least 6 hex digits) commit digest.
+  // A digest of another project's commit is NotFound, exactly like one that
+  // does not exist.
   Result<Digest> Resolve(std::string_view project, std::string_view ref);
+  // Whether `commit` belongs to the project (see above).
+  Result<bool> ContainsCommit(std::string_view project, const Digest& commit);
   Result<Digest> BranchHead(std::string_view project, std::string_view branch);
   Status CreateBranch(std::string_view project, std::string_view name, const Digest& commit);
   Result<std::vector<std::pair<std::string, Digest>>> ListBranches(std::string_view project);
   Status DeleteBranch(std::string_view project, std::string_view name);
-  // Tags are immutable: AlreadyExists when the tag exists.
+  // Tags are immutable: AlreadyExists when the tag exists. Branches and tags
+  // are created only at commits of the project (NotFound otherwise).
   Status CreateTag(std::string_view project, std::string_view name, const Digest& commit);
   Result<std::vector<std::pair<std::string, Digest>>> ListTags(std::string_view project);
   Status DeleteTag(std::string_view project, std::string_view name);
@@ -187,6 +205,18 @@ class Repository {
                                                                  std::string_view kind);
   Status DeleteRef(std::string_view project, std::string_view kind, std::string_view name);
 
+  // The commits that belong to one project (a sorted set: prefixes are
+  // looked up by lower_bound).
+  struct ProjectCommits {
+    std::set<Digest> commits;
+  };
+  // The project's index, built when missing; with `refresh`, first extended
+  // by walking back from every current ref until a known commit. mu_ held.
+  Result<ProjectCommits*> MembersLocked(std::string_view project, bool refresh);
+  Result<bool> ContainsCommitLocked(std::string_view project, const Digest& commit);
+  // Adds commits this repository just wrote to the project's index, if built.
+  void AddMembersLocked(std::string_view project, std::span<const Digest> commits);
+
   ObjectStore& store_;
   const Clock& clock_;
   size_t cache_size_;
@@ -194,6 +224,7 @@ class Repository {
   // Most recently used first.
   std::list<std::pair<Digest, std::shared_ptr<Tree>>> trees_;
   std::unordered_map<Digest, CommitObject> commits_;
+  std::unordered_map<std::string, ProjectCommits> members_;  // by project name
 };
 
 }  // namespace kiln

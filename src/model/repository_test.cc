@@ -196,6 +196,66 @@ TEST_F(RepositoryTest, ResolveRefs) {
   EXPECT_EQ(repo.Resolve("nope", "main").status().code(), Code::kNotFound);
 }
 
+// docs/access.md, "Isolation between projects": a digest is a ref of a
+// project only when the commit is the project's own.
+TEST_F(RepositoryTest, ACommitOfAnotherProjectIsNotARef) {
+  ASSERT_TRUE(repo.CreateProject("secret", "", "eve").ok());
+  clock.Advance(1000);
+  auto theirs = repo.Commit({"secret", "main", "eve", "edit", std::nullopt},
+                            Ops({PatchOp::Create(NewGuid(), RootGuid(), MetaGuid("Folder"))}));
+  ASSERT_TRUE(theirs.ok());
+  auto ours = AddFolder(NewGuid());
+  ASSERT_TRUE(ours.ok());
+
+  Result<Digest> full = repo.Resolve("digits", theirs->Hex());
+  EXPECT_EQ(full.status().code(), Code::kNotFound);
+  // The same answer as for a digest that does not exist (no oracle).
+  std::string missing = std::string(64, 'a');
+  EXPECT_EQ(full.status().message(), repo.Resolve("digits", theirs->Hex()).status().message());
+  EXPECT_EQ(repo.Resolve("digits", missing).status().message(),
+            "no branch, tag or commit '" + missing + "' in digits");
+  EXPECT_EQ(repo.Resolve("digits", theirs->Hex().substr(0, 10)).status().code(), Code::kNotFound);
+  EXPECT_FALSE(*repo.ContainsCommit("digits", *theirs));
+  EXPECT_TRUE(*repo.ContainsCommit("secret", *theirs));
+  EXPECT_TRUE(*repo.ContainsCommit("digits", *ours));
+  EXPECT_TRUE(*repo.ContainsCommit("digits", initial));
+  // Kept neither as a branch nor as a tag, nor merged in.
+  EXPECT_EQ(repo.CreateBranch("digits", "stolen", *theirs).code(), Code::kNotFound);
+  EXPECT_EQ(repo.CreateTag("digits", "stolen", *theirs).code(), Code::kNotFound);
+  MergeOutcome out;
+  EXPECT_EQ(repo.Merge(Req(), theirs->Hex(), &out).code(), Code::kNotFound);
+  EXPECT_EQ(repo.ListBranches("digits")->size(), 1u);
+  // Its own history still resolves, in full and abbreviated.
+  EXPECT_EQ(*repo.Resolve("digits", ours->Hex()), *ours);
+  EXPECT_EQ(*repo.Resolve("digits", ours->Hex().substr(0, 7)), *ours);
+  EXPECT_EQ(*repo.Resolve("secret", theirs->Hex().substr(0, 7)), *theirs);
+}
+
+TEST_F(RepositoryTest, CommitsMadeByAnotherProcessAreFoundOnAMiss) {
+  ASSERT_TRUE(repo.Resolve("digits", initial.Hex()).ok());  // the index is built
+  Repository other(store, clock);                           // another server on the store
+  clock.Advance(1000);
+  auto c = other.Commit(Req(), Ops({PatchOp::Create(NewGuid(), RootGuid(), MetaGuid("Folder"))}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*repo.Resolve("digits", c->Hex()), *c);
+  EXPECT_EQ(*repo.Resolve("digits", c->Hex().substr(0, 8)), *c);
+}
+
+TEST_F(RepositoryTest, ADeletedBranchTakesItsOwnCommitsAlong) {
+  ASSERT_TRUE(repo.CreateBranch("digits", "idea", initial).ok());
+  auto c = AddFolder(NewGuid(), "idea");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(repo.Resolve("digits", c->Hex()).ok());
+  ASSERT_TRUE(repo.DeleteBranch("digits", "idea").ok());
+  EXPECT_EQ(repo.Resolve("digits", c->Hex()).status().code(), Code::kNotFound);
+  EXPECT_TRUE(repo.Resolve("digits", initial.Hex()).ok());
+  // A project deleted and made anew under its name starts a history of its own.
+  ASSERT_TRUE(repo.DeleteProject("digits").ok());
+  clock.Advance(1000);
+  ASSERT_TRUE(repo.CreateProject("digits", "", "ada").ok());
+  EXPECT_EQ(repo.Resolve("digits", initial.Hex()).status().code(), Code::kNotFound);
+}
+
 TEST_F(RepositoryTest, History) {
   std::vector<Digest> main{initial};
   for (int i = 0; i < 3; ++i) main.push_back(*AddFolder(NewGuid()));

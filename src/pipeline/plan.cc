@@ -41,8 +41,9 @@ const char* OperationKindName(OperationKind kind) {
 }
 
 const std::set<std::string, std::less<>>& ReservedAttributes() {
-  static const std::set<std::string, std::less<>> names = {"name",        "code",     "kind",
-                                                           "description", "artifact", "serializer"};
+  static const std::set<std::string, std::less<>> names = {
+      "name",     "code",       "kind",          "description",
+      "artifact", "serializer", "job_memory_mb", "job_timeout_s"};
   return names;
 }
 
@@ -76,6 +77,19 @@ Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
     }
     for (const auto& [name, value] : child.EffectiveAttrs()) {
       if (!ReservedAttributes().count(name)) job.attributes[name] = value;
+    }
+    for (const char* limit : {"job_memory_mb", "job_timeout_s"}) {
+      const Value* v = child.Attr(limit);
+      if (!v || v->is_null()) continue;
+      if (!(v->is_int() || v->is_float()) || v->as_number() <= 0) {
+        return FailedPrecondition("operation " + child.Describe() + ": '" + limit +
+                                  "' must be a positive number");
+      }
+      if (std::string_view(limit) == "job_memory_mb") {
+        job.memory_bytes = uint64_t(v->as_number() * 1024 * 1024);
+      } else {
+        job.timeout_s = v->as_number();
+      }
     }
     for (const NodeRef& port : child.children()) {
       if (!port.IsA("Port")) continue;

@@ -80,6 +80,10 @@ struct PlanJob {
   // kInput: the artifact it provides and how it loads.
   std::optional<Digest> artifact;
   std::string serializer;
+  // Per-operation limits (the reserved attributes job_memory_mb and
+  // job_timeout_s), over the execution's defaults; not in the cache key.
+  std::optional<uint64_t> memory_bytes;
+  std::optional<double> timeout_s;
 };
 
 struct PlanEdge {

@@ -116,4 +116,25 @@ struct ProvenanceRecord {
   int64_t created_ms = 0;
 };
 
+// That a project has an artifact: the only thing that lets the project read
+// the artifact's bytes (docs/access.md, "Artifacts"). Equal bytes are stored
+// once; which projects may read them is decided here, never by the digest.
+struct ArtifactGrant {
+  std::string project;
+  Digest digest;
+  std::string how;  // "upload", "job" (an output, cache hits too), "fork", "import"
+  int64_t created_ms = 0;
+};
+
+// One job of a project's executions with the outputs it produced (or took
+// from the cache), for listing the project's artifacts with their origin.
+struct ProjectJobOutputs {
+  std::string execution;
+  std::string pipeline;
+  std::string job;
+  std::string job_name;
+  Outputs outputs;
+  int64_t finished_ms = 0;
+};
+
 }  // namespace kiln

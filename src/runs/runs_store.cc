@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS provenance (
   artifact TEXT NOT NULL, job TEXT NOT NULL, output TEXT NOT NULL, execution TEXT NOT NULL,
   operation TEXT NOT NULL, inputs TEXT NOT NULL, created_ms INTEGER NOT NULL,
   PRIMARY KEY (artifact, job, output)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS project_artifacts (
+  project TEXT NOT NULL, digest TEXT NOT NULL, how TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY (project, digest)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS project_artifacts_by_digest ON project_artifacts(digest);
 )sql";
 
 // A prepared statement: its own (finalized on scope exit), or one borrowed
@@ -224,7 +228,19 @@ Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
   // thousand jobs' rows and events touches more pages than that.
   KILN_RETURN_IF_ERROR(
       store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"));
+  bool had_grants = false;
+  {
+    Stmt s(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='project_artifacts'");
+    KILN_ASSIGN_OR_RETURN(had_grants, s.Step());
+  }
   KILN_RETURN_IF_ERROR(store->Exec(kSchema));
+  if (!had_grants) {
+    store->grants_created_ = true;
+    // Outputs made before grants existed belong to their execution's project.
+    KILN_RETURN_IF_ERROR(
+        store->Exec("INSERT OR IGNORE INTO project_artifacts SELECT e.project, p.artifact, 'job', "
+                    "p.created_ms FROM provenance p JOIN executions e ON e.id = p.execution"));
+  }
   return store;
 }
 
@@ -441,6 +457,7 @@ Result<std::vector<EventRecord>> RunsStore::Write(const RunsBatch& batch) {
     }
     for (const ProvenanceRecord& r : batch.provenance) KILN_RETURN_IF_ERROR(PutProvenanceLocked(r));
     for (const CacheEntry& c : batch.cache) KILN_RETURN_IF_ERROR(PutCacheLocked(c));
+    for (const ArtifactGrant& g : batch.grants) KILN_RETURN_IF_ERROR(GrantLocked(g));
     for (const ExecutionRecord& e : batch.executions)
       KILN_RETURN_IF_ERROR(UpdateExecutionLocked(e));
     return Status::Ok();
@@ -605,6 +622,72 @@ Result<std::vector<ProvenanceRecord>> RunsStore::GetProvenance(const Digest& art
     }
     r.created_ms = s.Int(5);
     out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- grants
+
+Status RunsStore::Grant(const std::vector<ArtifactGrant>& grants) {
+  if (grants.empty()) return Status::Ok();
+  std::lock_guard lock(mu_);
+  KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  for (const ArtifactGrant& g : grants) {
+    Status st = GrantLocked(g);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+  }
+  return Exec("COMMIT");
+}
+
+Status RunsStore::GrantLocked(const ArtifactGrant& g) {
+  Stmt s(db_, PreparedLocked("INSERT OR IGNORE INTO project_artifacts VALUES (?,?,?,?)"));
+  s.Bind(1, g.project).Bind(2, g.digest.Hex()).Bind(3, g.how).Bind(4, g.created_ms);
+  return s.Run();
+}
+
+Result<bool> RunsStore::ProjectHasArtifact(const std::string& project, const Digest& digest) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("SELECT 1 FROM project_artifacts WHERE project=? AND digest=?"));
+  s.Bind(1, project).Bind(2, digest.Hex());
+  return s.Step();
+}
+
+Result<std::vector<std::string>> RunsStore::ProjectsWithArtifact(const Digest& digest) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("SELECT project FROM project_artifacts WHERE digest=?"));
+  s.Bind(1, digest.Hex());
+  std::vector<std::string> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<ProjectJobOutputs>> RunsStore::ListProjectOutputs(const std::string& project,
+                                                                     size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT e.id, e.pipeline, j.id, j.name, j.outputs, j.finished_ms FROM jobs j JOIN "
+         "executions e ON e.id = j.execution WHERE e.project=? AND j.outputs != '{}' AND "
+         "j.state IN ('succeeded', 'cached') ORDER BY j.finished_ms DESC LIMIT ?");
+  s.Bind(1, project).Bind(2, int64_t(limit));
+  std::vector<ProjectJobOutputs> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ProjectJobOutputs o;
+    o.execution = s.Text(0);
+    o.pipeline = s.Text(1);
+    o.job = s.Text(2);
+    o.job_name = s.Text(3);
+    KILN_ASSIGN_OR_RETURN(o.outputs, OutputsFromJson(s.Text(4)));
+    o.finished_ms = s.Int(5);
+    out.push_back(std::move(o));
   }
   return out;
 }

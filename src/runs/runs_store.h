@@ -52,10 +52,11 @@ struct RunsBatch {
   std::vector<ProvenanceRecord> provenance;
   std::vector<CacheEntry> cache;
   std::vector<ExecutionRecord> executions;
+  std::vector<ArtifactGrant> grants;
 
   bool empty() const {
     return jobs.empty() && events.empty() && provenance.empty() && cache.empty() &&
-           executions.empty();
+           executions.empty() && grants.empty();
   }
 };
 
@@ -117,6 +118,19 @@ class RunsStore {
   // Every record of the artifact (the same bytes may have been made twice).
   Result<std::vector<ProvenanceRecord>> GetProvenance(const Digest& artifact);
 
+  // ---- which project has which artifact (docs/access.md, "Artifacts")
+  // Records grants (existing ones are kept as they were).
+  Status Grant(const std::vector<ArtifactGrant>& grants);
+  Result<bool> ProjectHasArtifact(const std::string& project, const Digest& digest);
+  // The projects that have the artifact.
+  Result<std::vector<std::string>> ProjectsWithArtifact(const Digest& digest);
+  // Jobs of the project's executions that have outputs, newest first.
+  Result<std::vector<ProjectJobOutputs>> ListProjectOutputs(const std::string& project,
+                                                            size_t limit = 1000);
+  // True when this Open created the grants table (a database from before
+  // grants existed): the caller backfills what the model lists (serve.cc).
+  bool grants_created() const { return grants_created_; }
+
  private:
   explicit RunsStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
@@ -129,8 +143,11 @@ class RunsStore {
   Status PutCacheLocked(const CacheEntry& entry);
   Status PutProvenanceLocked(const ProvenanceRecord& record);
 
+  Status GrantLocked(const ArtifactGrant& grant);
+
   std::mutex mu_;
   sqlite3* db_;
+  bool grants_created_ = false;
   std::unordered_map<std::string, int64_t> last_seq_;          // job → last seq, guarded by mu_
   std::unordered_map<std::string, sqlite3_stmt*> statements_;  // by SQL text, guarded by mu_
 };

@@ -173,6 +173,47 @@ TEST_F(RunsStoreTest, ActionCacheAndProvenance) {
   EXPECT_TRUE(store->GetProvenance(Digest::Of("none"))->empty());
 }
 
+// docs/access.md, "Artifacts": a project has an artifact only by a grant.
+TEST_F(RunsStoreTest, GrantsSayWhichProjectHasAnArtifact) {
+  Digest a = Digest::Of("a"), b = Digest::Of("b");
+  EXPECT_FALSE(*store->ProjectHasArtifact("digits", a));
+  ASSERT_TRUE(store->Grant({{"digits", a, "upload", 1}, {"sky", a, "job", 2}}).ok());
+  ASSERT_TRUE(store->Grant({{"digits", a, "job", 3}}).ok());  // kept as it was
+  EXPECT_TRUE(*store->ProjectHasArtifact("digits", a));
+  EXPECT_FALSE(*store->ProjectHasArtifact("digits", b));
+  EXPECT_FALSE(*store->ProjectHasArtifact("other", a));
+  auto projects = store->ProjectsWithArtifact(a);
+  ASSERT_TRUE(projects.ok());
+  EXPECT_EQ(*projects, (std::vector<std::string>{"digits", "sky"}));
+  // In a batch, with the rest of a job's records.
+  RunsBatch batch;
+  batch.grants.push_back({"sky", b, "job", 4});
+  ASSERT_TRUE(store->Write(batch).ok());
+  EXPECT_TRUE(*store->ProjectHasArtifact("sky", b));
+}
+
+TEST_F(RunsStoreTest, ProjectOutputsListJobsWithOutputsNewestFirst) {
+  ASSERT_TRUE(store->CreateExecution(Execution("e1", 1), {Job("j1", "e1"), Job("j2", "e1")}).ok());
+  JobRecord j1 = Job("j1", "e1");
+  j1.state = JobState::kSucceeded;
+  j1.finished_ms = 10;
+  j1.outputs = {{"model", OutputRef{Digest::Of("m"), "torch", 9}}};
+  JobRecord j2 = Job("j2", "e1");
+  j2.state = JobState::kCached;
+  j2.finished_ms = 20;
+  j2.outputs = {{"score", OutputRef{Digest::Of("s"), "json", 4}}};
+  ASSERT_TRUE(store->UpdateJob(j1).ok());
+  ASSERT_TRUE(store->UpdateJob(j2).ok());
+  auto list = store->ListProjectOutputs("digits");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].job, "j2");
+  EXPECT_EQ((*list)[0].job_name, "op j2");
+  EXPECT_EQ((*list)[0].pipeline, "p-guid");
+  EXPECT_EQ((*list)[1].outputs.at("model").digest, Digest::Of("m"));
+  EXPECT_TRUE(store->ListProjectOutputs("sky")->empty());
+}
+
 TEST_F(RunsStoreTest, WriteAppliesABatchInOneTransaction) {
   ASSERT_TRUE(store->CreateExecution(Execution("e1", 10), {Job("a", "e1"), Job("b", "e1")}).ok());
   RunsBatch batch;

@@ -22,6 +22,13 @@ struct Driver::Execution {
   ExecutionPlan state;
   std::vector<JobRecord> jobs;
   std::vector<std::optional<Digest>> keys;
+  // What each job has sent so far (OnEvents): its log bytes, points per metric.
+  struct Output {
+    uint64_t log_bytes = 0;
+    bool truncated = false;
+    std::map<std::string, uint64_t> metric_points;
+  };
+  std::vector<Output> output;
   std::set<std::string> force_nodes;
   JobLimits limits;
   bool cancelling = false;
@@ -57,6 +64,11 @@ std::string ArtifactsFolderGuid() { return DeriveGuid(RootGuid(), "kiln-artifact
 double Seconds(int64_t ms) { return double(ms) / 1000.0; }
 
 std::string MiB(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// Points of one metric sent live before they are thinned out (every power
+// of two and every 1000th after that): a million points stay a few thousand
+// messages, and the full series is in runs.db.
+constexpr uint64_t kLiveMetricPoints = 1000;
 
 }  // namespace
 
@@ -136,6 +148,18 @@ Result<std::string> Driver::Start(const StartRequest& req) {
   if (repo_.BranchHead(req.project, req.ref).ok()) branch = req.ref;
   KILN_ASSIGN_OR_RETURN(auto tree, repo_.LoadTree(commit));
   KILN_ASSIGN_OR_RETURN(Plan plan, CompilePipeline(*tree, req.pipeline, options_.generator));
+  // An Input reads only what the project has (docs/access.md): a digest
+  // alone — another project's, or one computed from guessed bytes — reads
+  // nothing, and the answer is the same whether the bytes exist or not.
+  for (const PlanJob& pj : plan.jobs) {
+    if (pj.kind != OperationKind::kInput || !pj.artifact) continue;
+    KILN_ASSIGN_OR_RETURN(bool has, runs_.ProjectHasArtifact(req.project, *pj.artifact));
+    if (!has) {
+      return FailedPrecondition("Input '" + pj.name + "': artifact " +
+                                pj.artifact->Hex().substr(0, 12) + "… is not in project " +
+                                req.project);
+    }
+  }
   std::vector<std::string> names;
   std::vector<std::pair<size_t, size_t>> edges;
   for (const PlanJob& j : plan.jobs) names.push_back(j.name);
@@ -164,6 +188,7 @@ Result<std::string> Driver::Start(const StartRequest& req) {
     if (req.force) e->force_nodes.insert(pj.node);
   }
   e->keys.resize(e->jobs.size());
+  e->output.resize(e->jobs.size());
   KILN_RETURN_IF_ERROR(repo_.CreateTag(req.project, "run/" + e->rec.id, commit));
   KILN_RETURN_IF_ERROR(runs_.CreateExecution(e->rec, e->jobs));
 
@@ -328,6 +353,11 @@ void Driver::Advance(Execution& e) {
         }
         if (usable) {
           j.outputs = (*hit)->outputs;
+          // The same code on the same inputs (which this project has) made
+          // these bytes: the project has them now too.
+          for (const auto& [name, o] : j.outputs) {
+            writes_.grants.push_back({e.rec.project, o.digest, "job", options_.clock->NowMillis()});
+          }
           ApplyTransition(e, i, JobState::kCached, "");
           continue;
         }
@@ -374,7 +404,7 @@ void Driver::Launch(Execution& e, size_t i) {
   }
   std::vector<std::string> serializers;
   for (const auto& [name, input] : inputs) serializers.push_back(input.serializer);
-  JobRequest request{j.id, fs::absolute(dir), e.limits, env, JobModules(pj, serializers)};
+  JobRequest request{j.id, fs::absolute(dir), LimitsOf(e, i), env, JobModules(pj, serializers)};
   st = backend_.Submit(request, this);
   if (!st.ok()) {
     FailJob(e, i, "the compute backend refused the job: " + st.message());
@@ -394,29 +424,67 @@ void Driver::OnEvents(const std::string& job_id, std::vector<std::string> lines)
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     Execution& e = *it->second.first;
-    size_t first = writes_.events.size();
+    Execution::Output& out = e.output[it->second.second];
+    // Live listeners get runs of consecutive events; a metric thinned out
+    // for live display ends a run (it is still written).
+    size_t run_start = writes_.events.size();
+    auto end_run = [&] {
+      size_t end = writes_.events.size();
+      if (end > run_start) Push({Notice::Events{e.rec.id, run_start, end - run_start}});
+    };
     for (std::string& line : lines) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object()) continue;  // a torn line: skip it, keep the rest
       NewEvent ev;
       ev.time = j.value("time", Seconds(options_.clock->NowMillis()));
       ev.kind = j.value("type", "log");
-      if (ev.kind == "metric") ev.name = j.value("name", "");
+      bool live = true;
+      if (ev.kind == "metric") {
+        ev.name = j.value("name", "");
+        uint64_t n = ++out.metric_points[ev.name];
+        live = n <= kLiveMetricPoints || (n & (n - 1)) == 0 || n % kLiveMetricPoints == 0;
+      } else if (ev.kind != "state") {
+        // Logs, figures, progress: bounded per job.
+        if (out.truncated) continue;
+        if (out.log_bytes + line.size() > options_.max_log_bytes) {
+          out.truncated = true;
+          nlohmann::json note = {
+              {"type", "log"},
+              {"stream", "stderr"},
+              {"time", ev.time},
+              {"text", "kiln: this job's output passed its limit of " +
+                           MiB(options_.max_log_bytes) +
+                           "; the rest was dropped (kiln serve --job-log-mb raises the limit)\n"}};
+          line = note.dump();
+          ev.kind = "log";
+        }
+        out.log_bytes += line.size();
+      }
       if (ev.kind == "figure" && j.contains("figure")) ev.name = j["figure"].dump();
+      if (!live) end_run();
       ev.payload = std::move(line);
       writes_.events.emplace_back(job_id, std::move(ev));
+      if (!live) run_start = writes_.events.size();
     }
-    size_t count = writes_.events.size() - first;
-    if (count) Push({Notice::Events{e.rec.id, first, count}});
+    end_run();
   }
   Deliver();
 }
 
+JobLimits Driver::LimitsOf(const Execution& e, size_t i) {
+  JobLimits limits = e.limits;
+  const PlanJob& pj = e.plan.jobs[i];
+  if (pj.memory_bytes) limits.memory_bytes = *pj.memory_bytes;
+  if (pj.timeout_s) limits.timeout_s = *pj.timeout_s;
+  return limits;
+}
+
 std::string Driver::FailureReason(const Execution& e, size_t i, const JobExit& exit) {
   const JobRecord& j = e.jobs[i];
+  const JobLimits limits = LimitsOf(e, i);
   if (exit.timed_out) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", e.limits.timeout_s);
+    std::snprintf(buf, sizeof buf, "%g", limits.timeout_s);
     return std::string("timed out: the job ran longer than its timeout of ") + buf + " s";
   }
   auto result = ReadResult(options_.work_dir / "jobs" / j.id);
@@ -425,14 +493,14 @@ std::string Driver::FailureReason(const Execution& e, size_t i, const JobExit& e
     if (!result->error_file.empty() && result->error_line > 0) {
       what += " (" + result->error_file + " line " + std::to_string(result->error_line) + ")";
     }
-    if (result->error_type == "MemoryError" && e.limits.memory_bytes) {
-      return "exceeded its memory limit of " + MiB(e.limits.memory_bytes) + " (" + what + ")";
+    if (result->error_type == "MemoryError" && limits.memory_bytes) {
+      return "exceeded its memory limit of " + MiB(limits.memory_bytes) + " (" + what + ")";
     }
     return what;
   }
   std::string reason = exit.reason.empty() ? "the job failed" : exit.reason;
-  if (exit.end == JobExit::End::kSignaled && e.limits.memory_bytes) {
-    reason += " (it may have exceeded its memory limit of " + MiB(e.limits.memory_bytes) + ")";
+  if (exit.end == JobExit::End::kSignaled && limits.memory_bytes) {
+    reason += " (it may have exceeded its memory limit of " + MiB(limits.memory_bytes) + ")";
   }
   if (exit.end == JobExit::End::kExited && exit.exit_code != 0 && exit.reason.empty()) {
     reason = "the job exited with status " + std::to_string(exit.exit_code);
@@ -469,6 +537,7 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
   std::map<std::string, Digest> inputs = InputDigests(e, i);
   for (const auto& [name, o] : outputs) {
     writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now});
+    writes_.grants.push_back({e.rec.project, o.digest, "job", now});
   }
   if (e.keys[i]) writes_.cache.push_back({*e.keys[i], outputs, j.id, now});
   return Status::Ok();

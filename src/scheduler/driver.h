@@ -69,6 +69,11 @@ struct DriverOptions {
   // Added to every job's environment.
   std::map<std::string, std::string> env;
   bool keep_bundles = false;  // keep succeeded jobs' bundles too
+  // What one job's logs, figures and progress may add to runs.db; past it
+  // they are dropped, with one note in the job's console saying so.
+  // Metrics are all kept; past kLiveMetricPoints of one metric, only a
+  // thinning of them is sent live (the full series stays on disk).
+  uint64_t max_log_bytes = 256ull << 20;
   ResourceCodeGenerator* generator = nullptr;
   const Clock* clock = &SystemClock::Get();
   // Called (outside the driver's lock) after the driver committed to a
@@ -165,6 +170,8 @@ class Driver : private JobSink {
   void MaybeFinish(Execution& e);
   Status CommitArtifacts(Execution& e);
   std::string FailureReason(const Execution& e, size_t job, const JobExit& exit);
+  // The execution's limits with the operation's own over them.
+  static JobLimits LimitsOf(const Execution& e, size_t job);
   void Push(Notice notice);
 
   // Delivers queued notices in order, without mu_.

@@ -1,6 +1,8 @@
 #include "server/api.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/guid.h"
 #include "model/export.h"
@@ -59,11 +61,17 @@ Result<size_t> LimitParam(const HttpRequest& r, size_t fallback, size_t max) {
   if (s.empty()) return fallback;
   size_t n = 0;
   for (char c : s) {
-    if (c < '0' || c > '9' || n > max) return InvalidArgument("'limit' must be a positive integer");
+    if (c < '0' || c > '9') return InvalidArgument("'limit' must be a positive integer");
     n = n * 10 + size_t(c - '0');
+    if (n > max) break;
   }
-  if (n == 0) return InvalidArgument("'limit' must be a positive integer");
-  return std::min(n, max);
+  // Said, not silently capped: a caller who asked for more would take a
+  // short answer for the whole history.
+  if (n == 0 || n > max) {
+    return InvalidArgument("'limit' must be between 1 and " + std::to_string(max) +
+                           " (page on with ?ref= the oldest commit's parent)");
+  }
+  return n;
 }
 
 Result<std::string> RequiredString(const json& body, const char* key) {
@@ -187,7 +195,7 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
        }},
       {"POST", "/api/v1/projects",
        "Create a project: {name, description, from?: {project, ref}} (a fork of a commit)",
-       [&repo, &access](HttpRequest& r) {
+       [&repo, &access, &ctx](HttpRequest& r) {
          return Guarded([&]() -> Result<HttpResponse> {
            if (r.user.empty()) return Status(Code::kUnauthenticated, "sign in first");
            KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
@@ -214,6 +222,10 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
                     : repo.CreateProject(name, description, r.user));
            if (r.user != Access::kLocalUser) {
              KILN_RETURN_IF_ERROR(access.SetRole(name, r.user, Role::kAdmin));
+           }
+           if (fork && ctx.runs) {
+             KILN_RETURN_IF_ERROR(
+                 GrantForkArtifacts(repo, *ctx.runs, fork->first, name, fork->second));
            }
            return HttpResponse::Json(201, {{"name", name}, {"commit", commit.Hex()}});
          });
@@ -473,6 +485,62 @@ void RegisterApi(Router& router, ApiContext& ctx) {
         return r;
       },
       "This API as OpenAPI 3");
+}
+
+namespace {
+
+// Digests an Artifact node or an Input operation of the tree names.
+std::set<Digest> NamedArtifacts(const Tree& tree, bool uploads_only) {
+  std::set<Digest> out;
+  for (NodeId id : tree.NodeIds()) {
+    NodeRef n = tree.Get(id);
+    if (n.IsMeta()) continue;
+    for (const char* attr : {"digest", "artifact"}) {
+      if (uploads_only &&
+          (std::string_view(attr) != "digest" || !n.IsA("Artifact") || n.Attr("job") != nullptr)) {
+        continue;
+      }
+      const Value* v = n.Attr(attr);
+      if (!v || !v->is_string()) continue;
+      Result<Digest> d = Digest::FromHex(v->as_string());
+      if (d.ok()) out.insert(*d);
+    }
+  }
+  return out;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status GrantForkArtifacts(Repository& repo, RunsStore& runs, const std::string& source,
+                          const std::string& fork, const Digest& at) {
+  KILN_ASSIGN_OR_RETURN(auto tree, repo.LoadTree(at));
+  std::vector<ArtifactGrant> grants;
+  for (const Digest& d : NamedArtifacts(*tree, false)) {
+    KILN_ASSIGN_OR_RETURN(bool has, runs.ProjectHasArtifact(source, d));
+    if (has) grants.push_back({fork, d, "fork", NowMs()});
+  }
+  return runs.Grant(grants);
+}
+
+Status BackfillUploadGrants(Repository& repo, RunsStore& runs) {
+  KILN_ASSIGN_OR_RETURN(auto projects, repo.ListProjects());
+  std::vector<ArtifactGrant> grants;
+  for (const ProjectInfo& p : projects) {
+    KILN_ASSIGN_OR_RETURN(auto branches, repo.ListBranches(p.name));
+    for (const auto& [branch, head] : branches) {
+      KILN_ASSIGN_OR_RETURN(auto tree, repo.LoadTree(head));
+      for (const Digest& d : NamedArtifacts(*tree, true)) {
+        grants.push_back({p.name, d, "upload", NowMs()});
+      }
+    }
+  }
+  return runs.Grant(grants);
 }
 
 std::string OpenApiDocument(const Router& router, const std::string& version) {

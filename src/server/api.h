@@ -13,6 +13,7 @@
 
 #include "access/access.h"
 #include "model/repository.h"
+#include "runs/runs_store.h"
 #include "server/hub.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -26,6 +27,9 @@ struct ApiContext {
   Metrics& metrics;
   ObjectStore& store;
   bool auth_enabled = false;
+  // Which project has which artifact (a fork gets its source's); null in
+  // tests that run no executions.
+  RunsStore* runs = nullptr;
   std::string version = "0.1.0";
 };
 
@@ -35,6 +39,16 @@ void RegisterApi(Router& router, ApiContext& ctx);
 // otherwise the user of a Bearer token or a kiln_session cookie.
 Result<std::string> AuthenticateRequest(Access& access, bool auth_enabled,
                                         const HttpRequest& request);
+
+// Gives project `fork` the artifacts its model (the tree at `at`) names —
+// Artifact nodes' digests and Input operations' artifacts — that `source`
+// has: a fork reads what its source could, nothing more.
+Status GrantForkArtifacts(Repository& repo, RunsStore& runs, const std::string& source,
+                          const std::string& fork, const Digest& at);
+
+// At the first start with artifact grants (an older runs.db): the uploads
+// that the projects' branches list become their projects' own.
+Status BackfillUploadGrants(Repository& repo, RunsStore& runs);
 
 // The OpenAPI 3 document served at /api/v1/openapi.json.
 std::string OpenApiDocument(const Router& router, const std::string& version);

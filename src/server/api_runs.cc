@@ -2,11 +2,15 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/guid.h"
 #include "model/meta.h"
+#include "runs/downsample.h"
+#include "server/artifact_list.h"
 
 namespace kiln {
 namespace {
@@ -36,14 +40,6 @@ Result<int64_t> IntQuery(const HttpRequest& r, const char* name, int64_t fallbac
 // Artifact nodes live in one folder per project (the driver puts the
 // outputs of Output operations there too).
 std::string ArtifactsFolder() { return DeriveGuid(RootGuid(), "kiln-artifacts"); }
-
-json ArtifactNodeJson(const NodeRef& n) {
-  json j = {{"guid", std::string(n.guid())}, {"name", n.Name()}};
-  for (const auto& [k, v] : n.EffectiveAttrs()) {
-    if (k != "name") j[k] = v.ToJson();
-  }
-  return j;
-}
 
 }  // namespace
 
@@ -260,18 +256,23 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kRead));
+          KILN_ASSIGN_OR_RETURN(int64_t max_points, IntQuery(r, "max_points", 5000));
           KILN_ASSIGN_OR_RETURN(auto names, runs->MetricNames(j.id));
-          json out = json::object();
+          json out = json::object(), totals = json::object();
           for (const std::string& n : names) {
             KILN_ASSIGN_OR_RETURN(auto series, runs->MetricSeries(j.id, n));
+            totals[n] = series.size();
+            // Thinned for display (0 = every point).
+            if (max_points > 0) series = Downsample(series, size_t(max_points));
             json points = json::array();
             for (const MetricPoint& p : series) points.push_back({p.step, p.value});
             out[n] = points;
           }
-          return HttpResponse::Json(200, {{"metrics", out}});
+          return HttpResponse::Json(200, {{"metrics", out}, {"points", totals}});
         });
       },
-      "A job's metric series: {name: [[step, value], ...]}");
+      "A job's metric series: {name: [[step, value], ...]}, at most ?max_points= (default 5000, "
+      "0 = all) a series, and {points: {name: how many there are}}");
   router.Add(
       "GET", "/api/v1/jobs/{job}/figures",
       [=](HttpRequest& r) {
@@ -284,51 +285,92 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
         });
       },
       "The latest revision of each of a job's figures");
-  router.Add(
+  // Uploads stream: the body goes through an ArtifactWriter (hashed as it
+  // arrives, moved into place), never into memory whole; access, the name,
+  // the size limit and free disk are checked before a byte is read.
+  struct UploadSink : BodySink {
+    std::unique_ptr<ArtifactWriter> writer;
+    uint64_t size = 0, limit = 0;  // limit 0 = none
+    Status Write(const char* data, size_t n) override {
+      size += n;
+      if (limit && size > limit) {
+        return Status(Code::kResourceExhausted,
+                      "artifact over the limit of " + std::to_string(limit) +
+                          " bytes (kiln serve --max-artifact-mb raises it)");
+      }
+      return writer->Write(data, n);
+    }
+  };
+  router.AddStreaming(
       "POST", "/api/v1/projects/{p}/artifacts",
-      [=](HttpRequest& r) {
-        return Guarded([&]() -> Result<HttpResponse> {
-          KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kWrite));
-          std::string name = r.Query("name");
-          if (name.empty() || name.size() > 200 || name.find('/') != std::string::npos) {
-            return InvalidArgument("give the artifact a ?name= (no '/', at most 200 characters)");
-          }
-          std::string branch = r.Query("branch", "main");
-          // The body goes to a temporary file, then into the store by digest.
-          std::filesystem::path tmp =
-              std::filesystem::temp_directory_path() / ("kiln-upload-" + NewGuid());
-          {
-            std::ofstream out(tmp, std::ios::binary);
-            out.write(r.body.data(), std::streamsize(r.body.size()));
-            if (!out) return IOError("cannot stage the upload");
-          }
-          Result<ArtifactInfo> info = ctx->artifacts.PutFile(tmp);
-          std::filesystem::remove(tmp);
-          KILN_RETURN_IF_ERROR(info.status());
-          KILN_ASSIGN_OR_RETURN(Digest head, ctx->repo.BranchHead(r.Param("p"), branch));
-          KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(head));
-          Patch patch;
-          patch.message = "Upload " + name;
-          if (!tree->Contains(ArtifactsFolder())) {
-            patch.ops.push_back(PatchOp::Create(ArtifactsFolder(), RootGuid(), MetaGuid("Folder"),
-                                                {{"name", Value("Artifacts")}}));
-          }
-          std::string guid = NewGuid();
-          patch.ops.push_back(PatchOp::Create(guid, ArtifactsFolder(), MetaGuid("Artifact"),
-                                              {{"name", Value(name)},
-                                               {"digest", Value(info->digest.Hex())},
-                                               {"size", Value(int64_t(info->size))},
-                                               {"serializer", Value(r.Query("serializer", "raw"))},
-                                               {"uploaded_by", Value(r.user)}}));
-          KILN_ASSIGN_OR_RETURN(
-              HubCommit c, ctx->hub.SubmitPatch(r.Param("p"), branch, patch, r.user, "upload", 0));
-          return HttpResponse::Json(201, {{"guid", guid},
-                                          {"digest", info->digest.Hex()},
-                                          {"size", info->size},
-                                          {"commit", c.commit.Hex()}});
-        });
-      },
-      "Upload an artifact (the body) as ?name= on ?branch= (default main)");
+      StreamingHandler{
+          [=](HttpRequest& r) -> Result<std::unique_ptr<BodySink>> {
+            KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kWrite));
+            std::string name = r.Query("name");
+            if (name.empty() || name.size() > 200 || name.find('/') != std::string::npos) {
+              return InvalidArgument("give the artifact a ?name= (no '/', at most 200 characters)");
+            }
+            KILN_RETURN_IF_ERROR(
+                ctx->repo.BranchHead(r.Param("p"), r.Query("branch", "main")).status());
+            uint64_t length = 0;
+            if (const std::string& cl = r.Header("content-length"); !cl.empty()) {
+              length = std::strtoull(cl.c_str(), nullptr, 10);
+            }
+            if (ctx->max_artifact_bytes && length > ctx->max_artifact_bytes) {
+              return Status(Code::kResourceExhausted,
+                            "the file is " + std::to_string(length) +
+                                " bytes, over the artifact limit of " +
+                                std::to_string(ctx->max_artifact_bytes) +
+                                " bytes (kiln serve --max-artifact-mb raises it)");
+            }
+            KILN_ASSIGN_OR_RETURN(uint64_t available, ctx->artifacts.AvailableBytes());
+            if (length > available) {
+              return Status(Code::kInsufficientStorage,
+                            "not enough disk space for the upload: it needs " +
+                                std::to_string(length) + " bytes and " + std::to_string(available) +
+                                " are free");
+            }
+            auto sink = std::make_unique<UploadSink>();
+            KILN_ASSIGN_OR_RETURN(sink->writer, ctx->artifacts.NewWriter());
+            sink->limit = ctx->max_artifact_bytes;
+            return std::unique_ptr<BodySink>(std::move(sink));
+          },
+          [=](HttpRequest& r, std::unique_ptr<BodySink> body) -> HttpResponse {
+            return Guarded([&]() -> Result<HttpResponse> {
+              auto& sink = static_cast<UploadSink&>(*body);
+              KILN_ASSIGN_OR_RETURN(ArtifactInfo info, sink.writer->Commit());
+              std::string name = r.Query("name"), branch = r.Query("branch", "main");
+              int64_t now = int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+              KILN_RETURN_IF_ERROR(runs->Grant({{r.Param("p"), info.digest, "upload", now}}));
+              KILN_ASSIGN_OR_RETURN(Digest head, ctx->repo.BranchHead(r.Param("p"), branch));
+              KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(head));
+              Patch patch;
+              patch.message = "Upload " + name;
+              if (!tree->Contains(ArtifactsFolder())) {
+                patch.ops.push_back(PatchOp::Create(ArtifactsFolder(), RootGuid(),
+                                                    MetaGuid("Folder"),
+                                                    {{"name", Value("Artifacts")}}));
+              }
+              std::string guid = NewGuid();
+              patch.ops.push_back(
+                  PatchOp::Create(guid, ArtifactsFolder(), MetaGuid("Artifact"),
+                                  {{"name", Value(name)},
+                                   {"digest", Value(info.digest.Hex())},
+                                   {"size", Value(int64_t(info.size))},
+                                   {"serializer", Value(r.Query("serializer", "raw"))},
+                                   {"uploaded_by", Value(r.user)},
+                                   {"uploaded_ms", Value(now)}}));
+              KILN_ASSIGN_OR_RETURN(HubCommit c, ctx->hub.SubmitPatch(r.Param("p"), branch, patch,
+                                                                      r.user, "upload", 0));
+              return HttpResponse::Json(201, {{"guid", guid},
+                                              {"digest", info.digest.Hex()},
+                                              {"size", info.size},
+                                              {"commit", c.commit.Hex()}});
+            });
+          }},
+      "Upload an artifact (the body, streamed) as ?name= on ?branch= (default main)");
   router.Add(
       "GET", "/api/v1/projects/{p}/artifacts",
       [=](HttpRequest& r) {
@@ -336,15 +378,14 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
           KILN_RETURN_IF_ERROR(access->Check(r.user, r.Param("p"), Role::kRead));
           KILN_ASSIGN_OR_RETURN(Digest at, ctx->repo.Resolve(r.Param("p"), r.Query("ref", "main")));
           KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(at));
-          json out = json::array();
-          for (NodeId id : tree->NodeIds()) {
-            NodeRef n = tree->Get(id);
-            if (!n.IsMeta() && n.IsA("Artifact")) out.push_back(ArtifactNodeJson(n));
-          }
-          return HttpResponse::Json(200, {{"artifacts", out}, {"commit", at.Hex()}});
+          KILN_ASSIGN_OR_RETURN(auto outputs, runs->ListProjectOutputs(r.Param("p")));
+          ArtifactFilter filter{r.Query("kind"), r.Query("pipeline")};
+          KILN_ASSIGN_OR_RETURN(json list, ListArtifacts(*tree, outputs, ctx->artifacts, filter));
+          return HttpResponse::Json(200, {{"artifacts", list}, {"commit", at.Hex()}});
         });
       },
-      "The project's artifacts at ?ref=: name, digest, size, serializer, where it came from");
+      "The project's artifacts at ?ref=, with where each came from (an upload, or a job of an "
+      "execution) and the value of small JSON ones");
   router.Add(
       "DELETE", "/api/v1/projects/{p}/artifacts/{guid}",
       [=](HttpRequest& r) {
@@ -392,27 +433,13 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(Digest d, Digest::FromHex(r.Param("digest")));
-          // An artifact is readable by whoever may read a project that made it.
-          KILN_ASSIGN_OR_RETURN(auto records, runs->GetProvenance(d));
+          // Readable by whoever may read a project that has it (docs/access.md):
+          // ?project= names the one to check, else any of them will do.
+          KILN_ASSIGN_OR_RETURN(std::vector<std::string> projects, runs->ProjectsWithArtifact(d));
           bool allowed = false;
-          for (const ProvenanceRecord& p : records) {
-            Result<ExecutionRecord> e = runs->GetExecution(p.execution);
-            if (e.ok() && access->Check(r.user, e->project, Role::kRead).ok()) allowed = true;
-          }
-          // Uploaded artifacts have no provenance: a project that lists it
-          // (?project=, at ?ref=) vouches for it.
-          if (!allowed && !r.Query("project").empty() &&
-              access->Check(r.user, r.Query("project"), Role::kRead).ok()) {
-            Result<Digest> at = ctx->repo.Resolve(r.Query("project"), r.Query("ref", "main"));
-            Result<std::shared_ptr<const Tree>> tree =
-                at.ok() ? ctx->repo.LoadTree(*at)
-                        : Result<std::shared_ptr<const Tree>>(at.status());
-            if (tree.ok()) {
-              for (NodeId id : (*tree)->NodeIds()) {
-                const Value* v = (*tree)->Get(id).Attr("digest");
-                if (v && *v == Value(d.Hex())) allowed = true;
-              }
-            }
+          for (const std::string& p : projects) {
+            if (!r.Query("project").empty() && p != r.Query("project")) continue;
+            if (access->Check(r.user, p, Role::kRead).ok()) allowed = true;
           }
           if (!allowed) return NotFound("no artifact " + d.Hex());
           KILN_ASSIGN_OR_RETURN(

@@ -27,6 +27,8 @@ struct RunsContext {
   RunsStore& runs;
   ArtifactStore& artifacts;
   std::string unavailable_reason;
+  // Largest artifact an upload may add, in bytes (0 = no limit but free disk).
+  uint64_t max_artifact_bytes = 0;
 };
 
 void RegisterRunsApi(Router& router, RunsContext& ctx);

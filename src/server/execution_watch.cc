@@ -1,5 +1,6 @@
 #include "server/execution_watch.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "server/api_runs.h"
@@ -88,12 +89,28 @@ void ExecutionWatch::OnJob(const JobRecord& job) {
 
 void ExecutionWatch::OnEvents(const std::string& execution,
                               const std::vector<EventRecord>& events) {
-  // One message per job keeps clients' bookkeeping (offset per job) simple.
-  std::map<std::string, nlohmann::json> by_job;
-  for (const EventRecord& e : events) by_job[e.job].push_back(EventJson(e));
+  {
+    // Nobody watching: nothing to build (a job printing millions of lines
+    // would otherwise cost their JSON here for no one).
+    std::lock_guard lock(mu_);
+    auto it = watchers_.find(execution);
+    if (it == watchers_.end() || it->second.empty()) return;
+  }
+  // One message per job keeps clients' bookkeeping (offset per job) simple;
+  // at most kEventsPerMessage events a message, so what is built at once
+  // stays small however many events arrive together.
+  constexpr size_t kEventsPerMessage = 500;
+  std::map<std::string, std::vector<const EventRecord*>> by_job;
+  for (const EventRecord& e : events) by_job[e.job].push_back(&e);
   for (auto& [job, list] : by_job) {
-    Send(execution,
-         Dump({{"type", "events"}, {"execution", execution}, {"job", job}, {"events", list}}));
+    for (size_t start = 0; start < list.size(); start += kEventsPerMessage) {
+      nlohmann::json slice = nlohmann::json::array();
+      for (size_t i = start; i < std::min(list.size(), start + kEventsPerMessage); ++i) {
+        slice.push_back(EventJson(*list[i]));
+      }
+      Send(execution,
+           Dump({{"type", "events"}, {"execution", execution}, {"job", job}, {"events", slice}}));
+    }
   }
 }
 

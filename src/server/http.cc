@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/value.h"
+
 namespace kiln {
 
 const std::string& HttpRequest::Header(const std::string& lower_name) const {
@@ -54,6 +56,8 @@ int HttpStatusFor(Code code) {
       return 409;
     case Code::kResourceExhausted:
       return 413;
+    case Code::kInsufficientStorage:
+      return 507;
     case Code::kFailedPrecondition:
       return 422;
     case Code::kCancelled:
@@ -67,6 +71,7 @@ int HttpStatusFor(Code code) {
 }
 
 Result<nlohmann::json> ParseJsonBody(const HttpRequest& request) {
+  KILN_RETURN_IF_ERROR(Value::CheckJsonIntegers(request.body));
   nlohmann::json j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument("the request body is not valid JSON");
   if (!j.is_object()) return InvalidArgument("the request body must be a JSON object");

@@ -51,7 +51,8 @@ struct HttpResponse {
 
 // The HTTP status for a Status code: InvalidArgument 400, Unauthenticated
 // 401, PermissionDenied 403, NotFound 404, AlreadyExists/Conflict 409,
-// FailedPrecondition 422, ResourceExhausted 413, Corruption/IOError/Internal 500.
+// FailedPrecondition 422, ResourceExhausted 413, InsufficientStorage 507,
+// Corruption/IOError/Internal 500.
 int HttpStatusFor(Code code);
 
 // Parses a request body as a JSON object, or says why not.

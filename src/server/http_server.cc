@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -106,6 +107,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   void Accept();
   bool AdmitConnection(const std::string& peer) {
+    // A trusted proxy carries everyone's connections: its clients are
+    // limited per request (AdmitRequest, by X-Forwarded-For) instead.
+    if (!options.trusted_proxy.empty() && peer == options.trusted_proxy) return true;
     std::lock_guard lock(clients_mu);
     int& n = connections_per_client[peer];
     if (n >= options.max_connections_per_client) return false;
@@ -113,8 +117,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     return true;
   }
   void ReleaseConnection(const std::string& peer) {
+    if (!options.trusted_proxy.empty() && peer == options.trusted_proxy) return;
     std::lock_guard lock(clients_mu);
     if (--connections_per_client[peer] <= 0) connections_per_client.erase(peer);
+  }
+  // The client a request is from: the connection's peer, or behind the
+  // configured trusted proxy, the last address of X-Forwarded-For (the one
+  // the proxy itself added; earlier ones are the client's to invent).
+  std::string ClientAddress(const std::string& peer, const std::string& forwarded) const {
+    if (options.trusted_proxy.empty() || peer != options.trusted_proxy || forwarded.empty()) {
+      return peer;
+    }
+    size_t comma = forwarded.rfind(',');
+    std::string last = forwarded.substr(comma == std::string::npos ? 0 : comma + 1);
+    size_t b = last.find_first_not_of(" \t"), e = last.find_last_not_of(" \t");
+    if (b == std::string::npos) return peer;
+    return last.substr(b, e - b + 1);
   }
   // Token bucket per client address.
   bool AdmitRequest(const std::string& peer) {
@@ -313,44 +331,184 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       : stream_(std::move(socket)), server_(std::move(server)), peer_(std::move(peer)) {}
 
   ~HttpSession() {
+    EndStream();  // a streamed upload cut off by shutdown discards its bytes
     if (!upgraded_) {
       server_->ReleaseConnection(peer_);
       server_->metrics->SocketClosed();
     }
   }
 
-  void Start() { DoRead(); }
+  void Start() { DoRead(true); }
 
  private:
-  void DoRead() {
-    parser_.emplace();
+  // Reads the next request's headers: within header_timeout on a new
+  // connection, idle_timeout on a kept-alive one. What happens to the body
+  // is decided by the route once the headers are in (OnHeader).
+  void DoRead(bool first) {
+    header_parser_.emplace();
+    header_parser_->header_limit(uint32_t(server_->options.max_header_bytes));
+    // Checked in OnHeader, per route. Not boost::none: Boost 1.74's parser
+    // compares a length with it and takes none for zero.
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(std::chrono::milliseconds(first ? server_->options.header_timeout_ms
+                                                          : server_->options.idle_timeout_ms));
+    http::async_read_header(
+        stream_, buffer_, *header_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // The errors that end a connection quietly, and those answered first.
+  bool HandleReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      Shutdown();
+      return true;
+    }
+    if (ec == http::error::body_limit) {
+      WriteError(413, "ResourceExhausted", BodyLimitMessage());
+      return true;
+    }
+    if (ec == http::error::header_limit) {
+      WriteError(431, "ResourceExhausted", "request headers too large");
+      return true;
+    }
+    if (ec) {
+      WriteError(400, "InvalidArgument", "malformed HTTP request: " + ec.message());
+      return true;
+    }
+    return false;
+  }
+
+  std::string BodyLimitMessage() const {
+    return "request body over the limit of " + std::to_string(server_->options.max_body_bytes) +
+           " bytes (kiln serve --max-body-mb raises it; artifact uploads have no such limit)";
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (HandleReadError(ec)) return;
+    auto& header = header_parser_->get();
+    if (!websocket::is_upgrade(header)) {
+      HttpRequest r = Convert(header);
+      std::string_view target(header.target().data(), header.target().size());
+      if (ParseTarget(target, &r).ok() && r.path.starts_with("/api/")) {
+        if (const StreamingHandler* h = server_->router->StreamingFor(r)) {
+          return BeginStream(std::move(r), *h);
+        }
+      }
+    }
+    // Everything else is read whole, within the body limit.
+    if (auto length = header_parser_->content_length();
+        length && *length > server_->options.max_body_bytes) {
+      return WriteError(413, "ResourceExhausted", BodyLimitMessage());
+    }
+    parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
     parser_->body_limit(server_->options.max_body_bytes);
-    parser_->header_limit(uint32_t(server_->options.max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(60));
+    stream_.expires_after(std::chrono::milliseconds(server_->options.body_timeout_ms));
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
-      return Shutdown();
-    }
-    if (ec == http::error::body_limit) {
-      return WriteError(413, "ResourceExhausted",
-                        "request body over the limit of " +
-                            std::to_string(server_->options.max_body_bytes) + " bytes");
-    }
-    if (ec == http::error::header_limit) {
-      return WriteError(431, "ResourceExhausted", "request headers too large");
-    }
-    if (ec) return WriteError(400, "InvalidArgument", "malformed HTTP request: " + ec.message());
-
+    if (HandleReadError(ec)) return;
     http::request<http::string_body> req = parser_->release();
     if (websocket::is_upgrade(req)) return Upgrade(std::move(req));
     Handle(std::move(req));
+  }
+
+  // ---- streamed bodies: headers → begin → chunks into the sink → finish
+  void BeginStream(HttpRequest r, const StreamingHandler& handler) {
+    version_ = header_parser_->get().version();
+    keep_alive_ = header_parser_->get().keep_alive();
+    started_ = Clock::now();
+    route_ = server_->router->PatternFor(r.method, r.path);
+    // The body is not read when begin refuses: answer and close.
+    auto refuse = [&](HttpResponse resp) {
+      server_->metrics->ObserveRequest(r.method, route_, resp.status, 0);
+      Write(std::move(resp), version_, false);
+    };
+    if (!server_->AdmitRequest(r.peer)) {
+      HttpResponse resp =
+          HttpResponse::Error(429, "ResourceExhausted", "too many requests; slow down");
+      resp.headers.emplace_back("Retry-After", "1");
+      return refuse(std::move(resp));
+    }
+    Result<std::string> user =
+        server_->auth ? server_->auth(r) : Result<std::string>(std::string("local"));
+    if (!user.ok()) return refuse(HttpResponse::Error(user.status()));
+    r.user = *user;
+    Result<std::unique_ptr<BodySink>> sink = Status(Code::kInternal, "internal error");
+    try {
+      sink = handler.begin(r);
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} threw: {}", r.method, r.path, e.what());
+    }
+    if (!sink.ok()) return refuse(HttpResponse::Error(sink.status()));
+    sink_ = std::move(*sink);
+    streaming_ = &handler;
+    stream_request_ = std::move(r);
+    upload_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    upload_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // begin decided
+    chunk_.resize(kChunkBytes);
+    server_->active_requests++;
+    ReadChunk();
+  }
+
+  void ReadChunk() {
+    auto& body = upload_parser_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    body.more = true;
+    // An idle timeout, renewed by every piece: a large upload may take long,
+    // a stalled one may not.
+    stream_.expires_after(std::chrono::milliseconds(server_->options.body_timeout_ms));
+    http::async_read_some(
+        stream_, buffer_, *upload_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnChunk(ec); });
+  }
+
+  void OnChunk(beast::error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      EndStream();
+      HandleReadError(ec);
+      return;
+    }
+    size_t n = chunk_.size() - upload_parser_->get().body().size;
+    if (n > 0) {
+      Status st = sink_->Write(chunk_.data(), n);
+      if (!st.ok()) {
+        EndStream();
+        return Write(HttpResponse::Error(st), version_, false);
+      }
+    }
+    if (!upload_parser_->is_done()) return ReadChunk();
+    HttpResponse resp;
+    try {
+      resp = streaming_->finish(stream_request_, std::move(sink_));
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} threw: {}", stream_request_.method, stream_request_.path,
+                    e.what());
+      resp = HttpResponse::Error(500, "Internal", "internal error");
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    server_->metrics->ObserveRequest(stream_request_.method, route_, resp.status, seconds);
+    EndStream();
+    Write(std::move(resp), version_, keep_alive_);
+  }
+
+  // Drops what a streamed request held (an unfinished sink discards its bytes).
+  void EndStream() {
+    if (!streaming_) return;
+    sink_.reset();
+    streaming_ = nullptr;
+    stream_request_ = HttpRequest();
+    upload_parser_.reset();
+    std::vector<char>().swap(chunk_);
+    server_->active_requests--;
   }
 
   void Upgrade(http::request<http::string_body> req) {
@@ -369,7 +527,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     ws->Run(std::move(req));
   }
 
-  HttpRequest Convert(const http::request<http::string_body>& req) {
+  template <class Message>
+  HttpRequest Convert(const Message& req) {
     HttpRequest r;
     r.method = std::string(req.method_string());
     for (const auto& field : req) {
@@ -377,7 +536,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
       r.headers[name] = std::string(field.value());
     }
-    r.peer = peer_;
+    r.peer = server_->ClientAddress(peer_, r.Header("x-forwarded-for"));
     return r;
   }
 
@@ -391,7 +550,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Status target = ParseTarget(std::string_view(req.target().data(), req.target().size()), &r);
     if (!target.ok()) {
       resp = HttpResponse::Error(target);
-    } else if (!server_->AdmitRequest(peer_)) {
+    } else if (!server_->AdmitRequest(r.peer)) {
       resp = HttpResponse::Error(429, "ResourceExhausted", "too many requests; slow down");
       resp.headers.emplace_back("Retry-After", "1");
     } else if (r.path.starts_with("/api/")) {
@@ -466,7 +625,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive || self->server_->stopping) return self->Shutdown();
-                        self->DoRead();
+                        self->DoRead(false);
                       });
   }
 
@@ -479,8 +638,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<HttpServer::Impl> server_;
   std::string peer_;
   beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool upgraded_ = false;
+
+  // A streamed request in progress (BeginStream … EndStream).
+  static constexpr size_t kChunkBytes = 1 << 20;
+  std::optional<http::request_parser<http::buffer_body>> upload_parser_;
+  const StreamingHandler* streaming_ = nullptr;
+  std::unique_ptr<BodySink> sink_;
+  HttpRequest stream_request_;
+  std::vector<char> chunk_;
+  std::string route_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  Clock::time_point started_;
 };
 
 void HttpServer::Impl::Accept() {
@@ -500,11 +672,13 @@ void HttpServer::Impl::Accept() {
     if (!self->AdmitConnection(peer)) {
       self->metrics->SocketClosed();
       // Answer plainly, then drop the connection.
+      static const std::string kBusyBody =
+          "{\"error\":{\"code\":\"ResourceExhausted\",\"message\":"
+          "\"too many connections from this client\"}}";
       static const std::string kBusy =
           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: "
-          "close\r\nContent-Length: "
-          "97\r\n\r\n{\"error\":{\"code\":\"ResourceExhausted\",\"message\":"
-          "\"too many connections from this client\"}}";
+          "close\r\nContent-Length: " +
+          std::to_string(kBusyBody.size()) + "\r\n\r\n" + kBusyBody;
       auto s = std::make_shared<tcp::socket>(std::move(socket));
       asio::async_write(*s, asio::buffer(kBusy), [s](beast::error_code, size_t) {
         beast::error_code ignored;
@@ -518,6 +692,18 @@ void HttpServer::Impl::Accept() {
 }
 
 HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+size_t HttpServer::CloseWebSocketsOf(const std::string& user, const std::string& reason) {
+  std::vector<std::shared_ptr<WsSession>> sessions;
+  {
+    std::lock_guard lock(impl_->ws_mu);
+    for (const auto& w : impl_->websockets) {
+      if (auto s = w.lock(); s && s->user() == user) sessions.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : sessions) s->Close(reason);
+  return sessions.size();
+}
 HttpServer::~HttpServer() { Stop(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,

@@ -3,7 +3,9 @@
 // for an upgrade on the WebSocket path, to a WebSocketHandler), and writes the
 // responses. Everything Beast/Asio lives in http_server.cc.
 //
-// Limits (ServerOptions): request body size (413), header size (431),
+// Limits (ServerOptions): request body size (413; streaming routes, such as
+// artifact uploads, take their body in pieces and set their own), header
+// size (431), header/idle/body timeouts,
 // WebSocket message size (close 1009), connections per client address (503),
 // requests per second per client address (429). Malformed HTTP gets 400 and
 // the connection is closed; nothing a client sends can take the server down.
@@ -37,6 +39,17 @@ struct ServerOptions {
   size_t max_ws_message_bytes = 4 << 20;
   int max_connections_per_client = 256;
   double requests_per_second_per_client = 2000;  // token bucket rate; burst = 2 s worth
+  // A new connection must send its request's headers within this time; a
+  // kept-alive one may wait this long idle for its next request; a request
+  // body may go this long without a byte arriving. Half-sent requests are
+  // closed when their time is up (docs/api.md, "Limits").
+  int header_timeout_ms = 10'000;
+  int idle_timeout_ms = 60'000;
+  int body_timeout_ms = 60'000;
+  // The address of a reverse proxy in front of the server ("" = none): its
+  // connections are not limited per address, and its requests count for
+  // the client named last in X-Forwarded-For.
+  std::string trusted_proxy;
   // Bytes queued for one WebSocket before it counts as too far behind.
   size_t ws_queue_limit_bytes = 8 << 20;
   std::string ws_path = "/api/v1/ws";
@@ -81,6 +94,10 @@ class HttpServer {
 
   // The bound port (useful with port 0).
   uint16_t port() const;
+  // Closes every open WebSocket of `user` (its rights were taken away: the
+  // client reconnects, and is checked anew). Returns how many. Any thread.
+  size_t CloseWebSocketsOf(const std::string& user, const std::string& reason);
+
   // Stops accepting, lets requests in flight finish (up to `grace_ms`),
   // closes WebSockets, joins the threads. Idempotent.
   void Stop(int grace_ms = 5000);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/guid.h"
+#include "core/value.h"
 
 namespace kiln {
 namespace {
@@ -20,6 +21,7 @@ Result<std::string> StringField(const nlohmann::json& j, const char* key, bool r
 }  // namespace
 
 Result<ClientMessage> ParseClientMessage(std::string_view text) {
+  KILN_RETURN_IF_ERROR(Value::CheckJsonIntegers(text));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument("message is not valid JSON");
   if (!j.is_object()) return InvalidArgument("message must be a JSON object");

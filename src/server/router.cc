@@ -20,8 +20,36 @@ std::vector<std::string> Router::Split(const std::string& path) {
 }
 
 void Router::Add(std::string method, std::string pattern, Handler handler, std::string summary) {
-  Route r{std::move(method), pattern, Split(pattern), std::move(handler), std::move(summary)};
+  Route r{std::move(method),  pattern, Split(pattern), std::move(handler),
+          std::move(summary), nullptr};
   routes_.push_back(std::move(r));
+}
+
+void Router::AddStreaming(std::string method, std::string pattern, StreamingHandler handler,
+                          std::string summary) {
+  auto streaming = std::make_shared<StreamingHandler>(std::move(handler));
+  Handler whole = [streaming](HttpRequest& r) -> HttpResponse {
+    Result<std::unique_ptr<BodySink>> sink = streaming->begin(r);
+    if (!sink.ok()) return HttpResponse::Error(sink.status());
+    Status st = (*sink)->Write(r.body.data(), r.body.size());
+    if (!st.ok()) return HttpResponse::Error(st);
+    return streaming->finish(r, std::move(*sink));
+  };
+  Route r{std::move(method),   pattern, Split(pattern), std::move(whole), std::move(summary),
+          std::move(streaming)};
+  routes_.push_back(std::move(r));
+}
+
+const StreamingHandler* Router::StreamingFor(HttpRequest& request) const {
+  std::vector<std::string> segments = Split(request.path);
+  for (const Route& r : routes_) {
+    if (r.method != request.method || !Match(r, segments, nullptr)) continue;
+    if (!r.streaming) return nullptr;
+    request.params.clear();
+    Match(r, segments, &request.params);
+    return r.streaming.get();
+  }
+  return nullptr;
 }
 
 std::vector<Router::RouteInfo> Router::Routes() const {

@@ -2,8 +2,10 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,6 +61,12 @@ Result<std::vector<std::string>> SeedExamples(Repository& repo, const std::strin
   return created;
 }
 
+uint64_t DefaultJobMemoryBytes(size_t slots) {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  uint64_t total = pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 8ull << 30;
+  return std::max<uint64_t>(total / std::max<size_t>(slots, 1), 1ull << 30);
+}
+
 static bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
@@ -72,6 +80,16 @@ Status Serve(const ServeOptions& options) {
   Access access(*store, SystemClock::Get());
   Metrics metrics;
   Hub hub(repo, access, metrics);
+  // Revocation reaches open connections: a user whose rights were taken
+  // away loses every WebSocket at once (subscriptions, execution watches);
+  // reconnecting checks the credential and each subscription anew.
+  std::atomic<HttpServer*> live_server{nullptr};
+  access.set_on_revoke([&live_server](const std::string& user) {
+    HttpServer* srv = live_server.load();
+    if (!srv) return;
+    size_t n = srv->CloseWebSocketsOf(user, "your access changed; reconnect");
+    if (n) spdlog::info("closed {} WebSocket(s) of '{}' after a revocation", n, user);
+  });
 
   KILN_ASSIGN_OR_RETURN(auto seeded, SeedExamples(repo, options.examples_dir));
   for (const auto& name : seeded) spdlog::info("created example project '{}'", name);
@@ -86,7 +104,11 @@ Status Serve(const ServeOptions& options) {
           options.data_dir);
     }
   }
-  ApiContext ctx{repo, access, hub, metrics, *store, auth};
+  // runs.db beside kiln.db, artifacts in a local folder.
+  KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
+  KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
+  if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
+  ApiContext ctx{repo, access, hub, metrics, *store, auth, runs.get()};
   Router router;
   RegisterApi(router, ctx);
   // Operation code <-> interface, with the same Python and kiln package as
@@ -94,15 +116,14 @@ Status Serve(const ServeOptions& options) {
   InterfaceContext interface_ctx(access);
   RegisterInterfaceApi(router, interface_ctx);
 
-  // Executions: runs.db beside kiln.db, artifacts in a local folder, jobs
-  // forked from a warm Python worker. Without a working Python the server
-  // still serves everything else, and says why it cannot run pipelines.
-  KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
-  KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
+  // Executions: jobs forked from a warm Python worker. Without a working
+  // Python the server still serves everything else, and says why it cannot
+  // run pipelines.
   std::unique_ptr<LocalBackend> backend;
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
-  RunsContext runs_ctx{access, repo, hub, nullptr, *runs, *artifacts, ""};
+  RunsContext runs_ctx{access, repo,       hub, nullptr,
+                       *runs,  *artifacts, "",  options.max_artifact_bytes};
   Status compute = [&]() -> Status {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
     LocalBackendOptions backend_options;
@@ -112,6 +133,11 @@ Status Serve(const ServeOptions& options) {
     KILN_ASSIGN_OR_RETURN(backend, LocalBackend::Start(backend_options));
     DriverOptions driver_options;
     driver_options.work_dir = options.data_dir + "/work";
+    driver_options.default_limits.memory_bytes = options.job_memory_mb
+                                                     ? options.job_memory_mb << 20
+                                                     : DefaultJobMemoryBytes(backend->Slots());
+    driver_options.default_limits.timeout_s = options.job_timeout_s;
+    driver_options.max_log_bytes = options.job_log_mb << 20;
     driver_options.runtime = runtime;
     driver_options.on_commit = [&hub](const std::string& project, const std::string& branch,
                                       const Digest&) { hub.BranchMoved(project, branch); };
@@ -122,8 +148,14 @@ Status Serve(const ServeOptions& options) {
     watch = std::make_unique<ExecutionWatch>(*driver, access);
     hub.set_execution_watch(watch.get());
     runs_ctx.driver = driver.get();
-    spdlog::info("local compute: {} slot(s), warm Python workers ready (with torch, and light)",
-                 backend->Slots());
+    spdlog::info(
+        "local compute: {} slot(s), warm Python workers ready (with torch, and light); each "
+        "job may use {} MiB of memory{}",
+        backend->Slots(),
+        (options.job_memory_mb ? options.job_memory_mb << 20
+                               : DefaultJobMemoryBytes(backend->Slots())) >>
+            20,
+        options.job_timeout_s > 0 ? fmt::format(" and run {} s", options.job_timeout_s) : "");
   } else {
     runs_ctx.unavailable_reason = compute.message();
     spdlog::warn("pipelines cannot run here: {}", compute.message());
@@ -143,11 +175,13 @@ Status Serve(const ServeOptions& options) {
   };
   KILN_ASSIGN_OR_RETURN(auto server,
                         HttpServer::Start(options.server, router, authenticator, &hub, metrics));
+  live_server = server.get();
   spdlog::info("Kiln is serving http://{}:{}/ (data: {}, sign-in {})", options.server.host,
                server->port(), options.data_dir, auth ? "required" : "off on loopback");
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  live_server = nullptr;
   server->Stop();
   // The driver cancels what still runs (kill the jobs, record them) before
   // the backend and stores it uses go away.

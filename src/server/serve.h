@@ -23,6 +23,15 @@ struct ServeOptions {
   // torch-loaded one.
   int light_workers = 1;
   std::string light_preload;
+  // Largest artifact an upload may add (0 = no limit but free disk).
+  uint64_t max_artifact_bytes = 0;
+  // Every job's limits unless its operation sets its own (job_memory_mb,
+  // job_timeout_s). Memory 0 = the default share: the machine's memory
+  // divided among the compute slots (DefaultJobMemoryBytes). Timeout 0 =
+  // none. Log: what one job's console may add to runs.db.
+  uint64_t job_memory_mb = 0;
+  double job_timeout_s = 0;
+  uint64_t job_log_mb = 256;
   ServerOptions server;
 };
 
@@ -30,6 +39,11 @@ struct ServeOptions {
 std::string DefaultDataDir();
 
 Status Serve(const ServeOptions& options);
+
+// A job's default memory limit: physical memory / slots, at least 1 GiB.
+// It is what the job may add to its worker's address space (the worker's
+// own, ~1–2 GB with torch mapped, is not counted; docs/execution.md).
+uint64_t DefaultJobMemoryBytes(size_t slots);
 
 // Creates each example project that does not exist yet from
 // examples_dir/<name>/project.json (a patch, docs/patches.md). Returns the

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <vector>
 
@@ -31,6 +32,20 @@ struct ArtifactInfo {
   uint64_t size = 0;
 };
 
+// A new artifact written in pieces as its bytes arrive (an HTTP upload),
+// hashed as they go by, then committed into the store — moved into place,
+// never copied or hashed again — or, when destroyed uncommitted, discarded
+// without a trace. Memory is one piece, whatever the artifact's size.
+// Thread-safety: one thread at a time.
+class ArtifactWriter {
+ public:
+  virtual ~ArtifactWriter() = default;
+  virtual Status Write(const char* data, size_t n) = 0;
+  // Makes the artifact durable under its digest. Content already in the
+  // store is not stored twice (the staged bytes are dropped).
+  virtual Result<ArtifactInfo> Commit() = 0;
+};
+
 class ArtifactStore {
  public:
   virtual ~ArtifactStore() = default;
@@ -40,6 +55,11 @@ class ArtifactStore {
   virtual Result<ArtifactInfo> PutFile(const std::filesystem::path& path) = 0;
   // Same, reading `in` to its end.
   virtual Result<ArtifactInfo> PutStream(std::istream& in) = 0;
+  // A writer for an artifact whose bytes arrive in pieces.
+  virtual Result<std::unique_ptr<ArtifactWriter>> NewWriter() = 0;
+  // Bytes a new artifact may still take (free space where they are staged
+  // and stored); an upload larger than this is refused before it is read.
+  virtual Result<uint64_t> AvailableBytes() = 0;
 
   // Writes the artifact to `dest` (replaced atomically; on any error `dest`
   // is left as it was). NotFound, Corruption, IOError.

@@ -131,6 +131,54 @@ Result<ArtifactInfo> LocalArtifactStore::PutFd(int in) {
   return info;
 }
 
+namespace {
+
+// Staged in the store's tmp folder (same file system), so Commit is a rename.
+class LocalArtifactWriter : public ArtifactWriter {
+ public:
+  LocalArtifactWriter(fs::path root, std::unique_ptr<TempFile> tmp)
+      : root_(std::move(root)), tmp_(std::move(tmp)) {}
+
+  Status Write(const char* data, size_t n) override {
+    hasher_.Update(data, n);
+    size_ += n;
+    return WriteAll(tmp_->fd(), data, n);
+  }
+
+  Result<ArtifactInfo> Commit() override {
+    ArtifactInfo info{hasher_.Finish(), size_};
+    std::string hex = info.digest.Hex();
+    fs::path dest = root_ / hex.substr(0, 2) / hex;
+    std::error_code ec;
+    if (fs::exists(dest, ec)) return info;  // deduplicated: ~TempFile removes the bytes
+    fs::create_directories(dest.parent_path(), ec);
+    if (ec) return IOError("cannot create " + dest.parent_path().string() + ": " + ec.message());
+    KILN_RETURN_IF_ERROR(tmp_->Commit(dest));
+    return info;
+  }
+
+ private:
+  fs::path root_;
+  std::unique_ptr<TempFile> tmp_;
+  Sha256Hasher hasher_;
+  uint64_t size_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ArtifactWriter>> LocalArtifactStore::NewWriter() {
+  auto tmp = std::make_unique<TempFile>(root_ / "tmp");
+  if (tmp->fd() < 0) return Errno("create", tmp->path());
+  return std::unique_ptr<ArtifactWriter>(new LocalArtifactWriter(root_, std::move(tmp)));
+}
+
+Result<uint64_t> LocalArtifactStore::AvailableBytes() {
+  std::error_code ec;
+  fs::space_info space = fs::space(root_, ec);
+  if (ec) return IOError("cannot read the free space of " + root_.string() + ": " + ec.message());
+  return uint64_t(space.available);
+}
+
 Result<ArtifactInfo> LocalArtifactStore::PutFile(const fs::path& path) {
   Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.fd < 0) {

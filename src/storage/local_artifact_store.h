@@ -29,6 +29,8 @@ class LocalArtifactStore : public ArtifactStore {
 
   Result<ArtifactInfo> PutFile(const std::filesystem::path& path) override;
   Result<ArtifactInfo> PutStream(std::istream& in) override;
+  Result<std::unique_ptr<ArtifactWriter>> NewWriter() override;
+  Result<uint64_t> AvailableBytes() override;
   Status GetToFile(const Digest& digest, const std::filesystem::path& dest) override;
   Status GetToStream(const Digest& digest, std::ostream& out) override;
   Result<std::filesystem::path> Materialize(const Digest& digest,
