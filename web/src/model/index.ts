@@ -64,3 +64,4 @@ export {
   type PortDirection,
   type RemovedConnection,
 } from './interfaceSync';
+export { CONFLICT_MARKERS, decideSave, hasConflictMarkers, merge3, type Merge3, type MergeHunk, type SaveDecision } from './collide';
