@@ -1,9 +1,12 @@
 // The inspector beside the canvas: the selected operation's name, typed
-// attributes (set_attr; reset = del_attr back to the definition's value) and
+// attributes (set_attr; reset = del_attr back to the definition's value; a
+// value someone else changed while you typed asks: keep theirs or mine) and
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
 import { useEffect, useMemo, useState } from 'react';
 import type { Guid, JsonValue, Op, Tree } from '../model';
-import { artifactChoices, attributeFields, nameOf, parseAttribute, portsOf, type ArtifactChoice, type AttributeField } from './model';
+import { artifactChoices, attributeFields, nameOf, portsOf, type ArtifactChoice, type AttributeField } from './model';
+import { commitField, fieldState, typed } from './collision';
+import '../operations/collide.css';
 
 type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
 
@@ -137,22 +140,44 @@ const TYPE_LABEL: Record<AttributeField['type'], string> = {
 
 export function AttributeInput({ field, node, edit }: { field: AttributeField; node: Guid; edit: EditFn }) {
   const [text, setText] = useState(display(field.value));
+  // The value the text started from: a remote change while the user types
+  // is a collision (collision.ts), never a silent loss on either side.
+  const [base, setBase] = useState<JsonValue>(field.value);
   const [error, setError] = useState<string | null>(null);
+  const state = fieldState(field.type, text, base, field.value);
   useEffect(() => {
-    setText(display(field.value));
-    setError(null);
+    // Follow remote changes while nothing is typed.
+    if (!typed(field.type, text, base)) {
+      setText(display(field.value));
+      setBase(field.value);
+      setError(null);
+    }
+    // Only a new stored value should re-sync the text.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [field.value]);
   const id = `attr-${field.name}`;
   const set = (value: JsonValue) =>
     edit?.([{ op: 'set_attr', node, name: field.name, value }], `Set ${field.name}`);
-  const commit = () => {
-    const r = parseAttribute(field.type, text);
-    if (!r.ok) {
-      setError(r.error);
-      return;
-    }
+  const adopt = (value: JsonValue) => {
+    setText(display(value));
+    setBase(value);
     setError(null);
-    if (JSON.stringify(r.value) !== JSON.stringify(field.value)) set(r.value);
+  };
+  const commit = () => {
+    const c = commitField(field.type, text, base, field.value);
+    if (c.kind === 'invalid') return setError(c.error);
+    setError(null);
+    if (c.kind === 'nothing') adopt(c.value);
+    else if (c.kind === 'write') {
+      if (set(c.value) === null) setBase(c.value);
+    }
+    // 'ask': the collision box below is already shown; the user chooses there.
+  };
+  const keepMine = () => {
+    const c = commitField(field.type, text, base, field.value);
+    if (c.kind === 'invalid') return setError(c.error);
+    const mine = c.kind === 'ask' ? c.mine : c.value;
+    if (set(mine) === null) adopt(mine);
   };
   const reset =
     field.own && field.inherited !== undefined && edit ? (
@@ -202,12 +227,25 @@ export function AttributeInput({ field, node, edit }: { field: AttributeField; n
           onBlur={commit}
           onKeyDown={(e) => {
             if (e.key === 'Enter') commit();
-            if (e.key === 'Escape') {
-              setText(display(field.value));
-              setError(null);
-            }
+            if (e.key === 'Escape') adopt(field.value);
           }}
         />
+      )}
+      {state.kind === 'collision' && (
+        <div className="collision" role="alert" data-testid={`collision-${field.name}`}>
+          <p>
+            Someone else changed this while you were typing: <span className="mono">{display(state.base)}</span> →{' '}
+            <strong className="mono">{display(state.theirs)}</strong>. Yours: <span className="mono">{text}</span>
+          </p>
+          <div className="choices">
+            <button type="button" className="secondary small" onClick={() => adopt(field.value)} data-testid="keep-theirs">
+              Keep theirs
+            </button>
+            <button type="button" className="small" onClick={keepMine} data-testid="keep-mine">
+              Keep mine
+            </button>
+          </div>
+        </div>
       )}
       {error && <small className="field-error">{error}</small>}
       {!error && !field.own && field.inherited !== undefined && <small className="muted">from the definition</small>}
