@@ -2,12 +2,15 @@
 // operation instances (GraphCanvas), and an inspector for the selection.
 // Every change is a patch handed to `editing.edit` (the sync module applies
 // it optimistically and sends it); remote edits arrive as a new `tree`.
-// Read-only (an old commit, an execution) when `editing` is null.
+// Read-only (an old commit, an execution) when `editing` is null. The
+// inspector floats over the canvas; selecting a node it would cover pans the
+// node into sight.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { layeredLayout } from '../graph/layout';
+import { revealShift, visibleArea } from '../graph/reveal';
 import {
   NODE_WIDTH,
   estimatedNodeHeight,
@@ -265,6 +268,24 @@ export function PipelineEditor({
   }, [copy, deleteSelection, editing, fit, paste, readOnly, selection.nodes.length]);
 
   const selectedNode = selection.nodes.length === 1 ? selection.nodes[0]! : null;
+
+  // The inspector floats over the canvas's right side: a selected node it
+  // would cover is panned into the part still in sight (graph/reveal).
+  useEffect(() => {
+    if (side || !selectedNode) return;
+    const frame = requestAnimationFrame(() => {
+      const flow = flowRef.current;
+      const canvasEl = document.querySelector('.pipeline-editor .graph-canvas');
+      const nodeEl = document.querySelector(`.react-flow__node[data-id="${CSS.escape(selectedNode)}"]`);
+      if (!flow || !canvasEl || !nodeEl) return;
+      const inspectorEl = document.querySelector('[data-testid="inspector"]');
+      const shift = revealShift(nodeEl.getBoundingClientRect(), visibleArea(canvasEl.getBoundingClientRect(), inspectorEl?.getBoundingClientRect() ?? null));
+      if (!shift) return;
+      const vp = flow.getViewport();
+      void flow.setViewport({ x: vp.x + shift.dx, y: vp.y + shift.dy, zoom: vp.zoom }, { duration: 250 });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [selectedNode, side]);
 
   return (
     <div className="pipeline-editor">
