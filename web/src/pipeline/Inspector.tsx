@@ -55,7 +55,7 @@ function NodeInspector({
           label="Name"
           value={nameOf(tree, node)}
           disabled={!edit}
-          onCommit={(v) => edit?.([{ op: 'set_attr', node, name: 'name', value: v }], 'Rename operation')}
+          onCommit={(v) => edit?.([{ op: 'set_attr', node, name: 'name', value: v }], `Rename ${nameOf(tree, node)} to ${v}`)}
         />
         {definition && tree.nodes[definition] && (
           <p className="muted small">
