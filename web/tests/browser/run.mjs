@@ -25,6 +25,7 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
+import { collabScenarios } from './scenarios_collab.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -649,6 +650,7 @@ class Sum(kiln.Operation):
 
     assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   },
+  ...collabScenarios({ browser, base, api, runner, poll, allow }), // scenarios_collab.mjs
 };
 
 try {
