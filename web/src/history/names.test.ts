@@ -51,8 +51,21 @@ describe('messageNow', () => {
   });
 
   it('uses the names before and after the commit', () => {
+    // A save that renamed the class: the message spells the name before.
+    const save = [
+      { op: 'set_attr', node: A, name: 'code', value: 'class Fit: ...' },
+      { op: 'create', guid: B, parent: A, base: null, attrs: { name: 'Train' } },
+    ] as const;
+    const then = [new Map([[A, 'Train']]), new Map([[A, 'Fit']])];
+    expect(messageNow('Edit the code of Train', save, then, new Map([[A, 'Learn']]))).toEqual([
+      'Edit the code of ',
+      { now: 'Learn', then: 'Train' },
+    ]);
+  });
+
+  it('keeps the names of a rename as written', () => {
     const ops = [{ op: 'set_attr', node: A, name: 'name', value: 'Fit' }] as const;
-    const r = messageNow('Rename Train to Fit', ops, [new Map([[A, 'Train']]), new Map([[A, 'Fit']])], new Map([[A, 'Learn']]));
-    expect(r).toEqual(['Rename ', { now: 'Learn', then: 'Train' }, ' to ', { now: 'Learn', then: 'Fit' }]);
+    const then = [new Map([[A, 'Train']]), new Map([[A, 'Fit']])];
+    expect(messageNow('Rename Train to Fit', ops, then, new Map([[A, 'Learn']]))).toEqual(['Rename Train to Fit']);
   });
 });

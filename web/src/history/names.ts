@@ -77,18 +77,21 @@ export function renameSegments(message: string, renames: readonly { readonly the
 
 /**
  * The message of a commit with names as now: for each node its ops touched,
- * its names before and after the commit (`then`: a message may use either,
- * e.g. a save that renames the class) shown as its name now where they differ.
+ * its names before and after the commit (`then`: a message may use either)
+ * shown as its name now where they differ. A node the commit renames keeps
+ * its names as written: "Rename Score to Assess" is about those two names,
+ * and "Rename Score to Score (then Assess)" would read as nonsense.
  */
 export function messageNow(message: string, ops: readonly Op[], then: readonly Names[], now: Names): Segment[] {
   const renames: Array<{ then: string; now: string }> = [];
   const seen = new Set<Guid>();
+  const renamedHere = new Set(ops.flatMap((op) => (op.op === 'set_attr' && op.name === 'name' ? [op.node] : [])));
   for (const op of ops)
     for (const g of touched(op)) {
       if (seen.has(g)) continue;
       seen.add(g);
       const b = now.get(g);
-      if (b === undefined) continue;
+      if (b === undefined || renamedHere.has(g)) continue;
       for (const names of then) {
         const a = names.get(g);
         if (a !== undefined && a !== b && !renames.some((r) => r.then === a)) renames.push({ then: a, now: b });

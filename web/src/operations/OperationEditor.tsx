@@ -306,7 +306,7 @@ function Editor({ client, project, tree, definition, editing }: Props) {
             </>
           }
         >
-          <p>
+          <p className="collision-choice">
             While you were editing, the stored code of {nameOf(tree, definition)} changed. Saving now would overwrite that
             change.
           </p>

@@ -94,9 +94,7 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       const { page, errors } = await newPage(browser, base, { allow });
       await openPipeline(page);
 
-      // The example's Train, in its code's order (not alphabetical); the
-      // inspector, floating over the right of the canvas, pans Score (the
-      // rightmost node) out from under it.
+      // The example's Train, in its code's order (not alphabetical).
       await page.keyboard.press('f');
       await page.waitForTimeout(400);
       await page.locator('[data-testid=graph-node][data-title=Train] .port-node-title').click();
@@ -106,6 +104,11 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
         JSON.stringify(train) === JSON.stringify(['epochs', 'learning_rate', 'batch_size', 'channels', 'seed']),
         `Train's attributes in code order, got ${train}`,
       );
+      // Score, the rightmost node, is where the inspector will float: once
+      // selected (with the inspector closed first), it is panned into sight.
+      await page.keyboard.press('Escape');
+      await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+      await page.locator('[data-testid=inspector]').waitFor({ state: 'detached' });
       await page.locator('[data-testid=graph-node][data-title=Score] .port-node-title').click();
       await page.waitForTimeout(600); // the pan's animation
       const node = await page.locator('.react-flow__node:has([data-title=Score])').boundingBox();
