@@ -262,7 +262,7 @@ const scenarios = {
 
     // Branch from it.
     await page.getByRole('link', { name: 'Back to history' }).click();
-    await rows.nth(n - 2).getByRole('button', { name: 'Branch…' }).click();
+    await rows.nth(n - 2).getByRole('button', { name: 'Branch from here…' }).click();
     await page.locator('input[name=ref-name]').fill('experiment');
     await page.locator('[data-testid=ref-create]').click();
     await page.locator('select[aria-label=Branch]').waitFor();

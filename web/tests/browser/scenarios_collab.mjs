@@ -27,6 +27,14 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
     assert(r.status === 201 || r.status === 409, `forked digits as ${PROJECT} (${r.status})`);
   }
 
+  /** The title of the pipeline's instance of a definition (other scenarios rename instances of digits). */
+  const instanceTitle = (t, defName) => {
+    const def = definition(t, defName);
+    const inst = Object.values(t.nodes).find((n) => n.base === def.guid);
+    return String(inst?.attrs.name ?? defName);
+  };
+  const nodeTitle = (page, title) => page.locator(`[data-testid=graph-node][data-title="${title}"] .port-node-title`);
+
   /** The inspector's attribute names, top to bottom. */
   const inspectorOrder = (page) =>
     page
@@ -97,7 +105,8 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       // The example's Train, in its code's order (not alphabetical).
       await page.keyboard.press('f');
       await page.waitForTimeout(400);
-      await page.locator('[data-testid=graph-node][data-title=Train] .port-node-title').click();
+      const names = await tree();
+      await nodeTitle(page, instanceTitle(names, 'Train')).click();
       await page.locator('[data-testid=inspector]').waitFor();
       const train = await inspectorOrder(page);
       assert(
@@ -109,9 +118,10 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       await page.keyboard.press('Escape');
       await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
       await page.locator('[data-testid=inspector]').waitFor({ state: 'detached' });
-      await page.locator('[data-testid=graph-node][data-title=Score] .port-node-title').click();
+      const score = instanceTitle(names, 'Score');
+      await nodeTitle(page, score).click();
       await page.waitForTimeout(600); // the pan's animation
-      const node = await page.locator('.react-flow__node:has([data-title=Score])').boundingBox();
+      const node = await page.locator(`.react-flow__node:has([data-title="${score}"])`).boundingBox();
       const inspector = await page.locator('[data-testid=inspector]').boundingBox();
       assert(node && inspector && node.x + node.width <= inspector.x, `Score is not under the inspector (${JSON.stringify({ node, inspector })})`);
       await page.screenshot({ path: runner.shotPath('collab3-inspector-reveals') });
@@ -134,7 +144,7 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       // After a reload, the instance lists them as written.
       await page.reload();
       await openPipeline(page);
-      await page.locator('[data-testid=graph-node][data-title=Split] .port-node-title').click();
+      await nodeTitle(page, instanceTitle(names, 'Split')).click();
       await page.locator('[data-testid=inspector]').waitFor();
       const got = await inspectorOrder(page);
       assert(JSON.stringify(got) === JSON.stringify(expected), `Split's attributes after a reload: ${got}, expected ${expected}`);
