@@ -71,7 +71,7 @@ function NodeInspector({
           f.name === 'artifact' ? (
             <ArtifactPicker key={`${node}/${f.name}`} field={f} node={node} edit={edit} choices={artifacts} />
           ) : (
-            <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
+            <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} owner={nameOf(tree, node)} />
           ),
         )}
       </div>
@@ -138,7 +138,19 @@ const TYPE_LABEL: Record<AttributeField['type'], string> = {
   json: 'JSON',
 };
 
-export function AttributeInput({ field, node, edit }: { field: AttributeField; node: Guid; edit: EditFn }) {
+export function AttributeInput({
+  field,
+  node,
+  edit,
+  owner,
+}: {
+  field: AttributeField;
+  node: Guid;
+  edit: EditFn;
+  /** The node's name, for the commit message (the history shows it as renamed later). */
+  owner?: string;
+}) {
+  const of = owner ? ` of ${owner}` : '';
   const [text, setText] = useState(display(field.value));
   // The value the text started from: a remote change while the user types
   // is a collision (collision.ts), never a silent loss on either side.
@@ -157,7 +169,7 @@ export function AttributeInput({ field, node, edit }: { field: AttributeField; n
   }, [field.value]);
   const id = `attr-${field.name}`;
   const set = (value: JsonValue) =>
-    edit?.([{ op: 'set_attr', node, name: field.name, value }], `Set ${field.name}`);
+    edit?.([{ op: 'set_attr', node, name: field.name, value }], `Set ${field.name}${of}`);
   const adopt = (value: JsonValue) => {
     setText(display(value));
     setBase(value);
@@ -185,7 +197,7 @@ export function AttributeInput({ field, node, edit }: { field: AttributeField; n
         type="button"
         className="link small"
         title={`Back to the definition's value (${display(field.inherited)})`}
-        onClick={() => edit([{ op: 'del_attr', node, name: field.name }], `Reset ${field.name}`)}
+        onClick={() => edit([{ op: 'del_attr', node, name: field.name }], `Reset ${field.name}${of}`)}
       >
         reset
       </button>

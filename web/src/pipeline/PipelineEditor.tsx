@@ -191,7 +191,8 @@ export function PipelineEditor({
         editing?.notify('error', `Can't connect: ${check.reason}`);
         return;
       }
-      edit(connectOps(tree, pipeline, src, dst), 'Connect');
+      const end = (port: Guid) => `${nameOf(tree, tree.nodes[port]?.parent ?? port)}.${nameOf(tree, port)}`;
+      edit(connectOps(tree, pipeline, src, dst), `Connect ${end(src)} → ${end(dst)}`);
     },
     [edit, editing, pipeline, tree],
   );
@@ -208,7 +209,7 @@ export function PipelineEditor({
             : { x: 0, y: 0 };
       }
       const ops = createInstanceOps(tree, pipeline, definition, position ? at : freeSpot(canvasNodes, at));
-      if (edit(ops, 'Add operation') === null) setSelectNodes([(ops[0] as { guid: Guid }).guid]);
+      if (edit(ops, `Add ${nameOf(tree, definition)}`) === null) setSelectNodes([(ops[0] as { guid: Guid }).guid]);
     },
     [canvasNodes, edit, pipeline, tree],
   );
@@ -217,7 +218,7 @@ export function PipelineEditor({
     const ops = deleteOps(tree, selection.nodes, selection.edges);
     if (ops.length === 0) return;
     const n = selection.nodes.length;
-    edit(ops, n > 0 ? (n > 1 ? `Delete ${n} operations` : 'Delete operation') : 'Delete connection');
+    edit(ops, n > 0 ? (n > 1 ? `Delete ${n} operations` : `Delete ${nameOf(tree, selection.nodes[0]!)}`) : 'Delete connection');
   }, [edit, selection, tree]);
 
   const copy = useCallback(() => {
