@@ -245,7 +245,8 @@ export function HistoryView({
           branch={branch}
           onClose={() => setRestore(null)}
           restore={async () => {
-            const head = commits[0]!.commit;
+            // The head now, not when the list loaded: the patch must be the diff from it.
+            const head = (await client.listCommits(project, { ref: branch, limit: 1 }))[0]?.commit ?? commits[0]!.commit;
             const d = await client.diff(project, head, restore.commit);
             if (d.ops.length === 0) return false;
             await client.postPatch(project, branch, {

@@ -3,7 +3,7 @@
 // value someone else changed while you typed asks: keep theirs or mine) and
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
 import { useEffect, useMemo, useState } from 'react';
-import type { Guid, JsonValue, Op, Tree } from '../model';
+import { decideSave, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { artifactChoices, attributeFields, nameOf, portsOf, type ArtifactChoice, type AttributeField } from './model';
 import { commitField, fieldState, typed } from './collision';
 import '../operations/collide.css';
@@ -100,29 +100,70 @@ function TextField({
   label: string;
   value: string;
   disabled: boolean;
-  onCommit: (v: string) => void;
+  /** Returns null when the edit applied (Editing.edit's convention). */
+  onCommit: (v: string) => string | null | undefined;
 }) {
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
+  // As for attributes: a rename by someone else while you type asks.
+  const [base, setBase] = useState(value);
+  const adopt = (v: string) => {
+    setText(v);
+    setBase(v);
+  };
+  useEffect(() => {
+    if (text.trim() === base) adopt(value);
+    // Only a new stored value should re-sync the text.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  const mine = text.trim();
+  const collision = mine !== '' && decideSave(base, value, mine).kind === 'ask';
+  const write = (t: string) => {
+    if (onCommit(t) === null) setBase(t);
+  };
   const commit = () => {
-    const t = text.trim();
-    if (t === '' || t === value) setText(value);
-    else onCommit(t);
+    if (mine === '') return adopt(value);
+    const d = decideSave(base, value, mine);
+    if (d.kind === 'nothing') adopt(value);
+    else if (d.kind === 'save') write(mine);
+    // 'ask': the collision box below is shown; the user chooses there.
   };
   return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        value={text}
-        disabled={disabled}
-        onChange={(e) => setText(e.target.value)}
-        onBlur={commit}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
-          if (e.key === 'Escape') setText(value);
-        }}
-      />
-    </label>
+    <div>
+      <label className="field">
+        <span>{label}</span>
+        <input
+          value={text}
+          disabled={disabled}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={commit}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+            if (e.key === 'Escape') adopt(value);
+          }}
+        />
+      </label>
+      {collision && (
+        <div className="collision" role="alert" data-testid="collision-name">
+          <p>
+            Someone else renamed this while you were typing: {base} → <strong>{value}</strong>. Yours: {mine}
+          </p>
+          <div className="choices">
+            <button type="button" className="secondary small" onClick={() => adopt(value)}>
+              Keep theirs
+            </button>
+            <button
+              type="button"
+              className="small"
+              onClick={() => {
+                if (onCommit(mine) === null) adopt(mine);
+              }}
+            >
+              Keep mine
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
   );
 }
 

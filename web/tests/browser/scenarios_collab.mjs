@@ -8,6 +8,8 @@
 //   collab_attribute_order  attributes keep the code's order after a reload
 //                           (the example's, and one written by a code save);
 //                           the inspector pans the selected node into sight
+//   collab_attribute_conflict  an attribute set by someone else while you
+//                           type in it asks (keep theirs / keep mine)
 //   collab_restore          the history names a renamed operation by its name
 //                           now; "Restore…" brings the tree back to the fork's
 //                           first commit in one new commit
@@ -149,6 +151,34 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       const got = await inspectorOrder(page);
       assert(JSON.stringify(got) === JSON.stringify(expected), `Split's attributes after a reload: ${got}, expected ${expected}`);
       await page.screenshot({ path: runner.shotPath('collab4-attribute-order') });
+      assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
+    },
+
+    async collab_attribute_conflict() {
+      await ensureFork();
+      const { page, errors } = await newPage(browser, base, { allow });
+      await openPipeline(page);
+      const t = await tree();
+      const title = instanceTitle(t, 'Train');
+      const train = Object.values(t.nodes).find((n) => n.attrs.name === title && n.base === definition(t, 'Train').guid);
+      await nodeTitle(page, title).click();
+      const field = page.locator('[data-testid=attr-seed] input');
+      await field.fill('11'); // typed, not committed yet
+      // Someone else sets the same attribute meanwhile.
+      const other = await post(`/projects/${PROJECT}/branches/main/patches`, {
+        message: `Set seed of ${title}`,
+        ops: [{ op: 'set_attr', node: train.guid, name: 'seed', value: 22 }],
+      });
+      assert(other.status === 201, `the other edit (${other.status})`);
+      await page.locator('[data-testid=collision-seed]').waitFor();
+      assert((await field.inputValue()) === '11', 'the typing is kept');
+      await field.press('Enter'); // committing asks instead of overwriting
+      const seed = async () => (await tree()).nodes[train.guid].attrs.seed;
+      assert((await seed()) === 22, 'theirs is not overwritten by Enter');
+      await page.screenshot({ path: runner.shotPath('collab7-attribute-collision') });
+      await page.locator('[data-testid=collision-seed] [data-testid=keep-mine]').click();
+      await poll(async () => (await seed()) === 11, 'mine on the server once chosen');
+      await page.locator('[data-testid=collision-seed]').waitFor({ state: 'detached' });
       assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
     },
 
