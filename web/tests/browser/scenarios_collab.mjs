@@ -12,7 +12,8 @@
 //                           type in it asks (keep theirs / keep mine)
 //   collab_restore          the history names a renamed operation by its name
 //                           now; "Restore…" brings the tree back to the fork's
-//                           first commit in one new commit
+//                           first commit in one new commit; runs show on the
+//                           commits they ran (when scenario d made some)
 import { assert, newPage } from './harness.mjs';
 
 const PROJECT = 'collab';
@@ -212,6 +213,17 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       const after = (await api(`/projects/${PROJECT}/commits?ref=main`)).body.commits;
       assert(after.length === commits.length + 2, 'one commit for the rename, one for the restore; nothing rewritten');
       await page.screenshot({ path: runner.shotPath('collab6-restored') });
+
+      // Runs (run/… tags, made by scenario d on digits) show on their commits.
+      const tags = (await api('/projects/digits/tags')).body.tags ?? [];
+      const run = tags.find((t) => t.name.startsWith('run/'));
+      if (run) {
+        await page.goto(`${base}/#/p/digits/history`);
+        const chip = page.locator('[data-testid=run-tag]').first();
+        await chip.waitFor();
+        assert(/#\/p\/digits\/executions\//.test(await chip.getAttribute('href')), 'a run links to its execution');
+        await page.screenshot({ path: runner.shotPath('collab8-history-runs') });
+      }
       assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
     },
   };
