@@ -112,10 +112,10 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       await nodeTitle(page, instanceTitle(names, 'Train')).click();
       await page.locator('[data-testid=inspector]').waitFor();
       const train = await inspectorOrder(page);
-      assert(
-        JSON.stringify(train) === JSON.stringify(['epochs', 'learning_rate', 'batch_size', 'channels', 'seed']),
-        `Train's attributes in code order, got ${train}`,
-      );
+      const trainOrder = ['epochs', 'learning_rate', 'batch_size', 'channels', 'seed'];
+      assert(JSON.stringify(train) === JSON.stringify(trainOrder), `Train's attributes in code order, got ${train}`);
+      const recordedTrain = definition(names, 'Train').registry?.attributeOrder;
+      assert(JSON.stringify(recordedTrain) === JSON.stringify(trainOrder), `examples/build.py recorded the order, got ${recordedTrain}`);
       // Score, the rightmost node, is where the inspector will float: once
       // selected (with the inspector closed first), it is panned into sight.
       await page.keyboard.press('Escape');
