@@ -3,6 +3,7 @@
 // aligned by the merge's hunks (model/collide merge3), changed lines marked.
 // "Edit the merge" puts the merged text (conflicts between markers) into the
 // editor, where the user finishes it and saves over theirs.
+import { useMemo } from 'react';
 import { merge3, type MergeHunk } from '../model';
 import './collide.css';
 
@@ -36,7 +37,8 @@ export function ThreeWayView({
   onUse: (merged: string) => void;
   onClose: () => void;
 }) {
-  const merge = merge3(base, theirs, mine);
+  // The LCS is quadratic: not again on every keystroke in the editor above.
+  const merge = useMemo(() => merge3(base, theirs, mine), [base, theirs, mine]);
   const cols: Array<{ col: Column; title: string }> = [
     { col: 'base', title: 'Base (when you started)' },
     { col: 'theirs', title: 'Theirs (saved now)' },
