@@ -63,7 +63,11 @@ def build(example: pathlib.Path) -> dict:
         attrs = {"name": op_name, "code": code}
         for attribute in interface["attributes"]:
             attrs[attribute["name"]] = attribute.get("default")
-        create(guid, library, meta("Operation"), attrs)
+        # The server keeps attributes sorted by name; the editor lists them in
+        # the code's order, kept as editor data (web/src/model/attributeOrder.ts).
+        order = [a["name"] for a in interface["attributes"]]
+        create(guid, library, meta("Operation"), attrs,
+               registry={"attributeOrder": order} if len(order) >= 2 else None)
         ports = {}
         for direction, key in (("input", "inputs"), ("output", "outputs")):
             for port in interface[key]:

@@ -1,7 +1,10 @@
 // History: the commits of the branch (newest first) with the branches and
-// tags that point at them. Open any commit read-only, start a branch or a tag
-// from it, compare two commits (the diff as readable changes), or merge
-// another branch into this one (MergePanel).
+// tags that point at them, and the runs made at each (run/… tags). Messages
+// name nodes as they are called now, the old name beside (names.ts). Open any
+// commit read-only, restore it (one new commit: the diff from the head to it,
+// applied as a patch), start a branch or a tag from it, compare two commits
+// (the diff as readable changes), or merge another branch into this one
+// (MergePanel).
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { Commit, DiffResponse, KilnClient, ProjectDetail } from '../api';
 import type { Tree } from '../model';
@@ -9,8 +12,30 @@ import { navigate, projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';
 import { dateTime, describeError, shortId, timeAgo } from '../ui/format';
 import { describeOps, type Change } from './describe';
+import type { Segment } from './names';
+import { useNamesNow } from './useNamesNow';
 import { BranchIcon, TagIcon } from '../ui/icons';
 import { MergePanel } from './MergePanel';
+
+const NO_COMMITS: readonly Commit[] = [];
+const RUN_TAG = 'run/';
+
+/** A message with names as now: the old name beside a renamed node's new one. */
+function Message({ segments }: { segments: readonly Segment[] }) {
+  return (
+    <>
+      {segments.map((s, i) =>
+        typeof s === 'string' ? (
+          <span key={i}>{s}</span>
+        ) : (
+          <span key={i} className="name-now" title={`Called “${s.then}” at the time`}>
+            {s.now} <span className="muted small">(then {s.then})</span>
+          </span>
+        ),
+      )}
+    </>
+  );
+}
 
 type Load = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; commits: readonly Commit[] };
 
@@ -35,6 +60,7 @@ export function HistoryView({
   const [dialog, setDialog] = useState<{ kind: 'branch' | 'tag'; commit: Commit } | null>(null);
   const [diff, setDiff] = useState<{ from: string; to: string } | null>(null);
   const [merging, setMerging] = useState(false);
+  const [restore, setRestore] = useState<Commit | null>(null);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -58,7 +84,8 @@ export function HistoryView({
   const toggle = (c: string) =>
     setCompare((cur) => (cur.includes(c) ? cur.filter((x) => x !== c) : [...cur, c].slice(-2)));
 
-  const commits = load.kind === 'ready' ? load.commits : [];
+  const commits = load.kind === 'ready' ? load.commits : NO_COMMITS;
+  const namesNow = useNamesNow(client, project, commits);
   const order = new Map(commits.map((c, i) => [c.commit, i]));
   const startCompare = () => {
     if (compare.length !== 2) return;
@@ -105,8 +132,10 @@ export function HistoryView({
         </div>
         <div className="refs-group">
           <span className="refs-title">Tags</span>
-          {(detail?.tags ?? []).length === 0 && <span className="muted small">none yet</span>}
-          {(detail?.tags ?? []).map((t) => (
+          {(detail?.tags ?? []).filter((t) => !t.name.startsWith(RUN_TAG)).length === 0 && (
+            <span className="muted small">none yet</span>
+          )}
+          {(detail?.tags ?? []).filter((t) => !t.name.startsWith(RUN_TAG)).map((t) => (
             <a
               key={t.name}
               className="ref-chip tag"
@@ -155,12 +184,24 @@ export function HistoryView({
               </div>
               <div className="commit-main">
                 <div className="commit-message">
-                  {c.message || <span className="muted">(no message)</span>}
-                  {(labels.get(c.commit) ?? []).map((l) => (
-                    <span key={l.kind + l.name} className={`ref-chip small ${l.kind}`}>
-                      {l.kind === 'branch' ? <BranchIcon /> : <TagIcon />} {l.name}
-                    </span>
-                  ))}
+                  {c.message ? <Message segments={namesNow.get(c.commit) ?? [c.message]} /> : <span className="muted">(no message)</span>}
+                  {(labels.get(c.commit) ?? []).map((l) =>
+                    l.kind === 'tag' && l.name.startsWith(RUN_TAG) ? (
+                      <a
+                        key={l.kind + l.name}
+                        className="ref-chip small tag run"
+                        href={projectHref(project, { kind: 'execution', id: l.name.slice(RUN_TAG.length) }, { branch })}
+                        title={`Execution ${l.name.slice(RUN_TAG.length)} ran this version`}
+                        data-testid="run-tag"
+                      >
+                        ▶ run {shortId(l.name.slice(RUN_TAG.length))}
+                      </a>
+                    ) : (
+                      <span key={l.kind + l.name} className={`ref-chip small ${l.kind}`}>
+                        {l.kind === 'branch' ? <BranchIcon /> : <TagIcon />} {l.name}
+                      </span>
+                    ),
+                  )}
                 </div>
                 <div className="commit-meta muted small">
                   <span className="mono">{shortId(c.commit)}</span> · {c.author} ·{' '}
@@ -176,8 +217,18 @@ export function HistoryView({
                 >
                   View
                 </a>
-                <button type="button" className="secondary small" onClick={() => setDialog({ kind: 'branch', commit: c })}>
-                  Branch…
+                {i > 0 && (
+                  <button type="button" className="secondary small" onClick={() => setRestore(c)} data-testid="restore-commit">
+                    Restore…
+                  </button>
+                )}
+                <button
+                  type="button"
+                  className="secondary small"
+                  onClick={() => setDialog({ kind: 'branch', commit: c })}
+                  title="Start a branch at this commit"
+                >
+                  Branch from here…
                 </button>
                 <button type="button" className="ghost small" onClick={() => setDialog({ kind: 'tag', commit: c })}>
                   Tag…
@@ -186,6 +237,32 @@ export function HistoryView({
             </li>
           ))}
         </ol>
+      )}
+
+      {restore && commits[0] && (
+        <RestoreDialog
+          commit={restore}
+          branch={branch}
+          onClose={() => setRestore(null)}
+          restore={async () => {
+            // The head now, not when the list loaded: the patch must be the diff from it.
+            const head = (await client.listCommits(project, { ref: branch, limit: 1 }))[0]?.commit ?? commits[0]!.commit;
+            const d = await client.diff(project, head, restore.commit);
+            if (d.ops.length === 0) return false;
+            await client.postPatch(project, branch, {
+              base: head,
+              message: `Restore the version of ${shortId(restore.commit)} (${restore.message || 'no message'})`,
+              ops: d.ops,
+            });
+            return true;
+          }}
+          onDone={(changed) => {
+            setRestore(null);
+            notify('info', changed ? `Restored ${shortId(restore.commit)} as a new commit on ${branch}` : 'Nothing to restore: the branch is already at that version');
+            onRefsChanged();
+            setReloads((n) => n + 1);
+          }}
+        />
       )}
 
       {dialog && (
@@ -208,6 +285,59 @@ export function HistoryView({
         />
       )}
     </div>
+  );
+}
+
+function RestoreDialog({
+  commit,
+  branch,
+  onClose,
+  restore,
+  onDone,
+}: {
+  commit: Commit;
+  branch: string;
+  onClose: () => void;
+  restore: () => Promise<boolean>;
+  onDone: (changed: boolean) => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onDone(await restore());
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title="Restore this version"
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" className="secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="button" onClick={() => void run()} disabled={busy} data-testid="restore-confirm">
+            {busy ? 'Restoring…' : 'Restore'}
+          </button>
+        </>
+      }
+    >
+      <p>
+        Bring <strong>{branch}</strong> back to <span className="mono">{shortId(commit.commit)}</span> “{commit.message}”. This
+        adds one new commit; the history after it stays, and the restore can itself be undone by restoring again.
+      </p>
+      {error && (
+        <p className="form-error" role="alert">
+          Could not restore: {error}
+        </p>
+      )}
+    </Dialog>
   );
 }
 

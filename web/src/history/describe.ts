@@ -4,7 +4,7 @@
 // trees at both ends (the old one for what was removed). Children created
 // together with their parent (an operation's ports) are folded into the
 // parent's line.
-import { effectiveAttr, effectivePointer, metaTypeOf, type Guid, type JsonValue, type Op, type Tree } from '../model';
+import { ATTRIBUTE_ORDER, effectiveAttr, effectivePointer, metaTypeOf, type Guid, type JsonValue, type Op, type Tree } from '../model';
 
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'moved';
 
@@ -117,6 +117,7 @@ export function describeOps(ops: readonly Op[], from: Tree, to: Tree): Change[] 
       case 'del_registry':
         if (created.has(op.node)) break;
         if (op.name === 'position') out.push({ kind: 'moved', text: `Moved “${name(after, op.node)}” on the canvas` });
+        else if (op.name === ATTRIBUTE_ORDER) out.push({ kind: 'changed', text: `Reordered the attributes of “${name(after, op.node)}”` });
         else out.push({ kind: 'changed', text: `Changed editor data ${op.name} of “${name(after, op.node)}”` });
         break;
       case 'set_pointer':

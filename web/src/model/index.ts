@@ -64,3 +64,5 @@ export {
   type PortDirection,
   type RemovedConnection,
 } from './interfaceSync';
+export { CONFLICT_MARKERS, decideSave, hasConflictMarkers, merge3, type Merge3, type MergeHunk, type SaveDecision } from './collide';
+export { ATTRIBUTE_ORDER, attributeOrder, codeParameterOrder, sortByOrder } from './attributeOrder';

@@ -229,6 +229,8 @@ describe('interfaceSyncOps', () => {
       { op: 'set_attr', node: ids.Train, name: 'lr', value: 0.01 },
       { op: 'set_attr', node: ids.Train, name: 'layers', value: [16, 32] },
       { op: 'set_attr', node: ids.Train, name: 'activation', value: null },
+      // The code's order, which the server's sorted attributes lose.
+      { op: 'set_registry', node: ids.Train, name: 'attributeOrder', value: ['lr', 'layers', 'activation'] },
     ]);
     expect(r.changes).toEqual(['removed attribute epochs', 'added attribute lr', 'added attribute layers', 'added attribute activation']);
     expect(effectiveAttr(r.after, ids.train, 'epochs')).toBeUndefined();

@@ -20,13 +20,16 @@
 //   6. attributes: del_attr of parameters no longer declared (on the
 //      definition and on every node inheriting from it that overrides it),
 //      set_attr of new parameters and changed defaults;
-//   7. set_attr name when the operation's class name changed.
+//   7. set_registry attributeOrder: the parameters' order in the code, which
+//      the server's sorted attribute map loses (attributeOrder.ts);
+//   8. set_attr name when the operation's class name changed.
 //
 // Connections go first so that every op applies in order (the server checks
 // the meta rules after each patch; apply.ts mirrors it). An interface that
 // already matches yields no ops. Pure: no React, no network.
 
 import { applyOps } from './apply';
+import { ATTRIBUTE_ORDER } from './attributeOrder';
 import { PatchError } from './errors';
 import { newGuid } from './guid';
 import { jsonEqual } from './invert';
@@ -267,6 +270,17 @@ export function interfaceSyncOps(
     if (own && jsonEqual(def.attrs[name]!, value)) continue;
     ops.push({ op: 'set_attr', node: definition, name, value });
     changes.push(own ? `attribute ${name}: default ${JSON.stringify(def.attrs[name])} → ${JSON.stringify(value)}` : `added attribute ${name}`);
+  }
+
+  // ---- the attributes' order (attributeOrder.ts: the server sorts them) ----
+  const order = [...declared.keys()].filter((name) => !NON_PARAMETER_ATTRIBUTES.has(name));
+  const recorded = def.registry[ATTRIBUTE_ORDER];
+  if (order.length >= 2 && !(recorded !== undefined && jsonEqual(recorded, order))) {
+    ops.push({ op: 'set_registry', node: definition, name: ATTRIBUTE_ORDER, value: order });
+    // Only a real reordering is news; a first record, or names added or removed, is not.
+    const kept = Array.isArray(recorded) ? recorded.filter((n) => typeof n === 'string' && declared.has(n)) : [];
+    const still = order.filter((n) => kept.includes(n));
+    if (Array.isArray(recorded) && !jsonEqual(kept, still)) changes.push('reordered the attributes');
   }
 
   // ---- the operation's name ----

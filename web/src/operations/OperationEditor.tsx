@@ -5,7 +5,9 @@
 // code's interface (saveCode.ts, model/interfaceSync.ts); code that does not
 // parse is saved alone and its problem stays shown. A remote change to the
 // code replaces the editor's text unless the user has unsaved changes; then
-// it offers to load theirs.
+// it offers to load theirs, and Save asks instead of overwriting theirs: keep
+// theirs, keep mine, keep both when the changes do not overlap, or open the
+// three-way view (model/collide decides; ThreeWay.tsx shows).
 //
 // Code ↔ interface: the server derives the interface from the code
 // (POST interface/parse, ~500 ms after typing stops, and at once on save);
@@ -14,7 +16,8 @@
 // saves the result the same way.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { InterfaceProblem, KilnClient, OperationInterface } from '../api';
-import { effectiveAttr, type Guid, type Tree } from '../model';
+import { decideSave, effectiveAttr, hasConflictMarkers, merge3, type Guid, type Tree } from '../model';
+import { Dialog } from '../ui/Dialog';
 import { nameOf, pipelineGraph, pipelines } from '../pipeline/model';
 import type { Editing } from '../pipeline/PipelineEditor';
 import { describeError } from '../ui/format';
@@ -22,6 +25,7 @@ import { CodeEditor, type EditorProblem } from './CodeEditor';
 import { InterfacePanel } from './InterfacePanel';
 import { problemRange } from './interfaceEdit';
 import { codeSaveOps } from './saveCode';
+import { ThreeWayView } from './ThreeWay';
 
 const PARSE_DELAY_MS = 500;
 
@@ -114,9 +118,11 @@ function Editor({ client, project, tree, definition, editing }: Props) {
   };
 
   const [saving, setSaving] = useState(false);
-  const save = async () => {
-    if (!editing || !dirty || saving) return;
-    const code = text;
+  // A save that found someone else's change: what the user is asked about.
+  const [collision, setCollision] = useState<{ base: string; theirs: string; mine: string } | null>(null);
+  const [threeWay, setThreeWay] = useState<{ base: string; theirs: string; mine: string } | null>(null);
+  const write = async (code: string) => {
+    if (!editing || saving) return;
     setSaving(true);
     try {
       const iface = await interfaceOf(code);
@@ -129,6 +135,18 @@ function Editor({ client, project, tree, definition, editing }: Props) {
       setSaving(false);
     }
   };
+  const save = async () => {
+    if (!editing || !dirty || saving) return;
+    if (hasConflictMarkers(text)) {
+      editing.notify('error', 'The code still has conflict markers (<<<<<<< mine … >>>>>>> theirs): choose what stays first');
+      return;
+    }
+    const decision = decideSave(base, saved, text);
+    if (decision.kind === 'nothing') setBase(saved);
+    else if (decision.kind === 'ask') setCollision({ base, theirs: saved, mine: text });
+    else await write(text);
+  };
+  const merged = collision ? merge3(collision.base, collision.theirs, collision.mine) : null;
 
   // An interface edit: the server rewrites the code, which is saved as one
   // undoable patch. Unsaved typing goes with it (it is what was rewritten).
@@ -137,6 +155,8 @@ function Editor({ client, project, tree, definition, editing }: Props) {
   textNow.current = text;
   const editInterface = async (next: OperationInterface) => {
     if (!editing) return;
+    if (theirs && dirty)
+      return editing.notify('error', 'Someone else changed this code: save (and choose what to keep) before editing the interface');
     const from = text;
     setRewriting(true);
     try {
@@ -214,7 +234,89 @@ function Editor({ client, project, tree, definition, editing }: Props) {
           </div>
         </div>
         <CodeEditor value={text} onChange={setText} onSave={() => void save()} readOnly={!editing} problems={problems} />
+        {threeWay && (
+          <ThreeWayView
+            {...threeWay}
+            onClose={() => setThreeWay(null)}
+            onUse={(m) => {
+              // The merge is edited against theirs: the next Save writes it over theirs.
+              setText(m);
+              setBase(threeWay.theirs);
+              setThreeWay(null);
+            }}
+          />
+        )}
       </div>
+      {collision && merged && (
+        <Dialog
+          title="Someone else changed this code"
+          onClose={() => setCollision(null)}
+          actions={
+            <>
+              <button type="button" className="secondary" onClick={() => setCollision(null)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                data-testid="collision-three-way"
+                onClick={() => {
+                  setThreeWay(collision);
+                  setCollision(null);
+                }}
+              >
+                Three-way view…
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                data-testid="collision-theirs"
+                onClick={() => {
+                  setText(collision.theirs);
+                  setBase(collision.theirs);
+                  setCollision(null);
+                }}
+              >
+                Keep theirs
+              </button>
+              {merged.conflicts === 0 && (
+                <button
+                  type="button"
+                  className="secondary"
+                  data-testid="collision-both"
+                  onClick={() => {
+                    setText(merged.text);
+                    setCollision(null);
+                    void write(merged.text);
+                  }}
+                >
+                  Keep both
+                </button>
+              )}
+              <button
+                type="button"
+                data-testid="collision-mine"
+                onClick={() => {
+                  setCollision(null);
+                  void write(collision.mine);
+                }}
+              >
+                Keep mine
+              </button>
+            </>
+          }
+        >
+          <p className="collision-choice">
+            While you were editing, the stored code of {nameOf(tree, definition)} changed. Saving now would overwrite that
+            change.
+          </p>
+          <p>
+            {merged.conflicts === 0
+              ? 'Your changes and theirs touch different lines: “Keep both” saves the two together.'
+              : `Your changes and theirs overlap in ${merged.conflicts} place${merged.conflicts > 1 ? 's' : ''}: keep one side, or open the three-way view to combine them.`}
+          </p>
+        </Dialog>
+      )}
       <aside className="inspector interface" aria-label="Interface">
         <div className="panel-title">
           Interface{' '}

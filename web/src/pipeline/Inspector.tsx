@@ -1,14 +1,17 @@
 // The inspector beside the canvas: the selected operation's name, typed
-// attributes (set_attr; reset = del_attr back to the definition's value) and
+// attributes (set_attr; reset = del_attr back to the definition's value; a
+// value someone else changed while you typed asks: keep theirs or mine) and
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
 // An Input shows what it reads instead of attributes (InputBinding); an
 // Output says under which name its runs store what flows in.
 import { useEffect, useMemo, useState } from 'react';
 import type { ArtifactSource } from '../artifacts/source';
-import type { Guid, JsonValue, Op, Tree } from '../model';
+import { decideSave, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { operationKind, type InputChoice } from './data';
 import { InputBinding } from './InputBinding';
-import { artifactChoices, attributeFields, nameOf, parseAttribute, portsOf, type ArtifactChoice, type AttributeField } from './model';
+import { artifactChoices, attributeFields, nameOf, portsOf, type ArtifactChoice, type AttributeField } from './model';
+import { commitField, fieldState, typed } from './collision';
+import '../operations/collide.css';
 
 type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
 
@@ -85,7 +88,7 @@ function NodeInspector({
           label="Name"
           value={nameOf(tree, node)}
           disabled={!edit}
-          onCommit={(v) => edit?.([{ op: 'set_attr', node, name: 'name', value: v }], 'Rename operation')}
+          onCommit={(v) => edit?.([{ op: 'set_attr', node, name: 'name', value: v }], `Rename ${nameOf(tree, node)} to ${v}`)}
         />
         {kind === 'output' && (
           <p className="muted small" data-testid="output-hint">
@@ -117,7 +120,7 @@ function NodeInspector({
             f.name === 'artifact' ? (
               <ArtifactPicker key={`${node}/${f.name}`} field={f} node={node} edit={edit} choices={artifacts} />
             ) : (
-              <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} />
+              <AttributeInput key={`${node}/${f.name}`} field={f} node={node} edit={edit} owner={nameOf(tree, node)} />
             ),
           )}
         </div>
@@ -147,29 +150,70 @@ function TextField({
   label: string;
   value: string;
   disabled: boolean;
-  onCommit: (v: string) => void;
+  /** Returns null when the edit applied (Editing.edit's convention). */
+  onCommit: (v: string) => string | null | undefined;
 }) {
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
+  // As for attributes: a rename by someone else while you type asks.
+  const [base, setBase] = useState(value);
+  const adopt = (v: string) => {
+    setText(v);
+    setBase(v);
+  };
+  useEffect(() => {
+    if (text.trim() === base) adopt(value);
+    // Only a new stored value should re-sync the text.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  const mine = text.trim();
+  const collision = mine !== '' && decideSave(base, value, mine).kind === 'ask';
+  const write = (t: string) => {
+    if (onCommit(t) === null) setBase(t);
+  };
   const commit = () => {
-    const t = text.trim();
-    if (t === '' || t === value) setText(value);
-    else onCommit(t);
+    if (mine === '') return adopt(value);
+    const d = decideSave(base, value, mine);
+    if (d.kind === 'nothing') adopt(value);
+    else if (d.kind === 'save') write(mine);
+    // 'ask': the collision box below is shown; the user chooses there.
   };
   return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        value={text}
-        disabled={disabled}
-        onChange={(e) => setText(e.target.value)}
-        onBlur={commit}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
-          if (e.key === 'Escape') setText(value);
-        }}
-      />
-    </label>
+    <div>
+      <label className="field">
+        <span>{label}</span>
+        <input
+          value={text}
+          disabled={disabled}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={commit}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+            if (e.key === 'Escape') adopt(value);
+          }}
+        />
+      </label>
+      {collision && (
+        <div className="collision" role="alert" data-testid="collision-name">
+          <p>
+            Someone else renamed this while you were typing: {base} → <strong>{value}</strong>. Yours: {mine}
+          </p>
+          <div className="choices">
+            <button type="button" className="secondary small" onClick={() => adopt(value)}>
+              Keep theirs
+            </button>
+            <button
+              type="button"
+              className="small"
+              onClick={() => {
+                if (onCommit(mine) === null) adopt(mine);
+              }}
+            >
+              Keep mine
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -185,24 +229,58 @@ const TYPE_LABEL: Record<AttributeField['type'], string> = {
   json: 'JSON',
 };
 
-export function AttributeInput({ field, node, edit }: { field: AttributeField; node: Guid; edit: EditFn }) {
+export function AttributeInput({
+  field,
+  node,
+  edit,
+  owner,
+}: {
+  field: AttributeField;
+  node: Guid;
+  edit: EditFn;
+  /** The node's name, for the commit message (the history shows it as renamed later). */
+  owner?: string;
+}) {
+  const of = owner ? ` of ${owner}` : '';
   const [text, setText] = useState(display(field.value));
+  // The value the text started from: a remote change while the user types
+  // is a collision (collision.ts), never a silent loss on either side.
+  const [base, setBase] = useState<JsonValue>(field.value);
   const [error, setError] = useState<string | null>(null);
+  const state = fieldState(field.type, text, base, field.value);
   useEffect(() => {
-    setText(display(field.value));
-    setError(null);
+    // Follow remote changes while nothing is typed.
+    if (!typed(field.type, text, base)) {
+      setText(display(field.value));
+      setBase(field.value);
+      setError(null);
+    }
+    // Only a new stored value should re-sync the text.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [field.value]);
   const id = `attr-${field.name}`;
   const set = (value: JsonValue) =>
-    edit?.([{ op: 'set_attr', node, name: field.name, value }], `Set ${field.name}`);
-  const commit = () => {
-    const r = parseAttribute(field.type, text);
-    if (!r.ok) {
-      setError(r.error);
-      return;
-    }
+    edit?.([{ op: 'set_attr', node, name: field.name, value }], `Set ${field.name}${of}`);
+  const adopt = (value: JsonValue) => {
+    setText(display(value));
+    setBase(value);
     setError(null);
-    if (JSON.stringify(r.value) !== JSON.stringify(field.value)) set(r.value);
+  };
+  const commit = () => {
+    const c = commitField(field.type, text, base, field.value);
+    if (c.kind === 'invalid') return setError(c.error);
+    setError(null);
+    if (c.kind === 'nothing') adopt(c.value);
+    else if (c.kind === 'write') {
+      if (set(c.value) === null) setBase(c.value);
+    }
+    // 'ask': the collision box below is already shown; the user chooses there.
+  };
+  const keepMine = () => {
+    const c = commitField(field.type, text, base, field.value);
+    if (c.kind === 'invalid') return setError(c.error);
+    const mine = c.kind === 'ask' ? c.mine : c.value;
+    if (set(mine) === null) adopt(mine);
   };
   const reset =
     field.own && field.inherited !== undefined && edit ? (
@@ -210,7 +288,7 @@ export function AttributeInput({ field, node, edit }: { field: AttributeField; n
         type="button"
         className="link small"
         title={`Back to the definition's value (${display(field.inherited)})`}
-        onClick={() => edit([{ op: 'del_attr', node, name: field.name }], `Reset ${field.name}`)}
+        onClick={() => edit([{ op: 'del_attr', node, name: field.name }], `Reset ${field.name}${of}`)}
       >
         reset
       </button>
@@ -252,12 +330,25 @@ export function AttributeInput({ field, node, edit }: { field: AttributeField; n
           onBlur={commit}
           onKeyDown={(e) => {
             if (e.key === 'Enter') commit();
-            if (e.key === 'Escape') {
-              setText(display(field.value));
-              setError(null);
-            }
+            if (e.key === 'Escape') adopt(field.value);
           }}
         />
+      )}
+      {state.kind === 'collision' && (
+        <div className="collision" role="alert" data-testid={`collision-${field.name}`}>
+          <p>
+            Someone else changed this while you were typing: <span className="mono">{display(state.base)}</span> →{' '}
+            <strong className="mono">{display(state.theirs)}</strong>. Yours: <span className="mono">{text}</span>
+          </p>
+          <div className="choices">
+            <button type="button" className="secondary small" onClick={() => adopt(field.value)} data-testid="keep-theirs">
+              Keep theirs
+            </button>
+            <button type="button" className="small" onClick={keepMine} data-testid="keep-mine">
+              Keep mine
+            </button>
+          </div>
+        </div>
       )}
       {error && <small className="field-error">{error}</small>}
       {!error && !field.own && field.inherited !== undefined && <small className="muted">from the definition</small>}

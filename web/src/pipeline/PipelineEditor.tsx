@@ -2,13 +2,16 @@
 // operation instances (GraphCanvas), and an inspector for the selection.
 // Every change is a patch handed to `editing.edit` (the sync module applies
 // it optimistically and sends it); remote edits arrive as a new `tree`.
-// Read-only (an old commit, an execution) when `editing` is null.
+// Read-only (an old commit, an execution) when `editing` is null. The
+// inspector floats over the canvas; selecting a node it would cover pans the
+// node into sight.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ArtifactSource } from '../artifacts/source';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { layeredLayout } from '../graph/layout';
+import { revealShift, visibleArea } from '../graph/reveal';
 import {
   NODE_WIDTH,
   estimatedNodeHeight,
@@ -29,7 +32,7 @@ import {
   type GraphNode,
   type PipelineGraph,
 } from './model';
-import { addDataOperationOps, decodeDropItem, DROP_TYPE, inputArtifact, operationKind, type DropItem } from './data';
+import { addDataOperationOps, DATA_OPERATIONS, decodeDropItem, DROP_TYPE, inputArtifact, operationKind, type DropItem } from './data';
 import { Inspector } from './Inspector';
 import { Palette } from './Palette';
 import { useInputChoices } from './useInputChoices';
@@ -197,7 +200,8 @@ export function PipelineEditor({
         editing?.notify('error', `Can't connect: ${check.reason}`);
         return;
       }
-      edit(connectOps(tree, pipeline, src, dst), 'Connect');
+      const end = (port: Guid) => `${nameOf(tree, tree.nodes[port]?.parent ?? port)}.${nameOf(tree, port)}`;
+      edit(connectOps(tree, pipeline, src, dst), `Connect ${end(src)} → ${end(dst)}`);
     },
     [edit, editing, pipeline, tree],
   );
@@ -228,7 +232,12 @@ export function PipelineEditor({
         }
         ({ ops, guid } = r);
       }
-      const label = item.kind === 'artifact' ? `Add an Input reading ${item.artifact.name}` : 'Add operation';
+      const label =
+        item.kind === 'artifact'
+          ? `Add an Input reading ${item.artifact.name}`
+          : item.kind === 'data'
+            ? `Add ${DATA_OPERATIONS[item.data].name}`
+            : `Add ${nameOf(tree, item.guid)}`;
       if (edit(ops, label) === null) setSelectNodes([guid]);
     },
     [canvasNodes, edit, editing, pipeline, tree],
@@ -238,7 +247,7 @@ export function PipelineEditor({
     const ops = deleteOps(tree, selection.nodes, selection.edges);
     if (ops.length === 0) return;
     const n = selection.nodes.length;
-    edit(ops, n > 0 ? (n > 1 ? `Delete ${n} operations` : 'Delete operation') : 'Delete connection');
+    edit(ops, n > 0 ? (n > 1 ? `Delete ${n} operations` : `Delete ${nameOf(tree, selection.nodes[0]!)}`) : 'Delete connection');
   }, [edit, selection, tree]);
 
   const copy = useCallback(() => {
@@ -289,6 +298,24 @@ export function PipelineEditor({
   }, [copy, deleteSelection, editing, fit, paste, readOnly, selection.nodes.length]);
 
   const selectedNode = selection.nodes.length === 1 ? selection.nodes[0]! : null;
+
+  // The inspector floats over the canvas's right side: a selected node it
+  // would cover is panned into the part still in sight (graph/reveal).
+  useEffect(() => {
+    if (side || !selectedNode) return;
+    const frame = requestAnimationFrame(() => {
+      const flow = flowRef.current;
+      const canvasEl = document.querySelector('.pipeline-editor .graph-canvas');
+      const nodeEl = document.querySelector(`.react-flow__node[data-id="${CSS.escape(selectedNode)}"]`);
+      if (!flow || !canvasEl || !nodeEl) return;
+      const inspectorEl = document.querySelector('[data-testid="inspector"]');
+      const shift = revealShift(nodeEl.getBoundingClientRect(), visibleArea(canvasEl.getBoundingClientRect(), inspectorEl?.getBoundingClientRect() ?? null));
+      if (!shift) return;
+      const vp = flow.getViewport();
+      void flow.setViewport({ x: vp.x + shift.dx, y: vp.y + shift.dy, zoom: vp.zoom }, { duration: 250 });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [selectedNode, side]);
 
   return (
     <div className="pipeline-editor">

@@ -8,6 +8,7 @@
 //   createInstanceOps, connectOps, deleteOps, pasteOps, positionOps
 
 import {
+  attributeOrder,
   deriveGuid,
   effectiveAttr,
   effectiveAttrs,
@@ -16,6 +17,7 @@ import {
   isA,
   isMetaNode,
   newGuid,
+  sortByOrder,
   type Guid,
   type JsonValue,
   type Op,
@@ -253,7 +255,8 @@ export function attributeFields(tree: Tree, guid: Guid): AttributeField[] {
     if (type === 'int' && attributeType(value) === 'float') type = 'float';
     out.push({ name, value, type, own, inherited });
   }
-  return out;
+  // The code's order, not the server's alphabetical one (model/attributeOrder).
+  return sortByOrder(out, attributeOrder(tree, guid));
 }
 
 /** Parses what the user typed into a typed field; an error text when it is not valid. */

@@ -25,6 +25,7 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
+import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
 
 const { values: args } = parseArgs({
@@ -262,7 +263,7 @@ const scenarios = {
 
     // Branch from it.
     await page.getByRole('link', { name: 'Back to history' }).click();
-    await rows.nth(n - 2).getByRole('button', { name: 'Branch…' }).click();
+    await rows.nth(n - 2).getByRole('button', { name: 'Branch from here…' }).click();
     await page.locator('input[name=ref-name]').fill('experiment');
     await page.locator('[data-testid=ref-create]').click();
     await page.locator('select[aria-label=Branch]').waitFor();
@@ -650,6 +651,7 @@ class Sum(kiln.Operation):
 
     assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   },
+  ...collabScenarios({ browser, base, api, runner, poll, allow }), // scenarios_collab.mjs
   ...dataScenarios({ browser, base, api, runner, newPage, poll, dragConnection, deselect, allow, executionsAvailable: () => executionsAvailable }),
 };
 
