@@ -309,6 +309,7 @@ export function ArtifactsView({
             Artifacts are the files your pipelines read and write: data sets, trained models, results. Jobs add
             their outputs here when an execution finishes
             {readOnly ? '.' : '; you can also upload a file (or drop it here) to use as an input.'}
+            {!readOnly && limit !== null && ` Files of at most ${formatSize(limit)} each.`}
           </p>
           {!readOnly && (
             <button type="button" onClick={() => input.current?.click()}>

@@ -14,8 +14,11 @@ export function uploadLimit(health: Health | null | undefined): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
 }
 
-/** Why a file cannot be uploaded, naming the limit and what raises it; null when it fits. */
-export function overLimit(name: string, size: number, limit: number | null): string | null {
+/**
+ * Why a file cannot be uploaded, naming the limit and what raises it (the
+ * views say which file); null when it fits.
+ */
+export function overLimit(size: number, limit: number | null): string | null {
   if (limit === null || size <= limit) return null;
-  return `${name} is ${formatSize(size)}, over this server's limit of ${formatSize(limit)} per artifact (${LIMIT_OPTION} raises it)`;
+  return `${formatSize(size)} is over this server's limit of ${formatSize(limit)} per artifact (${LIMIT_OPTION} raises it)`;
 }

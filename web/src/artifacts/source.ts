@@ -28,7 +28,7 @@ export function artifactSource(client: KilnClient, project: string, branch: stri
       let cancelled = false;
       let inner: Upload | null = null;
       const done = getLimit().then((max): Promise<UploadResult> => {
-        const why = overLimit(name, file.size, max);
+        const why = overLimit(file.size, max);
         if (why) throw new ApiError(413, 'ResourceExhausted', why);
         if (cancelled) throw new DOMException('the upload was cancelled', 'AbortError');
         inner = uploadWithProgress(client.artifactUploadUrl(project, name, branch), file, onProgress, {

@@ -65,7 +65,7 @@ export function InputBinding({
         live.current = null;
         setSending(null);
         // The server's own words for 413 (over the limit) and 507 (disk full).
-        if (!isAbortError(e)) setError(e instanceof ApiError && e.status !== 0 ? e.message : describeError(e));
+        if (!isAbortError(e)) setError(`${name}: ${e instanceof ApiError && e.status !== 0 ? e.message : describeError(e)}`);
       },
     );
   }
@@ -133,7 +133,7 @@ export function InputBinding({
       )}
       {error && (
         <p className="form-error" role="alert">
-          Could not upload: {error}
+          Could not upload {error}
         </p>
       )}
     </div>

@@ -1,7 +1,8 @@
 // Browser scenarios of the data path (issue 10, item 3): a newcomer's file
 // reaches a pipeline and its result is seen, all from the editor.
 //
-//   g  uploads a CSV in the Artifacts view; builds a pipeline from the palette:
+//   g  a file over the server's limit is refused before sending, naming the
+//      limit; uploads a CSV in the Artifacts view; builds a pipeline from the palette:
 //      an Input bound to the CSV in its inspector → ReadCsv → Summarize →
 //      an Output named "summary"; an artifact dragged from the palette makes a
 //      bound Input too, and an Input uploads a file from its inspector; runs it; sees the summary's value inline in the job's
@@ -97,8 +98,28 @@ export function dataScenarios(ctx) {
       const { page, errors } = await ctx.newPage(ctx.browser, base, { allow: ctx.allow });
       const tree = async () => (await api(`/projects/${project}/tree`)).body.tree;
 
-      // Upload the CSV in the Artifacts view.
+      // A server with a limit (faked here: /health as `kiln serve --max-artifact-mb`
+      // reports it) refuses a larger file before a byte is sent, naming the limit.
+      const posts = [];
+      page.on('request', (r) => r.method() === 'POST' && /\/artifacts\?/.test(r.url()) && posts.push(r.url()));
+      await page.route('**/api/v1/health', (r) => r.fulfill({ json: { status: 'ok', max_artifact_bytes: 16 } }));
       await page.goto(`${base}/#/p/${project}/artifacts`);
+      await page.locator('[data-testid=artifacts-empty]').waitFor(T);
+      await page.locator('[data-testid=artifact-file]').setInputFiles({
+        name: 'measurements.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(CSV),
+      });
+      const refusal = page.locator('[data-testid=upload] .form-error');
+      await refusal.waitFor(T);
+      const said = await refusal.innerText();
+      assert(/limit of 16 B/.test(said) && /--max-artifact-mb/.test(said), `the refusal names the limit and the option, got "${said}"`);
+      assert(posts.length === 0, `nothing was sent, got ${posts}`);
+      await page.screenshot({ path: runner.shotPath('g0-over-limit') });
+      await page.unroute('**/api/v1/health');
+      await page.reload();
+
+      // Upload the CSV in the Artifacts view.
       await page.locator('[data-testid=artifacts-empty]').waitFor(T);
       await page.locator('[data-testid=artifact-file]').setInputFiles({
         name: 'measurements.csv',
