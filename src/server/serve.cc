@@ -59,6 +59,23 @@ Result<std::vector<std::string>> SeedExamples(Repository& repo, const std::strin
   return created;
 }
 
+Result<size_t> SeedExampleData(ArtifactStore& artifacts, const std::string& examples_dir) {
+  size_t n = 0;
+  std::error_code ec;
+  if (examples_dir.empty() || !std::filesystem::is_directory(examples_dir, ec)) return n;
+  for (const auto& example : std::filesystem::directory_iterator(examples_dir, ec)) {
+    std::filesystem::path data = example.path() / "data";
+    if (!std::filesystem::is_directory(data, ec)) continue;
+    for (const auto& file : std::filesystem::directory_iterator(data, ec)) {
+      if (!file.is_regular_file()) continue;
+      KILN_RETURN_IF_ERROR(
+          artifacts.PutFile(file.path()).status().WithContext(file.path().string()));
+      ++n;
+    }
+  }
+  return n;
+}
+
 static bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
@@ -99,6 +116,10 @@ Status Serve(const ServeOptions& options) {
   // still serves everything else, and says why it cannot run pipelines.
   KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
   KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
+  if (auto data = SeedExampleData(*artifacts, options.examples_dir); !data.ok()) {
+    spdlog::warn("the examples' data files are not all in the artifact store: {}",
+                 data.status().message());
+  }
   std::unique_ptr<LocalBackend> backend;
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;

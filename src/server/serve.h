@@ -37,4 +37,10 @@ Status Serve(const ServeOptions& options);
 class Repository;
 Result<std::vector<std::string>> SeedExamples(Repository& repo, const std::string& examples_dir);
 
+// Puts every file of examples_dir/<name>/data/ into the artifact store (by
+// digest, so again costs a hash): the examples' Inputs name them. Returns how
+// many files there were.
+class ArtifactStore;
+Result<size_t> SeedExampleData(ArtifactStore& artifacts, const std::string& examples_dir);
+
 }  // namespace kiln
