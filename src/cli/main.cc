@@ -85,6 +85,10 @@ std::string DefaultDir(const char* compiled, const char* relative_to_repo) {
 int Main(int argc, char** argv) {
   CLI::App app{"Kiln: a collaborative workbench for deep learning in science"};
   app.require_subcommand(1);
+  // Global options (--data, --log-level) work before or after the
+  // subcommand: an option a subcommand does not know falls through to its
+  // parent, and fallthrough is inherited by every subcommand added below.
+  app.fallthrough();
   app.set_version_flag("--version", "kiln 0.1.0");
   Data data;
   data.dir = DefaultDataDir();
@@ -470,19 +474,28 @@ int Main(int argc, char** argv) {
     if (!wait) return;
     std::map<std::string, std::string> states;
     std::map<std::string, int64_t> log_offset;
+    // Prints every log line of a job stored so far, page by page. Called
+    // before a job's state line, so a finished job's lines always come
+    // before its end line (one page of /logs holds at most 1,000 lines).
+    auto drain_logs = [&](const std::string& jid, const std::string& name) {
+      for (;;) {
+        auto logs = remote.Call(
+            "GET", "/api/v1/jobs/" + jid + "/logs?after=" + std::to_string(log_offset[jid]));
+        if (!logs.ok() || (*logs)["events"].empty()) return;
+        for (const json& ev : (*logs)["events"]) {
+          std::cout << "  " << name << " | " << ev["payload"].value("line", "") << "\n";
+        }
+        log_offset[jid] = (*logs)["next"].get<int64_t>();
+      }
+    };
     for (;;) {
       auto e = remote.Call("GET", "/api/v1/executions/" + id);
       if (!e.ok()) return void(rc = Fail(e.status()));
       for (const json& j : (*e)["jobs"]) {
         std::string jid = j["id"], name = j["name"], state = j["state"];
-        auto logs = remote.Call(
-            "GET", "/api/v1/jobs/" + jid + "/logs?after=" + std::to_string(log_offset[jid]));
-        if (logs.ok()) {
-          for (const json& ev : (*logs)["events"]) {
-            std::cout << "  " << name << " | " << ev["payload"].value("line", "") << "\n";
-          }
-          log_offset[jid] = (*logs)["next"].get<int64_t>();
-        }
+        // The snapshot was taken before these requests: every line the job
+        // wrote before reaching `state` is stored by now.
+        drain_logs(jid, name);
         if (states[jid] != state) {
           states[jid] = state;
           std::string reason = j["reason"];
