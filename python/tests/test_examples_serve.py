@@ -65,8 +65,8 @@ def kiln(server, *args, timeout=300):
                           text=True, timeout=timeout)
 
 
-def run_example(server, project, pipeline):
-    r = kiln(server, "run", project, pipeline, "--wait")
+def run_example(server, project, pipeline, *args):
+    r = kiln(server, "run", project, pipeline, "--wait", *args)
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
     assert r.stdout.rstrip().endswith("execution succeeded"), r.stdout
     lines = r.stdout.splitlines()
@@ -143,3 +143,78 @@ def test_spectra_streams_its_figures_and_recovers_the_truth(server, tmp_path):
                                     timeout=10) as r:
             counts[name] = len(json.load(r)["figures"])
     assert counts == {"Simulate": 2, "FitLines": 6, "Periodogram": 2, "Report": 1}
+
+
+def test_a_projects_python_packages_are_installed_once_for_its_jobs(server, tmp_path):
+    """`kiln requirements` → the jobs' environment (docs/python-packages.md)."""
+    from test_venv import make_wheel
+    make_wheel(tmp_path / "wheels", name="kiln_station_units",
+               body="def to_fahrenheit(c):\n    return c * 9 / 5 + 32\n")
+    data = ["--data", str(server["data"])]
+    local = lambda *a: subprocess.run([KILN, *a, *data], capture_output=True, text=True,  # noqa
+                                      timeout=60)
+    assert local("branch", "create", "stations", "units").returncode == 0
+    # ReadCsv now imports a package that only the wheel folder has.
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import build
+    read_csv = build.derive_guid("stations", "operation/ReadCsv")
+    code = open(os.path.join(ROOT, "examples/stations/operations/read_csv.py")).read()
+    code = code.replace("import kiln\n", "import kiln\nimport kiln_station_units\n", 1).replace(
+        "        return table\n",
+        "        print('20 C is', kiln_station_units.to_fahrenheit(20), 'F')\n        return table\n")
+    patch = tmp_path / "patch.json"
+    patch.write_text(json.dumps({"message": "units", "ops": [
+        {"op": "set_attr", "node": read_csv, "name": "code", "value": code}]}))
+    assert local("patch", "stations", str(patch), "-b", "units").returncode == 0
+
+    # Without the package: the job says how to add it.
+    r = kiln(server, "run", "stations", "Station summary", "-b", "units", "--wait")
+    assert r.returncode == 1
+    assert "No module named 'kiln_station_units'" in r.stdout
+    assert "kiln requirements PROJECT" in r.stdout, r.stdout
+
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"--no-index\n--find-links {tmp_path / 'wheels'}\nkiln_station_units\n")
+    r = local("requirements", "stations", str(reqs), "-b", "units")
+    assert r.returncode == 0, r.stderr
+    assert local("requirements", "stations", "-b", "units").stdout == reqs.read_text()
+    r = kiln(server, "run", "stations", "Station summary", "-b", "units", "--wait")
+    assert r.returncode == 0, r.stdout + r.stderr
+    # The build streamed as ReadCsv's log, before its end line; then the job ran.
+    assert "ReadCsv | kiln: building the project's Python environment" in r.stdout
+    assert re.search(r"ReadCsv \| Successfully installed kiln[_-]station[_-]units", r.stdout)
+    assert "ReadCsv | 20 C is 68.0 F" in r.stdout
+    envs = [p for p in (server["data"] / "venvs").iterdir() if p.is_dir()]
+    assert len(envs) == 1
+    # Forced again: the environment is reused, not rebuilt.
+    r = kiln(server, "run", "stations", "Station summary", "-b", "units", "--wait", "--force")
+    assert r.returncode == 0
+    assert "building" not in r.stdout and "ReadCsv | 20 C is 68.0 F" in r.stdout
+    # main has no requirements: its jobs run as before.
+    assert local("requirements", "stations").stdout == ""
+
+
+def test_run_wait_prints_every_log_line_before_the_jobs_end_line(server, tmp_path):
+    # More lines than one page of /logs (1,000): all of them, then the end line.
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import build
+    data = ["--data", str(server["data"])]
+    assert subprocess.run([KILN, "branch", "create", "stations", "chatty", *data],
+                          capture_output=True).returncode == 0
+    code = open(os.path.join(ROOT, "examples/stations/operations/read_csv.py")).read().replace(
+        "        return table\n", "        for i in range(2500):\n            print('line', i)\n"
+        "        return table\n")
+    patch = tmp_path / "patch.json"
+    patch.write_text(json.dumps({"message": "chatty", "ops": [
+        {"op": "set_attr", "node": build.derive_guid("stations", "operation/ReadCsv"),
+         "name": "code", "value": code}]}))
+    assert subprocess.run([KILN, "patch", "stations", str(patch), "-b", "chatty", *data],
+                          capture_output=True).returncode == 0
+    out = run_example(server, "stations", "Station summary", "-b", "chatty")
+    lines = out.splitlines()
+    end = lines.index("[succeeded] ReadCsv")
+    printed = [line for line in lines if line.startswith("  ReadCsv | line ")]
+    assert printed == [f"  ReadCsv | line {i}" for i in range(2500)]
+    assert lines.index("  ReadCsv | line 2499") < end

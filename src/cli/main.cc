@@ -16,6 +16,7 @@
 #include "cli/remote.h"
 #include "core/log.h"
 #include "model/export.h"
+#include "model/meta.h"
 #include "model/repository.h"
 #include "server/serve.h"
 #include "store/sqlite_store.h"
@@ -289,6 +290,43 @@ int Main(int argc, char** argv) {
     if (!c.ok()) return void(rc = Fail(c.status()));
     std::cout << "committed " << c->Hex().substr(0, 12) << " on " << branch << " (" << p->ops.size()
               << " operation" << (p->ops.size() == 1 ? "" : "s") << ")\n";
+  });
+
+  // ---- requirements: the project's Python packages (docs/python-packages.md)
+  std::string requirements_file;
+  auto* reqs = app.add_subcommand(
+      "requirements",
+      "Show or set the project's Python packages (pip requirement lines) that jobs import");
+  reqs->add_option("project", project)->required();
+  reqs->add_option("file", requirements_file,
+                   "A requirements.txt to set (- for standard input; an empty file clears "
+                   "them); without it, print them");
+  reqs->add_option("--branch,-b", branch)->capture_default_str();
+  reqs->add_option("--author", author)->capture_default_str();
+  reqs->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (requirements_file.empty()) {
+      auto at = data.repo->Resolve(project, branch);
+      if (!at.ok()) return void(rc = Fail(at.status()));
+      auto tree = data.repo->LoadTree(*at);
+      if (!tree.ok()) return void(rc = Fail(tree.status()));
+      auto root = (*tree)->Find(RootGuid());
+      const Value* v = root ? root->Attr("requirements") : nullptr;
+      if (v && v->is_string()) std::cout << v->as_string();
+      return;
+    }
+    auto text = ReadFileOrStdin(requirements_file);
+    if (!text.ok()) return void(rc = Fail(text.status()));
+    Patch p;
+    p.ops.push_back(PatchOp::SetAttr(RootGuid(), "requirements", *text));
+    auto c = data.repo->Commit(
+        {project, branch, author, "Set the project's Python packages", std::nullopt}, p);
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    std::cout << "committed " << c->Hex().substr(0, 12) << " on " << branch << ": "
+              << (text->empty() ? "the project lists no Python packages"
+                                : "jobs run with the project's Python packages, installed "
+                                  "once into an environment shared by its jobs")
+              << "\n";
   });
 
   // ---- merge
