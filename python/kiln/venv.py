@@ -174,9 +174,10 @@ def activate(env_dir: str | None) -> list:
 def missing_module_hint(name: str | None) -> str:
     """What to tell a user whose job could not import ``name``."""
     pkg = (name or "").split(".")[0] or "the package"
-    return (f"add the package that provides '{pkg}' to the project's Python requirements "
-            f"(`kiln requirements PROJECT requirements.txt`, or the project's `requirements` "
-            f"attribute; see {DOCS}); jobs then run in an environment that has it")
+    return (f"add the package that provides '{pkg}' to the project's Python packages "
+            f"(the project's \"Python packages\" page in the editor, or `kiln requirements "
+            f"PROJECT requirements.txt`; see {DOCS}); jobs then run in an environment that "
+            f"has it")
 
 
 def main(argv=None) -> int:

@@ -132,7 +132,7 @@ def test_a_missing_module_says_how_to_add_the_package(tmp_path):
     err = read_result(bundle)["error"]
     assert err["type"] == "ModuleNotFoundError"
     assert "No module named 'kiln_surely_missing_module'" in err["message"]
-    assert "Python requirements" in err["message"] and "kiln requirements" in err["message"]
+    assert "Python packages\" page" in err["message"] and "kiln requirements" in err["message"]
     # The final state event carries the same message (what the UI shows as the reason).
     final = [e for e in read_events(os.path.join(bundle, "events.jsonl"))
              if e["type"] == "state"][-1]
