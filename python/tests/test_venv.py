@@ -160,3 +160,32 @@ def test_build_from_the_command_line_then_activate(tmp_path):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "42"
+
+
+def test_two_jobs_at_once_build_the_environment_once(tmp_path):
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels)
+    reqs = requirements(wheels, "kiln_demo_pkg")
+    root = tmp_path / "venvs"
+    code = '''
+        import kiln
+        import kiln_demo_pkg
+
+        class UsesIt(kiln.Operation):
+            def execute(self):
+                answer = kiln_demo_pkg.answer()
+                return answer
+        '''
+    env = run_env(PIP_FIND_LINKS="", PIP_NO_INDEX="1")
+    bundles = [make_bundle(tmp_path, code, name=f"job{i}", requirements=reqs, venvs_dir=str(root))
+               for i in range(2)]
+    procs = [subprocess.Popen([PYTHON, "-m", "kiln.job", b], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) for b in bundles]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    logs = [[e["line"] for e in read_events(os.path.join(b, "events.jsonl")) if e["type"] == "log"]
+            for b in bundles]
+    built = [any("building the project's Python environment" in line for line in ls) for ls in logs]
+    assert sorted(built) == [False, True], logs  # one built it, the other found it (or waited)
+    assert [read_result(b)["status"] for b in bundles] == ["succeeded", "succeeded"]
