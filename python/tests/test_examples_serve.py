@@ -89,7 +89,7 @@ def test_a_fresh_server_opens_with_every_example(server):
     with urllib.request.urlopen(server["url"] + "/api/v1/projects", timeout=10) as r:
         body = json.load(r)
     names = {p["name"] for p in (body["projects"] if isinstance(body, dict) else body)}
-    assert {"digits", "stations", "redshift"} <= names
+    assert {"digits", "stations", "galaxy-lines"} <= names
 
 
 def test_stations_from_an_uploaded_csv_to_a_summary(server, tmp_path):
@@ -116,11 +116,11 @@ def test_digits_trains_and_scores(server):
     assert re.search(r"Score \| accuracy on \d+ test images: 0\.9", out), out
 
 
-def test_redshift_streams_its_figures_and_recovers_the_truth(server, tmp_path):
-    out = run_example(server, "redshift", "Spectra and light curve")
+def test_galaxy_lines_streams_its_figures_and_recovers_the_truth(server, tmp_path):
+    out = run_example(server, "galaxy-lines", "Spectra and light curve")
     assert "FitLines | spectrum 5: z =" in out
     assert "Periodogram | best period" in out
-    summary = [a for a in artifacts(server, "redshift") if a["name"] == "Analysis summary"]
+    summary = [a for a in artifacts(server, "galaxy-lines") if a["name"] == "Analysis summary"]
     assert len(summary) == 1
     path = tmp_path / "summary.json"
     assert kiln(server, "artifacts", "get", summary[0]["digest"], "-o", str(path)).returncode == 0
@@ -130,7 +130,7 @@ def test_redshift_streams_its_figures_and_recovers_the_truth(server, tmp_path):
     assert values["max_abs_redshift_error"] < 1e-3
     # The figures: two from Simulate, one per spectrum from FitLines, two from
     # the periodogram, one from the report.
-    with urllib.request.urlopen(f"{server['url']}/api/v1/projects/redshift/executions",
+    with urllib.request.urlopen(f"{server['url']}/api/v1/projects/galaxy-lines/executions",
                                 timeout=10) as r:
         body = json.load(r)
     execs = body["executions"] if isinstance(body, dict) else body
