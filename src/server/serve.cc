@@ -130,7 +130,15 @@ Status Serve(const ServeOptions& options) {
   KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
   KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
-  ApiContext ctx{repo, access, hub, metrics, *store, auth, runs.get()};
+  ApiContext ctx{repo,
+                 access,
+                 hub,
+                 metrics,
+                 *store,
+                 auth,
+                 runs.get(),
+                 options.server.max_body_bytes,
+                 options.max_artifact_bytes};
   Router router;
   RegisterApi(router, ctx);
   // Operation code <-> interface, with the same Python and kiln package as
