@@ -7,6 +7,10 @@ Each operation file becomes an Operation definition (attributes "name" and
 input and output; its interface is parsed from the code by kiln.interface.
 pipeline.json names the pipeline's operation instances and their connections;
 instances inherit their definition's ports (derived guids, docs/patches.md).
+An instance {"input": "FILE"} is an Input bound to examples/<name>/data/FILE
+(an Artifact node of the project with the file's SHA-256; `kiln serve` puts
+the example's data files into the artifact store), {"output": true} an Output;
+both have one port named "data" (docs/execution.md, "Plan").
 
     /usr/bin/python3 examples/build.py        # rebuild every example
 """
@@ -78,14 +82,44 @@ def build(example: pathlib.Path) -> dict:
                 ports[(direction, port["name"])] = port_guid
         definitions[op_name] = (guid, ports)
 
+    # Input and Output definitions, when the pipeline has such instances.
+    for kind in ("input", "output"):
+        if not any(kind in inst for inst in spec["operations"]):
+            continue
+        guid = derive_guid(name, "operation/" + kind.capitalize())
+        attrs = {"name": kind.capitalize(), "kind": kind}
+        create(guid, library, meta("Operation"), attrs)
+        direction = "output" if kind == "input" else "input"
+        port_guid = derive_guid(guid, f"{direction}/data")
+        create(port_guid, guid, meta("Port"),
+               {"name": "data", "direction": direction, "dataType": "any"})
+        definitions[kind] = (guid, {(direction, "data"): port_guid})
+
+    # The example's data files, as uploaded artifacts the Inputs are bound to.
+    artifacts = {}
+    for inst in spec["operations"]:
+        if "input" not in inst:
+            continue
+        data = (example / "data" / inst["input"]).read_bytes()
+        if not artifacts:
+            create(derive_guid(ROOT, "kiln-artifacts"), ROOT, meta("Folder"), {"name": "Artifacts"})
+        digest = hashlib.sha256(data).hexdigest()
+        artifacts[inst["input"]] = digest
+        create(derive_guid(name, "artifact/" + inst["input"]), derive_guid(ROOT, "kiln-artifacts"),
+               meta("Artifact"), {"name": inst["input"], "digest": digest, "size": len(data),
+                                  "serializer": "raw", "uploaded_by": "kiln examples"})
+
     pipeline = derive_guid(name, "pipeline/" + spec["name"])
     create(pipeline, ROOT, meta("Pipeline"), {"name": spec["name"]})
     instances = {}
     for i, inst in enumerate(spec["operations"]):
-        definition, ports = definitions[inst["operation"]]
+        kind = "input" if "input" in inst else "output" if "output" in inst else None
+        definition, ports = definitions[kind or inst["operation"]]
         guid = derive_guid(pipeline, "instance/" + inst["id"])
         attrs = dict(inst.get("attributes", {}))
-        attrs["name"] = inst.get("label", inst["operation"])
+        attrs["name"] = inst.get("label", inst.get("operation", kind and kind.capitalize()))
+        if kind == "input":
+            attrs.update(artifact=artifacts[inst["input"]], serializer="raw")
         create(guid, pipeline, definition, attrs,
                registry={"position": {"x": inst.get("x", 240 * i), "y": inst.get("y", 0)}})
         # The instance's ports are materialized from the definition's.

@@ -35,7 +35,7 @@ import sys
 import time
 import traceback
 
-from . import runtime, serializers
+from . import runtime, serializers, venv
 from .interface import InterfaceError, _parse
 
 __all__ = ["run_bundle", "main", "JobCancelled", "EXIT_OK", "EXIT_FAILED", "EXIT_BUNDLE",
@@ -236,6 +236,11 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
         outputs_dir = os.path.join(bundle, spec.get("outputs_dir", "outputs"))
         try:
             result["exit_code"] = EXIT_FAILED  # from here on, failures are the operation's
+            # The project's Python packages (docs/python-packages.md): built
+            # once per requirements list, its output streamed as log lines.
+            if spec.get("requirements"):
+                venv.activate(venv.ensure(spec["requirements"],
+                                          spec.get("venvs_dir") or venv.default_root()))
             cls, interface, style = _load_operation(bundle, spec)
             names = [o["name"] for o in interface["outputs"]]
             expected = spec.get("outputs")
@@ -270,6 +275,11 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
                           error=_format_error(e, op_file))
         except BaseException as e:  # noqa: B036 - SystemExit/KeyboardInterrupt in ops too
             result.update(status="failed", exit_code=EXIT_FAILED, error=_format_error(e, op_file))
+            if isinstance(e, ModuleNotFoundError):
+                # Say how to get the package, in the reason and after the traceback.
+                hint = venv.missing_module_hint(e.name)
+                result["error"]["message"] = f"{e}: {hint}"
+                result["error"]["traceback"] += f"kiln: {hint}\n"
             # Also as a log line: the user reads the traceback where the output is.
             sys.stderr.write(result["error"]["traceback"])
     except _BundleError as e:

@@ -5,6 +5,9 @@ Selected with ``MPLBACKEND=module://kiln.mpl_backend`` (``kiln.job`` and
 
 * ``plt.show()`` / ``fig.show()`` emit every open figure, then close them (like
   Jupyter's inline backend: a loop that plots and shows does not pile up figures).
+  Each figure keeps its own id in the job: pyplot's number, or the next free
+  one when an earlier (closed) figure had that number, so every figure shown
+  in such a loop stays, none replaces another.
 * ``fig.savefig(path)`` writes the file as usual *and* emits the figure.
 * At the end of a job, ``kiln.job`` calls ``flush_open_figures()`` so a figure
   that was drawn but never shown or saved still reaches the user.
@@ -194,10 +197,34 @@ def emit_figure(fig, reason: str = "show") -> dict | None:
         return None
     fig._kiln_digest = digest
     fig._kiln_revision = getattr(fig, "_kiln_revision", 0) + 1
-    number = getattr(fig, "number", None)
-    name = fig.get_label() or (f"Figure {number}" if number is not None else "Figure")
+    number = _figure_id(fig)
+    name = fig.get_label() or f"Figure {number}"
     return runtime.emit("figure", figure=number, name=name, revision=fig._kiln_revision,
                         reason=reason, **payload)
+
+
+# Figure ids of the current channel (job): pyplot's number, unless an earlier
+# figure of this job had it. pyplot reuses a closed figure's number, and
+# plt.show() closes what it showed, so a loop that plots and shows makes
+# figure 1 again and again: with pyplot's number as the id each would replace
+# the one before (same figure, revision 1 again), leaving only the last.
+_ids_channel = None
+_ids_used: set = set()
+
+
+def _figure_id(fig) -> int:
+    global _ids_channel, _ids_used
+    channel = runtime.current()
+    if channel is not _ids_channel:
+        _ids_channel, _ids_used = channel, set()
+    if getattr(fig, "_kiln_channel", None) is channel and hasattr(fig, "_kiln_id"):
+        return fig._kiln_id
+    number = getattr(fig, "number", None)
+    fid = number if isinstance(number, int) and number not in _ids_used else \
+        max(_ids_used, default=0) + 1
+    _ids_used.add(fid)
+    fig._kiln_id, fig._kiln_channel = fid, channel
+    return fid
 
 
 def flush_open_figures() -> None:

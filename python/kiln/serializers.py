@@ -15,6 +15,9 @@ numpy     ``numpy.ndarray`` (exact type) without object dtype  ``.npy`` (``allow
                                                                off)
 json      exactly ``None``/``bool``/``int``/finite ``float``/  UTF-8 JSON; readable by the
           ``str``, and lists / str-keyed dicts of those         C++ server without Python
+raw       ``bytes`` (exact type): a file as it is               the bytes themselves; an
+                                                               uploaded file (a CSV…) is
+                                                               ``raw`` and loads as bytes
 pickle    anything else                                        pickle protocol 4
 ========  ===================================================  ==========================
 
@@ -128,6 +131,17 @@ def _json_load(f):
     return json.loads(f.read().decode("utf-8"))
 
 
+# --- raw: a file's bytes as they are (uploads) ---------------------------------
+
+
+def _raw_save(value, f) -> None:
+    f.write(value)
+
+
+def _raw_load(f):
+    return f.read()
+
+
 # --- pickle ------------------------------------------------------------------
 
 
@@ -143,6 +157,7 @@ _BUILTIN = [
     _Serializer("torch", _torch_accepts, _torch_save, _torch_load),
     _Serializer("numpy", _numpy_accepts, _numpy_save, _numpy_load),
     _Serializer("json", _json_accepts, _json_save, _json_load),
+    _Serializer("raw", lambda v: type(v) is bytes, _raw_save, _raw_load),
     _Serializer("pickle", lambda v: True, _pickle_save, _pickle_load),
 ]
 _registered: list = []

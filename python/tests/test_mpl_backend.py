@@ -97,3 +97,28 @@ def test_without_channel_behaves_like_agg(plt, tmp_path):
     plt.savefig(out)
     plt.show()  # no-op, no error
     assert os.path.getsize(out) > 0
+
+
+def test_a_loop_that_plots_and_shows_keeps_every_figure(plt):
+    # plt.show() closes what it showed, and pyplot gives the next figure the
+    # freed number 1 again: each must still be its own figure, not a revision.
+    for i in range(3):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [i, i + 1])
+        ax.set_title(f"plot {i}")
+        plt.show()
+    evs = plt.events()
+    assert [e["figure"] for e in evs] == [1, 2, 3]
+    assert [e["revision"] for e in evs] == [1, 1, 1]
+    assert [e["axes"][0]["title"] for e in evs] == ["plot 0", "plot 1", "plot 2"]
+    # A figure opened beside one that took a reused number gets a free id too,
+    # and a figure emitted twice keeps its id (a new revision).
+    a = plt.figure()   # pyplot number 1: taken, id 4
+    b = plt.figure()   # pyplot number 2: taken, id 5
+    a.gca().plot([0, 1], [0, 1])
+    a.savefig("/dev/null", format="png")
+    a.gca().plot([0, 1], [1, 0])
+    b.gca().plot([0, 1], [2, 2])
+    plt.show()
+    evs = plt.events()[3:]
+    assert [(e["figure"], e["revision"]) for e in evs] == [(4, 1), (4, 2), (5, 1)]

@@ -92,3 +92,16 @@ def test_numpy_and_pickle_do_not_import_torch(tmp_path):
             "assert 'torch' not in sys.modules, 'torch was imported'")
     r = subprocess.run([PYTHON, "-c", code], env=run_env(), capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr.decode()
+
+
+def test_raw_bytes_as_they_are(tmp_path):
+    # An uploaded file is an artifact with serializer "raw": it loads as its bytes.
+    p = str(tmp_path / "upload.csv")
+    data = b"a,b\n1,2\n\xff"
+    assert serializers.save(data, p) == "raw"
+    with open(p, "rb") as f:
+        assert f.read() == data
+    assert serializers.load(p, "raw") == data
+    # Only exact bytes: a bytearray or a str is not a file's bytes.
+    assert serializers.serializer_for(bytearray(b"x")) == "pickle"
+    assert serializers.serializer_for("text") == "json"

@@ -16,6 +16,7 @@
 #include "cli/remote.h"
 #include "core/log.h"
 #include "model/export.h"
+#include "model/meta.h"
 #include "model/repository.h"
 #include "server/serve.h"
 #include "store/sqlite_store.h"
@@ -85,6 +86,10 @@ std::string DefaultDir(const char* compiled, const char* relative_to_repo) {
 int Main(int argc, char** argv) {
   CLI::App app{"Kiln: a collaborative workbench for deep learning in science"};
   app.require_subcommand(1);
+  // Global options (--data, --log-level) work before or after the
+  // subcommand: an option a subcommand does not know falls through to its
+  // parent, and fallthrough is inherited by every subcommand added below.
+  app.fallthrough();
   app.set_version_flag("--version", "kiln 0.1.0");
   Data data;
   data.dir = DefaultDataDir();
@@ -317,6 +322,43 @@ int Main(int argc, char** argv) {
               << " operation" << (p->ops.size() == 1 ? "" : "s") << ")\n";
   });
 
+  // ---- requirements: the project's Python packages (docs/python-packages.md)
+  std::string requirements_file;
+  auto* reqs = app.add_subcommand(
+      "requirements",
+      "Show or set the project's Python packages (pip requirement lines) that jobs import");
+  reqs->add_option("project", project)->required();
+  reqs->add_option("file", requirements_file,
+                   "A requirements.txt to set (- for standard input; an empty file clears "
+                   "them); without it, print them");
+  reqs->add_option("--branch,-b", branch)->capture_default_str();
+  reqs->add_option("--author", author)->capture_default_str();
+  reqs->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (requirements_file.empty()) {
+      auto at = data.repo->Resolve(project, branch);
+      if (!at.ok()) return void(rc = Fail(at.status()));
+      auto tree = data.repo->LoadTree(*at);
+      if (!tree.ok()) return void(rc = Fail(tree.status()));
+      auto root = (*tree)->Find(RootGuid());
+      const Value* v = root ? root->Attr("requirements") : nullptr;
+      if (v && v->is_string()) std::cout << v->as_string();
+      return;
+    }
+    auto text = ReadFileOrStdin(requirements_file);
+    if (!text.ok()) return void(rc = Fail(text.status()));
+    Patch p;
+    p.ops.push_back(PatchOp::SetAttr(RootGuid(), "requirements", *text));
+    auto c = data.repo->Commit(
+        {project, branch, author, "Set the project's Python packages", std::nullopt}, p);
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    std::cout << "committed " << c->Hex().substr(0, 12) << " on " << branch << ": "
+              << (text->empty() ? "the project lists no Python packages"
+                                : "jobs run with the project's Python packages, installed "
+                                  "once into an environment shared by its jobs")
+              << "\n";
+  });
+
   // ---- merge
   std::string from, into = "main";
   auto* merge = app.add_subcommand("merge", "Merge a branch (or any ref) into a branch");
@@ -500,19 +542,28 @@ int Main(int argc, char** argv) {
     if (!wait) return;
     std::map<std::string, std::string> states;
     std::map<std::string, int64_t> log_offset;
+    // Prints every log line of a job stored so far, page by page. Called
+    // before a job's state line, so a finished job's lines always come
+    // before its end line (one page of /logs holds at most 1,000 lines).
+    auto drain_logs = [&](const std::string& jid, const std::string& name) {
+      for (;;) {
+        auto logs = remote.Call(
+            "GET", "/api/v1/jobs/" + jid + "/logs?after=" + std::to_string(log_offset[jid]));
+        if (!logs.ok() || (*logs)["events"].empty()) return;
+        for (const json& ev : (*logs)["events"]) {
+          std::cout << "  " << name << " | " << ev["payload"].value("line", "") << "\n";
+        }
+        log_offset[jid] = (*logs)["next"].get<int64_t>();
+      }
+    };
     for (;;) {
       auto e = remote.Call("GET", "/api/v1/executions/" + id);
       if (!e.ok()) return void(rc = Fail(e.status()));
       for (const json& j : (*e)["jobs"]) {
         std::string jid = j["id"], name = j["name"], state = j["state"];
-        auto logs = remote.Call(
-            "GET", "/api/v1/jobs/" + jid + "/logs?after=" + std::to_string(log_offset[jid]));
-        if (logs.ok()) {
-          for (const json& ev : (*logs)["events"]) {
-            std::cout << "  " << name << " | " << ev["payload"].value("line", "") << "\n";
-          }
-          log_offset[jid] = (*logs)["next"].get<int64_t>();
-        }
+        // The snapshot was taken before these requests: every line the job
+        // wrote before reaching `state` is stored by now.
+        drain_logs(jid, name);
         if (states[jid] != state) {
           states[jid] = state;
           std::string reason = j["reason"];

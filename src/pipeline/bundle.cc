@@ -53,6 +53,7 @@ Status WriteBundle(const fs::path& dir, const std::string& job_id, const PlanJob
                          {"result", "result.json"},
                          {"workdir", "."},
                          {"env", env}};
+  if (!job.requirements.empty()) spec["requirements"] = job.requirements;
   return WriteText(dir / "spec.json", spec.dump(1));
 }
 

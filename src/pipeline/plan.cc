@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "model/meta.h"
+
 #ifndef KILN_VERSION
 #define KILN_VERSION "unknown"
 #endif
@@ -58,6 +60,8 @@ Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
   plan.pipeline = std::string(pipeline_guid);
   plan.name = pipeline->Name();
   std::unordered_map<NodeId, size_t> job_of;  // operation instance → job index
+  std::string requirements;
+  if (auto root = tree.Find(RootGuid())) requirements = StringAttr(*root, "requirements");
 
   for (const NodeRef& child : pipeline->children()) {
     if (child.IsMeta() || !child.IsA("Operation")) continue;
@@ -107,6 +111,7 @@ Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
         return FailedPrecondition("operation " + child.Describe() + " has no code");
       }
       job.code = code->as_string();
+      job.requirements = requirements;
     } else if (job.kind == OperationKind::kInput) {
       auto digest = Digest::FromHex(StringAttr(child, "artifact"));
       if (!digest.ok()) {
@@ -239,6 +244,8 @@ Digest CacheKey(const PlanJob& job, const std::map<std::string, Digest>& inputs,
       {"runtime",
        Value::Map{{"python", runtime.python}, {"torch", runtime.torch}, {"kiln", runtime.kiln}}},
   };
+  // Only when there are some, so that keys made before requirements existed hold.
+  if (!job.requirements.empty()) key["requirements"] = job.requirements;
   return Digest::Of("kiln-cache-key\n" + Value(std::move(key)).Encode());
 }
 

@@ -73,6 +73,10 @@ struct PlanJob {
   std::string definition;  // guid of the node its code comes from
   OperationKind kind = OperationKind::kOperation;
   std::string code;
+  // The project's Python packages (pip requirement lines, the root node's
+  // attribute "requirements"; docs/python-packages.md); empty: none. Enters
+  // the cache key when not empty. Operations only.
+  std::string requirements;
   Value::Map attributes;             // constructor keyword arguments
   std::vector<std::string> inputs;   // input port names, in child order
   std::vector<std::string> outputs;  // output port names, in child order

@@ -236,6 +236,31 @@ TEST_F(PlanTest, WritesABundleTheJobRunnerReads) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(PlanTest, TheProjectsRequirementsReachEveryOperationItsKeyAndItsBundle) {
+  Apply(b.Build());
+  const std::map<std::string, Digest> inputs{{"x", Digest::Of("input")}};
+  Plan before = Compile();
+  EXPECT_EQ(before.jobs[1].requirements, "");
+  Digest key = CacheKey(before.jobs[1], inputs, kRuntime);
+
+  Patch p;
+  p.ops.push_back(PatchOp::SetAttr(RootGuid(), "requirements", "--no-index\nastropy==5.2\n"));
+  Apply(p);
+  Plan plan = Compile();
+  EXPECT_EQ(plan.jobs[0].requirements, "--no-index\nastropy==5.2\n");
+  EXPECT_EQ(plan.jobs[1].requirements, "--no-index\nastropy==5.2\n");
+  EXPECT_EQ(plan.jobs[2].requirements, "");  // the Output runs no code
+  EXPECT_NE(CacheKey(plan.jobs[1], inputs, kRuntime), key);
+
+  auto dir =
+      std::filesystem::temp_directory_path() / ("kiln-req-bundle-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WriteBundle(dir, "job-1", plan.jobs[1], {{"x", {"/tmp/in", "json"}}}, {}).ok());
+  std::ifstream in(dir / "spec.json");
+  EXPECT_EQ(nlohmann::json::parse(in)["requirements"], "--no-index\nastropy==5.2\n");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RuntimeTest, ProbesPythonOnce) {
   auto r = ProbeRuntime("/usr/bin/python3");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

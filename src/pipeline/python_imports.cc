@@ -155,7 +155,7 @@ std::optional<std::vector<std::string>> JobModules(
     }
   }
   for (const std::string& s : input_serializers) {
-    if (s == "json") continue;
+    if (s == "json" || s == "raw") continue;  // read with the standard library
     if (s == "numpy" || s == "torch") {
       modules.insert(s);
       continue;

@@ -22,8 +22,9 @@ TEST(ImportedModules, ImportStatementsOfEveryShape) {
             (Modules{"json", "numpy"}));
   EXPECT_EQ(Scan("if True:\n    from matplotlib import pyplot as plt\n"), (Modules{"matplotlib"}));
   EXPECT_EQ(Scan("import \\\n    sklearn\n"), (Modules{"sklearn"}));
-  EXPECT_EQ(Scan("class Step:\n    def execute(self, a, b):\n        y = a + b\n        return y\n"),
-            Modules{});
+  EXPECT_EQ(
+      Scan("class Step:\n    def execute(self, a, b):\n        y = a + b\n        return y\n"),
+      Modules{});
 }
 
 TEST(ImportedModules, StringsAndCommentsAreNotCode) {
@@ -65,6 +66,7 @@ TEST(JobModules, CodeResourcesAndInputSerializers) {
   PlanJob plain;
   plain.code = "class Step:\n    def execute(self, a):\n        y = a\n        return y\n";
   EXPECT_EQ(JobModules(plain, {"json", "json"}), Modules{});
+  EXPECT_EQ(JobModules(plain, {"raw"}), Modules{});  // a file's bytes (an upload): no import
   plain.code += "x = __import__('os')\n";
   EXPECT_FALSE(JobModules(plain, {}).has_value());
 }

@@ -397,6 +397,11 @@ void Driver::Launch(Execution& e, size_t i) {
     inputs[edge.input] = {*path, o.serializer};
   }
   std::map<std::string, std::string> env = options_.env;
+  // The project's Python environments (kiln.venv) live beside the bundles,
+  // unless the server's environment names a folder ($KILN_VENVS).
+  if (!pj.requirements.empty() && !env.contains("KILN_VENVS") && !std::getenv("KILN_VENVS")) {
+    env["KILN_VENVS"] = fs::absolute(options_.work_dir / "venvs").string();
+  }
   Status st = WriteBundle(dir, j.id, pj, inputs, env);
   if (!st.ok()) {
     FailJob(e, i, "cannot write the job's bundle: " + st.message());

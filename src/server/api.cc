@@ -137,9 +137,13 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
   auto trees = std::make_shared<TreeJsonCache>();
 
   return {
-      {"GET", "/api/v1/health", "Liveness: status and version",
+      {"GET", "/api/v1/health",
+       "Liveness: status, version, and the limits a client checks before sending",
        [&ctx](HttpRequest&) {
-         return HttpResponse::Json(200, {{"status", "ok"}, {"version", ctx.version}});
+         return HttpResponse::Json(200, {{"status", "ok"},
+                                         {"version", ctx.version},
+                                         {"max_body_bytes", ctx.max_body_bytes},
+                                         {"max_artifact_bytes", ctx.max_artifact_bytes}});
        }},
       {"GET", "/api/v1/metrics", "Prometheus metrics",
        [&ctx](HttpRequest&) {

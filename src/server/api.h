@@ -30,6 +30,9 @@ struct ApiContext {
   // Which project has which artifact (a fork gets its source's); null in
   // tests that run no executions.
   RunsStore* runs = nullptr;
+  // Told in /health so that clients check a file before sending it.
+  uint64_t max_body_bytes = 0;
+  uint64_t max_artifact_bytes = 0;  // 0 = none but free disk
   std::string version = "0.1.0";
 };
 

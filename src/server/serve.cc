@@ -67,6 +67,28 @@ uint64_t DefaultJobMemoryBytes(size_t slots) {
   return std::max<uint64_t>(total / std::max<size_t>(slots, 1), 1ull << 30);
 }
 
+Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
+                               const std::string& examples_dir) {
+  size_t n = 0;
+  std::error_code ec;
+  if (examples_dir.empty() || !std::filesystem::is_directory(examples_dir, ec)) return n;
+  for (const auto& example : std::filesystem::directory_iterator(examples_dir, ec)) {
+    std::filesystem::path data = example.path() / "data";
+    if (!std::filesystem::is_directory(data, ec)) continue;
+    std::vector<ArtifactGrant> grants;
+    for (const auto& file : std::filesystem::directory_iterator(data, ec)) {
+      if (!file.is_regular_file()) continue;
+      Result<ArtifactInfo> put = artifacts.PutFile(file.path());
+      KILN_RETURN_IF_ERROR(put.status().WithContext(file.path().string()));
+      // The example's project has its data, as if its author uploaded it.
+      grants.push_back({example.path().filename().string(), put->digest, "upload", 0});
+      ++n;
+    }
+    KILN_RETURN_IF_ERROR(runs.Grant(grants));
+  }
+  return n;
+}
+
 static bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
@@ -108,7 +130,15 @@ Status Serve(const ServeOptions& options) {
   KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
   KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
-  ApiContext ctx{repo, access, hub, metrics, *store, auth, runs.get()};
+  ApiContext ctx{repo,
+                 access,
+                 hub,
+                 metrics,
+                 *store,
+                 auth,
+                 runs.get(),
+                 options.server.max_body_bytes,
+                 options.max_artifact_bytes};
   Router router;
   RegisterApi(router, ctx);
   // Operation code <-> interface, with the same Python and kiln package as
@@ -116,6 +146,10 @@ Status Serve(const ServeOptions& options) {
   InterfaceContext interface_ctx(access);
   RegisterInterfaceApi(router, interface_ctx);
 
+  if (auto data = SeedExampleData(*artifacts, *runs, options.examples_dir); !data.ok()) {
+    spdlog::warn("the examples' data files are not all in the artifact store: {}",
+                 data.status().message());
+  }
   // Executions: jobs forked from a warm Python worker. Without a working
   // Python the server still serves everything else, and says why it cannot
   // run pipelines.

@@ -51,4 +51,12 @@ uint64_t DefaultJobMemoryBytes(size_t slots);
 class Repository;
 Result<std::vector<std::string>> SeedExamples(Repository& repo, const std::string& examples_dir);
 
+// Puts every file of examples_dir/<name>/data/ into the artifact store (by
+// digest, so again costs a hash) and grants it to project <name>: the
+// examples' Inputs name them. Returns how many files there were.
+class ArtifactStore;
+class RunsStore;
+Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
+                               const std::string& examples_dir);
+
 }  // namespace kiln

@@ -126,6 +126,8 @@ class ExecutionTest : public ::testing::Test {
 
     std::istringstream three("3");
     offset = artifacts->PutStream(three)->digest;
+    // As an upload into "p" would: the project has it (docs/access.md).
+    ASSERT_TRUE(runs->Grant({{"p", offset, "upload", 0}}).ok());
     b.CreatePipeline();
     make_def = b.Definition("Make", kMake, {}, {"data"});
     square_def = b.Definition("Square", kSquare, {"data"}, {"sq"});
@@ -252,6 +254,48 @@ TEST_F(ExecutionTest, RunsThenCachesThenRerunsExactlyWhatChanged) {
   EXPECT_EQ(states["square"], S::kSucceeded);
   EXPECT_EQ(states["sum"], S::kSucceeded);
   EXPECT_EQ(Read(Jobs(third)["sum"].outputs.at("total").digest), "39.0");  // 0+1+8+27+3
+}
+
+// docs/access.md, "Artifacts": outputs become the project's; an Input of an
+// artifact the project does not have fails at planning, bytes or no bytes.
+TEST_F(ExecutionTest, AProjectReadsOnlyArtifactsItHas) {
+  Commit(b.Build());
+  std::string first = Run();
+  auto jobs = Jobs(first);
+  Digest total = jobs["sum"].outputs.at("total").digest;
+  EXPECT_TRUE(*runs->ProjectHasArtifact("p", total));
+  EXPECT_FALSE(*runs->ProjectHasArtifact("q", total));
+
+  // Another project with the same pipeline: its cache hits give it the outputs...
+  ASSERT_TRUE(repo->CreateProject("q", "", "eve").ok());
+  ASSERT_TRUE(runs->Grant({{"q", offset, "upload", 0}}).ok());
+  ASSERT_TRUE(repo->Commit({"q", "main", "eve", "edit", std::nullopt}, b.Build()).ok());
+  auto id = driver->Start({.project = "q", .pipeline = b.pipeline(), .user = "eve"});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(driver->Wait(*id, 60000).ok());
+  EXPECT_EQ(runs->GetExecution(*id)->state, ExecutionState::kSucceeded);
+  EXPECT_TRUE(*runs->ProjectHasArtifact("q", total));
+
+  // ... but an Input naming what "p" made, without "q" having it, does not run.
+  std::istringstream secret("42");
+  Digest theirs = artifacts->PutStream(secret)->digest;
+  ASSERT_TRUE(runs->Grant({{"p", theirs, "upload", 0}}).ok());
+  Patch p;
+  p.ops.push_back(PatchOp::SetAttr(PipelineBuilder::GuidOf("op/offset"), "artifact", theirs.Hex()));
+  ASSERT_TRUE(repo->Commit({"q", "main", "eve", "edit", std::nullopt}, p).ok());
+  auto refused = driver->Start({.project = "q", .pipeline = b.pipeline(), .user = "eve"});
+  ASSERT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "Input 'offset': artifact " + theirs.Hex().substr(0, 12) + "… is not in project q");
+  // The same answer for bytes that exist nowhere.
+  Patch missing;
+  missing.ops.push_back(
+      PatchOp::SetAttr(PipelineBuilder::GuidOf("op/offset"), "artifact", std::string(64, 'e')));
+  ASSERT_TRUE(repo->Commit({"q", "main", "eve", "edit", std::nullopt}, missing).ok());
+  EXPECT_EQ(driver->Start({.project = "q", .pipeline = b.pipeline(), .user = "eve"})
+                .status()
+                .message(),
+            "Input 'offset': artifact eeeeeeeeeeee… is not in project q");
 }
 
 TEST_F(ExecutionTest, AFailingOperationSkipsItsDependentsAndIsNotCached) {

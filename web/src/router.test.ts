@@ -13,6 +13,7 @@ describe('router', () => {
       '#/p/digits/executions/e1',
       '#/p/digits/artifacts',
       '#/p/digits/artifacts?branch=exp',
+      '#/p/digits/packages',
       '#/p/digits/pipeline/abc?branch=exp&at=c0ffee',
     ];
     for (const h of hashes) expect(formatRoute(parseRoute(h))).toBe(h);
@@ -30,6 +31,8 @@ describe('router', () => {
     expect(parseRoute('#/nope')).toMatchObject({ page: 'not-found' });
     expect(parseRoute('#/p/x/pipeline')).toMatchObject({ page: 'not-found' });
     expect(parseRoute('#/p/x/artifacts/y')).toMatchObject({ page: 'not-found' });
+    expect(parseRoute('#/p/x/packages')).toMatchObject({ view: { kind: 'packages' } });
+    expect(parseRoute('#/p/x/packages/y')).toMatchObject({ page: 'not-found' });
     expect(parseRoute('#/p/x/artifacts')).toMatchObject({ view: { kind: 'artifacts' } });
     expect(projectHref('a', { kind: 'history' }, { branch: 'dev' })).toBe('#/p/a/history?branch=dev');
   });

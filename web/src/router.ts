@@ -9,6 +9,7 @@
 //   #/p/{project}/executions                  list of executions
 //   #/p/{project}/executions/{id}             one execution, live
 //   #/p/{project}/artifacts                   stored files: list, upload, download
+//   #/p/{project}/packages                    the project's Python packages
 //
 // Query (after the route, '?'): branch=NAME (default main) and at=COMMIT
 // (a read-only view of the project at that commit).
@@ -22,6 +23,7 @@ export type View =
   | { readonly kind: 'history' }
   | { readonly kind: 'executions' }
   | { readonly kind: 'artifacts' }
+  | { readonly kind: 'packages' }
   | { readonly kind: 'execution'; readonly id: string };
 
 export type Route =
@@ -54,6 +56,7 @@ export function parseRoute(hash: string): Route {
   else if (kind === 'executions' && !id) view = { kind: 'executions' };
   else if (kind === 'executions' && id) view = { kind: 'execution', id };
   else if (kind === 'artifacts' && !id) view = { kind: 'artifacts' };
+  else if (kind === 'packages' && !id) view = { kind: 'packages' };
   if (!view) return { page: 'not-found', path };
   return { page: 'project', project, view, branch, at };
 }
@@ -69,6 +72,7 @@ export function formatRoute(r: Route): string {
   else if (v.kind === 'executions') path += '/executions';
   else if (v.kind === 'execution') path += `/executions/${encodeURIComponent(v.id)}`;
   else if (v.kind === 'artifacts') path += '/artifacts';
+  else if (v.kind === 'packages') path += '/packages';
   const q = new URLSearchParams();
   if (r.branch !== 'main') q.set('branch', r.branch);
   if (r.at) q.set('at', r.at);

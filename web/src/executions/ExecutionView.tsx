@@ -9,7 +9,7 @@ import { PipelineEditor } from '../pipeline/PipelineEditor';
 import { navigate, projectHref } from '../router';
 import type { SyncSession } from '../sync';
 import { dateTime, describeError, duration, shortId } from '../ui/format';
-import { isExecutionFinished, mergeEvents, upsertJob } from './events';
+import { executionSummary, isExecutionFinished, mergeEvents, mergeExecutionDetail, mergeExecutionRecord, upsertJob } from './events';
 import { JobPanel } from './JobPanel';
 import { NO_EXECUTIONS } from './RunButton';
 
@@ -40,7 +40,9 @@ export default function ExecutionView({
     async (signal?: AbortSignal) => {
       try {
         const e = await client.getExecution(id, signal);
-        setExec(e);
+        // Merged by progress: an answer read before pushes already applied
+        // must not move a job back (events.ts, "one ordered view").
+        setExec((cur) => mergeExecutionDetail(cur, e));
         setError(null);
         return e;
       } catch (e) {
@@ -84,7 +86,11 @@ export default function ExecutionView({
   useEffect(
     () =>
       session.watchExecution(id, {
-        execution: (e) => setExec((cur) => (cur ? { ...cur, ...e, jobs: cur.jobs } : cur)),
+        execution: (e) => {
+          setExec((cur) => (cur ? mergeExecutionRecord(cur, e) : cur));
+          // Its end: read the jobs once more, so that each shows its end too.
+          if (isExecutionFinished(e)) void load();
+        },
         job: (j) => setExec((cur) => (cur ? upsertJob(cur, j) : cur)),
         events: (job, evs) =>
           setLive((cur) => {
@@ -97,8 +103,10 @@ export default function ExecutionView({
     [session, id, load],
   );
 
-  // Polling fallback while running; a clock for the running durations.
-  const running = exec !== null && !isExecutionFinished(exec);
+  // Polling fallback until the execution and every job have ended; a clock
+  // for the running durations.
+  const view = exec ? executionSummary(exec) : null;
+  const running = view !== null && !view.settled;
   useEffect(() => {
     if (!running) return;
     const t = setInterval(() => {
@@ -158,14 +166,15 @@ export default function ExecutionView({
       </div>
     );
 
-  const done = exec.jobs.filter((j) => j.state === 'succeeded' || j.state === 'cached').length;
+  // The header and the nodes read the same merged jobs (executionSummary).
+  const { state: shownState, done, total } = executionSummary(exec);
   const summary = (
     <div className="exec-summary">
-      <span className={`status-pill ${exec.state}`} data-testid="execution-state">
-        {exec.state}
+      <span className={`status-pill ${shownState}`} data-testid="execution-state">
+        {shownState}
       </span>
       <span className="muted small" title={`Commit ${exec.commit}, started ${dateTime(exec.created_ms)}`}>
-        {done}/{exec.jobs.length} jobs done · {duration((exec.finished_ms || Date.now()) - exec.created_ms)}
+        {done}/{total} jobs done · {duration((exec.finished_ms || Date.now()) - exec.created_ms)}
       </span>
       {running ? (
         <button type="button" className="secondary small" onClick={() => void cancel()} disabled={busy}>

@@ -105,11 +105,72 @@ export const FINISHED_JOB = new Set(['succeeded', 'cached', 'failed', 'skipped',
 export const isJobFinished = (j: Pick<Job, 'state'>) => FINISHED_JOB.has(j.state);
 export const isExecutionFinished = (e: Pick<Execution, 'state'>) => e.state !== 'running' && e.state !== 'pending' && e.state !== 'queued';
 
+// ---- one ordered view of an execution ----
+//
+// Updates reach the execution view by two paths: WebSocket pushes (job and
+// execution records, in the order they happened) and REST snapshots (the
+// first load, the polling fallback, a resync). A REST answer can be older than
+// pushes already applied: it was read before them and arrived after. Applied
+// as is, it moved a finished job back to "running" while the execution's own
+// record (pushed later) said "succeeded": the header counted a job finished
+// that its node showed running (issue 10, browser scenario d_execution).
+// Every record is therefore merged by progress: a job or an execution never
+// moves back to an earlier state, and the header is derived from the same
+// merged jobs as the nodes (executionSummary).
+
+const JOB_RANK: Readonly<Record<string, number>> = { pending: 0, queued: 1, running: 2 };
+/** How far a job has got: pending 0, queued 1, running 2, any end state 3. */
+export const jobRank = (state: string) => JOB_RANK[state] ?? (FINISHED_JOB.has(state) ? 3 : 0);
+const execRank = (e: Pick<Execution, 'state'>) => (isExecutionFinished(e) ? 1 : 0);
+
+/** The newer of two records of one job: never back to an earlier state. */
+export function mergeJob(cur: Job, next: Job): Job {
+  return jobRank(next.state) < jobRank(cur.state) ? cur : { ...cur, ...next };
+}
+
 /** Folds a live job update into the execution (by job id, else appended). */
 export function upsertJob(e: ExecutionDetail, job: Job): ExecutionDetail {
   const i = e.jobs.findIndex((j) => j.id === job.id);
   if (i < 0) return { ...e, jobs: [...e.jobs, job] };
+  const merged = mergeJob(e.jobs[i]!, job);
+  if (merged === e.jobs[i]) return e;
   const jobs = [...e.jobs];
-  jobs[i] = { ...jobs[i]!, ...job };
+  jobs[i] = merged;
   return { ...e, jobs };
+}
+
+/** Folds an execution record (without jobs) in: a finished one stays finished. */
+export function mergeExecutionRecord(cur: ExecutionDetail, next: Execution): ExecutionDetail {
+  if (execRank(next) < execRank(cur)) return cur;
+  return { ...cur, ...next, jobs: cur.jobs };
+}
+
+/** Folds a REST snapshot in: each job and the execution by progress, none goes back. */
+export function mergeExecutionDetail(cur: ExecutionDetail | null, next: ExecutionDetail): ExecutionDetail {
+  if (!cur || cur.id !== next.id) return next;
+  const old = new Map(cur.jobs.map((j) => [j.id, j]));
+  const jobs = next.jobs.map((j) => (old.has(j.id) ? mergeJob(old.get(j.id)!, j) : j));
+  const seen = new Set(next.jobs.map((j) => j.id));
+  for (const j of cur.jobs) if (!seen.has(j.id)) jobs.push(j);
+  return { ...mergeExecutionRecord(cur, next), jobs };
+}
+
+export interface ExecutionSummary {
+  /** The state the header shows: "running" until every job shown is finished too. */
+  readonly state: string;
+  /** Jobs that succeeded or came from the cache, and all jobs: the header's "n/m". */
+  readonly done: number;
+  readonly total: number;
+  /** Finished and every job finished: nothing more will change. */
+  readonly settled: boolean;
+}
+
+/** The header's figures, from the same jobs the nodes are coloured by. */
+export function executionSummary(e: ExecutionDetail): ExecutionSummary {
+  const done = e.jobs.filter((j) => j.state === 'succeeded' || j.state === 'cached').length;
+  const allFinished = e.jobs.every(isJobFinished);
+  const settled = isExecutionFinished(e) && allFinished;
+  // The execution's end can be known before a job's last record arrives
+  // (another path, a dropped push): say "running" until the jobs agree.
+  return { state: isExecutionFinished(e) && !allFinished ? 'running' : e.state, done, total: e.jobs.length, settled };
 }

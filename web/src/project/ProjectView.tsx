@@ -14,6 +14,7 @@ import { describeError, initials, shortId } from '../ui/format';
 import { Toast, type ToastMessage } from '../ui/Toast';
 import { RunButton } from '../executions/RunButton';
 import { artifactSource } from '../artifacts/source';
+import { PackagesView } from './PackagesView';
 
 const OperationEditor = lazy(() => import('../operations/OperationEditor'));
 // Views not needed to show a pipeline load on first use: less JavaScript to
@@ -180,6 +181,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         <ExecutionView client={client} project={project} branch={branch} id={view.id} session={session} notify={notify} />
       </Suspense>
     );
+  else if (view.kind === 'packages' && tree) content = <PackagesView tree={tree} editing={editing} />;
   else if (view.kind === 'operation' && tree)
     content = (
       <Suspense fallback={<Loading text="Loading the code editor…" />}>
@@ -411,6 +413,9 @@ function Sidebar({
         </SidebarLink>
         <SidebarLink href={href({ kind: 'artifacts' })} active={view.kind === 'artifacts'} icon="▤">
           Artifacts
+        </SidebarLink>
+        <SidebarLink href={href({ kind: 'packages' })} active={view.kind === 'packages'} icon="⬡">
+          Python packages
         </SidebarLink>
       </SidebarSection>
     </nav>
