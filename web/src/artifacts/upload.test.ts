@@ -73,6 +73,15 @@ describe('uploadWithProgress', () => {
     expect((e as ApiError).message).toBe('the body is over 64 MiB');
   });
 
+  it("shows a full disk's 507 in the server's words", async () => {
+    const { fake, up } = start();
+    const message = 'not enough disk space for the upload: it needs 5 bytes and 2 are free';
+    fake.answer(507, JSON.stringify({ error: { code: 'InsufficientStorage', message } }));
+    const e = await up.done.catch((x: unknown) => x);
+    expect((e as ApiError).status).toBe(507);
+    expect((e as ApiError).message).toBe(message);
+  });
+
   it('cancels with an AbortError and fails on network errors', async () => {
     const a = start();
     a.up.cancel();
