@@ -270,7 +270,14 @@ TEST_F(ExecutionTest, AProjectReadsOnlyArtifactsItHas) {
   ASSERT_TRUE(repo->CreateProject("q", "", "eve").ok());
   ASSERT_TRUE(runs->Grant({{"q", offset, "upload", 0}}).ok());
   ASSERT_TRUE(repo->Commit({"q", "main", "eve", "edit", std::nullopt}, b.Build()).ok());
-  auto id = driver->Start({.project = "q", .pipeline = b.pipeline(), .user = "eve"});
+  auto as_eve = [&] {
+    StartRequest req;
+    req.project = "q";
+    req.pipeline = b.pipeline();
+    req.user = "eve";
+    return req;
+  };
+  auto id = driver->Start(as_eve());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(driver->Wait(*id, 60000).ok());
   EXPECT_EQ(runs->GetExecution(*id)->state, ExecutionState::kSucceeded);
@@ -283,7 +290,7 @@ TEST_F(ExecutionTest, AProjectReadsOnlyArtifactsItHas) {
   Patch p;
   p.ops.push_back(PatchOp::SetAttr(PipelineBuilder::GuidOf("op/offset"), "artifact", theirs.Hex()));
   ASSERT_TRUE(repo->Commit({"q", "main", "eve", "edit", std::nullopt}, p).ok());
-  auto refused = driver->Start({.project = "q", .pipeline = b.pipeline(), .user = "eve"});
+  auto refused = driver->Start(as_eve());
   ASSERT_EQ(refused.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(),
             "Input 'offset': artifact " + theirs.Hex().substr(0, 12) + "… is not in project q");
@@ -292,9 +299,7 @@ TEST_F(ExecutionTest, AProjectReadsOnlyArtifactsItHas) {
   missing.ops.push_back(
       PatchOp::SetAttr(PipelineBuilder::GuidOf("op/offset"), "artifact", std::string(64, 'e')));
   ASSERT_TRUE(repo->Commit({"q", "main", "eve", "edit", std::nullopt}, missing).ok());
-  EXPECT_EQ(driver->Start({.project = "q", .pipeline = b.pipeline(), .user = "eve"})
-                .status()
-                .message(),
+  EXPECT_EQ(driver->Start(as_eve()).status().message(),
             "Input 'offset': artifact eeeeeeeeeeee… is not in project q");
 }
 
