@@ -16,6 +16,18 @@ from kiln import venv
 from conftest import PYTHON, make_bundle, read_events, read_result, run_env
 
 
+
+# An operation that imports the package the project's requirements add.
+USES_IT = '''
+        import kiln
+        import kiln_demo_pkg
+
+        class UsesIt(kiln.Operation):
+            def execute(self):
+                answer = kiln_demo_pkg.answer()
+                return answer
+        '''
+
 def make_wheel(folder, name="kiln_demo_pkg", version="1.0", body="def answer():\n    return 42\n"):
     """A pure-Python wheel of one module ``name`` (what `pip wheel` would make)."""
     os.makedirs(folder, exist_ok=True)
@@ -55,15 +67,7 @@ def test_a_job_imports_a_package_from_the_projects_environment_built_once(tmp_pa
     make_wheel(wheels)
     reqs = requirements(wheels, "kiln_demo_pkg==1.0")
     root = tmp_path / "venvs"
-    code = '''
-        import kiln
-        import kiln_demo_pkg
-
-        class UsesIt(kiln.Operation):
-            def execute(self):
-                answer = kiln_demo_pkg.answer()
-                return answer
-        '''
+    code = USES_IT
     env = run_env(PIP_FIND_LINKS="", PIP_NO_INDEX="1")
     first = make_bundle(tmp_path, code, name="first", requirements=reqs, venvs_dir=str(root))
     r = subprocess.run([PYTHON, "-m", "kiln.job", first], env=env, capture_output=True,
@@ -167,15 +171,7 @@ def test_two_jobs_at_once_build_the_environment_once(tmp_path):
     make_wheel(wheels)
     reqs = requirements(wheels, "kiln_demo_pkg")
     root = tmp_path / "venvs"
-    code = '''
-        import kiln
-        import kiln_demo_pkg
-
-        class UsesIt(kiln.Operation):
-            def execute(self):
-                answer = kiln_demo_pkg.answer()
-                return answer
-        '''
+    code = USES_IT
     env = run_env(PIP_FIND_LINKS="", PIP_NO_INDEX="1")
     bundles = [make_bundle(tmp_path, code, name=f"job{i}", requirements=reqs, venvs_dir=str(root))
                for i in range(2)]

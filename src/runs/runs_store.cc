@@ -122,6 +122,17 @@ const char* kExecutionColumns =
     "id, project, pipeline, commit_digest, ref, branch, user, state, reason, force, created_ms, "
     "finished_ms, artifacts_commit";
 
+// The first column of every row, as text.
+Result<std::vector<std::string>> FirstColumn(Stmt& s) {
+  std::vector<std::string> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
+}
+
 Result<ExecutionRecord> ReadExecution(const Stmt& s) {
   ExecutionRecord e;
   e.id = s.Text(0);
@@ -522,13 +533,7 @@ Result<std::vector<std::string>> RunsStore::MetricNames(const std::string& job) 
   std::lock_guard lock(mu_);
   Stmt s(db_, "SELECT DISTINCT name FROM events WHERE job=? AND kind='metric' ORDER BY name");
   s.Bind(1, job);
-  std::vector<std::string> out;
-  for (;;) {
-    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  return out;
+  return FirstColumn(s);
 }
 
 Result<std::vector<EventRecord>> RunsStore::Figures(const std::string& job) {
@@ -659,13 +664,7 @@ Result<std::vector<std::string>> RunsStore::ProjectsWithArtifact(const Digest& d
   std::lock_guard lock(mu_);
   Stmt s(db_, PreparedLocked("SELECT project FROM project_artifacts WHERE digest=?"));
   s.Bind(1, digest.Hex());
-  std::vector<std::string> out;
-  for (;;) {
-    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  return out;
+  return FirstColumn(s);
 }
 
 Result<std::vector<ProjectJobOutputs>> RunsStore::ListProjectOutputs(const std::string& project,
