@@ -239,10 +239,10 @@ def test_an_idle_kept_alive_connection_is_closed(strict):
     s.settimeout(10)
     got = s.recv(4096)
     assert b" 200 " in got
-    started = time.time()
+    # The server closes it (idle timeout 2 s); were it kept, recv would raise
+    # socket.timeout after the 10 s above.
     while s.recv(4096):
         pass
-    assert time.time() - started < 8
     s.close()
 
 
