@@ -460,6 +460,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // at a kilobyte or so: without room, a 1 GiB body took ~1 million reads.
     buffer_.reserve(kChunkBytes);
     server_->active_requests++;
+    // A client that asked (curl and libcurl do for large bodies) is told to
+    // go on now that the upload is accepted, instead of waiting a second.
+    if (beast::iequals(stream_request_.Header("expect"), "100-continue")) {
+      auto cont =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+      return http::async_write(stream_, *cont,
+                               [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                                 if (ec) {
+                                   self->EndStream();
+                                   return self->Shutdown();
+                                 }
+                                 self->ReadChunk();
+                               });
+    }
     ReadChunk();
   }
 

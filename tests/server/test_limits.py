@@ -148,6 +148,19 @@ def test_an_interrupted_upload_leaves_nothing(kiln):
     assert kiln.alive()
 
 
+def test_an_upload_that_expects_100_continue_is_told_to_go_on(kiln):
+    s = socket.create_connection(("127.0.0.1", kiln.port), timeout=10)
+    s.sendall(b"POST /api/v1/projects/load/artifacts?name=cont.bin HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+    assert s.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n")
+    s.sendall(b"hello")
+    reply = b""
+    while b"}" not in reply:
+        reply += s.recv(4096)
+    assert b" 201 " in reply.split(b"\r\n")[0]
+    s.close()
+
+
 def test_an_upload_over_the_disk_is_refused_before_its_body(kiln):
     r = kiln.request("POST", "/api/v1/projects/load/artifacts?name=huge.bin", b"",
                      headers={"Content-Length": str(1 << 60)})
