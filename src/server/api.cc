@@ -496,19 +496,21 @@ namespace {
 // Digests an Artifact node or an Input operation of the tree names.
 std::set<Digest> NamedArtifacts(const Tree& tree, bool uploads_only) {
   std::set<Digest> out;
+  auto add = [&](const Value* v) {
+    if (!v || !v->is_string()) return;
+    Result<Digest> d = Digest::FromHex(v->as_string());
+    if (d.ok()) out.insert(*d);
+  };
   for (NodeId id : tree.NodeIds()) {
     NodeRef n = tree.Get(id);
     if (n.IsMeta()) continue;
-    for (const char* attr : {"digest", "artifact"}) {
-      if (uploads_only &&
-          (std::string_view(attr) != "digest" || !n.IsA("Artifact") || n.Attr("job") != nullptr)) {
-        continue;
-      }
-      const Value* v = n.Attr(attr);
-      if (!v || !v->is_string()) continue;
-      Result<Digest> d = Digest::FromHex(v->as_string());
-      if (d.ok()) out.insert(*d);
+    if (uploads_only) {
+      // An Artifact node that no job made: an upload.
+      if (n.IsA("Artifact") && n.Attr("job") == nullptr) add(n.Attr("digest"));
+      continue;
     }
+    add(n.Attr("digest"));    // Artifact nodes
+    add(n.Attr("artifact"));  // Input operations
   }
   return out;
 }
