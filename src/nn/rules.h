@@ -86,6 +86,9 @@ void AddConvRules(std::map<std::string, Rule, std::less<>>& rules);
 void AddLayerRules(std::map<std::string, Rule, std::less<>>& rules);
 void AddBuiltinRules(std::map<std::string, Rule, std::less<>>& rules);
 
+// Compact JSON of a value, for messages: [-1,100], "2x".
+std::string JsonText(const Value& v);
+
 // Names of the spatial dimensions of a d-dimensional layer: {"height", "width"}.
 std::vector<std::string> SpatialNames(size_t d);
 // Normalizes a possibly negative dim for a tensor of rank `rank`; fails with `ctx`.

@@ -20,7 +20,7 @@ void InputRule(const RuleContext& ctx) {
     } else if (d.is_string() && IsIdentifier(d.as_string())) {
       shape.push_back(Dim::Symbol(d.as_string()));
     } else {
-      ctx.Fail("a dimension is a positive integer or a name such as N, not " + d.ToJson().dump());
+      ctx.Fail("a dimension is a positive integer or a name such as N, not " + JsonText(d));
     }
   }
   ctx.Output(Flow::Tensor(std::move(shape)));
@@ -129,7 +129,7 @@ void ReshapeRule(const RuleContext& ctx) {
   Dim known(1);
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i] == -1) {
-      if (minus >= 0) ctx.Fail("shape " + ctx.Param("shape").ToJson().dump() + " has more than one -1");
+      if (minus >= 0) ctx.Fail("shape " + JsonText(ctx.Param("shape")) + " has more than one -1");
       minus = int(i);
     } else if (want[i] < 0) {
       ctx.Fail("shape holds " + Num(want[i]) + "; sizes are positive or -1");
@@ -143,13 +143,13 @@ void ReshapeRule(const RuleContext& ctx) {
     auto q = DivideExactly(total, known);
     if (!q) {
       ctx.Fail("cannot reshape " + ShapeToString(x) + " (" + total.ToString() + " elements) into " +
-               ctx.Param("shape").ToJson().dump() + ": " + total.ToString() +
+               JsonText(ctx.Param("shape")) + ": " + total.ToString() +
                " is not a multiple of " + known.ToString());
     }
     out[minus] = *q;
   } else if (known != total) {
     ctx.Fail("cannot reshape " + ShapeToString(x) + " (" + total.ToString() + " elements) into " +
-             ctx.Param("shape").ToJson().dump() + " (" + known.ToString() + " elements)");
+             JsonText(ctx.Param("shape")) + " (" + known.ToString() + " elements)");
   }
   ctx.Output(Flow::Tensor(std::move(out)));
 }
@@ -158,7 +158,7 @@ void PermuteRule(const RuleContext& ctx) {
   const auto& x = ctx.Tensor();
   auto dims = ctx.IntList("dims");
   if (dims.size() != x.size()) {
-    ctx.Fail("dims " + ctx.Param("dims").ToJson().dump() + " has " + Num(int64_t(dims.size())) +
+    ctx.Fail("dims " + JsonText(ctx.Param("dims")) + " has " + Num(int64_t(dims.size())) +
              " entries, but the input " + ShapeToString(x) + " has " + Num(int64_t(x.size())) +
              " dims");
   }
@@ -166,7 +166,7 @@ void PermuteRule(const RuleContext& ctx) {
   std::vector<Dim> out;
   for (int64_t d : dims) {
     size_t n = NormalizeDim(ctx, d, x.size(), "dim");
-    if (seen[n]) ctx.Fail("dims " + ctx.Param("dims").ToJson().dump() + " repeats dim " + Num(int64_t(n)));
+    if (seen[n]) ctx.Fail("dims " + JsonText(ctx.Param("dims")) + " repeats dim " + Num(int64_t(n)));
     seen[n] = true;
     out.push_back(x[n]);
   }

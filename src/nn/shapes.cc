@@ -41,14 +41,14 @@ int64_t RuleContext::Int(std::string_view name) const {
   if (v.is_int()) return v.as_int();
   if (v.is_bool()) return v.as_bool() ? 1 : 0;
   if (v.is_null()) Fail("parameter " + std::string(name) + " is required");
-  Fail("parameter " + std::string(name) + " must be an integer, not " + v.ToJson().dump());
+  Fail("parameter " + std::string(name) + " must be an integer, not " + JsonText(v));
 }
 
 double RuleContext::Float(std::string_view name) const {
   const Value& v = Param(name);
   if (v.is_int() || v.is_float()) return v.as_number();
   if (v.is_null()) Fail("parameter " + std::string(name) + " is required");
-  Fail("parameter " + std::string(name) + " must be a number, not " + v.ToJson().dump());
+  Fail("parameter " + std::string(name) + " must be a number, not " + JsonText(v));
 }
 
 bool RuleContext::Bool(std::string_view name) const {
@@ -56,7 +56,7 @@ bool RuleContext::Bool(std::string_view name) const {
   if (v.is_bool()) return v.as_bool();
   if (v.is_int()) return v.as_int() != 0;
   if (v.is_null()) return false;
-  Fail("parameter " + std::string(name) + " must be true or false, not " + v.ToJson().dump());
+  Fail("parameter " + std::string(name) + " must be true or false, not " + JsonText(v));
 }
 
 std::string RuleContext::Str(std::string_view name) const {
@@ -70,7 +70,7 @@ std::vector<int64_t> RuleContext::Ints(std::string_view name, size_t n) const {
   if (v.is_list()) {
     std::vector<int64_t> out;
     for (const Value& x : v.as_list()) {
-      if (!x.is_int()) Fail(std::string(name) + " must hold integers, not " + v.ToJson().dump());
+      if (!x.is_int()) Fail(std::string(name) + " must hold integers, not " + JsonText(v));
       out.push_back(x.as_int());
     }
     if (out.size() == 1 && n > 1) out.assign(n, out[0]);
@@ -83,7 +83,7 @@ std::vector<int64_t> RuleContext::Ints(std::string_view name, size_t n) const {
   }
   if (v.is_null()) Fail("parameter " + std::string(name) + " is required");
   Fail(std::string(name) + " must be an integer or a tuple of " + std::to_string(n) +
-       " integers, not " + v.ToJson().dump());
+       " integers, not " + JsonText(v));
 }
 
 std::vector<int64_t> RuleContext::IntList(std::string_view name) const {
@@ -91,11 +91,11 @@ std::vector<int64_t> RuleContext::IntList(std::string_view name) const {
   if (v.is_int()) return {v.as_int()};
   if (!v.is_list()) {
     if (v.is_null()) Fail("parameter " + std::string(name) + " is required");
-    Fail(std::string(name) + " must be a list of integers, not " + v.ToJson().dump());
+    Fail(std::string(name) + " must be a list of integers, not " + JsonText(v));
   }
   std::vector<int64_t> out;
   for (const Value& x : v.as_list()) {
-    if (!x.is_int()) Fail(std::string(name) + " must hold integers, not " + v.ToJson().dump());
+    if (!x.is_int()) Fail(std::string(name) + " must hold integers, not " + JsonText(v));
     out.push_back(x.as_int());
   }
   return out;
@@ -137,7 +137,7 @@ void RuleContext::AutoDim(std::string_view param, const Dim& actual,
                           const std::string& noun) const {
   if (Given(param)) {
     const Value& v = Param(param);
-    if (!v.is_int()) Fail(std::string(param) + " must be an integer, not " + v.ToJson().dump());
+    if (!v.is_int()) Fail(std::string(param) + " must be an integer, not " + JsonText(v));
     if (Dim(v.as_int()) != actual) {
       Fail(std::string(param) + " " + std::to_string(v.as_int()) + " but the input has " +
            actual.ToString() + " " + noun + "; leave " + std::string(param) +
@@ -194,6 +194,8 @@ std::string RuleContext::History(size_t axis_from_end) const {
 }
 
 void RuleContext::Output(size_t port, Flow f) const { result->outputs.at(port) = std::move(f); }
+
+std::string JsonText(const Value& v) { return v.ToJson().dump(); }
 
 std::vector<std::string> SpatialNames(size_t d) {
   if (d == 1) return {"length"};
@@ -305,7 +307,7 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
             }
           }
           if (!fits) {
-            ctx.Fail("is declared " + decl.ToJson().dump() + " but gets " + f.ToString());
+            ctx.Fail("is declared " + JsonText(decl) + " but gets " + f.ToString());
           }
         }
         ctx.Output(f);
