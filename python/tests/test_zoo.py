@@ -103,3 +103,104 @@ def test_redshift_inception_summary():
     assert nodes["inception5"]["outputs"] == {"y": [2, 368, 8, 8]}     # 4 branches × 92
     assert nodes["fc1"]["inferred"] == {"in_features": 368 * 8 * 8}
     assert nodes["softmax"]["outputs"] == {"output": [2, 32]}
+
+
+# --- The zoo as a project tree (examples/build.py, examples/architecture_tree.py) -------
+
+def _examples_build():
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        import build
+    finally:
+        sys.path.remove(os.path.join(ROOT, "examples"))
+    return build
+
+
+def _documents_from_ops(ops, guids):
+    """Reads the architectures back from the create ops, with docs/libraries.md's rules only."""
+    catalog = json.load(open(os.path.join(ROOT, "src", "nn", "torch_catalog.json")))
+    types = [layer["name"] for layer in catalog["layers"]] + [
+        "Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
+        "Split", "Chunk", "Select", "Block", "Custom"]
+    type_of = {guids.torch_meta(t): t for t in types}
+    archs = {o["guid"]: o["attrs"]["name"] for o in ops
+             if o["base"] == guids.torch_meta("Architecture")}
+    documents = {name: {"nodes": [], "edges": []} for name in archs.values()}
+    node_of = {}   # layer guid → (architecture name, node id = its name here)
+    port_of = {}   # port guid → (node name, port name)
+    for o in ops:
+        if o["parent"] in archs and o["base"] in type_of:
+            t = type_of[o["base"]]
+            params = {k: v for k, v in o["attrs"].items() if k != "name"}
+            if t == "Block":
+                params["block"] = archs[o["pointers"]["block"]]
+            node = {"id": o["attrs"]["name"], "type": t}
+            if params:
+                node["params"] = params
+            documents[archs[o["parent"]]]["nodes"].append(node)
+            node_of[o["guid"]] = node["id"]
+            # The ports it inherits, by the derived-guid rule.
+            for direction in ("input", "output"):
+                for port in _port_names(catalog, t, direction):
+                    meta_port = guids.derive_guid(o["base"], f"{direction}/{port}")
+                    port_of[guids.derive_guid(o["guid"], meta_port)] = (node["id"], port)
+        elif o["parent"] in node_of and o["base"] == guids.meta("Port"):
+            port_of[o["guid"]] = (node_of[o["parent"]], o["attrs"]["name"])
+        elif o["parent"] in archs and o["base"] == guids.meta("Connection"):
+            src, dst = port_of[o["pointers"]["src"]], port_of[o["pointers"]["dst"]]
+            documents[archs[o["parent"]]]["edges"].append([".".join(src), ".".join(dst)])
+    return documents
+
+
+def _port_names(catalog, t, direction):
+    builtin = {"Input": ([], ["output"]), "Output": (["input"], []),
+               "Split": (["input"], ["outputs"]), "Chunk": (["input"], ["outputs"]),
+               "Block": ([], [])}
+    for many in ("Concatenate", "Stack", "Add", "Multiply"):
+        builtin[many] = (["inputs"], ["output"])
+    for one in ("Reshape", "Permute", "Select", "Custom"):
+        builtin[one] = (["input"], ["output"])
+    if t in builtin:
+        return builtin[t][direction == "output"]
+    layer = next(x for x in catalog["layers"] if x["name"] == t)
+    return [p["name"] for p in layer["inputs" if direction == "input" else "outputs"]]
+
+
+def test_zoo_project_json_is_current_and_uses_the_torch_library():
+    build = _examples_build()
+    patch = build.build(build.HERE / "zoo")
+    with open(os.path.join(ZOO, "project.json")) as f:
+        assert json.load(f) == patch, "stale: run /usr/bin/python3 examples/build.py"
+    assert patch["libraries"] == ["torch"]
+    guids = sys.modules["guids"]
+    folder = [o for o in patch["ops"] if o["attrs"].get("name") == "Architectures"]
+    assert len(folder) == 1 and folder[0]["base"] == guids.meta("Folder")
+    # Every guid is created once; every pointer names a node created before it.
+    created = set()
+    for o in patch["ops"]:
+        assert o["guid"] not in created
+        assert o["parent"] == guids.ROOT or o["parent"] in created
+        created.add(o["guid"])
+
+
+@pytest.mark.parametrize("name", ["ResNet18", "LSTMClassifier", "RedshiftInception", "UNet"])
+def test_the_tree_reads_back_as_the_same_architecture(name):
+    build = _examples_build()
+    patch = build.build(build.HERE / "zoo")
+    guids = sys.modules["guids"]
+    documents = _documents_from_ops(patch["ops"], guids)
+    original = load(name)
+    # Nodes named by their names, edges with explicit ports: the same network.
+    read_back = {"main": name, "architectures": {
+        n: documents[n] for n in original["architectures"]}}
+    for arch in original["architectures"]:
+        assert len(documents[arch]["edges"]) == len(original["architectures"][arch]["edges"])
+    torch.manual_seed(0)
+    a = build_module(original)
+    torch.manual_seed(0)
+    b = build_module(read_back)
+    assert n_params(a) == n_params(b)
+    a.eval(), b.eval()
+    xs = example_inputs(original)
+    with torch.no_grad():
+        assert torch.allclose(a(*xs), b(*xs), atol=1e-5)

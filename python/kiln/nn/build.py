@@ -31,7 +31,8 @@ import re
 import torch
 from torch import nn
 
-__all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule"]
+__all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
+           "Graph"]
 
 BUILTIN = {"Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
            "Split", "Chunk", "Select", "Block", "Custom"}
@@ -160,8 +161,14 @@ def _node_name(node: dict) -> str:
     return str(node.get("name") or node["id"])
 
 
-class _Graph:
-    """One architecture's nodes, ports and edges, checked; topologically ordered."""
+class Graph:
+    """One architecture's nodes, ports and edges, checked; topologically ordered.
+
+    ``nodes``: id → node; ``ports``: id → (input port names, output port names);
+    ``edges``: ((src id, port), (dst id, port)) in document order, every end resolved to
+    a port name; ``incoming``: id → port → [(src id, port)]; ``order``: ids, topological.
+    Needs no tensors: examples/architecture_tree.py uses it to write project trees.
+    """
 
     def __init__(self, document: dict, arch_name: str):
         archs = document.get("architectures") or {}
@@ -180,9 +187,11 @@ class _Graph:
         self.ports = {nid: self._ports(n) for nid, n in self.nodes.items()}
         # incoming[node][port] = [(src node, src port), ...] in edge order
         self.incoming = {nid: {} for nid in self.nodes}
+        self.edges = []
         for edge in arch.get("edges", []):
             (src, sport), (dst, dport) = self._end(edge[0], 1), self._end(edge[1], 0)
             self.incoming[dst].setdefault(dport, []).append((src, sport))
+            self.edges.append(((src, sport), (dst, dport)))
         for nid, ports in self.incoming.items():
             for port, sources in ports.items():
                 if len(sources) > 1 and self.nodes[nid]["type"] not in MANY:
@@ -271,7 +280,7 @@ class ArchitectureModule(nn.Module):
             raise BuildError(f"{arch_name} uses itself as a block (through {list(_stack)})",
                              arch_name)
         self.architecture = arch_name
-        self._graph = _Graph(document, arch_name)
+        self._graph = Graph(document, arch_name)
         self._stack = _stack + (arch_name,)
         self._keys = {}       # node id → submodule name
         self._used = set()
@@ -501,7 +510,7 @@ def _main_name(document: dict) -> str:
 def example_inputs(document: dict, sizes: dict | None = None,
                    input_shapes: dict | None = None) -> list:
     """One real tensor per Input of ``main``, in node order (see the module doc)."""
-    g = _Graph(document, _main_name(document))
+    g = Graph(document, _main_name(document))
     sizes = {**DEFAULT_SIZES, **(sizes or {})}
     out = []
     for nid in g.inputs():
