@@ -23,7 +23,7 @@ Architectures are created blocks first, so a Block's pointer names a node that e
 import json
 
 from guids import ROOT, derive_guid, meta, torch_meta
-from kiln.nn.build import Graph, _node_name
+from kiln.nn.build import Graph, node_name
 
 X_STEP, Y_STEP, MARGIN = 200, 90, 40
 
@@ -101,7 +101,7 @@ def architecture_ops(example: str, files, ops: list) -> dict:
         position = _layout(graph)
         for nid, node in graph.nodes.items():
             guid, params = layer_guid[nid], dict(node.get("params") or {})
-            attrs = {"name": _node_name(node)}
+            attrs = {"name": node_name(node)}
             ins, outs = graph.ports[nid]
             if node["type"] == "Block":
                 attrs["count"] = params.get("count", 1)

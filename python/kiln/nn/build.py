@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 __all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
-           "Graph"]
+           "Graph", "node_name"]
 
 BUILTIN = {"Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
            "Split", "Chunk", "Select", "Block", "Custom"}
@@ -157,7 +157,8 @@ AUTOMATIC = ("in_channels", "in_features", "in1_features", "in2_features", "num_
              "num_channels", "normalized_shape", "input_size", "embed_dim", "d_model")
 
 
-def _node_name(node: dict) -> str:
+def node_name(node: dict) -> str:
+    """A node's name: ``name``, else its ``id`` (a Block's ports are named so)."""
     return str(node.get("name") or node["id"])
 
 
@@ -201,7 +202,7 @@ class Graph:
         self.order = self._topological()
 
     def _label(self, nid: str) -> str:
-        return f"{self.nodes[nid]['type']} '{_node_name(self.nodes[nid])}'"
+        return f"{self.nodes[nid]['type']} '{node_name(self.nodes[nid])}'"
 
     def _ports(self, node: dict) -> tuple:
         t = node["type"]
@@ -212,20 +213,20 @@ class Graph:
         if t == "Block":  # the block's Inputs and Outputs, by name, in node order
             name = (node.get("params") or {}).get("block")
             if not name:
-                raise BuildError(f"Block '{_node_name(node)}' has no 'block' parameter naming "
+                raise BuildError(f"Block '{node_name(node)}' has no 'block' parameter naming "
                                  "its architecture", self.name, node["id"])
             arch = (self.document.get("architectures") or {}).get(name)
             if arch is None:
-                raise BuildError(f"Block '{_node_name(node)}': no architecture named {name!r} in "
+                raise BuildError(f"Block '{node_name(node)}': no architecture named {name!r} in "
                                  f"the document", self.name, node["id"])
             nodes = arch.get("nodes", [])
-            return ([_node_name(n) for n in nodes if n.get("type") == "Input"],
-                    [_node_name(n) for n in nodes if n.get("type") == "Output"])
+            return ([node_name(n) for n in nodes if n.get("type") == "Input"],
+                    [node_name(n) for n in nodes if n.get("type") == "Output"])
         if t in BUILTIN:
             return ["input"], ["output"]
         cls = _layer_class(t)
         if cls is None:
-            raise BuildError(f"node '{_node_name(node)}': unknown type {t!r} (neither a torch.nn "
+            raise BuildError(f"node '{node_name(node)}': unknown type {t!r} (neither a torch.nn "
                              "layer nor a built-in type)", self.name, node["id"])
         return _layer_ports(t, cls)
 
@@ -264,7 +265,7 @@ class Graph:
         while len(order) < len(self.nodes):
             ready = [n for n in self.nodes if n not in done and deps[n] <= done]
             if not ready:
-                stuck = [_node_name(self.nodes[n]) for n in self.nodes if n not in done]
+                stuck = [node_name(self.nodes[n]) for n in self.nodes if n not in done]
                 raise BuildError(f"{self.name} has a cycle through {stuck}", self.name)
             order.append(ready[0])  # node order breaks ties: deterministic
             done.add(ready[0])
@@ -301,7 +302,7 @@ class ArchitectureModule(nn.Module):
         inputs = g.inputs()
         if len(args) != len(inputs):
             raise TypeError(f"{self.architecture} takes {len(inputs)} inputs "
-                            f"({[_node_name(g.nodes[i]) for i in inputs]}), got {len(args)}")
+                            f"({[node_name(g.nodes[i]) for i in inputs]}), got {len(args)}")
         given = dict(zip(inputs, args))
         values = {}   # (node id, port) → value
         results = []
@@ -415,7 +416,7 @@ class ArchitectureModule(nn.Module):
                             else v for k, v in params.items()})
             self.report[nid] = {"inferred": inferred}
         module.eval()  # probed in eval mode: BatchNorm statistics stay fresh, no dropout
-        key = _identifier(_node_name(node), self._used)
+        key = _identifier(node_name(node), self._used)
         self._keys[nid] = key
         self.layers[key] = module
         self.report.setdefault(nid, {})["parameters"] = sum(q.numel() for q in module.parameters())
@@ -446,7 +447,7 @@ class ArchitectureModule(nn.Module):
                 block.eval()  # the probe must not move BatchNorm's running statistics
                 values = _call_block(block, values, len(out_ports))
                 instances.append(block)
-            key = _identifier(_node_name(node), self._used)
+            key = _identifier(node_name(node), self._used)
             self._keys[nid] = key
             self.layers[key] = instances[0] if count == 1 else nn.ModuleList(instances)
             self.report[nid] = {"parameters": sum(q.numel() for q in
@@ -515,11 +516,11 @@ def example_inputs(document: dict, sizes: dict | None = None,
     out = []
     for nid in g.inputs():
         node = g.nodes[nid]
-        shape = (input_shapes or {}).get(nid) or (input_shapes or {}).get(_node_name(node))
+        shape = (input_shapes or {}).get(nid) or (input_shapes or {}).get(node_name(node))
         if shape is None:
             shape = (node.get("params") or {}).get("shape")
             if not shape:
-                raise BuildError(f"Input '{_node_name(node)}' has no shape", g.name, nid)
+                raise BuildError(f"Input '{node_name(node)}' has no shape", g.name, nid)
             shape = [d if isinstance(d, int) else int(sizes.get(d, DEFAULT_SIZE)) for d in shape]
         # An Input read by an Embedding holds indices: integers below num_embeddings.
         vocab = [int((g.nodes[dst].get("params") or {}).get("num_embeddings", 2))
