@@ -1,0 +1,1 @@
+"""Kiln's PyTorch library: catalog, import, torch fallback for shapes."""
