@@ -1,0 +1,755 @@
+"""Import an existing PyTorch model (Python source) as an architecture document (docs/nn.md).
+
+    PYTHONPATH=python python3 -m kiln.nn.importer FILE.py [--class NAME] [--input-shape N,3,32,32 ...]
+    python3 -m kiln.nn.importer --json    # stdin {"code", "class", "inputs"}; stdout the document
+                                          # or {"error": "..."}; exit 0 / 2
+
+The code runs in a fresh namespace (compiled as "<imported model>", so errors name its lines);
+the nn.Module subclass named by --class (default: the last one the code defines) is
+instantiated without arguments and traced with torch.fx. torch.nn layers stay layers (their
+constructor parameters read back from the instance); other submodules become Blocks, each
+traced as its own architecture (identical ones shared); functions and methods become the
+document's merge/shape types or activation/pooling layers; anything else becomes a Custom node
+whose code is a generated nn.Module wrapping the call (see "Importing a model" in docs/nn.md).
+
+Input shapes are needed (reshapes and the Block inputs are read from a run of the model):
+--input-shape / "inputs", else the model's attribute ``example_input_shape``. A dimension may
+be a name ("N"); the model is run with two values for each name so that a dimension that
+follows the name is written as the name and a reshape of it as -1.
+"""
+import argparse
+import inspect
+import json
+import linecache
+import math
+import operator
+import re
+import sys
+import traceback
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from . import torchnn
+
+FILENAME = "<imported model>"
+
+
+class ImportFailure(ValueError):
+    """The model cannot be imported; the message says why (and names the line)."""
+
+
+# ---- values the model is run with -------------------------------------------------------
+
+def substitutions(shapes):
+    """Two runs' values for the dimension names: N=2/3, others 32+8k / 64+16k (distinct, and
+    the second run's twice the first so that floor(H/2) and friends change too)."""
+    names = sorted({d for s in shapes for d in s if isinstance(d, str)},
+                   key=lambda n: (n != "N", n))
+    runs = ({}, {})
+    k = 0
+    for name in names:
+        if name == "N":
+            runs[0][name], runs[1][name] = 2, 3
+        else:
+            runs[0][name], runs[1][name] = 32 + 8 * k, 64 + 16 * k
+            k += 1
+    return runs
+
+
+def merge_dims(a, b, subs):
+    """One dimension from its values in the two runs: a number, a name, or "?"."""
+    if a == b:
+        return a
+    for name in subs[0]:
+        if subs[0][name] == a and subs[1][name] == b:
+            return name
+    return "?"
+
+
+def merge_shape(ta, tb, subs):
+    return [merge_dims(a, b, subs) for a, b in zip(ta.shape, tb.shape)]
+
+
+# ---- loading the code ---------------------------------------------------------------------
+
+def user_line(tb_or_text):
+    """'line N (`source`)' of the deepest frame in the user's code, or ''."""
+    if isinstance(tb_or_text, str):
+        found = re.findall(r'File "' + re.escape(FILENAME) + r'", line (\d+)', tb_or_text)
+        lineno = int(found[-1]) if found else None
+    else:
+        lineno = None
+        for frame in traceback.extract_tb(tb_or_text):
+            if frame.filename == FILENAME:
+                lineno = frame.lineno
+    if lineno is None:
+        return ""
+    text = linecache.getline(FILENAME, lineno).strip()
+    return f"line {lineno} (`{text}`)" if text else f"line {lineno}"
+
+
+def load_class(code, class_name=None):
+    """Exec ``code`` in a fresh namespace; the nn.Module subclass to import."""
+    lines = code.splitlines(True)
+    linecache.cache[FILENAME] = (len(code), None, lines, FILENAME)
+    namespace = {"__name__": "kiln_imported_model", "__file__": FILENAME}
+    try:
+        exec(compile(code, FILENAME, "exec"), namespace)
+    except SyntaxError as e:
+        raise ImportFailure(f"the code does not compile: line {e.lineno}: {e.msg}") from None
+    except Exception as e:
+        where = user_line(e.__traceback__)
+        raise ImportFailure(f"running the code failed at {where}: {type(e).__name__}: {e}") \
+            from None
+    if class_name:
+        cls = namespace.get(class_name)
+        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+            raise ImportFailure(f"the code defines no nn.Module class '{class_name}'")
+        return cls
+    defined = [v for v in namespace.values() if isinstance(v, type) and
+               issubclass(v, nn.Module) and v.__module__ == namespace["__name__"]]
+    if not defined:
+        raise ImportFailure("the code defines no nn.Module subclass")
+    return defined[-1]
+
+
+def instantiate(cls):
+    required = [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if required:
+        raise ImportFailure(f"{cls.__name__}() needs constructor arguments "
+                            f"({', '.join(required)}); give them defaults, or import a "
+                            f"subclass whose __init__ takes none")
+    try:
+        return cls()
+    except Exception as e:
+        raise ImportFailure(f"{cls.__name__}() failed at {user_line(e.__traceback__)}: "
+                            f"{type(e).__name__}: {e}") from None
+
+
+class Tracer(fx.Tracer):
+    """torch.nn layers are leaves (layers) and so are the other submodules (Blocks, traced
+    separately); only containers (Sequential, ModuleList, ModuleDict) are traced through."""
+
+    def __init__(self):
+        super().__init__()
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m, qualname):
+        return not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
+
+
+def trace(module):
+    try:
+        graph = Tracer().trace(module)
+    except Exception as e:
+        where = user_line(e.__traceback__)
+        raise ImportFailure(f"{type(module).__name__} cannot be traced"
+                            f"{' at ' + where if where else ''}: {type(e).__name__}: {e}"
+                            f"{_trace_hint(e)}") from None
+    return fx.GraphModule(module, graph, class_name=type(module).__name__)
+
+
+def _trace_hint(e):
+    if isinstance(e, fx.proxy.TraceError) or "symbolically traced" in str(e):
+        return (" (control flow that depends on tensor values cannot be imported; move it "
+                "into a submodule or a function the document can hold as Custom code)")
+    return ""
+
+
+def run(gm, inputs):
+    """{fx node name: value} of one run of the traced module on ``inputs``."""
+    values = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, n):
+            out = super().run_node(n)
+            values[n.name] = out
+            return out
+
+    with torch.no_grad():
+        try:
+            Recorder(gm).run(*inputs)
+        except Exception as e:
+            raise ImportFailure(f"running {gm.__class__.__name__} on the input shapes failed"
+                                f"{_node_where(e)}: {type(e).__name__}: {e}") from None
+    return values
+
+
+def _node_where(e):
+    where = user_line(e.__traceback__)
+    return f" at {where}" if where else ""
+
+
+# ---- fx node → document -------------------------------------------------------------------
+
+def _is_tensors(v):
+    if isinstance(v, torch.Tensor):
+        return True
+    return isinstance(v, (tuple, list)) and len(v) > 0 and all(_is_tensors(e) for e in v)
+
+
+# Functions and methods that are torch.nn layers: layer type, the positional parameters after
+# the input, and keyword arguments that carry no layer parameter.
+_POOL = ["kernel_size", "stride", "padding"]
+_FUNCTION_LAYERS = {}
+
+
+def _layer(targets, type_name, positional=(), ignore=("inplace",)):
+    for t in targets:
+        _FUNCTION_LAYERS[t] = (type_name, list(positional), set(ignore))
+
+
+_layer([F.relu, torch.relu, "relu"], "ReLU")
+_layer([F.relu6], "ReLU6")
+_layer([F.elu], "ELU", ["alpha"])
+_layer([F.selu, torch.selu], "SELU")
+_layer([F.celu], "CELU", ["alpha"])
+_layer([F.leaky_relu], "LeakyReLU", ["negative_slope"])
+_layer([F.gelu], "GELU")
+_layer([F.silu], "SiLU")
+_layer([F.mish], "Mish")
+_layer([F.hardswish], "Hardswish")
+_layer([F.hardsigmoid], "Hardsigmoid")
+_layer([F.hardtanh], "Hardtanh", ["min_val", "max_val"])
+_layer([F.logsigmoid], "LogSigmoid")
+_layer([F.softplus], "Softplus", ["beta", "threshold"])
+_layer([torch.sigmoid, F.sigmoid, "sigmoid"], "Sigmoid")
+_layer([torch.tanh, F.tanh, "tanh"], "Tanh")
+_layer([F.softmax, torch.softmax, "softmax"], "Softmax", ["dim"], {"_stacklevel"})
+_layer([F.log_softmax, torch.log_softmax, "log_softmax"], "LogSoftmax", ["dim"],
+       {"_stacklevel"})
+_layer([F.dropout], "Dropout", ["p"], {"training", "inplace"})
+for _d in (1, 2, 3):
+    _layer([getattr(F, f"max_pool{_d}d")], f"MaxPool{_d}d",
+           _POOL + ["dilation", "ceil_mode", "return_indices"], ())
+    _layer([getattr(F, f"avg_pool{_d}d")], f"AvgPool{_d}d",
+           _POOL + ["ceil_mode", "count_include_pad", "divisor_override"], ())
+    _layer([getattr(F, f"adaptive_avg_pool{_d}d")], f"AdaptiveAvgPool{_d}d", ["output_size"], ())
+    _layer([getattr(F, f"adaptive_max_pool{_d}d")], f"AdaptiveMaxPool{_d}d",
+           ["output_size", "return_indices"], ())
+
+
+def _lookup_layer(n):
+    if n.op not in ("call_function", "call_method"):
+        return None
+    try:
+        return _FUNCTION_LAYERS.get(n.target)
+    except TypeError:  # unhashable target
+        return None
+
+
+def _literal(v):
+    """Python source for a constant argument of generated Custom code."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"float('{v}')"
+    if isinstance(v, (bool, int, float, str, type(None))):
+        return repr(v)
+    if isinstance(v, (tuple, list, torch.Size)):
+        inner = ", ".join(_literal(e) for e in v)
+        if isinstance(v, list):
+            return f"[{inner}]"
+        return f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, slice):
+        return f"slice({_literal(v.start)}, {_literal(v.stop)}, {_literal(v.step)})"
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, (torch.dtype, torch.device)):
+        return f"torch.{v}" if isinstance(v, torch.dtype) else f"torch.device({str(v)!r})"
+    raise ValueError(f"the constant {v!r} cannot be written as Python source")
+
+
+def _jsonable(v):
+    if isinstance(v, (tuple, list, torch.Size)):
+        return [_jsonable(e) for e in v]
+    return v
+
+
+class ArchitectureImporter:
+    """One traced module → one architecture of ``doc`` (Blocks added to ``doc`` as found)."""
+
+    def __init__(self, doc, registry, module, shapes, inputs_a, inputs_b, subs):
+        self.doc, self.registry, self.subs = doc, registry, subs
+        self.gm = trace(module)
+        self.values = (run(self.gm, inputs_a), run(self.gm, inputs_b))
+        self.shapes = shapes
+        self.nodes, self.edges = [], []
+        self.refs = {}   # fx node name -> ("t", end) | ("tup", [refs]) | ("tport", end) | ("shape",)
+        self.ids = set()
+
+    # -- helpers --
+    def _where(self, n):
+        where = user_line(n.stack_trace or "")
+        return f"{where}: " if where else ""
+
+    def fail(self, n, message):
+        raise ImportFailure(f"{self._where(n)}{message}")
+
+    def add_node(self, nid, ntype, params=None):
+        node = {"id": nid, "type": ntype}
+        if params:
+            node["params"] = params
+        self.nodes.append(node)
+        self.ids.add(nid)
+        return nid
+
+    def fresh(self, base):
+        nid, k = base, 1
+        while nid in self.ids:  # Outputs come last: every other node is in ids by then
+            nid, k = f"{base}_{k}", k + 1
+        return nid
+
+    def connect(self, ref, dst, n):
+        if ref[0] in ("t", "tport"):
+            self.edges.append([ref[1], dst])
+        else:
+            self.fail(n, f"'{n.name}' passes a tuple where a tensor is expected")
+
+    def tensor_args(self, n):
+        """The fx nodes among ``n``'s arguments that hold tensors (or tuples of them)."""
+        return [a for a in n.all_input_nodes if self.refs[a.name][0] != "shape"]
+
+    def constant(self, n, arg):
+        """A non-tensor argument as a value equal in both runs (else a failure)."""
+        def value(a, run):
+            return self.values[run][a.name] if isinstance(a, fx.Node) else a
+        a = fx.node.map_arg(arg, lambda x: value(x, 0))
+        b = fx.node.map_arg(arg, lambda x: value(x, 1))
+        if a != b:
+            self.fail(n, f"'{n.name}' uses a value that depends on a named dimension "
+                         f"({a} / {b} in two runs); only reshapes may")
+        return a
+
+    def layer_ref(self, nid, type_name, value):
+        ports = torchnn.output_ports(type_name)
+        if len(ports) == 1:
+            return ("t", nid)
+        leaves = iter(ports)
+
+        def walk(v):
+            if isinstance(v, (tuple, list)):
+                return ("tup", [walk(e) for e in v])
+            return ("t", f"{nid}.{next(leaves)}")
+        return walk(value)
+
+    # -- the walk --
+    def build(self):
+        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
+        for n, shape in zip(placeholders, self.shapes):
+            self.add_node(n.name, "Input", {"shape": list(shape)})
+            self.refs[n.name] = ("t", n.name)
+        for n in self.gm.graph.nodes:
+            if n.op == "placeholder":
+                continue
+            if n.op == "output":
+                self.outputs(n)
+            elif n.op == "get_attr":
+                self.fail(n, f"the forward reads the tensor self.{n.target} directly; a document "
+                             f"has no node for a bare tensor (move it into a submodule)")
+            else:
+                va = self.values[0][n.name]
+                if not _is_tensors(va):
+                    self.refs[n.name] = ("shape",)  # sizes and the like: only feed reshapes
+                    continue
+                if n.op == "call_module":
+                    self.call_module(n)
+                else:
+                    self.call(n)
+        return {"nodes": self.nodes, "edges": self.edges}
+
+    def outputs(self, n):
+        result = n.args[0]
+        leaves = []
+
+        def walk(a):
+            if isinstance(a, (tuple, list)):
+                for e in a:
+                    walk(e)
+            elif isinstance(a, fx.Node):
+                ref = self.refs[a.name]
+                if ref[0] == "tup":
+                    for r in ref[1]:
+                        walk_ref(r)
+                else:
+                    leaves.append(ref)
+            else:
+                self.fail(n, f"the forward returns the constant {a!r}; it must return tensors")
+
+        def walk_ref(r):
+            if r[0] == "tup":
+                for e in r[1]:
+                    walk_ref(e)
+            else:
+                leaves.append(r)
+        walk(result)
+        for i, ref in enumerate(leaves):
+            nid = self.fresh("output" if len(leaves) == 1 else f"output_{i}")
+            self.add_node(nid, "Output")
+            self.connect(ref, nid, n)
+
+    def call_module(self, n):
+        sub = self.gm.get_submodule(n.target)
+        args = self.tensor_args(n)
+        if torchnn.is_torch_layer(sub):
+            type_name = type(sub).__name__
+            try:
+                params = torchnn.read_params(sub, n.name)
+            except ValueError as e:
+                self.fail(n, str(e))
+            self.add_node(n.name, type_name, params)
+            ports = torchnn.input_ports(type_name)
+            for i, a in enumerate(n.args):
+                self._layer_input(n, a, ports[i] if i < len(ports) else None, ports)
+            for key, a in n.kwargs.items():
+                self._layer_input(n, a, key, ports)
+            self.refs[n.name] = self.layer_ref(n.name, type_name, self.values[0][n.name])
+            return
+        # a user-defined submodule: a Block
+        if n.kwargs or any(not isinstance(a, fx.Node) or self.refs[a.name][0] == "shape"
+                           for a in n.args):
+            self.fail(n, f"the submodule '{n.target}' is called with non-tensor arguments; "
+                         f"a Block takes tensors only")
+        ins_a = [self.values[0][a.name] for a in n.args]
+        ins_b = [self.values[1][a.name] for a in n.args]
+        if not all(isinstance(t, torch.Tensor) for t in ins_a):
+            self.fail(n, f"the submodule '{n.target}' is called with a tuple; a Block takes "
+                         f"tensors")
+        shapes = [merge_shape(x, y, self.subs) for x, y in zip(ins_a, ins_b)]
+        sub_imp = ArchitectureImporter(self.doc, self.registry, sub, shapes, ins_a, ins_b,
+                                       self.subs)
+        arch = sub_imp.build()
+        name = self.registry.name_for(type(sub).__name__, arch)
+        self.add_node(n.name, "Block", {"block": name})
+        in_names = [nd["id"] for nd in arch["nodes"] if nd["type"] == "Input"]
+        out_names = [nd["id"] for nd in arch["nodes"] if nd["type"] == "Output"]
+        for a, port in zip(args, in_names):
+            self.connect(self.refs[a.name], f"{n.name}.{port}", n)
+        outs = iter(out_names)
+        value = self.values[0][n.name]
+
+        def walk(v):
+            if isinstance(v, (tuple, list)):
+                return ("tup", [walk(e) for e in v])
+            return ("t", f"{n.name}.{next(outs)}" if len(out_names) > 1 else n.name)
+        self.refs[n.name] = walk(value)
+
+    def _layer_input(self, n, a, port, ports):
+        if isinstance(a, fx.Node) and self.refs[a.name][0] != "shape":
+            if port is None:
+                self.fail(n, f"'{n.name}' gets more tensors than its layer has inputs")
+            dst = n.name if port == ports[0] else f"{n.name}.{port}"
+            self.connect(self.refs[a.name], dst, n)
+        elif a is not None:
+            self.fail(n, f"the layer '{n.target}' is called with the non-tensor argument "
+                         f"{port}={a!r}; a layer node takes tensors only")
+
+    def call(self, n):
+        handled = self.mapped(n)
+        if not handled:
+            self.custom(n)
+
+    def mapped(self, n):
+        """Map ``n`` onto a document type; False when it is not one of those."""
+        t, args, kwargs = n.target, list(n.args), dict(n.kwargs)
+        method = n.op == "call_method"
+        tensors = self.tensor_args(n)
+
+        def is_t(a):
+            return isinstance(a, fx.Node) and self.refs[a.name][0] != "shape"
+
+        if t in (torch.cat, torch.concat, torch.stack):
+            seq = args[0] if args else kwargs.get("tensors")
+            dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+            if not isinstance(seq, (list, tuple)) or not all(is_t(a) for a in seq) or \
+                    isinstance(dim, fx.Node) or set(kwargs) - {"tensors", "dim"}:
+                return False
+            ntype = "Stack" if t is torch.stack else "Concatenate"
+            default = 0 if ntype == "Stack" else 1
+            self.add_node(n.name, ntype, {"dim": dim} if dim != default else None)
+            for a in seq:
+                self.connect(self.refs[a.name], n.name, n)
+            return self._tensor(n)
+        binary = {operator.add: "Add", torch.add: "Add", operator.mul: "Multiply",
+                  torch.mul: "Multiply"}
+        methods = {"add": "Add", "mul": "Multiply"}
+        ntype = methods.get(t) if method else (binary.get(t) if _hashable(t) else None)
+        if ntype:
+            if len(args) != 2 or kwargs or not all(is_t(a) for a in args):
+                return False  # x + 1, torch.add(x, y, alpha=2): Custom
+            self.add_node(n.name, ntype)
+            for a in args:
+                self.connect(self.refs[a.name], n.name, n)
+            return self._tensor(n)
+        if (method and t in ("view", "reshape")) or (not method and t is torch.reshape):
+            if not is_t(args[0]):
+                return False
+            shape = self._reshape_target(n)
+            if shape is None:
+                return False
+            return self._unary(n, "Reshape", {"shape": shape})
+        if (method and t == "permute") or (not method and t is torch.permute):
+            dims = args[1:] if method else [args[1] if len(args) > 1 else kwargs.get("dims")]
+            if method and len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+                dims = dims[0]
+            elif not method:
+                dims = dims[0]
+            dims = self.constant(n, list(dims))
+            return self._unary(n, "Permute", {"dims": list(dims)})
+        if (method and t == "flatten") or (not method and t is torch.flatten):
+            start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
+            end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+            params = {}
+            if start != 1:
+                params["start_dim"] = start
+            if end != -1:
+                params["end_dim"] = end
+            return self._unary(n, "Flatten", params or None)
+        if (method and t in ("split", "chunk")) or (not method and t in (torch.split,
+                                                                         torch.chunk)):
+            name = t if method else t.__name__
+            first = "split_size_or_sections" if name == "split" else "chunks"
+            size = args[1] if len(args) > 1 else kwargs.get(
+                "split_size" if method else first, kwargs.get(first))
+            dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+            params = {first: _jsonable(self.constant(n, size))}
+            if dim != 0:
+                params["dim"] = dim
+            self.add_node(n.name, "Split" if name == "split" else "Chunk", params)
+            self.connect(self.refs[args[0].name], n.name, n)
+            self.refs[n.name] = ("tport", n.name)
+            return True
+        if t is operator.getitem and is_t(args[0]):
+            src = self.refs[args[0].name]
+            index = args[1]
+            if src[0] == "tup" and isinstance(index, int):
+                self.refs[n.name] = src[1][index]
+                return True
+            if src[0] == "tport" and isinstance(index, int):
+                self.add_node(n.name, "Select", {"index": index})
+                self.connect(src, n.name, n)
+                return self._tensor(n)
+            return False  # tensor indexing: Custom
+        spec = _lookup_layer(n)
+        if spec and len(tensors) == 1 and is_t(args[0]):
+            type_name, positional, ignore = spec
+            given = dict(zip(positional, args[1:]))
+            if len(args) - 1 > len(positional):
+                return False
+            given.update(kwargs)
+            defaults = dict(torchnn.constructor_params(torchnn.layer_class(type_name)))
+            params = {}
+            for key, value in given.items():
+                if key in ignore:
+                    continue
+                if key not in defaults or isinstance(value, fx.Node):
+                    if value is None:
+                        continue  # dtype=None and the like
+                    return False
+                if key == "stride" and value in (None, [], ()):
+                    continue
+                if not _same(value, defaults[key]):
+                    params[key] = _collapse(key, _jsonable(value))
+            return self._unary(n, type_name, params or None)
+        return False
+
+    def _unary(self, n, ntype, params):
+        self.add_node(n.name, ntype, params)
+        self.connect(self.refs[n.args[0].name], n.name, n)
+        return self._tensor(n)
+
+    def _tensor(self, n):
+        self.refs[n.name] = ("t", n.name)
+        return True
+
+    def _reshape_target(self, n):
+        """The Reshape shape: the output shape of the two runs, a dim that changes is -1."""
+        a, b = self.values[0][n.name].shape, self.values[1][n.name].shape
+        shape = [x if x == y else -1 for x, y in zip(a, b)]
+        return shape if shape.count(-1) <= 1 else None
+
+    def custom(self, n):
+        """A Custom node: a generated nn.Module whose forward makes the call."""
+        inputs = self.tensor_args(n)
+        if not inputs:
+            self.fail(n, f"'{n.name}' makes a tensor from no input tensor; a Custom node needs "
+                         f"at least one")
+        names = {a.name: f"x{i}" for i, a in enumerate(inputs)}
+
+        def src(arg):
+            if isinstance(arg, fx.Node):
+                if arg.name in names:
+                    return names[arg.name]
+                return _literal(self.constant(n, arg))
+            if isinstance(arg, (tuple, list)):
+                inner = ", ".join(src(e) for e in arg)
+                return f"[{inner}]" if isinstance(arg, list) else \
+                    f"({inner}{',' if len(arg) == 1 else ''})"
+            if isinstance(arg, slice):
+                return f"slice({src(arg.start)}, {src(arg.stop)}, {src(arg.step)})"
+            try:
+                return _literal(arg)
+            except ValueError as e:
+                self.fail(n, str(e))
+        argv = [src(a) for a in (n.args[1:] if n.op == "call_method" else n.args)]
+        argv += [f"{k}={src(v)}" for k, v in n.kwargs.items()]
+        if n.op == "call_method":
+            call = f"{src(n.args[0])}.{n.target}({', '.join(argv)})"
+        else:
+            call = f"{self._qualified(n)}({', '.join(argv)})"
+        cls = "Custom_" + n.name
+        where = user_line(n.stack_trace or "")
+        code = (f"import operator\nimport torch\nfrom torch import nn\n\n\n"
+                f"class {cls}(nn.Module):\n"
+                f"    # imported from {where or 'the traced forward'}\n"
+                f"    def forward(self, {', '.join(names.values())}):\n"
+                f"        return {call}\n")
+        self.add_node(n.name, "Custom", {"code": code, "class": cls})
+        for a in inputs:
+            self.connect(self.refs[a.name], n.name, n)
+        value = self.values[0][n.name]
+        self.refs[n.name] = ("t", n.name) if isinstance(value, torch.Tensor) else \
+            ("tport", n.name)
+
+    def _qualified(self, n):
+        fn = n.target
+        if fn in (getattr, len):
+            return fn.__name__
+        if getattr(fn, "__module__", None) in ("_operator", "operator"):
+            return f"operator.{fn.__name__}"
+        name = fx.node._get_qualified_name(fn)
+        if not name.startswith(("torch.", "operator.", "math.")):
+            self.fail(n, f"'{n.name}' calls {name}, which generated code cannot import; "
+                         f"wrap it in a submodule")
+        if name.startswith("math."):
+            name = name.replace("math.", "__import__('math').", 1)
+        return name
+
+
+def _hashable(t):
+    try:
+        hash(t)
+        return True
+    except TypeError:
+        return False
+
+
+def _same(a, b):
+    return torchnn._same(a, b)
+
+
+def _collapse(key, value):
+    if key in torchnn._SPATIAL and isinstance(value, list) and value and \
+            all(v == value[0] for v in value) and isinstance(value[0], int):
+        return value[0]
+    return value
+
+
+class BlockRegistry:
+    """Block architectures by content: the same class tracing to the same architecture is
+    one architecture (ResNet's identical BasicBlocks), a different one gets a new name."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.by_key = {}
+
+    def name_for(self, class_name, arch):
+        key = (class_name, json.dumps(arch, sort_keys=True))
+        if key not in self.by_key:
+            name, k = _identifier(class_name), 2
+            while name in self.doc["architectures"]:
+                name, k = f"{_identifier(class_name)}_{k}", k + 1
+            self.doc["architectures"][name] = arch
+            self.by_key[key] = name
+        return self.by_key[key]
+
+
+def _identifier(name):
+    out = re.sub(r"\W", "_", name)
+    return out if out and not out[0].isdigit() else "A_" + out
+
+
+def parse_shape(text):
+    """'N,3,32,32' → ['N', 3, 32, 32]."""
+    dims = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if re.fullmatch(r"-?\d+", part):
+            dims.append(int(part))
+        elif re.fullmatch(r"[A-Za-z_]\w*", part):
+            dims.append(part)
+        else:
+            raise ImportFailure(f"'{part}' in the input shape '{text}' is neither a number "
+                                f"nor a name")
+    return dims
+
+
+def import_module(code, class_name=None, input_shapes=None):
+    """The architecture document of the model in ``code`` (see the module docstring)."""
+    cls = load_class(code, class_name)
+    model = instantiate(cls)
+    model.eval()  # batch norm and dropout as at inference; running stats left alone
+    shapes = input_shapes
+    if not shapes:
+        shapes = getattr(model, "example_input_shape", None)
+        if shapes is None:
+            raise ImportFailure(f"no input shapes: give them (--input-shape N,3,32,32 / "
+                                f"\"inputs\": [[\"N\", 3, 32, 32]]) or set "
+                                f"{cls.__name__}.example_input_shape")
+        if shapes and not isinstance(shapes[0], (list, tuple)):
+            shapes = [shapes]
+    shapes = [parse_shape(s) if isinstance(s, str) else list(s) for s in shapes]
+    forward_args = [p for p in list(inspect.signature(model.forward).parameters.values())
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if len(shapes) != len(forward_args):
+        raise ImportFailure(f"{cls.__name__}.forward takes {len(forward_args)} input(s) "
+                            f"({', '.join(p.name for p in forward_args)}) but "
+                            f"{len(shapes)} shape(s) were given")
+    subs = substitutions(shapes)
+
+    def tensors(run):
+        return [torch.zeros([d if isinstance(d, int) else subs[run][d] for d in s])
+                for s in shapes]
+    main = _identifier(cls.__name__)
+    doc = {"main": main, "architectures": {}}
+    registry = BlockRegistry(doc)
+    arch = ArchitectureImporter(doc, registry, model, shapes, tensors(0), tensors(1),
+                                subs).build()
+    # main last in insertion order would be odd for readers: put it first
+    doc["architectures"] = {main: arch, **{k: v for k, v in doc["architectures"].items()
+                                           if k != main}}
+    return doc
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", nargs="?", help="the model's Python source")
+    parser.add_argument("--class", dest="class_name", help="the nn.Module class to import")
+    parser.add_argument("--input-shape", action="append", default=[],
+                        help="one per forward argument, e.g. N,3,32,32")
+    parser.add_argument("--json", action="store_true",
+                        help='read {"code", "class", "inputs"} on stdin, answer JSON')
+    args = parser.parse_args(argv)
+    try:
+        if args.json:
+            request = json.load(sys.stdin)
+            doc = import_module(request["code"], request.get("class"), request.get("inputs"))
+        else:
+            if not args.file:
+                parser.error("give FILE.py or --json")
+            with open(args.file) as f:
+                code = f.read()
+            doc = import_module(code, args.class_name, args.input_shape or None)
+    except ImportFailure as e:
+        if args.json:
+            print(json.dumps({"error": str(e)}))
+        else:
+            print(f"kiln.nn.importer: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(doc, indent=1 if not args.json else None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

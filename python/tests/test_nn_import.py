@@ -1,0 +1,232 @@
+"""kiln.nn.importer: PyTorch source → architecture document, checked by building the document
+back into a module (kiln.nn.build) and comparing parameter counts and output shapes with the
+original on a real input; and, when the C++ CLI is built, through `kiln nn analyze`'s code."""
+import json
+import subprocess
+import textwrap
+
+import pytest
+import torch
+
+from conftest import PYTHON, run_env
+from kiln.nn.build import build_module
+from kiln.nn.importer import ImportFailure, import_module, load_class
+
+HEADER = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\n\n"
+
+SMALL_CNN = HEADER + textwrap.dedent("""
+    class SmallCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+            self.bn1 = nn.BatchNorm2d(16)
+            self.conv2 = nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False)
+            self.fc = nn.Linear(32 * 8 * 8, 10)
+
+        def forward(self, x):
+            x = F.relu(self.bn1(self.conv1(x)))
+            x = F.max_pool2d(x, 2)
+            x = torch.relu(self.conv2(x))
+            x = x.view(x.size(0), -1)
+            return self.fc(x)
+""")
+
+RESIDUAL_CONCAT = HEADER + textwrap.dedent("""
+    class Mixer(nn.Module):
+        example_input_shape = ["N", 8, 16, 16]
+
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(8, 8, 3, padding=1)
+            self.b = nn.Conv2d(8, 4, 1)
+            self.head = nn.Conv2d(12, 2, 1)
+
+        def forward(self, x):
+            y = self.a(x) + x                    # residual add
+            z = torch.cat([y, self.b(y)], dim=1) # concat
+            halves = z.chunk(2, dim=1)           # a tuple: Chunk + Select
+            w = halves[0] * halves[1]            # (fx of torch 1.13 cannot unpack on 3.11)
+            s = w.mean(dim=-1, keepdim=True)     # no document type: Custom
+            return self.head(z), torch.flatten(s, 1)
+""")
+
+BLOCK_3X = HEADER + textwrap.dedent("""
+    class ConvBlock(nn.Module):
+        def __init__(self, channels=16):
+            super().__init__()
+            self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+            self.norm = nn.BatchNorm2d(channels)
+
+        def forward(self, x):
+            return F.relu(self.norm(self.conv(x))) + x
+
+    class Stacked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 16, 3, padding=1)
+            self.blocks = nn.Sequential(ConvBlock(), ConvBlock(), ConvBlock())
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(16, 5)
+
+        def forward(self, x):
+            x = self.blocks(self.stem(x))
+            return self.fc(torch.flatten(self.pool(x), 1))
+""")
+
+RESNET18 = textwrap.dedent("""
+    import torchvision
+    from torchvision.models.resnet import BasicBlock
+
+    class ResNet18(torchvision.models.ResNet):
+        def __init__(self):
+            super().__init__(BasicBlock, [2, 2, 2, 2], num_classes=10)
+""")
+
+UNTRACEABLE = HEADER + textwrap.dedent("""
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            if x.sum() > 0:
+                return self.fc(x)
+            return x
+""")
+
+NEEDS_ARGS = HEADER + textwrap.dedent("""
+    class Wide(nn.Module):
+        def __init__(self, width, depth=2):
+            super().__init__()
+            self.fc = nn.Linear(width, width)
+
+        def forward(self, x):
+            return self.fc(x)
+""")
+
+
+def params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def shapes(value):
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape)
+    return tuple(shapes(v) for v in value)
+
+
+def check_round_trip(code, doc, x):
+    """The document built back into a module has the original's parameters and shapes."""
+    original = load_class(code)()
+    original.eval()
+    built = build_module(doc, [x])
+    built.eval()
+    assert params(built) == params(original)
+    with torch.no_grad():
+        assert shapes(built(x)) == shapes(original(x))
+
+
+def types(arch):
+    return [n["type"] for n in arch["nodes"]]
+
+
+def test_small_cnn():
+    doc = import_module(SMALL_CNN, None, [["N", 3, 32, 32]])
+    arch = doc["architectures"]["SmallCNN"]
+    assert doc["main"] == "SmallCNN" and list(doc["architectures"]) == ["SmallCNN"]
+    assert types(arch) == ["Input", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d",
+                           "ReLU", "Reshape", "Linear", "Output"]
+    nodes = {n["id"]: n for n in arch["nodes"]}
+    assert nodes["x"]["params"] == {"shape": ["N", 3, 32, 32]}
+    assert nodes["conv1"]["params"] == {"in_channels": 3, "out_channels": 16,
+                                        "kernel_size": 3, "padding": 1}
+    assert nodes["conv2"]["params"]["bias"] is False
+    assert nodes["max_pool2d"]["params"] == {"kernel_size": 2}
+    assert nodes["view"]["params"] == {"shape": [-1, 2048]}  # x.size(0) follows N: -1
+    assert ["x", "conv1"] in arch["edges"] and ["fc", "output"] in arch["edges"]
+    check_round_trip(SMALL_CNN, doc, torch.randn(3, 3, 32, 32))
+
+
+def test_residual_add_concat_and_custom():
+    doc = import_module(RESIDUAL_CONCAT, None, None)  # shape from example_input_shape
+    arch = doc["architectures"]["Mixer"]
+    nodes = {n["id"]: n for n in arch["nodes"]}
+    assert nodes["add"]["type"] == "Add"
+    assert [e for e in arch["edges"] if e[1] == "add"] == [["a", "add"], ["x", "add"]]
+    assert nodes["cat"]["type"] == "Concatenate" and "params" not in nodes["cat"]  # dim 1
+    assert [e[0] for e in arch["edges"] if e[1] == "cat"] == ["add", "b"]
+    assert nodes["chunk"]["type"] == "Chunk" and nodes["chunk"]["params"] == {"chunks": 2,
+                                                                             "dim": 1}
+    assert nodes["getitem"] == {"id": "getitem", "type": "Select", "params": {"index": 0}}
+    assert nodes["mul"]["type"] == "Multiply"
+    assert nodes["mean"]["type"] == "Custom"
+    assert "x0.mean(dim=-1, keepdim=True)" in nodes["mean"]["params"]["code"]
+    assert nodes["flatten"] == {"id": "flatten", "type": "Flatten"}  # torch.flatten(s, 1)
+    assert [n["id"] for n in arch["nodes"] if n["type"] == "Output"] == ["output_0",
+                                                                        "output_1"]
+    check_round_trip(RESIDUAL_CONCAT, doc, torch.randn(2, 8, 16, 16))
+
+
+def test_user_block_used_three_times_is_one_architecture():
+    doc = import_module(BLOCK_3X, None, [["N", 3, 16, 16]])
+    assert set(doc["architectures"]) == {"Stacked", "ConvBlock"}
+    main = doc["architectures"]["Stacked"]
+    blocks = [n for n in main["nodes"] if n["type"] == "Block"]
+    assert [b["id"] for b in blocks] == ["blocks_0", "blocks_1", "blocks_2"]
+    assert all(b["params"] == {"block": "ConvBlock"} for b in blocks)
+    assert ["blocks_0", "blocks_1.x"] in main["edges"]  # the block's Input port by name
+    block = doc["architectures"]["ConvBlock"]
+    assert types(block) == ["Input", "Conv2d", "BatchNorm2d", "ReLU", "Add", "Output"]
+    assert block["nodes"][0]["params"] == {"shape": ["N", 16, 16, 16]}
+    check_round_trip(BLOCK_3X, doc, torch.randn(2, 3, 16, 16))
+
+
+def test_torchvision_resnet18():
+    doc = import_module(RESNET18, None, [["N", 3, 64, 64]])
+    main = doc["architectures"]["ResNet18"]
+    blocks = [n for n in main["nodes"] if n["type"] == "Block"]
+    assert len(blocks) == 8
+    # layer1's two blocks are the same architecture; the others differ in width or stride
+    assert blocks[0]["params"] == blocks[1]["params"] == {"block": "BasicBlock"}
+    assert len({b["params"]["block"] for b in blocks}) == 7
+    downsample = doc["architectures"][blocks[2]["params"]["block"]]
+    assert "downsample_0" in [n["id"] for n in downsample["nodes"]]
+    check_round_trip(RESNET18, doc, torch.randn(2, 3, 64, 64))
+
+
+def test_untraceable_model_names_the_line():
+    with pytest.raises(ImportFailure) as e:
+        import_module(UNTRACEABLE, None, [["N", 4]])
+    assert "line 12 (`if x.sum() > 0:`)" in str(e.value)
+    assert "Branchy cannot be traced" in str(e.value)
+
+
+def test_constructor_arguments_are_a_clear_error():
+    with pytest.raises(ImportFailure) as e:
+        import_module(NEEDS_ARGS, None, [["N", 4]])
+    assert "Wide() needs constructor arguments (width)" in str(e.value)
+
+
+def test_missing_shapes_are_a_clear_error():
+    with pytest.raises(ImportFailure, match="no input shapes"):
+        import_module(SMALL_CNN, None, None)
+
+
+def test_json_protocol(tmp_path):
+    ok = subprocess.run([PYTHON, "-m", "kiln.nn.importer", "--json"], env=run_env(),
+                        input=json.dumps({"code": SMALL_CNN, "inputs": [["N", 3, 32, 32]]}),
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["main"] == "SmallCNN"
+    bad = subprocess.run([PYTHON, "-m", "kiln.nn.importer", "--json"], env=run_env(),
+                         input=json.dumps({"code": NEEDS_ARGS, "inputs": [[2, 4]]}),
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "needs constructor arguments" in json.loads(bad.stdout)["error"]
+    path = tmp_path / "cnn.py"
+    path.write_text(SMALL_CNN)
+    cli = subprocess.run([PYTHON, "-m", "kiln.nn.importer", str(path), "--input-shape",
+                          "N,3,32,32"], env=run_env(), capture_output=True, text=True,
+                         timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["architectures"]["SmallCNN"]["nodes"][0]["id"] == "x"
