@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from . import torchnn
+from . import symbols, torchnn
 
 FILENAME = "<imported model>"
 
@@ -40,36 +40,8 @@ class ImportFailure(ValueError):
     """The model cannot be imported; the message says why (and names the line)."""
 
 
-# ---- values the model is run with -------------------------------------------------------
-
-def substitutions(shapes):
-    """Two runs' values for the dimension names: N=2/3, others 32+8k / 64+16k (distinct, and
-    the second run's twice the first so that floor(H/2) and friends change too)."""
-    names = sorted({d for s in shapes for d in s if isinstance(d, str)},
-                   key=lambda n: (n != "N", n))
-    runs = ({}, {})
-    k = 0
-    for name in names:
-        if name == "N":
-            runs[0][name], runs[1][name] = 2, 3
-        else:
-            runs[0][name], runs[1][name] = 32 + 8 * k, 64 + 16 * k
-            k += 1
-    return runs
-
-
-def merge_dims(a, b, subs):
-    """One dimension from its values in the two runs: a number, a name, or "?"."""
-    if a == b:
-        return a
-    for name in subs[0]:
-        if subs[0][name] == a and subs[1][name] == b:
-            return name
-    return "?"
-
-
 def merge_shape(ta, tb, subs):
-    return [merge_dims(a, b, subs) for a, b in zip(ta.shape, tb.shape)]
+    return symbols.merge_shape(ta.shape, tb.shape, subs)
 
 
 # ---- loading the code ---------------------------------------------------------------------
@@ -278,6 +250,7 @@ class ArchitectureImporter:
         self.nodes, self.edges = [], []
         self.refs = {}   # fx node name -> ("t", end) | ("tup", [refs]) | ("tport", end) | ("shape",)
         self.ids = set()
+        self.called = set()  # call_module targets seen (shared weights are refused)
 
     # -- helpers --
     def _where(self, n):
@@ -392,6 +365,10 @@ class ArchitectureImporter:
     def call_module(self, n):
         sub = self.gm.get_submodule(n.target)
         args = self.tensor_args(n)
+        if n.target in self.called and any(True for _ in sub.parameters()):
+            self.fail(n, f"the submodule '{n.target}' is called a second time; its weights are "
+                         f"shared, but each node of a document has its own parameters")
+        self.called.add(n.target)
         if torchnn.is_torch_layer(sub):
             type_name = type(sub).__name__
             try:
@@ -706,11 +683,10 @@ def import_module(code, class_name=None, input_shapes=None):
         raise ImportFailure(f"{cls.__name__}.forward takes {len(forward_args)} input(s) "
                             f"({', '.join(p.name for p in forward_args)}) but "
                             f"{len(shapes)} shape(s) were given")
-    subs = substitutions(shapes)
+    subs = symbols.substitutions(shapes)
 
     def tensors(run):
-        return [torch.zeros([d if isinstance(d, int) else subs[run][d] for d in s])
-                for s in shapes]
+        return [torch.zeros(symbols.concrete(s, subs[run])) for s in shapes]
     main = _identifier(cls.__name__)
     doc = {"main": main, "architectures": {}}
     registry = BlockRegistry(doc)

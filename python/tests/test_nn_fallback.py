@@ -1,0 +1,106 @@
+"""kiln.nn.fallback: shapes from torch for the nodes the C++ analysis asks about — per-node
+outputs with named dimensions kept, errors on the node that raised, the per-node cache, and
+the line protocol of the worker process."""
+import json
+import subprocess
+
+from conftest import PYTHON, run_env
+from kiln.nn.fallback import Fallback
+
+MEAN_LAST = '''import torch
+from torch import nn
+
+
+class MeanLast(nn.Module):
+    def forward(self, x):
+        return x.mean(dim=-1, keepdim=True)
+'''
+
+
+def document(nodes, edges, shape=("N", 3, 16, 16)):
+    return {"main": "Net", "architectures": {"Net": {
+        "nodes": [{"id": "x", "type": "Input", "params": {"shape": list(shape)}}] + nodes +
+                 [{"id": "out", "type": "Output"}],
+        "edges": edges}}}
+
+
+CUSTOM_DOC = document(
+    [{"id": "c1", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3}},
+     {"id": "mean", "type": "Custom", "params": {"code": MEAN_LAST, "class": "MeanLast"}}],
+    [["x", "c1"], ["c1", "mean"], ["mean", "out"]])
+
+
+def test_custom_layer_shape():
+    reply = Fallback().answer({"id": 1, "document": CUSTOM_DOC, "nodes": ["mean", "c1"]})
+    assert reply == {"id": 1, "nodes": {
+        "mean": {"outputs": {"output": ["N", 8, 14, 1]}},
+        "c1": {"outputs": {"output": ["N", 8, 14, 14]}}}}
+
+
+def test_error_lands_on_the_node_that_raised():
+    doc = document(
+        [{"id": "c1", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3}},
+         {"id": "c2", "type": "Conv2d", "params": {"in_channels": 5, "out_channels": 4,
+                                                   "kernel_size": 3}},
+         {"id": "act", "type": "ReLU"}],
+        [["x", "c1"], ["c1", "c2"], ["c2", "act"], ["act", "out"]])
+    reply = Fallback().answer({"id": 2, "document": doc, "nodes": ["c1", "c2", "act"]})
+    nodes = reply["nodes"]
+    assert nodes["c1"] == {"outputs": {"output": ["N", 8, 14, 14]}}
+    assert nodes["c2"]["error"].startswith("Conv2d 'c2': ")
+    assert "expected input" in nodes["c2"]["error"] and "5 channels" in nodes["c2"]["error"]
+    assert nodes["act"] == {"upstream": "c2"}  # downstream: no shapes, not an error
+
+
+def test_named_dimensions():
+    doc = document(
+        [{"id": "c1", "type": "Conv2d", "params": {"out_channels": 4, "kernel_size": 3,
+                                                   "padding": 1}},
+         {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 2}},
+         {"id": "gap", "type": "AdaptiveAvgPool2d", "params": {"output_size": 1}}],
+        [["x", "c1"], ["c1", "pool"], ["pool", "gap"], ["gap", "out"]],
+        shape=("N", 3, "H", 20))
+    nodes = Fallback().answer({"id": 3, "document": doc, "nodes": ["c1", "pool", "gap"]})[
+        "nodes"]
+    assert nodes["c1"]["outputs"]["output"] == ["N", 4, "H", 20]
+    assert nodes["pool"]["outputs"]["output"] == ["N", 4, "?", 10]  # floor(H/2): "?"
+    assert nodes["gap"]["outputs"]["output"] == ["N", 4, 1, 1]
+
+
+def test_tuple_ports_and_blocks():
+    doc = document(
+        [{"id": "seq", "type": "Reshape", "params": {"shape": [-1, 48, 16]}},
+         {"id": "lstm", "type": "LSTM", "params": {"hidden_size": 6, "batch_first": True}},
+         {"id": "blk", "type": "Block", "params": {"block": "Twice", "count": 2}}],
+        [["x", "seq"], ["seq", "lstm"], ["lstm.output", "blk"], ["blk", "out"]])
+    doc["architectures"]["Twice"] = {
+        "nodes": [{"id": "i", "type": "Input", "params": {"shape": ["N", 48, 6]}},
+                  {"id": "fc", "type": "Linear", "params": {"out_features": 6}},
+                  {"id": "o", "type": "Output"}],
+        "edges": [["i", "fc"], ["fc", "o"]]}
+    nodes = Fallback().answer({"id": 4, "document": doc, "nodes": ["lstm", "blk"]})["nodes"]
+    assert nodes["lstm"]["outputs"] == {"output": ["N", 48, 6], "h_n": [1, "N", 6],
+                                        "c_n": [1, "N", 6]}
+    assert nodes["blk"]["outputs"] == {"o": ["N", 48, 6]}
+
+
+def test_cache_is_hit_for_a_repeated_request():
+    worker = Fallback()
+    first = worker.answer({"id": 1, "document": CUSTOM_DOC, "nodes": ["mean"]})
+    misses = worker.misses
+    assert misses == 4 and worker.hits == 0  # c1 and mean, two runs each
+    second = worker.answer({"id": 2, "document": CUSTOM_DOC, "nodes": ["mean"]})
+    assert second["nodes"] == first["nodes"]
+    assert worker.misses == misses and worker.hits == 4
+
+
+def test_worker_protocol():
+    requests = [{"id": 7, "document": CUSTOM_DOC, "nodes": ["mean"]},
+                {"id": 8, "document": {"main": "Nope", "architectures": {}}, "nodes": ["a"]}]
+    proc = subprocess.run([PYTHON, "-m", "kiln.nn.fallback"], env=run_env(),
+                          input="".join(json.dumps(r) + "\n" for r in requests),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    replies = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert replies[0] == {"id": 7, "nodes": {"mean": {"outputs": {"output": ["N", 8, 14, 1]}}}}
+    assert replies[1]["id"] == 8 and "malformed document" in replies[1]["error"]
