@@ -44,8 +44,8 @@ RESIDUAL_CONCAT = HEADER + textwrap.dedent("""
         def forward(self, x):
             y = self.a(x) + x                    # residual add
             z = torch.cat([y, self.b(y)], dim=1) # concat
-            halves = z.chunk(2, dim=1)           # a tuple: Chunk + Select
-            w = halves[0] * halves[1]            # (fx of torch 1.13 cannot unpack on 3.11)
+            left, right = z.chunk(2, dim=1)      # a tuple: Chunk + Select
+            w = left * right
             s = w.mean(dim=-1, keepdim=True)     # no document type: Custom
             return self.head(z), torch.flatten(s, 1)
 """)
@@ -80,6 +80,35 @@ RESNET18 = textwrap.dedent("""
     class ResNet18(torchvision.models.ResNet):
         def __init__(self):
             super().__init__(BasicBlock, [2, 2, 2, 2], num_classes=10)
+""")
+
+SEQUENCE = HEADER + textwrap.dedent("""
+    class Attention(nn.Module):
+        def __init__(self, d=16):
+            super().__init__()
+            self.q = nn.Linear(d, d)
+            self.k = nn.Linear(d, d)
+
+        def forward(self, x):
+            w = torch.matmul(self.q(x), self.k(x).transpose(1, 2)) / 4.0
+            return torch.bmm(F.softmax(w, dim=-1), x)
+
+    class SeqNet(nn.Module):
+        example_input_shape = ["N", 12, 8]
+
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Linear(8, 16)
+            self.lstm = nn.LSTM(16, 16, batch_first=True)
+            self.attn = Attention()
+            self.mha = nn.MultiheadAttention(16, 2, batch_first=True)
+            self.head = nn.Linear(16, 3)
+
+        def forward(self, x):
+            out, (hn, cn) = self.lstm(self.emb(x))
+            a = self.attn(out)
+            m = self.mha(a, a, a)[0]
+            return self.head(m[:, -1]), hn
 """)
 
 UNTRACEABLE = HEADER + textwrap.dedent("""
@@ -192,6 +221,25 @@ def test_torchvision_resnet18():
     downsample = doc["architectures"][blocks[2]["params"]["block"]]
     assert "downsample_0" in [n["id"] for n in downsample["nodes"]]
     check_round_trip(RESNET18, doc, torch.randn(2, 3, 64, 64))
+
+
+def test_sequence_model_tuples_ports_and_custom_with_two_inputs():
+    doc = import_module(SEQUENCE, None, None)
+    main = doc["architectures"]["SeqNet"]
+    nodes = {n["id"]: n for n in main["nodes"]}
+    assert nodes["lstm"]["params"] == {"input_size": 16, "hidden_size": 16, "batch_first": True}
+    assert nodes["mha"]["params"] == {"embed_dim": 16, "num_heads": 2, "batch_first": True}
+    edges = main["edges"]
+    # tuple unpacking of the LSTM's result picks its ports; indexing MHA's result too
+    assert ["lstm.output", "attn.x"] in edges and ["lstm.h_n", "output_1"] in edges
+    assert ["attn", "mha"] in edges and ["attn", "mha.key"] in edges
+    assert ["mha.attn_output", "getitem_5"] in edges and nodes["getitem_5"]["type"] == "Custom"
+    attn = doc["architectures"]["Attention"]
+    matmul = next(n for n in attn["nodes"] if n["id"] == "matmul")
+    assert "def forward(self, x0, x1):" in matmul["params"]["code"]
+    assert "torch.matmul(x0, x1)" in matmul["params"]["code"]
+    assert [e[0] for e in attn["edges"] if e[1] == "matmul"] == ["q", "transpose"]
+    check_round_trip(SEQUENCE, doc, torch.randn(3, 12, 8))
 
 
 def test_untraceable_model_names_the_line():

@@ -18,6 +18,7 @@ be a name ("N"); the model is run with two values for each name so that a dimens
 follows the name is written as the name and a reshape of it as -1.
 """
 import argparse
+import dis
 import inspect
 import json
 import linecache
@@ -101,6 +102,19 @@ def instantiate(cls):
                             f"{type(e).__name__}: {e}") from None
 
 
+class Proxy(fx.Proxy):
+    """fx's Proxy with tuple unpacking (`out, (h, c) = self.lstm(x)`) that works on Python
+    3.11: torch 1.13 finds the UNPACK_SEQUENCE by f_lasti // 2, which the 3.11 inline caches
+    break; here it is looked up by offset."""
+
+    def __iter__(self):
+        frame = inspect.currentframe().f_back
+        for inst in dis.get_instructions(frame.f_code):
+            if inst.offset == frame.f_lasti and inst.opname == "UNPACK_SEQUENCE":
+                return (self[i] for i in range(inst.argval))
+        return self.tracer.iter(self)
+
+
 class Tracer(fx.Tracer):
     """torch.nn layers are leaves (layers) and so are the other submodules (Blocks, traced
     separately); only containers (Sequential, ModuleList, ModuleDict) are traced through."""
@@ -108,6 +122,9 @@ class Tracer(fx.Tracer):
     def __init__(self):
         super().__init__()
         self.record_stack_traces = True
+
+    def proxy(self, node):
+        return Proxy(node, self)
 
     def is_leaf_module(self, m, qualname):
         return not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))

@@ -124,6 +124,8 @@ def read_params(module, name="layer"):
             continue  # not stored under its name: the default is assumed
         if default is not REQUIRED and _same(value, default):
             continue
+        if pname in ("kdim", "vdim") and value == getattr(module, "embed_dim", None):
+            continue  # MultiheadAttention: None means embed_dim
         if pname == "stride" and default is None and _same(value, _read(module, "kernel_size")):
             continue  # pooling: stride None means kernel_size
         value = _jsonable(value)
