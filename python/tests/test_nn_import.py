@@ -278,3 +278,22 @@ def test_json_protocol(tmp_path):
                          timeout=120)
     assert cli.returncode == 0, cli.stderr
     assert json.loads(cli.stdout)["architectures"]["SmallCNN"]["nodes"][0]["id"] == "x"
+
+
+def test_forward_arguments_with_defaults_are_constants():
+    code = HEADER + textwrap.dedent("""
+        class Masked(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+
+            def forward(self, x, scale=None):
+                if scale is not None:
+                    x = x * scale
+                return self.fc(x)
+    """)
+    doc = import_module(code, None, [["N", 4]])
+    assert types(doc["architectures"]["Masked"]) == ["Input", "Linear", "Output"]
+    with pytest.raises(ImportFailure, match=r"Masked.forward takes 1-2 tensor\(s\) \(x, scale\) "
+                                            r"but gets 3"):
+        import_module(code, None, [["N", 4]] * 3)

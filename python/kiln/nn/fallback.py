@@ -83,9 +83,16 @@ def _first_line(e):
 class Fallback:
     """Answers requests; keeps the per-node cache between them."""
 
+    CACHE_SIZE = 20000  # node answers kept; the oldest go first
+
     def __init__(self):
         self.cache = {}
         self.hits = self.misses = 0
+
+    def _remember(self, key, answer):
+        self.cache[key] = answer
+        if len(self.cache) > self.CACHE_SIZE:
+            del self.cache[next(iter(self.cache))]
 
     # -- one module, one run --
     def _run_module(self, node, args, kwargs):
@@ -147,13 +154,13 @@ class Fallback:
                 out = self._run_module(node, args, kwargs)
             shape = _shape_of(out)
         except NodeFailure as e:   # inside a block: the block's error names the inner node
-            self.cache[key] = ("error", f"{label}: {e}")
+            self._remember(key, ("error", f"{label}: {e}"))
             raise NodeFailure(node["id"], f"{label}: {e}") from None
         except Exception as e:
             message = f"{label}: {_first_line(e)}"
-            self.cache[key] = ("error", message)
+            self._remember(key, ("error", message))
             raise NodeFailure(node["id"], message) from None
-        self.cache[key] = ("ok", shape)
+        self._remember(key, ("ok", shape))
         return out
 
     def _run_block(self, document, node, inputs):

@@ -130,9 +130,23 @@ class Tracer(fx.Tracer):
         return not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
 
 
-def trace(module):
+def forward_inputs(module, given):
+    """Which forward arguments get tensors: the first ``given`` positional ones; the others
+    must have defaults, and are traced as those constants (fx concrete_args)."""
+    params = [p for p in list(inspect.signature(module.forward).parameters.values())
+              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = [p.name for p in params if p.default is p.empty]
+    if given < len(required) or given > len(params):
+        raise ImportFailure(f"{type(module).__name__}.forward takes "
+                            f"{len(required)}{'' if len(params) == len(required) else f'-{len(params)}'}"
+                            f" tensor(s) ({', '.join(p.name for p in params)}) but gets {given}")
+    return {p.name: p.default for p in params[given:]}
+
+
+def trace(module, given):
+    concrete = forward_inputs(module, given)
     try:
-        graph = Tracer().trace(module)
+        graph = Tracer().trace(module, concrete_args=concrete or None)
     except Exception as e:
         where = user_line(e.__traceback__)
         raise ImportFailure(f"{type(module).__name__} cannot be traced"
@@ -261,7 +275,7 @@ class ArchitectureImporter:
 
     def __init__(self, doc, registry, module, shapes, inputs_a, inputs_b, subs):
         self.doc, self.registry, self.subs = doc, registry, subs
-        self.gm = trace(module)
+        self.gm = trace(module, len(inputs_a))
         self.values = (run(self.gm, inputs_a), run(self.gm, inputs_b))
         self.shapes = shapes
         self.nodes, self.edges = [], []
@@ -694,12 +708,6 @@ def import_module(code, class_name=None, input_shapes=None):
         if shapes and not isinstance(shapes[0], (list, tuple)):
             shapes = [shapes]
     shapes = [parse_shape(s) if isinstance(s, str) else list(s) for s in shapes]
-    forward_args = [p for p in list(inspect.signature(model.forward).parameters.values())
-                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if len(shapes) != len(forward_args):
-        raise ImportFailure(f"{cls.__name__}.forward takes {len(forward_args)} input(s) "
-                            f"({', '.join(p.name for p in forward_args)}) but "
-                            f"{len(shapes)} shape(s) were given")
     subs = symbols.substitutions(shapes)
 
     def tensors(run):
@@ -713,6 +721,24 @@ def import_module(code, class_name=None, input_shapes=None):
     doc["architectures"] = {main: arch, **{k: v for k, v in doc["architectures"].items()
                                            if k != main}}
     return doc
+
+
+def format_document(doc):
+    """The document as readable JSON: one line per node and per edge."""
+    out = ["{", f' "main": {json.dumps(doc["main"])},', ' "architectures": {']
+    names = list(doc["architectures"])
+    for i, name in enumerate(names):
+        arch = doc["architectures"][name]
+        out.append(f'  {json.dumps(name)}: {{')
+        out.append('   "nodes": [')
+        out.append(",\n".join("    " + json.dumps(n) for n in arch["nodes"]))
+        out.append('   ],')
+        out.append('   "edges": [')
+        out.append(",\n".join("    " + json.dumps(e) for e in arch["edges"]))
+        out.append('   ]')
+        out.append('  }' + ("," if i < len(names) - 1 else ""))
+    out += [" }", "}"]
+    return "\n".join(out)
 
 
 def main(argv=None):
@@ -740,7 +766,7 @@ def main(argv=None):
         else:
             print(f"kiln.nn.importer: {e}", file=sys.stderr)
         return 2
-    print(json.dumps(doc, indent=1 if not args.json else None))
+    print(json.dumps(doc) if args.json else format_document(doc))
     return 0
 
 
