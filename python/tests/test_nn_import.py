@@ -234,6 +234,7 @@ def test_sequence_model_tuples_ports_and_custom_with_two_inputs():
     assert ["lstm.output", "attn.x"] in edges and ["lstm.h_n", "output_1"] in edges
     assert ["attn", "mha"] in edges and ["attn", "mha.key"] in edges
     assert ["mha.attn_output", "getitem_5"] in edges and nodes["getitem_5"]["type"] == "Custom"
+    assert "return x0[:, -1]" in nodes["getitem_5"]["params"]["code"]
     attn = doc["architectures"]["Attention"]
     matmul = next(n for n in attn["nodes"] if n["id"] == "matmul")
     assert "def forward(self, x0, x1):" in matmul["params"]["code"]

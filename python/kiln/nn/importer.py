@@ -19,6 +19,7 @@ follows the name is written as the name and a reshape of it as -1.
 """
 import argparse
 import dis
+import importlib
 import inspect
 import json
 import linecache
@@ -600,15 +601,20 @@ class ArchitectureImporter:
                 return _literal(arg)
             except ValueError as e:
                 self.fail(n, str(e))
+        imports = []
         argv = [src(a) for a in (n.args[1:] if n.op == "call_method" else n.args)]
         argv += [f"{k}={src(v)}" for k, v in n.kwargs.items()]
-        if n.op == "call_method":
+        if n.op == "call_function" and n.target is operator.getitem and \
+                isinstance(n.args[0], fx.Node) and n.args[0].name in names:
+            call = f"{names[n.args[0].name]}[{_index(n.args[1], src)}]"
+        elif n.op == "call_method":
             call = f"{src(n.args[0])}.{n.target}({', '.join(argv)})"
         else:
-            call = f"{self._qualified(n)}({', '.join(argv)})"
+            call = f"{self._qualified(n, imports)}({', '.join(argv)})"
         cls = "Custom_" + n.name
         where = user_line(n.stack_trace or "")
-        code = (f"import operator\nimport torch\nfrom torch import nn\n\n\n"
+        code = ("\n".join(["import operator", "import torch", "from torch import nn"] + imports)
+                + "\n\n\n"
                 f"class {cls}(nn.Module):\n"
                 f"    # imported from {where or 'the traced forward'}\n"
                 f"    def forward(self, {', '.join(names.values())}):\n"
@@ -620,19 +626,38 @@ class ArchitectureImporter:
         self.refs[n.name] = ("t", n.name) if isinstance(value, torch.Tensor) else \
             ("tport", n.name)
 
-    def _qualified(self, n):
+    def _qualified(self, n, imports):
+        """How generated code names the function ``n`` calls; adds the import it needs."""
         fn = n.target
         if fn in (getattr, len):
             return fn.__name__
         if getattr(fn, "__module__", None) in ("_operator", "operator"):
             return f"operator.{fn.__name__}"
         name = fx.node._get_qualified_name(fn)
-        if not name.startswith(("torch.", "operator.", "math.")):
+        if name.startswith("torch."):
+            return name
+        module, short = getattr(fn, "__module__", None), getattr(fn, "__name__", None)
+        try:  # a function of an installed package (torchvision.ops…): import it by name
+            found = getattr(importlib.import_module(module), short) is fn
+        except Exception:
+            found = False
+        if not found or module == "kiln_imported_model":
             self.fail(n, f"'{n.name}' calls {name}, which generated code cannot import; "
                          f"wrap it in a submodule")
-        if name.startswith("math."):
-            name = name.replace("math.", "__import__('math').", 1)
-        return name
+        imports.append(f"from {module} import {short} as _{short}")
+        return f"_{short}"
+
+
+def _index(index, src):
+    """Python source of an index: x[:, -1], x[..., ::2]."""
+    def one(i):
+        if isinstance(i, slice):
+            parts = ["" if v is None else src(v) for v in (i.start, i.stop, i.step)]
+            return f"{parts[0]}:{parts[1]}" + (f":{parts[2]}" if parts[2] else "")
+        return src(i)
+    if isinstance(index, tuple):
+        return ", ".join(one(i) for i in index) if index else "()"
+    return one(index)
 
 
 def _hashable(t):
