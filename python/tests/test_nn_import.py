@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import PYTHON, run_env
-from kiln.nn.build import build_module
+from kiln.nn.fxgraph import build_module
 from kiln.nn.importer import ImportFailure, import_module, load_class
 
 HEADER = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\n\n"

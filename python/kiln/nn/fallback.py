@@ -26,7 +26,7 @@ import torch
 from torch import fx
 
 from . import symbols, torchnn
-from .build import ArchitectureGraph, DocumentError, custom_module
+from .fxgraph import ArchitectureGraph, DocumentError, custom_module
 
 class Upstream:
     """The value of a node that raised, and of the nodes downstream of it."""
