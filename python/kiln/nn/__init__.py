@@ -1,1 +1,1 @@
-"""Kiln's PyTorch library: catalog, import, torch fallback for shapes."""
+"""The PyTorch library's Python side: the layer catalog generator and architecture tools."""
