@@ -303,3 +303,27 @@ def test_forward_arguments_with_defaults_are_constants():
     with pytest.raises(ImportFailure, match=r"Masked.forward takes 1-2 tensor\(s\) \(x, scale\) "
                                             r"but gets 3"):
         import_module(code, None, [["N", 4]] * 3)
+
+
+def test_custom_class_names_are_unique_in_the_document():
+    code = HEADER + textwrap.dedent("""
+        class Inner(nn.Module):
+            def forward(self, x):
+                return x.mean(dim=1, keepdim=True)
+
+        class Outer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = Inner()
+                self.b = Inner()
+
+            def forward(self, x):
+                return self.b(self.a(x)).mean(dim=0)
+    """)
+    doc = import_module(code, None, [["N", 4]])
+    inner = doc["architectures"]["Inner"]["nodes"][1]["params"]
+    outer = next(n for n in doc["architectures"]["Outer"]["nodes"] if n["type"] == "Custom")
+    assert inner["class"] == "Custom_mean"            # one class for both uses of Inner
+    assert outer["params"]["class"] == "Custom_mean_2"  # another call, another name
+    assert "class Custom_mean_2(nn.Module):" in outer["params"]["code"]
+    check_round_trip(code, doc, torch.randn(2, 4))

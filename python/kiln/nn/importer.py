@@ -611,14 +611,14 @@ class ArchitectureImporter:
             call = f"{src(n.args[0])}.{n.target}({', '.join(argv)})"
         else:
             call = f"{self._qualified(n, imports)}({', '.join(argv)})"
-        cls = "Custom_" + n.name
         where = user_line(n.stack_trace or "")
-        code = ("\n".join(["import operator", "import torch", "from torch import nn"] + imports)
-                + "\n\n\n"
-                f"class {cls}(nn.Module):\n"
+        head = "\n".join(["import operator", "import torch", "from torch import nn"] + imports)
+        body = (f"(nn.Module):\n"
                 f"    # imported from {where or 'the traced forward'}\n"
                 f"    def forward(self, {', '.join(names.values())}):\n"
                 f"        return {call}\n")
+        cls = self.registry.custom_class("Custom_" + n.name, body)
+        code = f"{head}\n\n\nclass {cls}{body}"
         self.add_node(n.name, "Custom", {"code": code, "class": cls})
         for a in inputs:
             self.connect(self.refs[a.name], n.name, n)
@@ -686,6 +686,15 @@ class BlockRegistry:
     def __init__(self, doc):
         self.doc = doc
         self.by_key = {}
+        self.customs = {}  # Custom class name -> its body
+
+    def custom_class(self, base, body):
+        """A Custom class name unique in the document: generated code puts every Custom class
+        in one file, so the same name must mean the same code (identical blocks still are)."""
+        name, k = base, 2
+        while self.customs.setdefault(name, body) != body:
+            name, k = f"{base}_{k}", k + 1
+        return name
 
     def name_for(self, class_name, arch):
         key = (class_name, json.dumps(arch, sort_keys=True))
