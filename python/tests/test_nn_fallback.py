@@ -104,3 +104,27 @@ def test_worker_protocol():
     replies = [json.loads(line) for line in proc.stdout.splitlines()]
     assert replies[0] == {"id": 7, "nodes": {"mean": {"outputs": {"output": ["N", 8, 14, 1]}}}}
     assert replies[1]["id"] == 8 and "malformed document" in replies[1]["error"]
+
+
+def test_block_inputs_by_port_name():
+    doc = {"main": "Net", "architectures": {
+        "Net": {"nodes": [{"id": "a", "type": "Input", "params": {"shape": ["N", 3]}},
+                          {"id": "b", "type": "Input", "params": {"shape": ["N", 5]}},
+                          {"id": "blk", "type": "Block", "params": {"block": "Pair"}},
+                          {"id": "out", "type": "Output"}],
+                "edges": [["b", "blk.second"], ["a", "blk.first"], ["blk", "out"]]},
+        "Pair": {"nodes": [{"id": "first", "type": "Input", "params": {"shape": ["N", 3]}},
+                           {"id": "second", "type": "Input", "params": {"shape": ["N", 5]}},
+                           {"id": "f1", "type": "Linear", "params": {"in_features": 3,
+                                                                     "out_features": 4}},
+                           {"id": "cat", "type": "Concatenate"},
+                           {"id": "fc", "type": "Linear", "params": {"in_features": 9,
+                                                                     "out_features": 2}},
+                           {"id": "o", "type": "Output"}],
+                 "edges": [["first", "f1"], ["f1", "cat"], ["second", "cat"], ["cat", "fc"],
+                           ["fc", "o"]]}}}
+    nodes = Fallback().answer({"id": 1, "document": doc, "nodes": ["blk"]})["nodes"]
+    assert nodes["blk"] == {"outputs": {"o": ["N", 2]}}
+    doc["architectures"]["Pair"]["nodes"][4]["params"]["in_features"] = 10
+    nodes = Fallback().answer({"id": 2, "document": doc, "nodes": ["blk"]})["nodes"]
+    assert nodes["blk"]["error"].startswith("Block 'blk': Linear 'fc': ")

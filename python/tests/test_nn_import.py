@@ -2,13 +2,14 @@
 back into a module (kiln.nn.build) and comparing parameter counts and output shapes with the
 original on a real input; and, when the C++ CLI is built, through `kiln nn analyze`'s code."""
 import json
+import os
 import subprocess
 import textwrap
 
 import pytest
 import torch
 
-from conftest import PYTHON, run_env
+from conftest import PYTHON, PYTHON_DIR, run_env
 from kiln.nn import fxgraph
 from kiln.nn.build import build_module
 from kiln.nn.importer import ImportFailure, import_module, load_class
@@ -327,3 +328,62 @@ def test_custom_class_names_are_unique_in_the_document():
     assert outer["params"]["class"] == "Custom_mean_2"  # another call, another name
     assert "class Custom_mean_2(nn.Module):" in outer["params"]["code"]
     check_round_trip(code, doc, torch.randn(2, 4))
+
+
+# ---- through the C++ side: `kiln nn analyze FILE` → {"code": …} -----------------------------
+
+def kiln_binary():
+    """The kiln CLI with `nn analyze`: $KILN_BIN, /tmp/kiln-nn-import, or this tree's build;
+    None when there is none (the C++ side is built separately)."""
+    root = os.path.dirname(os.path.dirname(PYTHON_DIR))
+    for path in (os.environ.get("KILN_BIN"), "/tmp/kiln-nn-import",
+                 os.path.join(root, "build", "src", "cli", "kiln")):
+        if path and os.access(path, os.X_OK):
+            probe = subprocess.run([path, "nn", "--help"], capture_output=True, text=True,
+                                   timeout=30)
+            if probe.returncode == 0 and "analyze" in probe.stdout + probe.stderr:
+                return path
+    return None
+
+
+@pytest.mark.parametrize("code,shape", [(SMALL_CNN, [3, 3, 32, 32]),
+                                        (RESIDUAL_CONCAT, [2, 8, 16, 16]),
+                                        (BLOCK_3X, [2, 3, 16, 16]),
+                                        (SEQUENCE, [3, 12, 8]),
+                                        (RESNET18, [2, 3, 64, 64])],
+                         ids=["cnn", "residual", "block3x", "sequence", "resnet18"])
+def test_round_trip_through_cpp_codegen(tmp_path, code, shape):
+    kiln = kiln_binary()
+    if kiln is None:
+        pytest.skip("no kiln binary with `nn analyze` (set KILN_BIN)")
+    doc = import_module(code, None, [["N"] + shape[1:]] if "example_input_shape" not in code
+                        else None)
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    proc = subprocess.run([kiln, "nn", "analyze", str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    analysis = json.loads(proc.stdout)
+    assert analysis.get("ok", True), analysis.get("errors")
+    namespace = {}
+    exec(compile(analysis["code"], "<generated>", "exec"), namespace)
+    generated = namespace[doc["main"]]()
+    generated.eval()
+    original = load_class(code)()
+    original.eval()
+    x = torch.randn(*shape)
+    assert params(generated) == params(original)
+    with torch.no_grad():
+        assert shapes(generated(x)) == shapes(original(x))
+
+
+def test_json_answer_stays_json_when_the_model_prints():
+    code = 'print("hello from the model")\n' + SMALL_CNN
+    proc = subprocess.run([PYTHON, "-m", "kiln.nn.importer", "--json"], env=run_env(),
+                          input=json.dumps({"code": code, "inputs": [["N", 3, 32, 32]]}),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["main"] == "SmallCNN"
+    assert "hello from the model" in proc.stderr
+    bad = subprocess.run([PYTHON, "-m", "kiln.nn.importer", "--json"], env=run_env(),
+                         input='{"inputs": []}', capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "must be" in json.loads(bad.stdout)["error"]

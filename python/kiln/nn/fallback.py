@@ -17,6 +17,7 @@ equal to a name's value in both runs is that name, any other is "?". Answers are
 node by (layer type, params, the concrete input shapes of the run).
 See "The torch fallback" in docs/nn.md.
 """
+import contextlib
 import hashlib
 import inspect
 import json
@@ -287,7 +288,8 @@ def main():
             continue
         try:
             request = json.loads(line)
-            reply = worker.answer(request)
+            with contextlib.redirect_stdout(sys.stderr):  # prints of Custom code: not answers
+                reply = worker.answer(request)
         except Exception as e:  # one bad request must not end the worker
             reply = {"id": None, "error": f"bad request: {_first_line(e)}"}
             try:

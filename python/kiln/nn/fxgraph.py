@@ -218,8 +218,10 @@ class ArchitectureGraph:
             return g.create_node("call_function", operator.getitem, (x, params["index"]),
                                  name=name)
         # A module: a torch.nn layer, a Block or a Custom; created when the shapes are known.
-        if ntype in ("Block", "Custom"):
+        if ntype == "Custom":  # positional, in edge order (docs/nn.md)
             args, kwargs = tuple(operands), {}
+        elif ntype == "Block":  # by port: the block's Input nodes, in their order
+            args, kwargs = self._block_args(node, incoming, operands), {}
         elif torchnn.layer_class(ntype) is not None:
             args, kwargs = self._layer_args(node, incoming, operands)
         else:
@@ -228,6 +230,25 @@ class ArchitectureGraph:
         fxnode.target = fxnode.name  # the submodule is named like the node
         self.spec[fxnode.name] = node
         return fxnode
+
+    def _block_args(self, node, incoming, operands):
+        arch = self.document["architectures"].get((node.get("params") or {}).get("block"))
+        if arch is None:
+            raise DocumentError(f"Block '{node['id']}': no architecture "
+                                f"'{(node.get('params') or {}).get('block')}'")
+        ports = [n.get("name", n["id"]) for n in arch["nodes"] if n["type"] == "Input"]
+        by_port = {}
+        for (dport, _), value in zip(incoming, operands):
+            dport = dport or (ports[0] if ports else None)
+            if dport not in ports:
+                raise DocumentError(f"Block '{node['id']}' has no input port '{dport}'; it "
+                                    f"has {', '.join(ports)}")
+            by_port[dport] = value
+        missing = [p for p in ports if p not in by_port]
+        if missing:
+            raise DocumentError(f"Block '{node['id']}': nothing is connected to its input "
+                                f"'{missing[0]}'")
+        return tuple(by_port[p] for p in ports)
 
     def _layer_args(self, node, incoming, operands):
         ports = torchnn.input_ports(node["type"])

@@ -18,6 +18,7 @@ be a name ("N"); the model is run with two values for each name so that a dimens
 follows the name is written as the name and a reshape of it as -1.
 """
 import argparse
+import contextlib
 import dis
 import importlib
 import inspect
@@ -73,7 +74,7 @@ def load_class(code, class_name=None):
         exec(compile(code, FILENAME, "exec"), namespace)
     except SyntaxError as e:
         raise ImportFailure(f"the code does not compile: line {e.lineno}: {e.msg}") from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         where = user_line(e.__traceback__)
         raise ImportFailure(f"running the code failed at {where}: {type(e).__name__}: {e}") \
             from None
@@ -786,8 +787,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.json:
-            request = json.load(sys.stdin)
-            doc = import_module(request["code"], request.get("class"), request.get("inputs"))
+            try:
+                request = json.load(sys.stdin)
+            except ValueError as e:
+                raise ImportFailure(f"the request is not JSON: {e}") from None
+            if not isinstance(request, dict) or not isinstance(request.get("code"), str):
+                raise ImportFailure('the request must be {"code": str, "class"?: str, '
+                                    '"inputs": [[dims]]}')
+            with contextlib.redirect_stdout(sys.stderr):  # the model's prints: not the answer
+                doc = import_module(request["code"], request.get("class"),
+                                    request.get("inputs"))
         else:
             if not args.file:
                 parser.error("give FILE.py or --json")
@@ -795,13 +804,21 @@ def main(argv=None):
                 code = f.read()
             doc = import_module(code, args.class_name, args.input_shape or None)
     except ImportFailure as e:
-        if args.json:
-            print(json.dumps({"error": str(e)}))
-        else:
-            print(f"kiln.nn.importer: {e}", file=sys.stderr)
-        return 2
+        return _fail(args.json, str(e))
+    except Exception as e:  # the server reads JSON whatever happens
+        if not args.json:
+            raise
+        return _fail(True, f"the importer failed: {type(e).__name__}: {e}")
     print(json.dumps(doc) if args.json else format_document(doc))
     return 0
+
+
+def _fail(as_json, message):
+    if as_json:
+        print(json.dumps({"error": message}))
+    else:
+        print(f"kiln.nn.importer: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
