@@ -387,3 +387,24 @@ def test_json_answer_stays_json_when_the_model_prints():
     bad = subprocess.run([PYTHON, "-m", "kiln.nn.importer", "--json"], env=run_env(),
                          input='{"inputs": []}', capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "must be" in json.loads(bad.stdout)["error"]
+
+
+def test_a_parameter_read_in_forward_is_held_by_a_custom_node():
+    code = HEADER + textwrap.dedent("""
+        class Positional(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pos = nn.Parameter(torch.randn(1, 10, 8))
+                self.register_buffer("scale", torch.ones(8))
+                self.fc = nn.Linear(8, 8)
+
+            def forward(self, x):
+                return self.fc(x + self.pos) * self.scale
+    """)
+    doc = import_module(code, None, [["N", 10, 8]])
+    nodes = {n["id"]: n for n in doc["architectures"]["Positional"]["nodes"]}
+    assert nodes["add"]["type"] == "Custom" and nodes["mul"]["type"] == "Custom"
+    assert "self.pos = nn.Parameter(torch.zeros(1, 10, 8))" in nodes["add"]["params"]["code"]
+    assert "return x0 + self.pos" in nodes["add"]["params"]["code"]
+    assert "self.register_buffer('scale', torch.zeros(8))" in nodes["mul"]["params"]["code"]
+    check_round_trip(code, doc, torch.randn(2, 10, 8))  # 80 + 72 parameters both

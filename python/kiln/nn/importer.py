@@ -281,7 +281,9 @@ class ArchitectureImporter:
         self.values = (run(self.gm, inputs_a), run(self.gm, inputs_b))
         self.shapes = shapes
         self.nodes, self.edges = [], []
-        self.refs = {}   # fx node name -> ("t", end) | ("tup", [refs]) | ("tport", end) | ("shape",)
+        # fx node name -> ("t", end) | ("tup", [refs]) | ("tport", end) | ("shape",) for sizes
+        # | ("attr", target) for a parameter or buffer the forward reads (held by a Custom)
+        self.refs = {}
         self.ids = set()
         self.called = set()  # call_module targets seen (shared weights are refused)
 
@@ -315,7 +317,11 @@ class ArchitectureImporter:
 
     def tensor_args(self, n):
         """The fx nodes among ``n``'s arguments that hold tensors (or tuples of them)."""
-        return [a for a in n.all_input_nodes if self.refs[a.name][0] != "shape"]
+        return [a for a in n.all_input_nodes if self.flows(a)]
+
+    def flows(self, a):
+        """True when ``a`` is a value on an edge (a tensor, or a tuple of them)."""
+        return isinstance(a, fx.Node) and self.refs[a.name][0] in ("t", "tport", "tup")
 
     def constant(self, n, arg):
         """A non-tensor argument as a value equal in both runs (else a failure)."""
@@ -352,8 +358,13 @@ class ArchitectureImporter:
             if n.op == "output":
                 self.outputs(n)
             elif n.op == "get_attr":
-                self.fail(n, f"the forward reads the tensor self.{n.target} directly; a document "
-                             f"has no node for a bare tensor (move it into a submodule)")
+                if not isinstance(self.values[0][n.name], torch.Tensor):
+                    self.fail(n, f"the forward reads self.{n.target}, which is no tensor")
+                if len(n.users) > 1:
+                    self.fail(n, f"the forward uses the tensor self.{n.target} in "
+                                 f"{len(n.users)} places; the Custom node that holds it can "
+                                 f"only be one of them")
+                self.refs[n.name] = ("attr", n.target)
             else:
                 va = self.values[0][n.name]
                 if not _is_tensors(va):
@@ -417,8 +428,7 @@ class ArchitectureImporter:
             self.refs[n.name] = self.layer_ref(n.name, type_name, self.values[0][n.name])
             return
         # a user-defined submodule: a Block
-        if n.kwargs or any(not isinstance(a, fx.Node) or self.refs[a.name][0] == "shape"
-                           for a in n.args):
+        if n.kwargs or any(not self.flows(a) for a in n.args):
             self.fail(n, f"the submodule '{n.target}' is called with non-tensor arguments; "
                          f"a Block takes tensors only")
         ins_a = [self.values[0][a.name] for a in n.args]
@@ -446,7 +456,7 @@ class ArchitectureImporter:
         self.refs[n.name] = walk(value)
 
     def _layer_input(self, n, a, port, ports):
-        if isinstance(a, fx.Node) and self.refs[a.name][0] != "shape":
+        if self.flows(a):
             if port is None:
                 self.fail(n, f"'{n.name}' gets more tensors than its layer has inputs")
             dst = n.name if port == ports[0] else f"{n.name}.{port}"
@@ -467,7 +477,7 @@ class ArchitectureImporter:
         tensors = self.tensor_args(n)
 
         def is_t(a):
-            return isinstance(a, fx.Node) and self.refs[a.name][0] != "shape"
+            return self.flows(a)
 
         if t in (torch.cat, torch.concat, torch.stack):
             seq = args[0] if args else kwargs.get("tensors")
@@ -586,11 +596,16 @@ class ArchitectureImporter:
             self.fail(n, f"'{n.name}' makes a tensor from no input tensor; a Custom node needs "
                          f"at least one")
         names = {a.name: f"x{i}" for i, a in enumerate(inputs)}
+        held = {}  # parameters and buffers the forward reads: this module holds them
 
         def src(arg):
             if isinstance(arg, fx.Node):
                 if arg.name in names:
                     return names[arg.name]
+                if self.refs[arg.name][0] == "attr":
+                    attr = re.sub(r"\W", "_", self.refs[arg.name][1])
+                    held[attr] = self.values[0][arg.name]
+                    return f"self.{attr}"
                 return _literal(self.constant(n, arg))
             if isinstance(arg, (tuple, list)):
                 inner = ", ".join(src(e) for e in arg)
@@ -608,14 +623,28 @@ class ArchitectureImporter:
         if n.op == "call_function" and n.target is operator.getitem and \
                 isinstance(n.args[0], fx.Node) and n.args[0].name in names:
             call = f"{names[n.args[0].name]}[{_index(n.args[1], src)}]"
+        elif n.op == "call_function" and n.target in _BINARY and len(n.args) == 2 \
+                and not n.kwargs:
+            call = f"{src(n.args[0])} {_BINARY[n.target]} {src(n.args[1])}"
         elif n.op == "call_method":
             call = f"{src(n.args[0])}.{n.target}({', '.join(argv)})"
         else:
             call = f"{self._qualified(n, imports)}({', '.join(argv)})"
         where = user_line(n.stack_trace or "")
         head = "\n".join(["import operator", "import torch", "from torch import nn"] + imports)
+        init = ""
+        if held:
+            init = "    def __init__(self):\n        super().__init__()\n"
+            for attr, t in held.items():
+                zeros = f"torch.zeros({', '.join(str(d) for d in t.shape)})"
+                if isinstance(t, nn.Parameter):
+                    init += f"        self.{attr} = nn.Parameter({zeros})\n"
+                else:
+                    init += f"        self.register_buffer({attr!r}, {zeros})\n"
+            init += "\n"
         body = (f"(nn.Module):\n"
                 f"    # imported from {where or 'the traced forward'}\n"
+                f"{init}"
                 f"    def forward(self, {', '.join(names.values())}):\n"
                 f"        return {call}\n")
         cls = self.registry.custom_class("Custom_" + n.name, body)
@@ -647,6 +676,12 @@ class ArchitectureImporter:
                          f"wrap it in a submodule")
         imports.append(f"from {module} import {short} as _{short}")
         return f"_{short}"
+
+
+# Operators written as operators in generated code (x0 * 2, not operator.mul(x0, 2)).
+_BINARY = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+           operator.floordiv: "//", operator.matmul: "@", operator.pow: "**",
+           operator.mod: "%"}
 
 
 def _index(index, src):
