@@ -408,3 +408,28 @@ def test_a_parameter_read_in_forward_is_held_by_a_custom_node():
     assert "return x0 + self.pos" in nodes["add"]["params"]["code"]
     assert "self.register_buffer('scale', torch.zeros(8))" in nodes["mul"]["params"]["code"]
     check_round_trip(code, doc, torch.randn(2, 10, 8))  # 80 + 72 parameters both
+
+
+def test_sizes_that_follow_named_dimensions_become_expressions_in_custom_code():
+    code = HEADER + textwrap.dedent("""
+        class Heads(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.token = nn.Parameter(torch.zeros(1, 1, 8))
+                self.fc = nn.Linear(8, 8)
+
+            def forward(self, x):
+                b, t = x.shape[0], x.shape[1]
+                token = self.token.expand(b, -1, -1)
+                y = torch.cat([token, self.fc(x)], dim=1)
+                return y.view(b, t + 1, 2, -1).transpose(1, 2)
+    """)
+    doc = import_module(code, None, [["N", "T", 8]])
+    nodes = {n["id"]: n for n in doc["architectures"]["Heads"]["nodes"]}
+    expand = nodes["expand"]["params"]["code"]
+    assert "return self.token.expand(x0.shape[0], -1, -1)" in expand
+    assert ["x", "expand"] in doc["architectures"]["Heads"]["edges"]  # x is read for its size
+    view = nodes["view"]
+    assert view["type"] == "Custom"  # two dims follow names: no Reshape can say it
+    assert "return x0.view(x1.shape[0], (x1.shape[1] + 1), 2, -1)" in view["params"]["code"]
+    check_round_trip(code, doc, torch.randn(3, 5, 8))

@@ -591,12 +591,30 @@ class ArchitectureImporter:
 
     def custom(self, n):
         """A Custom node: a generated nn.Module whose forward makes the call."""
-        inputs = self.tensor_args(n)
-        if not inputs:
-            self.fail(n, f"'{n.name}' makes a tensor from no input tensor; a Custom node needs "
-                         f"at least one")
+        inputs = list(self.tensor_args(n))
         names = {a.name: f"x{i}" for i, a in enumerate(inputs)}
         held = {}  # parameters and buffers the forward reads: this module holds them
+
+        def tensor(a):
+            if a.name not in names:  # a tensor whose size an argument reads: an input too
+                names[a.name] = f"x{len(names)}"
+                inputs.append(a)
+            return names[a.name]
+
+        def size(a):
+            """Source of a size computation that follows a named dimension, over the
+            inputs: x0.size(0), x0.shape[2] // 2."""
+            t, args = a.target, a.args
+            if a.op == "call_method" and t in ("size", "dim", "numel") and self.flows(args[0]):
+                return f"{tensor(args[0])}.{t}({', '.join(src(x) for x in args[1:])})"
+            if a.op == "call_function" and t is getattr and args[1] == "shape" and \
+                    self.flows(args[0]):
+                return f"{tensor(args[0])}.shape"
+            if a.op == "call_function" and t is operator.getitem:
+                return f"{src(args[0])}[{_index(args[1], src)}]"
+            if a.op == "call_function" and t in _BINARY and len(args) == 2:
+                return f"({src(args[0])} {_BINARY[t]} {src(args[1])})"
+            return _literal(self.constant(n, a))  # fails, naming the dependency
 
         def src(arg):
             if isinstance(arg, fx.Node):
@@ -606,7 +624,9 @@ class ArchitectureImporter:
                     attr = re.sub(r"\W", "_", self.refs[arg.name][1])
                     held[attr] = self.values[0][arg.name]
                     return f"self.{attr}"
-                return _literal(self.constant(n, arg))
+                if self.values[0][arg.name] != self.values[1][arg.name]:
+                    return size(arg)
+                return _literal(self.values[0][arg.name])
             if isinstance(arg, (tuple, list)):
                 inner = ", ".join(src(e) for e in arg)
                 return f"[{inner}]" if isinstance(arg, list) else \
@@ -630,6 +650,9 @@ class ArchitectureImporter:
             call = f"{src(n.args[0])}.{n.target}({', '.join(argv)})"
         else:
             call = f"{self._qualified(n, imports)}({', '.join(argv)})"
+        if not inputs:
+            self.fail(n, f"'{n.name}' makes a tensor from no input tensor; a Custom node needs "
+                         f"at least one")
         where = user_line(n.stack_trace or "")
         head = "\n".join(["import operator", "import torch", "from torch import nn"] + imports)
         init = ""
