@@ -433,3 +433,43 @@ def test_sizes_that_follow_named_dimensions_become_expressions_in_custom_code():
     assert view["type"] == "Custom"  # two dims follow names: no Reshape can say it
     assert "return x0.view(x1.shape[0], (x1.shape[1] + 1), 2, -1)" in view["params"]["code"]
     check_round_trip(code, doc, torch.randn(3, 5, 8))
+
+
+def test_layer_called_with_constants_is_a_custom_holding_it():
+    code = HEADER + textwrap.dedent("""
+        class Encoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+            def forward(self, x):
+                n, c, h, w = x.shape
+                seq = x.reshape(n, c, h * w).permute(0, 2, 1)
+                out, _ = self.attn(seq, seq, seq, need_weights=False)
+                return out
+    """)
+    doc = import_module(code, None, [["N", 8, 4, 4]])
+    nodes = {n["id"]: n for n in doc["architectures"]["Encoder"]["nodes"]}
+    assert nodes["reshape"] == {"id": "reshape", "type": "Reshape",
+                                "params": {"shape": [-1, 8, 16]}}
+    attn = nodes["attn"]["params"]["code"]
+    assert nodes["attn"]["type"] == "Custom"
+    assert "self.layer = nn.MultiheadAttention(embed_dim=8, num_heads=2, batch_first=True)" \
+        in attn
+    assert "return self.layer(x0, x0, x0, need_weights=False)" in attn
+    assert nodes["getitem_4"] == {"id": "getitem_4", "type": "Select", "params": {"index": 0}}
+    check_round_trip(code, doc, torch.randn(2, 8, 4, 4))
+
+
+def test_torchvision_vision_transformer():
+    code = textwrap.dedent("""
+        from torchvision.models.vision_transformer import VisionTransformer
+
+        class SmallViT(VisionTransformer):
+            def __init__(self):
+                super().__init__(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                                 hidden_dim=16, mlp_dim=32, num_classes=10)
+    """)
+    doc = import_module(code, None, [["N", 3, 32, 32]])
+    assert doc["main"] == "SmallViT"
+    check_round_trip(code, doc, torch.randn(2, 3, 32, 32))

@@ -104,17 +104,15 @@ def instantiate(cls):
                             f"{type(e).__name__}: {e}") from None
 
 
-class Proxy(fx.Proxy):
-    """fx's Proxy with tuple unpacking (`out, (h, c) = self.lstm(x)`) that works on Python
-    3.11: torch 1.13 finds the UNPACK_SEQUENCE by f_lasti // 2, which the 3.11 inline caches
-    break; here it is looked up by offset."""
-
-    def __iter__(self):
-        frame = inspect.currentframe().f_back
-        for inst in dis.get_instructions(frame.f_code):
-            if inst.offset == frame.f_lasti and inst.opname == "UNPACK_SEQUENCE":
-                return (self[i] for i in range(inst.argval))
-        return self.tracer.iter(self)
+def _proxy_iter(self):
+    """fx's Proxy.__iter__ with tuple unpacking (`out, (h, c) = self.lstm(x)`, `n, c, h, w =
+    x.shape`) that works on Python 3.11: torch 1.13 finds the UNPACK_SEQUENCE by
+    f_lasti // 2, which the 3.11 inline caches break; here it is looked up by offset."""
+    frame = inspect.currentframe().f_back
+    for inst in dis.get_instructions(frame.f_code):
+        if inst.offset == frame.f_lasti and inst.opname == "UNPACK_SEQUENCE":
+            return (self[i] for i in range(inst.argval))
+    return self.tracer.iter(self)
 
 
 class Tracer(fx.Tracer):
@@ -125,8 +123,14 @@ class Tracer(fx.Tracer):
         super().__init__()
         self.record_stack_traces = True
 
-    def proxy(self, node):
-        return Proxy(node, self)
+    def trace(self, root, concrete_args=None):
+        # every Proxy (x.shape is an fx.proxy.Attribute) unpacks: patched while tracing
+        saved = fx.Proxy.__iter__
+        fx.Proxy.__iter__ = _proxy_iter
+        try:
+            return super().trace(root, concrete_args)
+        finally:
+            fx.Proxy.__iter__ = saved
 
     def is_leaf_module(self, m, qualname):
         return not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
@@ -191,9 +195,11 @@ def _node_where(e):
 # ---- fx node → document -------------------------------------------------------------------
 
 def _is_tensors(v):
+    """A tensor, or a tuple of tensors (and Nones: MultiheadAttention's weights left out)."""
     if isinstance(v, torch.Tensor):
         return True
-    return isinstance(v, (tuple, list)) and len(v) > 0 and all(_is_tensors(e) for e in v)
+    return isinstance(v, (tuple, list)) and any(_is_tensors(e) for e in v) and \
+        all(e is None or _is_tensors(e) for e in v)
 
 
 # Functions and methods that are torch.nn layers: layer type, the positional parameters after
@@ -419,6 +425,10 @@ class ArchitectureImporter:
                 params = torchnn.read_params(sub, n.name)
             except ValueError as e:
                 self.fail(n, str(e))
+            constants = [a for a in list(n.args) + list(n.kwargs.values())
+                         if a is not None and not self.flows(a)]
+            if constants:  # need_weights=False: a layer node takes tensors only
+                return self.custom(n, layer=f"nn.{type_name}({_keywords(params)})")
             self.add_node(n.name, type_name, params)
             ports = torchnn.input_ports(type_name)
             for i, a in enumerate(n.args):
@@ -589,8 +599,9 @@ class ArchitectureImporter:
         shape = [x if x == y else -1 for x, y in zip(a, b)]
         return shape if shape.count(-1) <= 1 else None
 
-    def custom(self, n):
-        """A Custom node: a generated nn.Module whose forward makes the call."""
+    def custom(self, n, layer=None):
+        """A Custom node: a generated nn.Module whose forward makes the call (of the torch.nn
+        layer built by the source ``layer``, for a call_module)."""
         inputs = list(self.tensor_args(n))
         names = {a.name: f"x{i}" for i, a in enumerate(inputs)}
         held = {}  # parameters and buffers the forward reads: this module holds them
@@ -640,7 +651,9 @@ class ArchitectureImporter:
         imports = []
         argv = [src(a) for a in (n.args[1:] if n.op == "call_method" else n.args)]
         argv += [f"{k}={src(v)}" for k, v in n.kwargs.items()]
-        if n.op == "call_function" and n.target is operator.getitem and \
+        if layer:
+            call = f"self.layer({', '.join(argv)})"
+        elif n.op == "call_function" and n.target is operator.getitem and \
                 isinstance(n.args[0], fx.Node) and n.args[0].name in names:
             call = f"{names[n.args[0].name]}[{_index(n.args[1], src)}]"
         elif n.op == "call_function" and n.target in _BINARY and len(n.args) == 2 \
@@ -656,8 +669,10 @@ class ArchitectureImporter:
         where = user_line(n.stack_trace or "")
         head = "\n".join(["import operator", "import torch", "from torch import nn"] + imports)
         init = ""
-        if held:
+        if held or layer:
             init = "    def __init__(self):\n        super().__init__()\n"
+            if layer:
+                init += f"        self.layer = {layer}\n"
             for attr, t in held.items():
                 zeros = f"torch.zeros({', '.join(str(d) for d in t.shape)})"
                 if isinstance(t, nn.Parameter):
@@ -699,6 +714,10 @@ class ArchitectureImporter:
                          f"wrap it in a submodule")
         imports.append(f"from {module} import {short} as _{short}")
         return f"_{short}"
+
+
+def _keywords(params):
+    return ", ".join(f"{k}={_literal(v)}" for k, v in params.items())
 
 
 # Operators written as operators in generated code (x0 * 2, not operator.mul(x0, 2)).
