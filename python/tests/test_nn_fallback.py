@@ -128,3 +128,24 @@ def test_block_inputs_by_port_name():
     doc["architectures"]["Pair"]["nodes"][4]["params"]["in_features"] = 10
     nodes = Fallback().answer({"id": 2, "document": doc, "nodes": ["blk"]})["nodes"]
     assert nodes["blk"]["error"].startswith("Block 'blk': Linear 'fc': ")
+
+
+def test_imported_documents_analyse_without_errors():
+    """What the importer writes (Custom nodes with two inputs, ports, Selects, Blocks) is
+    what the fallback reads."""
+    from kiln.nn.importer import import_module
+    from test_nn_import import RESIDUAL_CONCAT, SEQUENCE
+    doc = import_module(SEQUENCE, None, None)
+    main = doc["architectures"][doc["main"]]
+    ids = [n["id"] for n in main["nodes"]]
+    nodes = Fallback().answer({"id": 1, "document": doc, "nodes": ids})["nodes"]
+    assert not [i for i, a in nodes.items() if "outputs" not in a], nodes
+    assert nodes["head"]["outputs"] == {"output": ["N", 3]}
+    assert nodes["lstm"]["outputs"]["h_n"] == [1, "N", 16]
+    assert nodes["attn"]["outputs"] == {"output": ["N", 12, 16]}  # a Block
+    doc = import_module(RESIDUAL_CONCAT, None, None)
+    nodes = Fallback().answer({"id": 2, "document": doc, "nodes": ["cat", "getitem", "mean"]})[
+        "nodes"]
+    assert nodes == {"cat": {"outputs": {"output": ["N", 12, 16, 16]}},
+                     "getitem": {"outputs": {"output": ["N", 6, 16, 16]}},
+                     "mean": {"outputs": {"output": ["N", 6, 16, 1]}}}
