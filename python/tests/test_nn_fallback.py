@@ -149,3 +149,15 @@ def test_imported_documents_analyse_without_errors():
     assert nodes == {"cat": {"outputs": {"output": ["N", 12, 16, 16]}},
                      "getitem": {"outputs": {"output": ["N", 6, 16, 16]}},
                      "mean": {"outputs": {"output": ["N", 6, 16, 1]}}}
+
+
+def test_node_ids_that_are_guids():
+    ids = ["0b6f1c2e-7d0a-4c1e-9a53-1f0e8d2c4b10", "5e1a9f3c-2b7d-4e8f-8c1a-6d3b0a9e7f21",
+           "9c4d2e1f-8a7b-4c6d-b5e4-3f2a1b0c9d8e"]
+    doc = {"main": "Net", "architectures": {"Net": {
+        "nodes": [{"id": ids[0], "type": "Input", "name": "x", "params": {"shape": ["N", 4]}},
+                  {"id": ids[1], "type": "Linear", "name": "fc", "params": {"out_features": 3}},
+                  {"id": ids[2], "type": "Output", "name": "y"}],
+        "edges": [[ids[0], ids[1]], [ids[1], ids[2]]]}}}
+    nodes = Fallback().answer({"id": 1, "document": doc, "nodes": [ids[1]]})["nodes"]
+    assert nodes == {ids[1]: {"outputs": {"output": ["N", 3]}}}
