@@ -116,10 +116,14 @@ def run_code(doc: dict, code: str, subst: dict):
     model = cls()
     model.eval()
     recorded = {}
+
+    def hook(name):
+        def record(module, args, output):  # returns None: a hook's result replaces the output
+            recorded[name] = [reference.shape_of(v) for v in reference.flatten(output)]
+        return record
+
     for name, module in model.named_children():
-        module.register_forward_hook(
-            lambda m, i, o, name=name: recorded.setdefault(
-                name, [reference.shape_of(v) for v in reference.flatten(o)]))
+        module.register_forward_hook(hook(name))
     inputs = reference.example_inputs(doc, subst, torch.Generator().manual_seed(0))
     args = [inputs[n["id"]] for n in arch["nodes"] if n["type"] == "Input"]
     with torch.no_grad():
