@@ -248,7 +248,8 @@ Dim Activations(const NodeResult& r) {
 }  // namespace
 
 static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Architecture& arch,
-                                       const std::vector<Flow>* inputs, int depth) {
+                                              const std::vector<Flow>* inputs, int depth,
+                                              ShapeOracle* oracle) {
   ArchitectureResult out;
   out.nodes.resize(arch.nodes.size());
   for (size_t i = 0; i < arch.nodes.size(); ++i) {
@@ -281,7 +282,7 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
     if (blocked) continue;
     r.analysed = true;
     try {
-      RuleContext ctx(doc, arch, i, &r, out, depth);
+      RuleContext ctx(doc, arch, i, &r, out, depth, oracle);
       for (size_t p = 0; p < node.inputs.size(); ++p) {
         if (r.inputs[p].size() > 1 && !node.inputs[p].many) {
           ctx.Fail("input '" + node.inputs[p].name + "' has " +
@@ -313,12 +314,21 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
         ctx.Output(f);
       } else {
         auto rule = rules.find(node.type);
-        if (rule == rules.end()) {
-          r.pending = true;
-          r.analysed = false;
-          continue;
+        if (rule != rules.end()) {
+          rule->second(ctx);
+        } else {
+          std::optional<OracleAnswer> answer;
+          if (oracle) answer = oracle->Ask(node, r.inputs);
+          if (!answer) {
+            r.pending = true;
+            r.analysed = false;
+            continue;
+          }
+          if (!answer->error.empty()) throw RuleError{answer->error};
+          for (size_t p = 0; p < r.outputs.size() && p < answer->outputs.size(); ++p) {
+            r.outputs[p] = answer->outputs[p];
+          }
         }
-        rule->second(ctx);
       }
     } catch (const RuleError& e) {
       r.error = e.message;
@@ -334,14 +344,15 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
 }
 
 ArchitectureResult AnalyzeWith(const Document& doc, const Architecture& arch,
-                               const std::vector<Flow>& inputs, int depth) {
-  return AnalyzeArchitecture(doc, arch, &inputs, depth);
+                               const std::vector<Flow>& inputs, int depth, ShapeOracle* oracle) {
+  return AnalyzeArchitecture(doc, arch, &inputs, depth, oracle);
 }
 
-Analysis Analyze(const Document& doc) {
+Analysis Analyze(const Document& doc, ShapeOracle* oracle) {
   Analysis a;
   for (const std::string& name : doc.dependency_order) {
-    a.architectures[name] = AnalyzeArchitecture(doc, doc.architectures.at(name), nullptr, 0);
+    a.architectures[name] =
+        AnalyzeArchitecture(doc, doc.architectures.at(name), nullptr, 0, oracle);
   }
   return a;
 }
