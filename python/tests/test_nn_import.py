@@ -333,11 +333,10 @@ def test_custom_class_names_are_unique_in_the_document():
 # ---- through the C++ side: `kiln nn analyze FILE` → {"code": …} -----------------------------
 
 def kiln_binary():
-    """The kiln CLI with `nn analyze`: $KILN_BIN, /tmp/kiln-nn-import, or this tree's build;
-    None when there is none (the C++ side is built separately)."""
-    root = os.path.dirname(os.path.dirname(PYTHON_DIR))
-    for path in (os.environ.get("KILN_BIN"), "/tmp/kiln-nn-import",
-                 os.path.join(root, "build", "src", "cli", "kiln")):
+    """The kiln CLI with `nn analyze`: $KILN_BIN or this tree's build; None when there is
+    none (the C++ side is built separately)."""
+    root = os.path.dirname(PYTHON_DIR)
+    for path in (os.environ.get("KILN_BIN"), os.path.join(root, "build", "src", "cli", "kiln")):
         if path and os.access(path, os.X_OK):
             probe = subprocess.run([path, "nn", "--help"], capture_output=True, text=True,
                                    timeout=30)
@@ -349,10 +348,7 @@ def kiln_binary():
 @pytest.mark.parametrize("code,shape", [(SMALL_CNN, [3, 3, 32, 32]),
                                         (RESIDUAL_CONCAT, [2, 8, 16, 16]),
                                         (BLOCK_3X, [2, 3, 16, 16]),
-                                        pytest.param(SEQUENCE, [3, 12, 8], marks=pytest.mark.xfail(
-                                            strict=True, reason="a Block whose Output comes "
-                                            "from a Custom node needs the torch fallback, which "
-                                            "`kiln nn analyze` does not run (yet)")),
+                                        (SEQUENCE, [3, 12, 8]),
                                         (RESNET18, [2, 3, 64, 64])],
                          ids=["cnn", "residual", "block3x", "sequence", "resnet18"])
 def test_round_trip_through_cpp_codegen(tmp_path, code, shape):
