@@ -1,8 +1,6 @@
 #include "cli/nn_command.h"
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -24,17 +22,6 @@ struct NnArgs {
   bool pretty = false;
 };
 
-Result<std::string> ReadInput(const std::string& path) {
-  std::stringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return NotFound("cannot read " + path);
-    ss << in.rdbuf();
-  }
-  return ss.str();
-}
 
 // One document → its analysis; a malformed document → {"ok": false, "error"}.
 json AnalyzeOne(const json& document, nn::CachingOracle& oracle) {
@@ -59,7 +46,7 @@ json AnalyzeOne(const json& document, nn::CachingOracle& oracle) {
 }
 
 Result<json> ReadDocuments(const std::string& path) {
-  KILN_ASSIGN_OR_RETURN(std::string text, ReadInput(path));
+  KILN_ASSIGN_OR_RETURN(std::string text, ReadFileOrStdin(path));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument(path + " is not JSON");
   return j;

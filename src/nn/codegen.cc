@@ -127,8 +127,8 @@ class Generator {
       }
       // Operands, per input port.
       std::vector<std::vector<std::string>> operands(n.inputs.size());
-      for (const Edge& e : arch.edges) {
-        if (e.to.node != i) continue;
+      for (size_t k : arch.incoming[i]) {
+        const Edge& e = arch.edges[k];
         operands[e.to.port].push_back(out_vars[e.from.node].at(e.from.port));
       }
       std::string v = n.type == "Output" ? "" : vars.Take(n.name);

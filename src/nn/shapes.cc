@@ -119,10 +119,9 @@ const std::vector<Dim>& RuleContext::Tensor(size_t port) const {
 
 std::string RuleContext::SourceName(size_t port, size_t k) const {
   size_t seen = 0;
-  for (const Edge& e : arch.edges) {
-    if (e.to.node == index && e.to.port == port) {
-      if (seen++ == k) return arch.nodes[e.from.node].name;
-    }
+  for (size_t edge : arch.incoming[index]) {
+    const Edge& e = arch.edges[edge];
+    if (e.to.port == port && seen++ == k) return arch.nodes[e.from.node].name;
   }
   return "?";
 }
@@ -172,9 +171,9 @@ std::string RuleContext::History(size_t axis_from_end) const {
     if (values.empty() || values.back() != v) values.push_back(v);
     // Step to the node feeding port 0.
     size_t next = cur;
-    for (const Edge& e : arch.edges) {
-      if (e.to.node == cur && e.to.port == 0) {
-        next = e.from.node;
+    for (size_t edge : arch.incoming[cur]) {
+      if (arch.edges[edge].to.port == 0) {
+        next = arch.edges[edge].from.node;
         break;
       }
     }
@@ -270,8 +269,8 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
     NodeResult& r = out.nodes[i];
     // Gather operands; a node downstream of a failure or a pending node waits.
     bool blocked = false;
-    for (const Edge& e : arch.edges) {
-      if (e.to.node != i) continue;
+    for (size_t k : arch.incoming[i]) {
+      const Edge& e = arch.edges[k];
       const auto& src = out.nodes[e.from.node].outputs[e.from.port];
       if (!src) {
         blocked = true;
