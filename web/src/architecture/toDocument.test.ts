@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { applyOps, type Tree } from '../model';
+import { connect, g } from '../model/testing';
+import { addBlockOps, addLayerOps, newArchitectureOps, setParamOps } from './model';
+import { libIds, libraryTree } from './testing';
+import { toDocument } from './toDocument';
+
+const net = g(0x100);
+const [x, conv, act, fc, out] = [g(0x101), g(0x102), g(0x103), g(0x104), g(0x105)];
+
+function lenet(): Tree {
+  let t = libraryTree();
+  t = applyOps(t, newArchitectureOps(t, 'LeNet', net));
+  const add = (type: string, guid: string) => (t = applyOps(t, addLayerOps(t, net, type, { x: 0, y: 0 }, guid)));
+  add('Input', x);
+  add('Conv2d', conv);
+  add('ReLU', act);
+  add('Linear', fc);
+  add('Output', out);
+  t = applyOps(t, [
+    ...setParamOps(x, 'shape', ['N', 1, 28, 28]),
+    ...setParamOps(conv, 'out_channels', 6),
+    ...setParamOps(conv, 'kernel_size', [5, 5]),
+    ...setParamOps(fc, 'out_features', 10),
+    { op: 'set_attr', node: conv, name: 'name', value: 'conv1' },
+    // Edges in child order: the second one is listed first in the document.
+    connect(g(0x110), net, libIds.port(conv, 'Conv2d', 'output', 'output'), libIds.port(act, 'ReLU', 'input', 'input')),
+    connect(g(0x111), net, libIds.port(x, 'Input', 'output', 'output'), libIds.port(conv, 'Conv2d', 'input', 'input')),
+    connect(g(0x112), net, libIds.port(act, 'ReLU', 'output', 'output'), libIds.port(fc, 'Linear', 'input', 'input')),
+    connect(g(0x113), net, libIds.port(fc, 'Linear', 'output', 'output'), libIds.port(out, 'Output', 'input', 'input')),
+  ]);
+  return t;
+}
+
+describe('toDocument', () => {
+  it('writes nodes (id = guid, name, type, own params) and edges by port name in child order', () => {
+    expect(toDocument(lenet(), net)).toEqual({
+      main: 'LeNet',
+      architectures: {
+        LeNet: {
+          nodes: [
+            { id: x, name: 'x', type: 'Input', params: { shape: ['N', 1, 28, 28] } },
+            { id: conv, name: 'conv1', type: 'Conv2d', params: { out_channels: 6, kernel_size: [5, 5] } },
+            { id: act, name: 're_lu', type: 'ReLU' },
+            { id: fc, name: 'linear', type: 'Linear', params: { out_features: 10 } },
+            { id: out, name: 'out', type: 'Output' },
+          ],
+          edges: [
+            [`${conv}.output`, `${act}.input`],
+            [`${x}.output`, `${conv}.input`],
+            [`${act}.output`, `${fc}.input`],
+            [`${fc}.output`, `${out}.input`],
+          ],
+        },
+      },
+    });
+  });
+
+  it('adds the architectures of blocks, named, with the block parameter set', () => {
+    let t = lenet();
+    const inner = g(0x200);
+    const outer = g(0x300);
+    t = applyOps(t, newArchitectureOps(t, 'Stage', inner));
+    t = applyOps(t, addLayerOps(t, inner, 'Input', { x: 0, y: 0 }, g(0x201)));
+    t = applyOps(t, addLayerOps(t, inner, 'Output', { x: 0, y: 0 }, g(0x202)));
+    t = applyOps(t, [
+      connect(g(0x203), inner, libIds.port(g(0x201), 'Input', 'output', 'output'), libIds.port(g(0x202), 'Output', 'input', 'input')),
+    ]);
+    t = applyOps(t, newArchitectureOps(t, 'Top', outer));
+    let n = 0x310;
+    const fresh = () => g(n++);
+    t = applyOps(t, addBlockOps(t, outer, inner, { x: 0, y: 0 }, g(0x301), fresh));
+    t = applyOps(t, [...setParamOps(g(0x301), 'count', 3)]);
+    // A second architecture also called "Stage": it must not be confused with the first.
+    t = applyOps(t, newArchitectureOps(t, 'Stage', g(0x400)));
+    t = applyOps(t, addBlockOps(t, outer, g(0x400), { x: 0, y: 0 }, g(0x302), fresh));
+    const doc = toDocument(t, outer);
+    expect(doc.main).toBe('Top');
+    expect(Object.keys(doc.architectures)).toEqual(['Top', 'Stage', 'Stage_2']);
+    expect(doc.architectures['Top']!.nodes).toEqual([
+      { id: g(0x301), name: 'stage', type: 'Block', params: { count: 3, block: 'Stage' } },
+      { id: g(0x302), name: 'stage_2', type: 'Block', params: { count: 1, block: 'Stage_2' } },
+    ]);
+    expect(doc.architectures['Stage']!.edges).toEqual([[`${g(0x201)}.output`, `${g(0x202)}.input`]]);
+    expect(doc.architectures['Stage_2']).toEqual({ nodes: [], edges: [] });
+  });
+});
