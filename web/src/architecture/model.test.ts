@@ -191,3 +191,17 @@ describe('layers need their meta type', () => {
     expect(ids.root).toBeDefined();
   });
 });
+
+describe('adding after the selected layer', () => {
+  it('connects the selected layer’s first output to the new layer’s first input', async () => {
+    const { addLayerAfterOps } = await import('./model');
+    let t = cnn();
+    t = applyOps(t, addLayerAfterOps(t, net, 'Linear', relu, { x: 600, y: 0 }, g(0x600), g(0x601)));
+    const graph = architectureGraph(t, net);
+    expect(graph.edges.at(-1)).toMatchObject({ source: relu, target: g(0x600), targetHandle: libIds.port(g(0x600), 'Linear', 'input', 'input') });
+    // An Input has no input port: added, not connected.
+    const before = architectureGraph(t, net).edges.length;
+    t = applyOps(t, addLayerAfterOps(t, net, 'Input', relu, { x: 0, y: 0 }, g(0x602), g(0x603)));
+    expect(architectureGraph(t, net).edges).toHaveLength(before);
+  });
+});

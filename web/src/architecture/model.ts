@@ -9,6 +9,7 @@
 //   setParamOps, unsetParamOps                 (inspector)
 //   newArchitectureOps, layerName
 import {
+  deriveGuid,
   effectiveAttr,
   effectivePointer,
   effectiveRegistry,
@@ -307,4 +308,25 @@ export function staleBlockOps(tree: Tree, arch: Guid): Op[] {
   const ops: Op[] = [];
   for (const n of architectureGraph(tree, arch).nodes) if (n.type === 'Block') ops.push(...blockPortOps(tree, n.id));
   return ops;
+}
+
+/**
+ * A new layer placed after `after` (the selected node) and fed by its first
+ * output, when both have the ports for it: building a chain by clicking +.
+ */
+export function addLayerAfterOps(
+  tree: Tree,
+  arch: Guid,
+  type: string,
+  after: Guid,
+  position: { x: number; y: number },
+  guid: Guid = newGuid(),
+  connection: Guid = newGuid(),
+): Op[] {
+  const ops = addLayerOps(tree, arch, type, position, guid);
+  const out = portsOf(tree, after).find((p) => p.direction === 'output');
+  const metaIn = (tree.nodes[metaGuid(type)]?.children ?? []).find((c) => tree.nodes[c]?.attrs['direction'] === 'input');
+  const conn = metaByName(tree, 'Connection');
+  if (!out || !metaIn || !conn || tree.nodes[after]?.parent !== arch) return ops;
+  return [...ops, { op: 'create', guid: connection, parent: arch, base: conn, pointers: { src: out.guid, dst: deriveGuid(guid, metaIn) } }];
 }
