@@ -29,7 +29,19 @@ export function AnalysisPanel({
   onSelectNode: (id: string) => void;
 }) {
   const [tab, setTab] = useState<PanelTab>('summary');
+  const [collapsed, setCollapsed] = useState(false);
   const problems = analysis?.errors ?? [];
+  if (collapsed)
+    return (
+      <aside className="arch-panel collapsed" aria-label="Analysis">
+        <div className="arch-tabs">
+          <button type="button" className="tool" onClick={() => setCollapsed(false)} title="Show the analysis" data-testid="panel-show">
+            ◂
+          </button>
+          {problems.length > 0 && <span className="field-error small" title={`${problems.length} problem(s)`}>✗</span>}
+        </div>
+      </aside>
+    );
   return (
     <aside className="arch-panel" aria-label="Analysis">
       <div className="arch-tabs" role="tablist">
@@ -49,6 +61,9 @@ export function AnalysisPanel({
         <span className="arch-status muted small" data-testid="analysis-status">
           {failure ? '' : stale ? 'analysing…' : analysis ? (analysis.ok ? '✓ valid' : '✗ errors') : ''}
         </span>
+        <button type="button" className="tool" onClick={() => setCollapsed(true)} title="Hide the analysis (more room for the graph)">
+          ▸
+        </button>
       </div>
       {failure && (
         <p className="field-error small arch-failure" role="alert" data-testid="analysis-failure">

@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import type { Guid, JsonValue, Op, Tree } from '../model';
 import { nameOf } from '../pipeline/model';
 import { formatCount, formatShape, type NodeAnalysis } from './analysis';
-import type { LayerType, ParamSpec } from './catalog';
+import { INFERABLE_PARAMS, type LayerType, type ParamSpec } from './catalog';
 import type { LayerNode } from './model';
 import { setParamOps, unsetParamOps } from './model';
 import { allowsNone, controlOf, describeType, enumValues, formatValue, parseValue } from './params';
@@ -59,7 +59,8 @@ export function ArchInspector({
   return (
     <aside className="inspector floating arch-inspector" aria-label="Inspector" data-testid="inspector">
       <div className="panel-title">
-        {node.type} <span className="muted">{type?.category ?? ''}</span>
+        {node.type}
+        {type && type.category !== node.type.toLowerCase() && <span className="muted"> · {type.category}</span>}
       </div>
       <div className="inspector-section">
         <NameField name={node.name} onRename={edit ? (v) => edit([{ op: 'set_attr', node: node.id, name: 'name', value: v }], `Rename ${node.name}`) : null} />
@@ -191,9 +192,11 @@ export function ParamField({
       ? `${formatValue(inferred)}`
       : spec.default !== undefined
         ? `${formatValue(spec.default)}`
-        : spec.required
-          ? 'required'
-          : '';
+        : INFERABLE_PARAMS.has(spec.name)
+          ? 'inferred from the input'
+          : spec.required
+            ? 'required'
+            : '';
   const commit = (t: string) => {
     if (t.trim() === '') {
       setError(null);
@@ -270,7 +273,7 @@ export function ParamField({
       <div className="attr-head">
         <label htmlFor={id} title={spec.doc}>
           {spec.name}
-          {spec.required && !own && inferred === undefined && <span className="field-error"> *</span>}
+          {spec.required && !own && inferred === undefined && !INFERABLE_PARAMS.has(spec.name) && <span className="field-error"> *</span>}
         </label>
         <span className="attr-type">{describeType(spec.type)}</span>
         {own && onUnset && (

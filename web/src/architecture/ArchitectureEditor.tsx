@@ -14,7 +14,7 @@ import { autoLayout, freeSpot, sameNodeData, useEditorKeys } from '../graph/edit
 import { NODE_WIDTH, type PortFlowNode, type PortNodeData, type RemoteMark } from '../graph/PortNode';
 import type { Editing } from '../pipeline/PipelineEditor';
 import { connectOps, deleteOps, nameOf, pasteOps, positionOps } from '../pipeline/model';
-import { Analyzer, edgeShape, errorsByNode, formatShape, summaryRows, type Analysis } from './analysis';
+import { Analyzer, edgeShape, errorsByNode, formatCount, formatShape, summaryRows, type Analysis } from './analysis';
 import { analyze, loadLibrary } from './api';
 import { ArchInspector } from './ArchInspector';
 import { ArchPalette, ARCH_DROP_TYPE, decodePaletteItem, type PaletteItem } from './ArchPalette';
@@ -90,7 +90,7 @@ function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
 export function ArchitectureEditor({ client, tree, arch, editing, remote, archHref, toolbar }: ArchitectureEditorProps) {
   const graph = useMemo(() => architectureGraph(tree, arch), [tree, arch]);
   const { lib, error: libError } = useLibrary(client);
-  const doc = useMemo(() => toDocument(tree, arch), [tree, arch]);
+  const doc = useMemo(() => toDocument(tree, arch, lib), [tree, arch, lib]);
   const docKey = useMemo(() => JSON.stringify(doc), [doc]);
   const { analysis, failure, stale } = useAnalysis(client, docKey, doc);
   const errors = useMemo(() => errorsByNode(analysis), [analysis]);
@@ -292,7 +292,7 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
             />
             <span className="muted small counts">
               {graph.nodes.length} layer{graph.nodes.length === 1 ? '' : 's'}
-              {analysis?.totals?.parameters !== undefined && ` · ${analysis.totals.parameters.toLocaleString('en-US')} parameters`}
+              {typeof analysis?.totals?.parameters === 'number' && ` · ${formatCount(analysis.totals.parameters)} parameters`}
             </span>
           </div>
           <div className="toolbar-group">

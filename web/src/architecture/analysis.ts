@@ -45,9 +45,9 @@ export function formatShape(v: Value | undefined): string {
 }
 
 /** 61706 → "61,706"; an expression stays as it is. */
-export function formatCount(v: number | string | undefined): string {
-  if (v === undefined) return '';
-  return typeof v === 'number' ? v.toLocaleString('en-US') : v;
+export function formatCount(v: number | string | null | undefined): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? v.toLocaleString('en-US') : '';
+  return typeof v === 'string' ? v : '';
 }
 
 /** The shape an edge carries: its source node's output at that port. */

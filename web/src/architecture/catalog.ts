@@ -79,6 +79,23 @@ export const CATEGORY_ORDER = [
   'other',
 ] as const;
 
+/**
+ * Parameters the analysis infers from the incoming shape when left out
+ * (docs/nn.md, "Automatic dimensions"): not "required" in the editor.
+ */
+export const INFERABLE_PARAMS = new Set([
+  'in_channels',
+  'in_features',
+  'in1_features',
+  'in2_features',
+  'num_features',
+  'num_channels',
+  'normalized_shape',
+  'input_size',
+  'embed_dim',
+  'd_model',
+]);
+
 export function typeByName(lib: Library | null, name: string): LayerType | undefined {
   return lib?.types.find((t) => t.name === name);
 }

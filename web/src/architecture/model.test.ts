@@ -55,7 +55,7 @@ describe('architectures in the tree', () => {
     expect(graph.nodes.map((n) => [n.name, n.type])).toEqual([
       ['x', 'Input'],
       ['conv2d', 'Conv2d'],
-      ['re_lu', 'ReLU'],
+      ['relu', 'ReLU'],
     ]);
     const c = graph.nodes[1]!;
     expect(c.inputs.map((p) => p.name)).toEqual(['input']);
@@ -73,6 +73,9 @@ describe('names', () => {
     const t = cnn();
     expect(layerName(t, net, 'Conv2d')).toBe('conv2d_2');
     expect(layerName(t, net, 'BatchNorm2d')).toBe('batch_norm2d');
+    expect(layerName(t, net, 'LeakyReLU')).toBe('leaky_relu');
+    expect(layerName(t, net, 'MaxPool2d')).toBe('max_pool2d');
+    expect(layerName(t, net, 'LSTM')).toBe('lstm');
     expect(layerName(t, net, 'Input')).toBe('x_2');
     expect(pasteName(t, net, 'conv2d')).toBe('conv2d_2');
     expect(identifier('my net 2')).toBe('my_net_2');
@@ -105,7 +108,7 @@ describe('connections in an architecture', () => {
   it('go with a deleted layer', () => {
     const t2 = applyOps(t, deleteOps(t, [conv], []));
     expect(architectureGraph(t2, net).edges).toEqual([]);
-    expect(architectureGraph(t2, net).nodes.map((n) => n.name)).toEqual(['x', 're_lu']);
+    expect(architectureGraph(t2, net).nodes.map((n) => n.name)).toEqual(['x', 'relu']);
   });
 
   it('are copied with pasted layers, the copies named as identifiers', () => {
@@ -116,7 +119,7 @@ describe('connections in an architecture', () => {
     const { ops, created } = pasteOps(t, net, [conv, relu], { x: 40, y: 40 }, fresh, pasteName);
     const t2 = applyOps(t, ops);
     const graph = architectureGraph(t2, net);
-    expect(graph.nodes.map((n) => n.name)).toEqual(['x', 'conv2d', 're_lu', 'conv2d_2', 're_lu_2']);
+    expect(graph.nodes.map((n) => n.name)).toEqual(['x', 'conv2d', 'relu', 'conv2d_2', 'relu_2']);
     expect(graph.edges.filter((e) => created.includes(e.source) && created.includes(e.target))).toHaveLength(1);
   });
 });

@@ -123,10 +123,9 @@ export function identifier(name: string): string {
 function stemOf(type: string): string {
   if (type === 'Input') return 'x';
   if (type === 'Output') return 'out';
-  return type
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase();
+  // A word starts at a capital followed by a small letter: MaxPool2d →
+  // max_pool2d, LeakyReLU → leaky_relu, ReLU → relu, LSTM → lstm.
+  return type.replace(/([a-z0-9])(?=[A-Z][a-z])/g, '$1_').toLowerCase();
 }
 
 /** An identifier not yet used by a child of `parent`: conv2d, conv2d_2, … */

@@ -3,7 +3,8 @@ import { applyOps, type Tree } from '../model';
 import { connect, g } from '../model/testing';
 import { addBlockOps, addLayerOps, newArchitectureOps, setParamOps } from './model';
 import { libIds, libraryTree } from './testing';
-import { toDocument } from './toDocument';
+import { catalogFixture } from './testing';
+import { className, toDocument } from './toDocument';
 
 const net = g(0x100);
 const [x, conv, act, fc, out] = [g(0x101), g(0x102), g(0x103), g(0x104), g(0x105)];
@@ -33,6 +34,26 @@ function lenet(): Tree {
 }
 
 describe('toDocument', () => {
+  it('names classes as the server does', () => {
+    expect(className('My net')).toBe('My_net');
+    expect(className('2stage')).toBe('Net2stage');
+    expect(className('class')).toBe('class_');
+    expect(className('')).toBe('Net');
+  });
+
+  it('leaves out None and, with the catalog, attributes that are not parameters of the type', () => {
+    const t = applyOps(lenet(), [
+      ...setParamOps(conv, 'stride', null),
+      ...setParamOps(conv, 'colour', 'red'),
+      ...setParamOps(x, 'shape', ['N', 1, 8, 8]),
+    ]);
+    const withCatalog = toDocument(t, net, { ...catalogFixture, types: catalogFixture.types.map((ty) => (ty.name === 'Input' ? { ...ty, params: [{ name: 'shape', type: 'any', required: true }] } : ty)) });
+    expect(withCatalog.architectures['LeNet']!.nodes[1]!.params).toEqual({ out_channels: 6, kernel_size: [5, 5] });
+    expect(withCatalog.architectures['LeNet']!.nodes[0]!.params).toEqual({ shape: ['N', 1, 8, 8] });
+    // Without it (not loaded yet) the unknown attribute goes, for the analysis to name.
+    expect(toDocument(t, net).architectures['LeNet']!.nodes[1]!.params).toEqual({ out_channels: 6, kernel_size: [5, 5], colour: 'red' });
+  });
+
   it('writes nodes (id = guid, name, type, own params) and edges by port name in child order', () => {
     expect(toDocument(lenet(), net)).toEqual({
       main: 'LeNet',
@@ -41,7 +62,7 @@ describe('toDocument', () => {
           nodes: [
             { id: x, name: 'x', type: 'Input', params: { shape: ['N', 1, 28, 28] } },
             { id: conv, name: 'conv1', type: 'Conv2d', params: { out_channels: 6, kernel_size: [5, 5] } },
-            { id: act, name: 're_lu', type: 'ReLU' },
+            { id: act, name: 'relu', type: 'ReLU' },
             { id: fc, name: 'linear', type: 'Linear', params: { out_features: 10 } },
             { id: out, name: 'out', type: 'Output' },
           ],

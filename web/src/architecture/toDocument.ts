@@ -3,13 +3,30 @@
 // twin is src/nn/from_tree.cc; both follow the same rules:
 //
 //   node id = guid, name = the name attribute, type = the meta type's name,
-//   params = own attributes other than name; a Block's `block` = the name of
-//   the architecture its pointer names, which joins `architectures` (and so
-//   do its own blocks); edges from the Connection children in child order,
-//   each end "layer guid.port name".
+//   params = own attributes other than name that are parameters of the type
+//   (when the catalog is known) and not None — a None is the default; a
+//   Block's `block` = the class name of the architecture its pointer names,
+//   which joins `architectures` (and so do its own blocks); edges from the
+//   Connection children in child order, each end "layer guid.port name".
+//   Class names as ClassName in from_tree.cc: the name with other characters
+//   as "_", "Net" before a leading digit, "_" after a Python keyword, "_2"…
+//   for a second architecture with the same name.
 import { effectivePointer, type Guid, type JsonValue, type Tree } from '../model';
 import { connectionEdges, nameOf } from '../pipeline/model';
-import { architectureGraph, identifier } from './model';
+import type { Library } from './catalog';
+import { architectureGraph } from './model';
+
+const PYTHON_KEYWORDS = new Set(
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),
+);
+
+/** The class name of an architecture (from_tree.cc's ClassName). */
+export function className(name: string): string {
+  let s = name.replace(/[^A-Za-z0-9_]/g, '_');
+  if (s === '' || /^[0-9]/.test(s)) s = `Net${s}`;
+  if (PYTHON_KEYWORDS.has(s)) s += '_';
+  return s;
+}
 
 export interface DocNode {
   readonly id: string;
@@ -35,13 +52,14 @@ export interface ArchitectureDocument {
  * as an identifier; two different architectures with the same name get
  * distinct keys (Net, Net_2) so a block never silently stands for another.
  */
-export function toDocument(tree: Tree, arch: Guid): ArchitectureDocument {
+export function toDocument(tree: Tree, arch: Guid, lib: Library | null = null): ArchitectureDocument {
+  const known = new Map((lib?.types ?? []).map((t) => [t.name, new Set(t.params.map((p) => p.name))]));
   const keys = new Map<Guid, string>();
   const used = new Set<string>();
   const keyOf = (g: Guid): string => {
     let k = keys.get(g);
     if (k) return k;
-    const stem = identifier(nameOf(tree, g));
+    const stem = className(nameOf(tree, g) || 'Architecture');
     k = stem;
     for (let i = 2; used.has(k); i++) k = `${stem}_${i}`;
     used.add(k);
@@ -58,7 +76,10 @@ export function toDocument(tree: Tree, arch: Guid): ArchitectureDocument {
     out[key] = { nodes: [], edges: [] }; // placeholder: a block cycle stops here
     const graph = architectureGraph(tree, a);
     const nodes: DocNode[] = graph.nodes.map((n) => {
-      const params: Record<string, JsonValue> = { ...n.params };
+      const params: Record<string, JsonValue> = {};
+      const spec = known.get(n.type);
+      for (const [k, v] of Object.entries(n.params))
+        if (k !== 'category' && v !== null && (!spec || spec.has(k))) params[k] = v;
       if (n.type === 'Block') {
         const target = effectivePointer(tree, n.id, 'block');
         if (target && tree.nodes[target]) {
