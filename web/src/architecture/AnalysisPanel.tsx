@@ -58,8 +58,12 @@ export function AnalysisPanel({
             {t === 'summary' ? 'Summary' : t === 'problems' ? `Problems (${problems.length})` : 'Code'}
           </button>
         ))}
-        <span className="arch-status muted small" data-testid="analysis-status">
-          {failure ? '' : stale ? 'analysing…' : analysis ? (analysis.ok ? '✓ valid' : '✗ errors') : ''}
+        <span
+          className="arch-status muted small"
+          data-testid="analysis-status"
+          title={failure ? '' : stale ? 'Analysing…' : analysis ? (analysis.ok ? 'Valid' : 'Errors: see Problems') : ''}
+        >
+          {failure ? '' : stale ? '…' : analysis ? (analysis.ok ? '✓' : '✗') : ''}
         </span>
         <button type="button" className="tool" onClick={() => setCollapsed(true)} title="Hide the analysis (more room for the graph)">
           ▸
@@ -125,7 +129,8 @@ function Summary({
           {rows.map((r) => (
             <tr key={r.id} onClick={() => onSelectNode(r.id)}>
               <td>
-                {r.name} <span className="muted">({r.type})</span>
+                {r.name}
+                <span className="arch-row-type muted">{r.type}</span>
               </td>
               <td className="mono">{r.output || '—'}</td>
               <td className="num mono">{r.parameters ? formatCount(r.parameters) : '—'}</td>

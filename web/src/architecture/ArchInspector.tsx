@@ -23,7 +23,8 @@ const BUILTIN_PARAMS: Readonly<Record<string, readonly ParamSpec[]>> = {
 
 /** The parameter specs of a node: the catalog's, the built-in ones, then any other attribute it sets. */
 export function paramSpecs(node: LayerNode, type: LayerType | undefined): ParamSpec[] {
-  const specs: ParamSpec[] = [...(type?.params ?? [])];
+  // A Block's `block` is its pointer (the section above), not a text field.
+  const specs: ParamSpec[] = (type?.params ?? []).filter((p) => !(node.type === 'Block' && p.name === 'block'));
   for (const b of BUILTIN_PARAMS[node.type] ?? []) if (!specs.some((s) => s.name === b.name)) specs.push(b);
   for (const name of Object.keys(node.params))
     if (!specs.some((s) => s.name === name)) specs.push({ name, type: 'any', required: false, doc: 'Not a parameter of this type' });

@@ -11,7 +11,7 @@ import type { KilnClient } from '../api';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { autoLayout, freeSpot, sameNodeData, useEditorKeys } from '../graph/editorKit';
-import { NODE_WIDTH, type PortFlowNode, type PortNodeData, type RemoteMark } from '../graph/PortNode';
+import { NODE_WIDTH, verticalNodeHeight, type PortFlowNode, type PortNodeData, type RemoteMark } from '../graph/PortNode';
 import type { Editing } from '../pipeline/PipelineEditor';
 import { connectOps, deleteOps, nameOf, pasteOps, positionOps } from '../pipeline/model';
 import { Analyzer, edgeShape, errorsByNode, formatCount, formatShape, summaryRows, type Analysis } from './analysis';
@@ -131,7 +131,7 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
   );
 
   const fallback = useMemo(
-    () => (graph.nodes.some((n) => n.position === null) ? autoLayout(graph) : new Map<Guid, { x: number; y: number }>()),
+    () => (graph.nodes.some((n) => n.position === null) ? autoLayout(graph, true) : new Map<Guid, { x: number; y: number }>()),
     [graph],
   );
 
@@ -155,6 +155,7 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
         remote: remote?.get(n.id) ?? NO_REMOTE,
         error: errors.get(n.id),
         lines: blockLines(n),
+        vertical: true,
       };
       const old = before.get(n.id);
       const data = old && sameNodeData(old, fresh) ? old : fresh;
@@ -212,7 +213,8 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
       const selected = selection.nodes.length === 1 ? canvasNodes.find((n) => n.id === selection.nodes[0]) : undefined;
       // Clicking + with one layer selected chains the new one after it.
       const after = !position && selected && item.kind === 'layer' ? selected : undefined;
-      const spot = position ?? (after ? freeSpot(canvasNodes, { x: after.position.x + NODE_WIDTH + 80, y: after.position.y }) : freeSpot(canvasNodes, centre()));
+      const below = after && { x: after.position.x, y: after.position.y + verticalNodeHeight(after.data.inputs.length, after.data.outputs.length, after.data.lines?.length ?? 0) + 56 };
+      const spot = position ?? freeSpot(canvasNodes, below ?? centre());
       let ops: Op[];
       try {
         if (item.kind === 'layer')
@@ -254,9 +256,20 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
   const fit = useCallback(() => void flowRef.current?.fitView({ padding: 0.1, maxZoom: 1.1, duration: 300 }), []);
   const layout = useCallback(() => {
     const lines = new Map(canvasNodes.map((n) => [n.id, n.data.lines?.length ?? 0]));
-    edit(positionOps(autoLayout({ nodes: graph.nodes.map((n) => ({ ...n, lines: lines.get(n.id) ?? 0 })), edges: graph.edges })), 'Auto layout');
+    edit(positionOps(autoLayout({ nodes: graph.nodes.map((n) => ({ ...n, lines: lines.get(n.id) ?? 0 })), edges: graph.edges }, true)), 'Auto layout');
     setTimeout(fit, 50);
   }, [canvasNodes, edit, fit, graph]);
+
+  // The first layers to arrive (opening an empty architecture someone else
+  // fills, an import) are brought into view; later ones are not, so the view
+  // does not jump while the user works.
+  const hadNodes = useRef(graph.nodes.length > 0);
+  useEffect(() => {
+    if (hadNodes.current || graph.nodes.length === 0) return;
+    hadNodes.current = true;
+    const t = setTimeout(fit, 80);
+    return () => clearTimeout(t);
+  }, [fit, graph.nodes.length]);
 
   useEditorKeys({
     undo: editing ? editing.undo : null,

@@ -4,7 +4,7 @@
 // shortcuts (undo/redo, copy/paste, delete, fit) that are off while typing.
 import { useEffect } from 'react';
 import { layeredLayout } from './layout';
-import { NODE_WIDTH, estimatedNodeHeight, type PortNodeData, type PortSpec, type RemoteMark } from './PortNode';
+import { NODE_WIDTH, estimatedNodeHeight, verticalNodeHeight, type PortNodeData, type PortSpec, type RemoteMark } from './PortNode';
 import type { CanvasNode } from './GraphCanvas';
 
 function samePorts(a: readonly PortSpec[], b: readonly PortSpec[]): boolean {
@@ -30,6 +30,7 @@ export function sameNodeData(a: PortNodeData, b: PortNodeData): boolean {
     a.status === b.status &&
     a.readOnly === b.readOnly &&
     a.error === b.error &&
+    a.vertical === b.vertical &&
     sameLines(a.lines, b.lines) &&
     sameRemote(a.remote, b.remote) &&
     samePorts(a.inputs, b.inputs) &&
@@ -43,18 +44,31 @@ export interface LayoutGraph {
   readonly edges: readonly { readonly source: string; readonly target: string }[];
 }
 
-/** Positions for nodes that have none (or all, for auto layout). */
-export function autoLayout(graph: LayoutGraph): Map<string, { x: number; y: number }> {
-  return layeredLayout(
-    graph.nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: estimatedNodeHeight(n.inputs.length, n.outputs.length, n.lines ?? 0) })),
-    graph.edges.map((e) => ({ source: e.source, target: e.target })),
-    { layerGap: 80, nodeGap: 36 },
+/**
+ * Positions for nodes that have none (or all, for auto layout): layers left
+ * to right, or top to bottom for vertical nodes (the same layout with the
+ * axes swapped).
+ */
+export function autoLayout(graph: LayoutGraph, vertical = false): Map<string, { x: number; y: number }> {
+  const edges = graph.edges.map((e) => ({ source: e.source, target: e.target }));
+  if (!vertical)
+    return layeredLayout(
+      graph.nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: estimatedNodeHeight(n.inputs.length, n.outputs.length, n.lines ?? 0) })),
+      edges,
+      { layerGap: 80, nodeGap: 36 },
+    );
+  const swapped = layeredLayout(
+    graph.nodes.map((n) => ({ id: n.id, width: verticalNodeHeight(n.inputs.length, n.outputs.length, n.lines ?? 0), height: NODE_WIDTH })),
+    edges,
+    { layerGap: 56, nodeGap: 40 },
   );
+  return new Map([...swapped].map(([id, p]) => [id, { x: p.y, y: p.x }]));
 }
 
 /** The first place at or below `at` where a new node does not cover another one. */
 export function freeSpot(nodes: readonly CanvasNode[], at: { x: number; y: number }): { x: number; y: number } {
-  const h = (n: CanvasNode) => estimatedNodeHeight(n.data.inputs.length, n.data.outputs.length, n.data.lines?.length ?? 0);
+  const h = (n: CanvasNode) =>
+    (n.data.vertical ? verticalNodeHeight : estimatedNodeHeight)(n.data.inputs.length, n.data.outputs.length, n.data.lines?.length ?? 0);
   const covers = (p: { x: number; y: number }) =>
     nodes.some(
       (n) =>

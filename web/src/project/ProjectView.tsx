@@ -239,13 +239,6 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
           editing={editing}
           remote={remote}
           archHref={(g) => href({ kind: 'architecture', guid: g })}
-          toolbar={
-            editing ? (
-              <button type="button" className="tool" onClick={() => withLibrary('import')} data-testid="import-code">
-                Import code…
-              </button>
-            ) : null
-          }
         />
       </Suspense>
     );
@@ -309,6 +302,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
           href={href}
           editing={editing}
           onNewArchitecture={() => withLibrary('new')}
+          onImportArchitecture={() => withLibrary('import')}
           addingLibrary={afterLibrary !== null}
         />
         <main className="project-main">
@@ -448,6 +442,7 @@ function Sidebar({
   href,
   editing,
   onNewArchitecture,
+  onImportArchitecture,
   addingLibrary,
 }: {
   tree: Tree | null;
@@ -455,6 +450,7 @@ function Sidebar({
   href: (v: View) => string;
   editing: Editing | null;
   onNewArchitecture: () => void;
+  onImportArchitecture: () => void;
   addingLibrary: boolean;
 }) {
   const pipes = tree ? pipelines(tree) : [];
@@ -495,6 +491,13 @@ function Sidebar({
         {tree && archs.length === 0 && (
           <li className="sidebar-empty" data-testid="no-architectures">
             {addingLibrary ? 'Adding the PyTorch library…' : 'No architectures yet'}
+          </li>
+        )}
+        {editing && (
+          <li>
+            <button type="button" className="link small sidebar-action" onClick={onImportArchitecture} data-testid="import-code">
+              Import PyTorch code…
+            </button>
           </li>
         )}
       </SidebarSection>

@@ -67,7 +67,7 @@ export function archScenarios(ctx) {
       await page.waitForURL(/\/architecture\//, T);
       await page.locator('[data-testid=palette-Conv2d]').waitFor(T);
       // The second user opens it from the sidebar.
-      await b.page.getByRole('link', { name: 'Net' }).click();
+      await b.page.locator('.sidebar a[href*="/architecture/"]', { hasText: 'Net' }).click();
       await b.page.locator('[data-testid=palette-Conv2d]').waitFor(T);
       await page.screenshot({ path: runner.shotPath('h1-new-architecture') });
 
@@ -118,6 +118,8 @@ export function archScenarios(ctx) {
       assert((await b.page.locator('[data-testid=graph-node]').count()) === 6, 'the second browser shows the six layers');
       await b.page.locator('[data-testid=graph-node][data-title="conv2d"][data-error]').waitFor(T);
       await b.page.locator('.react-flow__node:has([data-title="conv2d"]) .remote-tag').waitFor(T);
+      await b.page.keyboard.press('f');
+      await b.page.waitForTimeout(500);
       await b.page.screenshot({ path: runner.shotPath('h5-second-browser') });
 
       // Fix it: the error goes, the shapes come back.
