@@ -43,7 +43,7 @@ export function AnalysisPanel({
       </aside>
     );
   return (
-    <aside className="arch-panel" aria-label="Analysis">
+    <aside className={`arch-panel${tab === 'code' ? ' wide' : ''}`} aria-label="Analysis">
       <div className="arch-tabs" role="tablist">
         {(['summary', 'problems', 'code'] as const).map((t) => (
           <button

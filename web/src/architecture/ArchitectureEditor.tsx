@@ -11,6 +11,7 @@ import type { KilnClient } from '../api';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { autoLayout, freeSpot, sameNodeData, useEditorKeys } from '../graph/editorKit';
+import { revealShift, visibleArea } from '../graph/reveal';
 import { NODE_WIDTH, verticalNodeHeight, type PortFlowNode, type PortNodeData, type RemoteMark } from '../graph/PortNode';
 import type { Editing } from '../pipeline/PipelineEditor';
 import { connectOps, deleteOps, nameOf, pasteOps, positionOps } from '../pipeline/model';
@@ -281,6 +282,28 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
   });
 
   const selectedNode = selection.nodes.length === 1 ? graph.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
+
+  // The inspector floats over the canvas's right side: a selected layer it
+  // would cover is panned into the part still in sight (as in pipelines).
+  const selectedId = selectedNode?.id;
+  useEffect(() => {
+    if (!selectedId) return;
+    const frame = requestAnimationFrame(() => {
+      const flow = flowRef.current;
+      const canvasEl = document.querySelector('.arch-editor .graph-canvas');
+      const nodeEl = document.querySelector(`.react-flow__node[data-id="${CSS.escape(selectedId)}"]`);
+      if (!flow || !canvasEl || !nodeEl) return;
+      const inspectorEl = document.querySelector('.arch-editor [data-testid="inspector"]');
+      const shift = revealShift(
+        nodeEl.getBoundingClientRect(),
+        visibleArea(canvasEl.getBoundingClientRect(), inspectorEl?.getBoundingClientRect() ?? null),
+      );
+      if (!shift) return;
+      const vp = flow.getViewport();
+      void flow.setViewport({ x: vp.x + shift.dx, y: vp.y + shift.dy, zoom: vp.zoom }, { duration: 250 });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [selectedId]);
   const rows = useMemo(() => summaryRows(graph.nodes, graph.edges, analysis), [graph, analysis]);
   const names = useMemo(() => {
     const m = new Map<string, string>();
