@@ -12,6 +12,14 @@ An instance {"input": "FILE"} is an Input bound to examples/<name>/data/FILE
 the example's data files into the artifact store), {"output": true} an Output;
 both have one port named "data" (docs/execution.md, "Plan").
 
+An example may also have architectures/*.json (architecture documents,
+docs/nn.md): each architecture of each file (main and blocks) becomes an
+Architecture node of the PyTorch library under a Folder "Architectures", in the
+tree form of docs/libraries.md (architecture_tree.py), and project.json gets
+"libraries": ["torch"] so that `kiln serve` adds the library's meta types first.
+An instance's "references": {"net": "DigitsCNN"} sets its pointer "net" to that
+architecture. An example needs pipeline.json, architectures/ or both.
+
     /usr/bin/python3 examples/build.py        # rebuild every example
 """
 import hashlib
@@ -21,31 +29,22 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
+sys.path.insert(0, str(HERE))
 from kiln.interface import parse_interface  # noqa: E402
 
-NAMESPACE = "kiln-core-meta"  # must match kNamespace in src/model/meta.cc
-
-
-def derive_guid(a: str, b: str) -> str:
-    """DeriveGuid of src/core/guid.cc: SHA-256 of "a/b", shaped as a UUID."""
-    d = bytearray(hashlib.sha256(f"{a}/{b}".encode()).digest()[:16])
-    d[6] = (d[6] & 0x0F) | 0x50
-    d[8] = (d[8] & 0x3F) | 0x80
-    h = d.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-ROOT = derive_guid(NAMESPACE, "root")
-
-
-def meta(name: str) -> str:
-    return derive_guid(NAMESPACE, "meta/" + name)
+from architecture_tree import architecture_ops  # noqa: E402
+from guids import ROOT, derive_guid, meta  # noqa: E402,F401  (tests use build.derive_guid)
 
 
 def build(example: pathlib.Path) -> dict:
-    spec = json.loads((example / "pipeline.json").read_text())
     name = example.name
     ops = []
+    # Architectures first: pipeline instances point at them.
+    arch_files = sorted((example / "architectures").glob("*.json"))
+    architectures = architecture_ops(name, arch_files, ops) if arch_files else {}
+    if not (example / "pipeline.json").exists():
+        return _patch(f"The {name} example", ops, bool(arch_files))
+    spec = json.loads((example / "pipeline.json").read_text())
 
     def create(guid, parent, base, attrs=None, registry=None, pointers=None):
         op = {"op": "create", "guid": guid, "parent": parent, "base": base,
@@ -120,8 +119,15 @@ def build(example: pathlib.Path) -> dict:
         attrs["name"] = inst.get("label", inst.get("operation", kind and kind.capitalize()))
         if kind == "input":
             attrs.update(artifact=artifacts[inst["input"]], serializer="raw")
+        pointers = {}
+        for ref, arch in inst.get("references", {}).items():
+            if arch not in architectures:
+                raise SystemExit(f"{name}: instance {inst['id']!r} references {arch!r}, which "
+                                 f"is no architecture of {example / 'architectures'}")
+            pointers[ref] = architectures[arch]
         create(guid, pipeline, definition, attrs,
-               registry={"position": {"x": inst.get("x", 240 * i), "y": inst.get("y", 0)}})
+               registry={"position": {"x": inst.get("x", 240 * i), "y": inst.get("y", 0)}},
+               pointers=pointers)
         # The instance's ports are materialized from the definition's.
         instances[inst["id"]] = {key: derive_guid(guid, port) for key, port in ports.items()}
     for src, dst in spec["connections"]:
@@ -131,11 +137,17 @@ def build(example: pathlib.Path) -> dict:
         create(guid, pipeline, meta("Connection"), {},
                pointers={"src": instances[src_id][("output", src_port)],
                          "dst": instances[dst_id][("input", dst_port)]})
-    return {"message": spec.get("description", f"The {name} example"), "ops": ops}
+    return _patch(spec.get("description", f"The {name} example"), ops, bool(arch_files))
+
+
+def _patch(message: str, ops: list, uses_torch: bool) -> dict:
+    # "libraries" first: `kiln serve` applies the library's meta patch before the ops.
+    return {**({"libraries": ["torch"]} if uses_torch else {}), "message": message, "ops": ops}
 
 
 def main():
-    for example in sorted(p for p in HERE.iterdir() if (p / "pipeline.json").exists()):
+    for example in sorted(p for p in HERE.iterdir()
+                          if (p / "pipeline.json").exists() or (p / "architectures").is_dir()):
         patch = build(example)
         (example / "project.json").write_text(json.dumps(patch, indent=1) + "\n")
         print(f"{example.name}: {len(patch['ops'])} operations → {example / 'project.json'}")

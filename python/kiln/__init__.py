@@ -18,12 +18,23 @@ Inside an operation::
 
 Outside Kiln the same file runs unchanged (these calls are no-ops).
 
+A constructor argument annotated ``kiln.Architecture`` is a reference to an
+architecture of the project, not an attribute: the job passes the generated
+``nn.Module`` class (docs/libraries.md)::
+
+    class Train(kiln.Operation):
+        def __init__(self, net: kiln.Architecture, epochs: int = 10):
+            self.net, self.epochs = net, epochs
+
+        def execute(self, images, labels):
+            model = self.net()
+
 Modules: ``kiln.interface`` (interface <-> code), ``kiln.serializers``,
 ``kiln.runtime`` (events), ``kiln.mpl_backend``, ``kiln.job`` (runs a bundle),
 ``kiln.zygote`` (warm worker).  Importing ``kiln`` is cheap: it imports neither
 torch, numpy nor matplotlib.
 """
-from .runtime import Operation, log_metric, progress
+from .runtime import Architecture, Operation, log_metric, progress
 
-__all__ = ["Operation", "log_metric", "progress"]
+__all__ = ["Architecture", "Operation", "log_metric", "progress"]
 __version__ = "0.1.0"

@@ -26,7 +26,12 @@ Which class is the operation (top-level classes only):
 Interface rules (see docs/job-protocol.md, "Operation interface"):
 
 * attributes = ``__init__`` parameters after ``self`` (positional and
-  keyword-only; ``*args``/``**kwargs`` are not attributes).  ``type`` = the
+  keyword-only; ``*args``/``**kwargs`` are not attributes), except references.
+* references = ``__init__`` parameters annotated with a library's resource type
+  (``kiln.Architecture``, also written ``Architecture`` or as a string):
+  ``{"name", "type": "Architecture"}``. The operation node points at the resource
+  and the job passes the generated class (docs/libraries.md). The key
+  ``"references"`` is present only when there is at least one.  ``type`` = the
   annotation's source text, else the literal type of the default (``int``,
   ``float``, ``bool``, ``str``, ``list``, ``dict``), else ``"any"`` (a ``None``
   default says nothing about the type).  ``default`` = the default as a JSON
@@ -244,6 +249,20 @@ def find_operation_class(tree: ast.Module, src: Optional[_Source] = None) -> ast
 # ---------------------------------------------------------------------------
 # code -> interface
 
+# Resource types of the libraries (docs/libraries.md): annotation → reference type.
+REFERENCE_TYPES = ("Architecture",)
+
+
+def _reference_type(text: Optional[str]) -> Optional[str]:
+    """The reference type an annotation names (``kiln.Architecture``), or None."""
+    if text is None:
+        return None
+    for t in REFERENCE_TYPES:
+        if text in (t, "kiln." + t):
+            return t
+    return None
+
+
 _LITERAL_TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (list, "list"),
                   (dict, "dict"))
 
@@ -460,10 +479,15 @@ def _parse(code: str) -> _Parsed:
     methods = _methods(cls)
     init = methods.get("__init__")
     execute = methods.get("execute")
-    attributes = []
+    attributes, references = [], []
     if init is not None:
         _, params = _named_params(init)
-        attributes = [_attribute(src, p) for p in params]
+        for p in params:
+            ref = _reference_type(_annotation_text(src, p.node.annotation))
+            if ref:
+                references.append({"name": p.node.arg, "type": ref})
+            else:
+                attributes.append(_attribute(src, p))
     inputs = []
     outputs, style, rets = [], "none", []
     if execute is not None:
@@ -472,6 +496,8 @@ def _parse(code: str) -> _Parsed:
                   for p in params]
         outputs, style, rets = _outputs(src, execute)
     interface = {"name": cls.name, "attributes": attributes, "inputs": inputs, "outputs": outputs}
+    if references:
+        interface["references"] = references
     return _Parsed(src, tree, cls, init, execute, interface, style, rets)
 
 
@@ -548,6 +574,23 @@ def normalize_interface(interface: dict) -> dict:
                     except ValueError as e:
                         raise InterfaceError(f"attribute {n!r}: default: {e}") from None
             out[section].append(entry)
+    references = interface.get("references", [])
+    if not isinstance(references, list):
+        raise InterfaceError("references must be a list")
+    taken = {a["name"] for a in out["attributes"]}
+    for item in references:
+        if not isinstance(item, dict):
+            raise InterfaceError("each of references must be an object")
+        n = _check_name(item.get("name"), "reference")
+        if n in taken:
+            raise InterfaceError(f"{n!r} is both an attribute and a reference, or a reference "
+                                 "twice")
+        taken.add(n)
+        t = item.get("type")
+        if t not in REFERENCE_TYPES:
+            raise InterfaceError(f"reference {n!r}: type {t!r} is not a resource type "
+                                 f"(one of {', '.join(REFERENCE_TYPES)})")
+        out.setdefault("references", []).append({"name": n, "type": t})
     return out
 
 
@@ -730,20 +773,30 @@ def _is_store_of(stmt, name: str) -> bool:
             and isinstance(stmt.value, ast.Name) and stmt.value.id == name)
 
 
-def _update_init(p: _Parsed, new_attrs: list, edits: _Edits):
+def _ref_param(ref: dict, old: Optional[_Param], src: _Source) -> _NewParam:
+    if old is not None and _reference_type(_annotation_text(src, old.node.annotation)) == \
+            ref["type"]:
+        return _NewParam(_param_text(src, old), old.default is not None, old.kind == "kwonly")
+    return _NewParam(f"{ref['name']}: kiln.{ref['type']}", False, False)
+
+
+def _update_init(p: _Parsed, new_attrs: list, new_refs: list, edits: _Edits):
+    """Rewrites __init__'s parameters: references first, then the attributes in order."""
     src, cls, init = p.src, p.cls, p.init
     nl = src.line_end()
     if init is None:
-        if not new_attrs:
+        if not new_attrs and not new_refs:
             return
         indent = _body_indent(src, cls)
         if not indent:
             raise InterfaceError("cannot add __init__ to a class whose body is on the class line",
                                  cls.lineno)
         inner = indent * 2
-        positional, kwonly = _order_params([_attr_param(a, None, src) for a in new_attrs])
+        positional, kwonly = _order_params([_ref_param(r, None, src) for r in new_refs] +
+                                           [_attr_param(a, None, src) for a in new_attrs])
         items_text = _render_flat(["self"] + [q.text for q in positional], kwonly)
-        body = "".join(f"{inner}self.{a['name']} = {a['name']}{nl}" for a in new_attrs)
+        body = "".join(f"{inner}self.{a['name']} = {a['name']}{nl}"
+                       for a in new_refs + new_attrs)
         method = f"{indent}def __init__({items_text}):{nl}{body}"
         anchor = _docstring_end(cls)
         if anchor is not None:
@@ -758,15 +811,17 @@ def _update_init(p: _Parsed, new_attrs: list, edits: _Edits):
     receiver, old_params = _named_params(init)
     by_name = {q.node.arg: q for q in old_params}
     old_attrs = p.interface["attributes"]
-    if old_attrs != new_attrs:
-        items = [_attr_param(a, by_name.get(a["name"]), src) for a in new_attrs]
+    old_refs = p.interface.get("references", [])
+    if old_attrs != new_attrs or old_refs != new_refs:
+        items = [_ref_param(r, by_name.get(r["name"]), src) for r in new_refs] + \
+                [_attr_param(a, by_name.get(a["name"]), src) for a in new_attrs]
         open_at, close_at = _param_header(init, src)
         edits.replace(open_at + 1, close_at, _render_params(src, init, receiver, items,
                                                              open_at, close_at))
     # Keep the conventional ``self.x = x`` stores in step with the parameters, so
     # that a removed attribute leaves no NameError and an added one is stored.
-    old_names = {a["name"] for a in old_attrs}
-    new_names = [a["name"] for a in new_attrs]
+    old_names = {a["name"] for a in old_refs + old_attrs}
+    new_names = [a["name"] for a in new_refs + new_attrs]
     removed = old_names - set(new_names)
     added = [n for n in new_names if n not in old_names]
     if receiver is None or (not removed and not added):
@@ -935,10 +990,16 @@ def update_code(code: str, new_interface: dict) -> str:
     Only the class name, the ``__init__`` and ``execute`` parameter lists, the
     return annotation, the return statements and ``self.x = x`` stores of added or
     removed attributes are touched; unchanged parts are left byte for byte.
+    References are written first in ``__init__``, annotated ``kiln.<type>``; an
+    interface without the key ``"references"`` keeps the code's references.
     Raises InterfaceError if the code does not parse or the interface is invalid.
     """
     new = normalize_interface(new_interface)
     p = _parse(code)
+    if "references" not in new_interface and p.interface.get("references"):
+        # An interface that does not mention references (an editor that does not know
+        # them) leaves the code's references as they are.
+        new["references"] = p.interface["references"]
     if p.interface == new:
         return code
     edits = _Edits(code)
@@ -948,7 +1009,7 @@ def update_code(code: str, new_interface: dict) -> str:
                 start = p.src.tok_offset(tok.start)
                 edits.replace(start, start + len(tok.string), new["name"])
                 break
-    _update_init(p, new["attributes"], edits)
+    _update_init(p, new["attributes"], new.get("references", []), edits)
     _update_execute(p, new, edits)
     result = edits.apply()
     try:

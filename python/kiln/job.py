@@ -3,7 +3,9 @@
 What: a bundle is a folder with ``spec.json`` and the operation's code (format in
 docs/job-protocol.md, "Bundle").  ``run_bundle`` opens the job's event channel,
 captures fds 1/2 as log events, imports the operation file, instantiates the
-operation class (``kiln.interface`` rule) with the attributes, loads the inputs,
+operation class (``kiln.interface`` rule) with the attributes and, for each
+reference, the class of the bundle's generated resource module (``spec.resources``),
+loads the inputs,
 calls ``execute`` (awaiting it when it is ``async``), saves every output to
 ``<outputs_dir>/<name>`` with its serializer, and writes ``result.json``.
 
@@ -153,6 +155,39 @@ def _load_operation(bundle: str, spec: dict):
     return cls, parsed.interface, parsed.out_style
 
 
+def _load_resources(bundle: str, spec: dict, interface: dict) -> dict:
+    """Reference name → the class the bundle's generated module defines for it.
+
+    ``spec.resources[name] = {"file", "class"}`` (docs/job-protocol.md): the plan wrote
+    the referenced resource's generated code (an architecture's nn.Module) as a file.
+    """
+    resources = spec.get("resources") or {}
+    if not isinstance(resources, dict):
+        raise _BundleError("spec.resources must be a JSON object")
+    out = {}
+    for ref in interface.get("references", []):
+        name, kind = ref["name"], ref["type"]
+        entry = resources.get(name)
+        if not isinstance(entry, dict) or not entry.get("file") or not entry.get("class"):
+            raise _BundleError(f"the operation's reference {name!r} ({kind}) has no resource in "
+                               f"the bundle: point {name!r} at an {kind} of the project")
+        path = os.path.join(bundle, entry["file"])
+        if not os.path.isfile(path):
+            raise _BundleError(f"reference {name!r}: the bundle lacks its code file "
+                               f"{entry['file']}")
+        mod_name = os.path.splitext(os.path.basename(entry["file"]))[0]
+        module_spec = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[mod_name] = module  # pickling the class by reference works in the job
+        module_spec.loader.exec_module(module)
+        cls = getattr(module, entry["class"], None)
+        if cls is None:
+            raise _BundleError(f"reference {name!r}: {entry['file']} defines no class "
+                               f"{entry['class']!r}")
+        out[name] = cls
+    return out
+
+
 def _map_outputs(value, names: list, style: str) -> dict:
     """Name the returned value's parts the way the code's return statements do."""
     if not names:
@@ -247,7 +282,8 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
             if expected is not None and list(expected) != names:
                 raise _BundleError(f"the plan expects outputs {list(expected)} but the code "
                                    f"returns {names}")
-            op = cls(**spec.get("attributes", {}))
+            resources = _load_resources(bundle, spec, interface)
+            op = cls(**spec.get("attributes", {}), **resources)
             inputs = {}
             for name, ref in spec.get("inputs", {}).items():
                 inputs[name] = serializers.load(os.path.join(bundle, ref["path"]),

@@ -250,6 +250,20 @@ class Operation:
         raise NotImplementedError(f"{type(self).__name__} must define execute(self, ...)")
 
 
+class Architecture:
+    """Annotation marking an operation's constructor argument as an architecture reference.
+
+    ``def __init__(self, net: kiln.Architecture)``: ``net`` is not an attribute; the
+    operation node points at an Architecture of the project (docs/libraries.md) and
+    the job passes the architecture's generated ``nn.Module`` class, so that
+    ``self.net()`` builds the model. Only a marker: nothing is ever an instance of it.
+    """
+
+    def __init__(self):
+        raise TypeError("kiln.Architecture only annotates a reference; the job passes the "
+                        "architecture's nn.Module class in its place")
+
+
 class OutputCapture:
     """Redirects fds 1 and 2 to pipes and streams their lines as ``log`` events.
 

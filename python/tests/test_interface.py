@@ -337,3 +337,70 @@ def test_cli_parse_and_update():
     reply = json.loads(r.stdout)
     assert r.returncode == 1 and reply["ok"] is False
     assert set(reply["error"]) == {"message", "line", "column"} and reply["error"]["line"] == 1
+
+
+# --- references (docs/libraries.md): constructor arguments typed with a resource type ---
+
+TRAIN = code('''
+    import kiln
+
+
+    class Train(kiln.Operation):
+        def __init__(self, net: kiln.Architecture, epochs=15, head: "Architecture" = None):
+            self.net = net
+            self.epochs = epochs
+            self.head = head
+
+        def execute(self, images):
+            scores = self.net()(images)
+            return scores
+''')
+
+
+def test_architecture_annotation_is_a_reference_not_an_attribute():
+    i = parse_interface(TRAIN)
+    assert i["attributes"] == [{"name": "epochs", "type": "int", "default": 15}]
+    assert i["references"] == [{"name": "net", "type": "Architecture"},
+                               {"name": "head", "type": "Architecture"}]
+    # No references: no key (interfaces of existing operations are unchanged).
+    assert "references" not in parse_interface("class Op:\n    def execute(self):\n        pass\n")
+    assert normalize_interface(i) == i
+
+
+def test_update_keeps_references_an_interface_does_not_mention():
+    new = {k: v for k, v in parse_interface(TRAIN).items() if k != "references"}
+    new["attributes"] = [{"name": "epochs", "type": "int", "default": 3},
+                         {"name": "seed", "type": "int", "default": 0}]
+    out = update_code(TRAIN, new)
+    assert "def __init__(self, net: kiln.Architecture, head: \"Architecture\" = None, " \
+           "epochs=3, seed=0):" in out
+    assert "        self.seed = seed\n" in out
+    assert parse_interface(out)["references"] == parse_interface(TRAIN)["references"]
+
+
+def test_update_adds_and_removes_references():
+    def mutate(i):
+        i["references"] = [{"name": "encoder", "type": "Architecture"}]
+    out = _roundtrip(TRAIN, mutate)
+    assert "def __init__(self, encoder: kiln.Architecture, epochs=15):" in out
+    assert "self.encoder = encoder" in out and "self.net = net" not in out
+    # To an operation without __init__.
+    src = "import kiln\n\n\nclass Op:\n    def execute(self):\n        pass\n"
+    out = update_code(src, dict(parse_interface(src),
+                                references=[{"name": "net", "type": "Architecture"}]))
+    assert "    def __init__(self, net: kiln.Architecture):\n        self.net = net\n" in out
+
+
+def test_bad_references_are_rejected():
+    base = parse_interface(TRAIN)
+    for bad in [dict(base, references=[{"name": "net", "type": "Dataset"}]),
+                dict(base, references=[{"name": "epochs", "type": "Architecture"}]),
+                dict(base, references="net")]:
+        with pytest.raises(InterfaceError):
+            normalize_interface(bad)
+
+
+def test_the_marker_is_not_instantiable():
+    import kiln
+    with pytest.raises(TypeError, match="only annotates a reference"):
+        kiln.Architecture()

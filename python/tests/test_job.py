@@ -180,3 +180,56 @@ def test_sigterm_cancels_with_result(tmp_path):
     res = read_result(bundle)
     assert res["status"] == "cancelled" and "time.sleep(60)" in res["error"]["traceback"]
     assert read_events(events_path)[-1]["state"] == "cancelled"
+
+
+USES_NET = '''
+    import kiln
+
+    class Score(kiln.Operation):
+        def __init__(self, net: kiln.Architecture, scale: float = 1.0):
+            self.net = net
+            self.scale = scale
+
+        def execute(self):
+            model = self.net()
+            value = model.forward(2) * self.scale
+            return value
+    '''
+
+GENERATED = '''class Net:
+    """Stands in for generated nn.Module code: a class the operation instantiates."""
+
+    def forward(self, x):
+        return x + 40
+'''
+
+
+def test_references_receive_the_bundles_generated_class(tmp_path):
+    bundle = make_bundle(tmp_path, USES_NET, attributes={"scale": 1.0},
+                         resources={"net": {"file": "kiln_resource_net.py", "class": "Net"}})
+    with open(os.path.join(bundle, "kiln_resource_net.py"), "w") as f:
+        f.write(GENERATED)
+    r = run_job(bundle)
+    res = read_result(bundle)
+    assert r.returncode == 0, res
+    assert serializers.load(res["outputs"]["value"]["path"],
+                            res["outputs"]["value"]["serializer"]) == 42.0
+
+
+def test_a_missing_resource_is_a_bundle_error_naming_the_reference(tmp_path):
+    bundle = make_bundle(tmp_path, USES_NET, name="none")
+    assert run_job(bundle).returncode == 2
+    message = read_result(bundle)["error"]["message"]
+    assert "reference 'net' (Architecture) has no resource" in message
+    assert "point 'net' at an Architecture" in message
+    # Named but its file is not in the bundle, or it lacks the class.
+    bundle = make_bundle(tmp_path, USES_NET, name="nofile",
+                         resources={"net": {"file": "kiln_resource_net.py", "class": "Net"}})
+    assert run_job(bundle).returncode == 2
+    assert "lacks its code file kiln_resource_net.py" in read_result(bundle)["error"]["message"]
+    bundle = make_bundle(tmp_path, USES_NET, name="noclass",
+                         resources={"net": {"file": "kiln_resource_net.py", "class": "Other"}})
+    with open(os.path.join(bundle, "kiln_resource_net.py"), "w") as f:
+        f.write(GENERATED)
+    assert run_job(bundle).returncode == 2
+    assert "defines no class 'Other'" in read_result(bundle)["error"]["message"]

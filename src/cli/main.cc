@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/nn_command.h"
 #include "access/access.h"
 #include "cli/remote.h"
 #include "core/log.h"
@@ -677,6 +678,8 @@ int Main(int argc, char** argv) {
     if (!st.ok()) return void(rc = Fail(st));
     std::cout << "wrote " << path << "\n";
   });
+
+  AddNnCommand(app, &rc);
 
   try {
     app.parse(argc, argv);

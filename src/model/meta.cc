@@ -29,11 +29,17 @@ class RuleChecker {
   explicit RuleChecker(const Tree& tree) : tree_(tree) {}
 
   Status CheckConnection(NodeRef c) {
+    // A connection wires a Pipeline's operations or an Architecture's layers
+    // (a library meta type, docs/libraries.md): the same rules for both.
     auto pipeline = c.parent();
-    if (!pipeline || !pipeline->IsA("Pipeline")) {
-      return Violation("connection-in-pipeline", "connection " + c.Describe() +
-                                                     " must sit in a Pipeline, but its parent is " +
-                                                     Show("node", pipeline));
+    const char* member = nullptr;
+    if (pipeline && pipeline->IsA("Pipeline")) member = "Operation";
+    if (pipeline && pipeline->IsA("Architecture")) member = "Layer";
+    if (!member) {
+      return Violation("connection-in-pipeline",
+                       "connection " + c.Describe() +
+                           " must sit in a Pipeline or an Architecture, but its parent is " +
+                           Show("node", pipeline));
     }
     auto src = c.PointerTarget("src");
     if (!src || !src->IsA("Port")) {
@@ -69,11 +75,12 @@ class RuleChecker {
     }
     for (auto [end, port] : {std::pair{"src", *src}, std::pair{"dst", *dst}}) {
       auto op = port.parent();
-      if (!op || !op->IsA("Operation") || !op->parent() || !(*op->parent() == *pipeline)) {
+      if (!op || !op->IsA(member) || !op->parent() || !(*op->parent() == *pipeline)) {
         return Violation("connection-same-pipeline",
-                         "connection " + c.Describe() + " in pipeline " + pipeline->Describe() +
-                             ": " + end + " " + Show("port", port) + " belongs to " +
-                             Show("node", op) + ", not to an operation of that pipeline");
+                         "connection " + c.Describe() + " in " + pipeline->Describe() + ": " +
+                             end + " " + Show("port", port) + " belongs to " + Show("node", op) +
+                             ", not to a" + (member[0] == 'O' ? "n " : " ") + member +
+                             " of it");
       }
     }
     return Status::Ok();

@@ -54,6 +54,13 @@ Status WriteBundle(const fs::path& dir, const std::string& job_id, const PlanJob
                          {"workdir", "."},
                          {"env", env}};
   if (!job.requirements.empty()) spec["requirements"] = job.requirements;
+  nlohmann::json resources = nlohmann::json::object();
+  for (const PlanResource& r : job.resources) {
+    if (r.code && !r.code->entry_file.empty()) {
+      resources[r.pointer] = {{"file", r.code->entry_file}, {"class", r.code->entry_class}};
+    }
+  }
+  if (!resources.empty()) spec["resources"] = std::move(resources);
   return WriteText(dir / "spec.json", spec.dump(1));
 }
 

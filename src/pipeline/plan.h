@@ -48,6 +48,11 @@ const std::set<std::string, std::less<>>& ReservedAttributes();
 // Code generated for a resource an operation references.
 struct GeneratedCode {
   std::map<std::string, std::string> files;  // bundle-relative path → content
+  // What the operation receives for the reference: the class `entry_class`
+  // of the module file `entry_file` (docs/job-protocol.md, "resources");
+  // empty when the resource is only files.
+  std::string entry_file;
+  std::string entry_class;
 };
 
 // Turns a referenced resource (an Architecture node…) into code. The nn

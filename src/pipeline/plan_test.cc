@@ -195,7 +195,7 @@ TEST_F(PlanTest, ReferencedResourcesEnterTheKey) {
   struct Gen : ResourceCodeGenerator {
     std::string text = "class Net: pass\n";
     Result<std::optional<GeneratedCode>> Generate(const NodeRef&) override {
-      return std::optional<GeneratedCode>(GeneratedCode{{{"net.py", text}}});
+      return std::optional<GeneratedCode>(GeneratedCode{{{"net.py", text}}, "net.py", "Net"});
     }
   } gen;
   auto with_gen = [&] {

@@ -57,7 +57,7 @@ TEST(JobModules, CodeResourcesAndInputSerializers) {
   PlanJob job;
   job.code = "import json\nfrom net import Net\n";
   PlanResource r;
-  r.code = GeneratedCode{{{"net.py", "import torch\nfrom torch import nn\n"}}};
+  r.code = GeneratedCode{{{"net.py", "import torch\nfrom torch import nn\n"}}, "net.py", "Net"};
   job.resources.push_back(r);
   EXPECT_EQ(JobModules(job, {}), (Modules{"json", "torch"}));  // `net` is the bundle's own
   EXPECT_EQ(JobModules(job, {"json", "numpy"}), (Modules{"json", "numpy", "torch"}));

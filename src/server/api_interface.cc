@@ -25,7 +25,8 @@ InterfaceContext::InterfaceContext(Access& access, InterfaceOptions options)
 
 InterfaceContext::~InterfaceContext() = default;
 
-Result<json> InterfaceContext::RunInterfaceTool(const std::string& op, const std::string& input) {
+Result<InterfaceContext::ToolRun> InterfaceContext::RunPythonModule(
+    const std::string& module, const std::vector<std::string>& args, const std::string& input) {
   if (!slots_->free.try_acquire_for(std::chrono::milliseconds(options_.wait_for_child_ms))) {
     return ResourceExhausted("the server is busy analysing other code; try again");
   }
@@ -35,7 +36,8 @@ Result<json> InterfaceContext::RunInterfaceTool(const std::string& op, const std
   } release{slots_.get()};
 
   ChildProcessOptions o;
-  o.argv = {options_.python, "-m", "kiln.interface", op};
+  o.argv = {options_.python, "-m", module};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
   // -m finds kiln through PYTHONPATH; no user site, no bytecode litter.
   o.env = {"PYTHONPATH=" + std::filesystem::absolute(options_.python_path).string(),
            "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1", "PYTHONIOENCODING=utf-8"};
@@ -46,22 +48,28 @@ Result<json> InterfaceContext::RunInterfaceTool(const std::string& op, const std
   if (!r.ok()) {
     return Status(
         r.status().code() == Code::kInternal ? Code::kIOError : r.status().code(),
-        "Python is not available to analyse operation code (" + r.status().message() + ")");
+        "Python is not available to analyse code (" + r.status().message() + ")");
   }
   if (r->timed_out) {
     return Status(Code::kCancelled, "analysing the code took longer than " +
                                         std::to_string(options_.timeout_ms / 1000) + " s");
   }
+  if (r->err.find("No module named") != std::string::npos && r->exit_code != 0 &&
+      r->out.empty()) {
+    return NotFound("the kiln Python package is not under " + o.env[0].substr(11));
+  }
+  return ToolRun{r->exit_code, std::move(r->out), std::move(r->err)};
+}
+
+Result<json> InterfaceContext::RunInterfaceTool(const std::string& op, const std::string& input) {
+  Result<ToolRun> r = RunPythonModule("kiln.interface", {op}, input);
+  if (!r.ok()) return r.status();
   json reply = json::parse(r->out, nullptr, /*allow_exceptions=*/false);
   // kiln.interface exits 0 with ok:true and 1 with ok:false; anything else
   // (an import error, a crash) is a bug or a broken installation.
   if ((r->exit_code != 0 && r->exit_code != 1) || !reply.is_object() || !reply.contains("ok")) {
     std::string err = r->err.size() > 2000 ? r->err.substr(r->err.size() - 2000) : r->err;
-    spdlog::error("kiln.interface {} failed (exit {}, signal {}): {}", op, r->exit_code, r->signal,
-                  err);
-    if (err.find("No module named") != std::string::npos) {
-      return NotFound("the kiln Python package is not under " + o.env[0].substr(11));
-    }
+    spdlog::error("kiln.interface {} failed (exit {}): {}", op, r->exit_code, err);
     return Internal("the interface tool failed (exit status " + std::to_string(r->exit_code) +
                     "); the server log has its output");
   }

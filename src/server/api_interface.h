@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "access/access.h"
 #include "server/router.h"
@@ -50,6 +51,18 @@ class InterfaceContext {
   // Failures: Internal when the tool misbehaved (500: a bug); any other
   // code when it could not answer now (503: no Python, busy, too slow).
   Result<nlohmann::json> RunInterfaceTool(const std::string& op, const std::string& input);
+
+  // Runs `python3 -m <module> <args…>` with `input` on stdin, under the same
+  // slots, deadline and output limit; the caller reads its exit status and
+  // output. IOError when Python cannot start, Cancelled on the deadline,
+  // ResourceExhausted when every slot stays busy.
+  struct ToolRun {
+    int exit_code = 0;
+    std::string out;
+    std::string err;
+  };
+  Result<ToolRun> RunPythonModule(const std::string& module, const std::vector<std::string>& args,
+                                  const std::string& input);
 
  private:
   struct Slots;

@@ -8,16 +8,22 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "access/access.h"
 #include "compute/local_backend.h"
+#include "model/meta.h"
 #include "model/repository.h"
+#include "nn/catalog.h"
+#include "nn/library.h"
+#include "pipeline/architecture_code.h"
 #include "pipeline/plan.h"
 #include "runs/runs_store.h"
 #include "scheduler/driver.h"
 #include "server/api.h"
 #include "server/api_interface.h"
+#include "server/api_library.h"
 #include "server/api_runs.h"
 #include "server/execution_watch.h"
 #include "server/hub.h"
@@ -49,8 +55,28 @@ Result<std::vector<std::string>> SeedExamples(Repository& repo, const std::strin
     std::ifstream in(dir / "project.json");
     std::stringstream text;
     text << in.rdbuf();
-    Result<Patch> patch = ParsePatchJson(text.str());
+    // An example may use libraries ({"libraries": ["torch"], …}): their
+    // meta types go in first, in the same commit, since its nodes derive
+    // from them (docs/libraries.md).
+    nlohmann::json doc = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    std::vector<std::string> libraries;
+    if (doc.is_object() && doc.contains("libraries")) {
+      for (const auto& l : doc["libraries"]) {
+        if (!l.is_string() || l.get<std::string>() != "torch") {
+          return InvalidArgument((dir / "project.json").string() + ": unknown library " + l.dump());
+        }
+        libraries.push_back(l.get<std::string>());
+      }
+      doc.erase("libraries");
+    }
+    Result<Patch> patch = ParsePatchJson(doc.is_object() ? doc.dump() : text.str());
     if (!patch.ok()) return patch.status().WithContext((dir / "project.json").string());
+    if (!libraries.empty()) {
+      Patch library = nn::TorchLibraryPatch(NewProjectTree(), nn::Catalog::Torch());
+      library.ops.insert(library.ops.end(), patch->ops.begin(), patch->ops.end());
+      library.message = patch->message;
+      *patch = std::move(library);
+    }
     KILN_ASSIGN_OR_RETURN(Digest first, repo.CreateProject(name, patch->message, "kiln examples"));
     CommitRequest req{name, "main", "kiln examples",
                       patch->message.empty() ? "Example project" : patch->message, first};
@@ -145,6 +171,8 @@ Status Serve(const ServeOptions& options) {
   // local compute.
   InterfaceContext interface_ctx(access);
   RegisterInterfaceApi(router, interface_ctx);
+  LibraryContext library_ctx{repo, access, hub, interface_ctx};
+  RegisterLibraryApi(router, library_ctx);
 
   if (auto data = SeedExampleData(*artifacts, *runs, options.examples_dir); !data.ok()) {
     spdlog::warn("the examples' data files are not all in the artifact store: {}",
@@ -154,6 +182,7 @@ Status Serve(const ServeOptions& options) {
   // Python the server still serves everything else, and says why it cannot
   // run pipelines.
   std::unique_ptr<LocalBackend> backend;
+  ArchitectureCodeGenerator architecture_code;  // operations that reference an Architecture
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
   RunsContext runs_ctx{access, repo,       hub, nullptr,
@@ -173,6 +202,7 @@ Status Serve(const ServeOptions& options) {
     driver_options.default_limits.timeout_s = options.job_timeout_s;
     driver_options.max_log_bytes = options.job_log_mb << 20;
     driver_options.runtime = runtime;
+    driver_options.generator = &architecture_code;
     driver_options.on_commit = [&hub](const std::string& project, const std::string& branch,
                                       const Digest&) { hub.BranchMoved(project, branch); };
     KILN_ASSIGN_OR_RETURN(driver, Driver::Open(repo, *runs, *artifacts, *backend, driver_options));

@@ -2,25 +2,19 @@ import kiln
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from torch import nn
 
 
 class Score(kiln.Operation):
-    """Accuracy of the trained classifier on the held-out examples."""
+    """Accuracy of the trained classifier on the held-out examples.
 
-    def __init__(self, channels=16):
-        self.channels = channels
+    ``net`` must point at the architecture Train trained (the weights are its state).
+    """
+
+    def __init__(self, net: kiln.Architecture):
+        self.net = net
 
     def execute(self, model, test_images, test_labels):
-        c = self.channels
-        net = nn.Sequential(
-            nn.Conv2d(1, c, kernel_size=3, padding=1), nn.ReLU(),
-            nn.Conv2d(c, 2 * c, kernel_size=3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(2 * c * 4 * 4, 64), nn.ReLU(),
-            nn.Linear(64, 10),
-        )
+        net = self.net()
         net.load_state_dict(model)
         net.eval()
         with torch.no_grad():

@@ -5,26 +5,23 @@ from torch import nn
 
 
 class Train(kiln.Operation):
-    """Trains a small convolutional classifier with a live loss curve."""
+    """Trains a convolutional classifier with a live loss curve.
 
-    def __init__(self, epochs=15, learning_rate=0.003, batch_size=64, channels=16, seed=0):
+    The network is the project's DigitsCNN architecture (the pointer ``net``):
+    edit it in the architecture editor and this job reruns with the new layers.
+    """
+
+    def __init__(self, net: kiln.Architecture, epochs=15, learning_rate=0.003, batch_size=64,
+                 seed=0):
+        self.net = net
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
-        self.channels = channels
         self.seed = seed
 
     def execute(self, train_images, train_labels):
         torch.manual_seed(self.seed)
-        c = self.channels
-        model = nn.Sequential(
-            nn.Conv2d(1, c, kernel_size=3, padding=1), nn.ReLU(),
-            nn.Conv2d(c, 2 * c, kernel_size=3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(2 * c * 4 * 4, 64), nn.ReLU(),
-            nn.Linear(64, 10),
-        )
+        model = self.net()  # the architecture's generated nn.Module class
         x = torch.from_numpy(train_images).unsqueeze(1)
         y = torch.from_numpy(train_labels)
         optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate)

@@ -1,0 +1,1 @@
+"""The PyTorch library's Python side: the layer catalog generator and architecture tools."""

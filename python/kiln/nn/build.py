@@ -1,0 +1,563 @@
+"""Architecture document → ``torch.nn.Module``, by interpretation (docs/nn.md).
+
+The document's format is docs/nn.md ("The architecture document"). This module is the
+runtime twin of the C++ code generator: instead of writing a class it builds a module
+that walks the graph in ``forward``. Used by the model zoo's tests, by operations that
+want a model straight from a document, and as a reference to check generated code
+against (same parameter names are not promised; same parameter counts and shapes are).
+
+* ``build_module(document, sizes=None) -> nn.Module`` — the ``main`` architecture.
+* ``example_inputs(document, sizes=None) -> list`` — one small real tensor per Input of
+  ``main`` (integer tensors for Inputs that feed an Embedding).
+* ``summarize(document, input_shapes=None, sizes=None) -> dict`` — per node the output
+  shapes (concrete: a real tensor is run), the inferred dimensions and the parameter count.
+
+Automatic dimensions (``in_channels``, ``in_features``, …) are filled by running a small
+real tensor through the graph while it is built, in topological order: each layer is
+constructed once its inputs' values are known. A symbolic dimension of an Input's
+shape takes its value from ``sizes`` (default: ``N`` → 2, any other name → 16).
+
+Errors are ``BuildError`` naming the architecture and node. Not thread-safe while
+building (torch's RNG is used for the probe); a built module is an ordinary module.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import keyword
+import os
+import re
+
+import torch
+from torch import nn
+
+__all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
+           "Graph", "node_name"]
+
+BUILTIN = {"Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
+           "Split", "Chunk", "Select", "Block", "Custom"}
+MANY = {"Concatenate", "Stack", "Add", "Multiply"}  # their one input port takes several edges
+# Ports of the built-in types (docs/nn.md); a Block's come from its architecture.
+BUILTIN_PORTS = {
+    "Input": ([], ["output"]), "Output": (["input"], []),
+    "Split": (["input"], ["outputs"]), "Chunk": (["input"], ["outputs"]),
+}
+DEFAULT_SIZES = {"N": 2}
+DEFAULT_SIZE = 16
+# Output port names of layers returning tuples, when the catalog is not at hand.
+_TUPLE_OUTPUTS = {
+    "LSTM": ["output", "h_n", "c_n"], "GRU": ["output", "h_n"], "RNN": ["output", "h_n"],
+    "LSTMCell": ["h_1", "c_1"], "MultiheadAttention": ["attn_output", "attn_output_weights"],
+    "AdaptiveLogSoftmaxWithLoss": ["output", "loss"],
+}
+_CATALOG_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "nn",
+                             "torch_catalog.json")
+_catalog = None
+
+
+class BuildError(Exception):
+    """An architecture that cannot be built; ``architecture`` and ``node`` say where."""
+
+    def __init__(self, message: str, architecture: str | None = None, node: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.architecture = architecture
+        self.node = node
+
+
+def _catalog_ports() -> dict:
+    """Layer name → (input port names, output port names) from src/nn/torch_catalog.json."""
+    global _catalog
+    if _catalog is None:
+        _catalog = {}
+        try:
+            with open(_CATALOG_PATH, encoding="utf-8") as f:
+                for layer in json.load(f).get("layers", []):
+                    _catalog[layer["name"]] = ([p["name"] for p in layer.get("inputs", [])],
+                                               [p["name"] for p in layer.get("outputs", [])])
+        except (OSError, ValueError, KeyError):
+            pass  # not shipped in this checkout: fall back to the signature and the table
+    return _catalog
+
+
+def _layer_class(type_name: str):
+    cls = getattr(nn, type_name, None) if not type_name.startswith("_") else None
+    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+        return None
+    return cls
+
+
+def _layer_ports(type_name: str, cls) -> tuple:
+    ports = _catalog_ports().get(type_name)
+    if ports:
+        return ports
+    params = [p for p in inspect.signature(cls.forward).parameters.values()
+              if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return [p.name for p in params] or ["input"], _TUPLE_OUTPUTS.get(type_name, ["output"])
+
+
+def _identifier(name: str, used: set) -> str:
+    """A Python identifier for a submodule name, unique among ``used``."""
+    base = re.sub(r"\W", "_", str(name)) or "layer"
+    if base[0].isdigit() or keyword.iskeyword(base):
+        base = "_" + base
+    out, i = base, 2
+    while out in used:
+        out, i = f"{base}_{i}", i + 1
+    used.add(out)
+    return out
+
+
+def _flatten(value) -> list:
+    """A layer's result as one value per port: LSTM's (output, (h_n, c_n)) → 3 values."""
+    if isinstance(value, (tuple, list)):
+        out = []
+        for v in value:
+            out.extend(_flatten(v) if isinstance(v, (tuple, list)) else [v])
+        return out
+    return [value]
+
+
+def _shape_of(value):
+    if isinstance(value, torch.Tensor):
+        return list(value.shape)
+    if isinstance(value, (tuple, list)):
+        return [_shape_of(v) for v in value]
+    return None
+
+
+# Automatic dimensions: parameter → where it is read from the (first) input tensor.
+def _channel_dim(type_name: str, x: torch.Tensor) -> int:
+    """The channel axis of a conv/norm input, batched or not, as torch reads it."""
+    m = re.search(r"(\d)d$", type_name)
+    if type_name.startswith(("BatchNorm", "SyncBatchNorm", "GroupNorm")):
+        return 1 if x.dim() > 1 else 0
+    spatial = int(m.group(1)) if m else 2
+    return x.dim() - spatial - 1
+
+
+def _automatic(type_name: str, param: str, inputs: dict, first):
+    """Value of an automatic dimension from the incoming tensors, or None if not one."""
+    x = first
+    if not isinstance(x, torch.Tensor):
+        return None
+    if param in ("in_channels", "num_features", "num_channels"):
+        return int(x.shape[_channel_dim(type_name, x)])
+    if param in ("in_features", "input_size", "embed_dim", "d_model", "in1_features"):
+        return int(x.shape[-1])
+    if param == "in2_features":
+        second = list(inputs.values())[1] if len(inputs) > 1 else None
+        return int(second.shape[-1]) if isinstance(second, torch.Tensor) else None
+    if param == "normalized_shape":
+        return int(x.shape[-1])
+    return None
+
+
+AUTOMATIC = ("in_channels", "in_features", "in1_features", "in2_features", "num_features",
+             "num_channels", "normalized_shape", "input_size", "embed_dim", "d_model")
+
+
+def node_name(node: dict) -> str:
+    """A node's name: ``name``, else its ``id`` (a Block's ports are named so)."""
+    return str(node.get("name") or node["id"])
+
+
+class Graph:
+    """One architecture's nodes, ports and edges, checked; topologically ordered.
+
+    ``nodes``: id → node; ``ports``: id → (input port names, output port names);
+    ``edges``: ((src id, port), (dst id, port)) in document order, every end resolved to
+    a port name; ``incoming``: id → port → [(src id, port)]; ``order``: ids, topological.
+    Needs no tensors: examples/architecture_tree.py uses it to write project trees.
+    """
+
+    def __init__(self, document: dict, arch_name: str):
+        archs = document.get("architectures") or {}
+        if arch_name not in archs:
+            raise BuildError(f"no architecture named {arch_name!r} in the document "
+                             f"(it has {sorted(archs) or 'none'})", arch_name)
+        arch = archs[arch_name]
+        self.document, self.name = document, arch_name
+        self.nodes = {}
+        for node in arch.get("nodes", []):
+            if "id" not in node or "type" not in node:
+                raise BuildError(f"a node of {arch_name} lacks 'id' or 'type': {node}", arch_name)
+            if node["id"] in self.nodes:
+                raise BuildError(f"two nodes have the id {node['id']!r}", arch_name, node["id"])
+            self.nodes[node["id"]] = node
+        self.ports = {nid: self._ports(n) for nid, n in self.nodes.items()}
+        # incoming[node][port] = [(src node, src port), ...] in edge order
+        self.incoming = {nid: {} for nid in self.nodes}
+        self.edges = []
+        for edge in arch.get("edges", []):
+            (src, sport), (dst, dport) = self._end(edge[0], 1), self._end(edge[1], 0)
+            self.incoming[dst].setdefault(dport, []).append((src, sport))
+            self.edges.append(((src, sport), (dst, dport)))
+        for nid, ports in self.incoming.items():
+            for port, sources in ports.items():
+                if len(sources) > 1 and self.nodes[nid]["type"] not in MANY:
+                    raise BuildError(f"port {port!r} of {self._label(nid)} has {len(sources)} "
+                                     "incoming edges; only the inputs of Concatenate, Stack, "
+                                     "Add and Multiply take several", arch_name, nid)
+        self.order = self._topological()
+
+    def _label(self, nid: str) -> str:
+        return f"{self.nodes[nid]['type']} '{node_name(self.nodes[nid])}'"
+
+    def _ports(self, node: dict) -> tuple:
+        t = node["type"]
+        if t in BUILTIN_PORTS:
+            return BUILTIN_PORTS[t]
+        if t in MANY:
+            return ["inputs"], ["output"]
+        if t == "Block":  # the block's Inputs and Outputs, by name, in node order
+            name = (node.get("params") or {}).get("block")
+            if not name:
+                raise BuildError(f"Block '{node_name(node)}' has no 'block' parameter naming "
+                                 "its architecture", self.name, node["id"])
+            arch = (self.document.get("architectures") or {}).get(name)
+            if arch is None:
+                raise BuildError(f"Block '{node_name(node)}': no architecture named {name!r} in "
+                                 f"the document", self.name, node["id"])
+            nodes = arch.get("nodes", [])
+            return ([node_name(n) for n in nodes if n.get("type") == "Input"],
+                    [node_name(n) for n in nodes if n.get("type") == "Output"])
+        if t in BUILTIN:
+            return ["input"], ["output"]
+        cls = _layer_class(t)
+        if cls is None:
+            raise BuildError(f"node '{node_name(node)}': unknown type {t!r} (neither a torch.nn "
+                             "layer nor a built-in type)", self.name, node["id"])
+        return _layer_ports(t, cls)
+
+    def _end(self, text: str, is_source: int) -> tuple:
+        """(node id, port name) of an edge end "node" or "node.port"."""
+        if text in self.nodes:
+            nid, port = text, None
+        else:
+            nid, _, port = str(text).rpartition(".")
+            if nid not in self.nodes:
+                raise BuildError(f"an edge names {text!r}, which is no node of {self.name}",
+                                 self.name)
+        ins, outs = self.ports[nid]
+        names = outs if is_source else ins
+        if port is None:
+            if not names:
+                raise BuildError(f"{self._label(nid)} has no {'outputs' if is_source else 'inputs'}"
+                                 f" but an edge {'leaves' if is_source else 'enters'} it",
+                                 self.name, nid)
+            return nid, names[0]
+        if port not in names:
+            raise BuildError(f"{self._label(nid)} has no {'output' if is_source else 'input'} "
+                             f"port {port!r} (it has {names})", self.name, nid)
+        return nid, port
+
+    def inputs(self) -> list:
+        return [i for i, n in self.nodes.items() if n["type"] == "Input"]
+
+    def outputs(self) -> list:
+        return [i for i, n in self.nodes.items() if n["type"] == "Output"]
+
+    def _topological(self) -> list:
+        deps = {nid: {s for srcs in ports.values() for s, _ in srcs}
+                for nid, ports in self.incoming.items()}
+        order, done = [], set()
+        while len(order) < len(self.nodes):
+            ready = [n for n in self.nodes if n not in done and deps[n] <= done]
+            if not ready:
+                stuck = [node_name(self.nodes[n]) for n in self.nodes if n not in done]
+                raise BuildError(f"{self.name} has a cycle through {stuck}", self.name)
+            order.append(ready[0])  # node order breaks ties: deterministic
+            done.add(ready[0])
+        return order
+
+
+class ArchitectureModule(nn.Module):
+    """One architecture as a module; ``forward`` takes the Inputs in node order."""
+
+    def __init__(self, document: dict, arch_name: str, probe: list, _stack=()):
+        super().__init__()
+        if arch_name in _stack:
+            raise BuildError(f"{arch_name} uses itself as a block (through {list(_stack)})",
+                             arch_name)
+        self.architecture = arch_name
+        self._graph = Graph(document, arch_name)
+        self._stack = _stack + (arch_name,)
+        self._keys = {}       # node id → submodule name
+        self._used = set()
+        self.layers = nn.ModuleDict()
+        self.report = {}      # node id → {"outputs", "inferred", "parameters"}: the build's probe
+        with torch.no_grad():
+            self._run(list(probe), build=True)
+        del self._stack
+        self.train()  # layers were probed in eval mode
+
+    def forward(self, *args):
+        values = self._run(list(args), build=False)
+        return values[0] if len(values) == 1 else tuple(values)
+
+    # -- interpretation ---------------------------------------------------------------
+    def _run(self, args: list, build: bool) -> list:
+        g = self._graph
+        inputs = g.inputs()
+        if len(args) != len(inputs):
+            raise TypeError(f"{self.architecture} takes {len(inputs)} inputs "
+                            f"({[node_name(g.nodes[i]) for i in inputs]}), got {len(args)}")
+        given = dict(zip(inputs, args))
+        values = {}   # (node id, port) → value
+        results = []
+        for nid in g.order:
+            node = g.nodes[nid]
+            ins = {}
+            for port, sources in g.incoming[nid].items():
+                vals = [values[s] for s in sources]
+                ins[port] = vals if node["type"] in MANY else vals[0]
+            try:
+                out = self._node(nid, node, ins, given, build)
+            except BuildError:
+                raise
+            except Exception as e:  # torch's message, placed on the node that raised it
+                raise BuildError(f"{g._label(nid)} in {self.architecture}: {e}",
+                                 self.architecture, nid) from e
+            for port, value in zip(g.ports[nid][1], out):
+                values[(nid, port)] = value
+            if node["type"] == "Output":
+                if "input" not in ins:
+                    raise BuildError(f"{g._label(nid)} has nothing connected",
+                                     self.architecture, nid)
+                results.append(ins["input"])
+            if build:
+                self.report[nid] = {"outputs": {p: _shape_of(v)
+                                                for p, v in zip(g.ports[nid][1], out)},
+                                    **self.report.get(nid, {})}
+        return results
+
+    def _node(self, nid: str, node: dict, ins: dict, given: dict, build: bool) -> list:
+        t = node["type"]
+        p = dict(node.get("params") or {})
+        g = self._graph
+        if t == "Input":
+            return [given[nid]]
+        if t == "Output":
+            return []
+        needed = g.ports[nid][0]
+        missing = [port for port in needed[:1] if port not in ins]
+        if missing and t not in MANY:
+            raise BuildError(f"{g._label(nid)}: nothing is connected to its input "
+                             f"{missing[0]!r}", self.architecture, nid)
+        if t in MANY:
+            xs = ins.get("inputs", [])
+            if not xs:
+                raise BuildError(f"{g._label(nid)}: nothing is connected to its inputs",
+                                 self.architecture, nid)
+            if t == "Concatenate":
+                return [torch.cat(xs, dim=p.get("dim", 1))]
+            if t == "Stack":
+                return [torch.stack(xs, dim=p.get("dim", 0))]
+            acc = xs[0]
+            for x in xs[1:]:
+                acc = acc + x if t == "Add" else acc * x
+            return [acc]
+        x = ins.get("input")
+        if t == "Reshape":
+            return [x.reshape(*p["shape"])]
+        if t == "Permute":
+            return [x.permute(*p["dims"])]
+        if t == "Split":
+            return [tuple(torch.split(x, p["split_size_or_sections"], dim=p.get("dim", 0)))]
+        if t == "Chunk":
+            return [tuple(torch.chunk(x, p["chunks"], dim=p.get("dim", 0)))]
+        if t == "Select":
+            if not isinstance(x, (tuple, list)):
+                raise BuildError(f"{g._label(nid)}: its input is a tensor, not a tuple; Select "
+                                 "picks one element of a tuple (Split's or Chunk's outputs)",
+                                 self.architecture, nid)
+            return [x[p["index"]]]
+        if t == "Block":
+            return self._block(nid, node, ins, build)
+        module = self._module(nid, node, ins, build)
+        args = [ins[port] for port in needed if port in ins]
+        if len(args) != len(ins) or any(port not in ins for port in needed[:len(args)]):
+            # a gap among the connected ports: pass them by name
+            return _flatten(module(**ins))
+        return _flatten(module(*args))
+
+    def _module(self, nid: str, node: dict, ins: dict, build: bool) -> nn.Module:
+        if not build:
+            return self.layers[self._keys[nid]]
+        g = self._graph
+        t = node["type"]
+        params = dict(node.get("params") or {})
+        if t == "Custom":
+            module = _custom(params, g._label(nid))
+        else:
+            cls = _layer_class(t)
+            accepted = _init_parameters(cls)
+            first = ins.get(g.ports[nid][0][0]) if g.ports[nid][0] else None
+            inferred = {}
+            for name in AUTOMATIC:
+                if name not in accepted:
+                    continue
+                value = _automatic(t, name, ins, first)
+                if name not in params:
+                    if value is None:
+                        raise BuildError(f"{g._label(nid)}: cannot infer {name} from its input; "
+                                         "give it", self.architecture, nid)
+                    params[name] = inferred[name] = value
+                elif value is not None and _dim_value(params[name]) != value:
+                    raise BuildError(f"{g._label(nid)}: {name} {params[name]} but the input has "
+                                     f"{value} there (input shape {list(first.shape)}); leave "
+                                     f"{name} empty to infer it", self.architecture, nid)
+            unknown = [k for k in params if k not in accepted]
+            if unknown and not any(v.kind == v.VAR_KEYWORD for v in accepted.values()):
+                raise BuildError(f"{g._label(nid)}: {t} has no parameter {unknown[0]!r}",
+                                 self.architecture, nid)
+            module = cls(**{k: tuple(v) if isinstance(v, list) and k != "normalized_shape"
+                            else v for k, v in params.items()})
+            self.report[nid] = {"inferred": inferred}
+        module.eval()  # probed in eval mode: BatchNorm statistics stay fresh, no dropout
+        key = _identifier(node_name(node), self._used)
+        self._keys[nid] = key
+        self.layers[key] = module
+        self.report.setdefault(nid, {})["parameters"] = sum(q.numel() for q in module.parameters())
+        return module
+
+    def _block(self, nid: str, node: dict, ins: dict, build: bool) -> list:
+        g = self._graph
+        in_ports, out_ports = g.ports[nid]
+        count = int((node.get("params") or {}).get("count", 1))
+        if count < 1:
+            raise BuildError(f"{g._label(nid)}: count {count} must be at least 1",
+                             self.architecture, nid)
+        if count > 1 and len(in_ports) != len(out_ports):
+            raise BuildError(f"{g._label(nid)}: a block repeated {count} times needs as many "
+                             f"outputs as inputs (output i feeds input i); it has "
+                             f"{len(in_ports)} inputs and {len(out_ports)} outputs",
+                             self.architecture, nid)
+        missing = [port for port in in_ports if port not in ins]
+        if missing:
+            raise BuildError(f"{g._label(nid)}: nothing is connected to its input {missing[0]!r}",
+                             self.architecture, nid)
+        values = [ins[port] for port in in_ports]
+        if build:
+            name = node["params"]["block"]
+            instances = []
+            for _ in range(count):
+                block = ArchitectureModule(g.document, name, values, self._stack)
+                block.eval()  # the probe must not move BatchNorm's running statistics
+                values = _call_block(block, values, len(out_ports))
+                instances.append(block)
+            key = _identifier(node_name(node), self._used)
+            self._keys[nid] = key
+            self.layers[key] = instances[0] if count == 1 else nn.ModuleList(instances)
+            self.report[nid] = {"parameters": sum(q.numel() for q in
+                                                  self.layers[key].parameters())}
+            return values
+        blocks = self.layers[self._keys[nid]]
+        for block in ([blocks] if count == 1 else blocks):
+            values = _call_block(block, values, len(out_ports))
+        return values
+
+
+def _call_block(block: nn.Module, values: list, n_outputs: int) -> list:
+    """A block's outputs as a list (one output: forward returned it alone)."""
+    result = block(*values)
+    return list(result) if n_outputs > 1 else [result]
+
+
+def _init_parameters(cls) -> dict:
+    """Constructor parameters; LSTM & co. take **kwargs and pass them to RNNBase: add those."""
+    params = dict(inspect.signature(cls.__init__).parameters)
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        for base in cls.__mro__[1:]:
+            if base is nn.Module:
+                break
+            for name, p in inspect.signature(base.__init__).parameters.items():
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                    params.setdefault(name, p)
+    return params
+
+
+def _dim_value(v):
+    return v[-1] if isinstance(v, (list, tuple)) and len(v) == 1 else v
+
+
+def _custom(params: dict, label: str) -> nn.Module:
+    code, cls_name = params.get("code"), params.get("class")
+    if not code or not cls_name:
+        raise BuildError(f"{label}: a Custom node needs 'code' and 'class'")
+    namespace = {"torch": torch, "nn": nn, "__name__": "kiln_custom"}
+    exec(compile(code, f"<{label}>", "exec"), namespace)  # the user's own layer code
+    cls = namespace.get(cls_name)
+    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+        raise BuildError(f"{label}: its code defines no nn.Module subclass named {cls_name!r}")
+    return cls()
+
+
+# ------------------------------------------------------------------------------------
+def _main_name(document: dict) -> str:
+    if not isinstance(document, dict) or "architectures" not in document:
+        raise BuildError("an architecture document is an object with 'main' and "
+                         "'architectures' (docs/nn.md)")
+    main = document.get("main")
+    if not main:
+        names = list(document["architectures"])
+        if len(names) != 1:
+            raise BuildError("the document has no 'main' naming the architecture to build")
+        main = names[0]
+    return main
+
+
+def example_inputs(document: dict, sizes: dict | None = None,
+                   input_shapes: dict | None = None) -> list:
+    """One real tensor per Input of ``main``, in node order (see the module doc)."""
+    g = Graph(document, _main_name(document))
+    sizes = {**DEFAULT_SIZES, **(sizes or {})}
+    out = []
+    for nid in g.inputs():
+        node = g.nodes[nid]
+        shape = (input_shapes or {}).get(nid) or (input_shapes or {}).get(node_name(node))
+        if shape is None:
+            shape = (node.get("params") or {}).get("shape")
+            if not shape:
+                raise BuildError(f"Input '{node_name(node)}' has no shape", g.name, nid)
+            shape = [d if isinstance(d, int) else int(sizes.get(d, DEFAULT_SIZE)) for d in shape]
+        # An Input read by an Embedding holds indices: integers below num_embeddings.
+        vocab = [int((g.nodes[dst].get("params") or {}).get("num_embeddings", 2))
+                 for dst, ports in g.incoming.items() for srcs in ports.values()
+                 for s, _ in srcs if s == nid and g.nodes[dst]["type"] in
+                 ("Embedding", "EmbeddingBag")]
+        if vocab:
+            out.append(torch.randint(0, max(1, min(vocab)), tuple(shape)))
+        else:
+            out.append(torch.randn(*shape))
+    return out
+
+
+def build_module(document: dict, sizes: dict | None = None) -> nn.Module:
+    """The ``main`` architecture of ``document`` as an ``nn.Module`` (see the module doc)."""
+    main = _main_name(document)
+    with torch.random.fork_rng():  # the probe must not move the caller's RNG
+        probe = example_inputs(document, sizes)
+    return ArchitectureModule(document, main, probe)
+
+
+def summarize(document: dict, input_shapes: dict | None = None,
+              sizes: dict | None = None) -> dict:
+    """Per node of ``main``: output shapes, inferred dimensions, parameter count; totals.
+
+    ``input_shapes``: Input node id or name → concrete shape (default: the declared
+    shapes with ``sizes`` substituted).
+    """
+    main = _main_name(document)
+    with torch.random.fork_rng():
+        probe = example_inputs(document, sizes, input_shapes)
+    module = ArchitectureModule(document, main, probe)
+    nodes = {}
+    for nid in module._graph.order:
+        r = module.report.get(nid, {})
+        nodes[nid] = {"outputs": r.get("outputs", {}), "inferred": r.get("inferred", {}),
+                      "parameters": r.get("parameters", 0)}
+    total = sum(q.numel() for q in module.parameters())
+    trainable = sum(q.numel() for q in module.parameters() if q.requires_grad)
+    return {"nodes": nodes, "totals": {"parameters": total, "trainable": trainable}}

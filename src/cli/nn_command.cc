@@ -1,0 +1,125 @@
+#include "cli/nn_command.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/catalog.h"
+#include "nn/codegen.h"
+#include "nn/document.h"
+#include "nn/shapes.h"
+
+namespace kiln {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct NnArgs {
+  std::string file;
+  bool pretty = false;
+};
+
+Result<std::string> ReadInput(const std::string& path) {
+  std::stringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return NotFound("cannot read " + path);
+    ss << in.rdbuf();
+  }
+  return ss.str();
+}
+
+// One document → its analysis; a malformed document → {"ok": false, "error"}.
+json AnalyzeOne(const json& document) {
+  auto doc = nn::ParseDocumentJson(document, nn::Catalog::Torch());
+  if (!doc.ok()) return {{"ok", false}, {"error", doc.status().message()}};
+  nn::Analysis a = nn::Analyze(*doc);
+  std::string code;
+  std::string code_error;
+  if (a.ok(*doc)) {
+    auto gen = nn::GenerateCode(*doc, a);
+    if (gen.ok()) {
+      code = *gen;
+    } else {
+      code_error = gen.status().message();
+    }
+  }
+  json out = nn::AnalysisToJson(*doc, a, code);
+  if (!code_error.empty()) out["code_error"] = code_error;
+  return out;
+}
+
+Result<json> ReadDocuments(const std::string& path) {
+  KILN_ASSIGN_OR_RETURN(std::string text, ReadInput(path));
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument(path + " is not JSON");
+  return j;
+}
+
+}  // namespace
+
+void AddNnCommand(CLI::App& app, int* rc) {
+  auto* nn = app.add_subcommand("nn", "Architectures: shapes and PyTorch code (docs/nn.md)");
+  nn->require_subcommand(1);
+  auto args = std::make_shared<NnArgs>();
+
+  auto* analyze = nn->add_subcommand(
+      "analyze", "Print the analysis (shapes, errors, counts, code) of an architecture document "
+                 "or of a JSON list of them");
+  analyze->add_option("file", args->file, "The document ('-' reads stdin)")->required();
+  analyze->add_flag("--pretty", args->pretty, "Indent the JSON");
+  analyze->callback([args, rc] {
+    auto docs = ReadDocuments(args->file);
+    if (!docs.ok()) {
+      std::cerr << "kiln: " << docs.status().message() << "\n";
+      *rc = 1;
+      return;
+    }
+    json out;
+    if (docs->is_array()) {
+      out = json::array();
+      for (const json& d : *docs) out.push_back(AnalyzeOne(d));
+    } else {
+      out = AnalyzeOne(*docs);
+      if (out.contains("error")) {
+        std::cerr << "kiln: " << out["error"].get<std::string>() << "\n";
+        *rc = 1;
+        return;
+      }
+      if (!out["ok"].get<bool>()) *rc = 3;  // analysed, with errors: scripts can tell
+    }
+    std::cout << out.dump(args->pretty ? 1 : -1) << "\n";
+  });
+
+  auto* code = nn->add_subcommand("code", "Print the PyTorch module generated from a document");
+  code->add_option("file", args->file, "The document ('-' reads stdin)")->required();
+  code->callback([args, rc] {
+    auto docs = ReadDocuments(args->file);
+    if (!docs.ok()) {
+      std::cerr << "kiln: " << docs.status().message() << "\n";
+      *rc = 1;
+      return;
+    }
+    auto doc = nn::ParseDocumentJson(*docs, nn::Catalog::Torch());
+    if (!doc.ok()) {
+      std::cerr << "kiln: " << doc.status().message() << "\n";
+      *rc = 1;
+      return;
+    }
+    nn::Analysis a = nn::Analyze(*doc);
+    auto gen = nn::GenerateCode(*doc, a);
+    if (!gen.ok()) {
+      std::cerr << "kiln: " << gen.status().message() << "\n";
+      *rc = 1;
+      return;
+    }
+    std::cout << *gen;
+  });
+}
+
+}  // namespace kiln
