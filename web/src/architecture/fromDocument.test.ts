@@ -73,3 +73,19 @@ describe('documentOps (import)', () => {
     expect(() => documentOps(t, edge)).toThrow('edge end “b”: no node “b” in N');
   });
 });
+
+describe('documentOps layout', () => {
+  it('places a chain top to bottom, as the editor draws it', () => {
+    let t = libraryTree();
+    let n = 0x2000;
+    const chain: ArchitectureDocument = {
+      main: 'C',
+      architectures: { C: { nodes: [{ id: 'a', type: 'Input', params: { shape: ['N', 3] } }, { id: 'b', type: 'ReLU' }], edges: [['a', 'b']] } },
+    };
+    const { ops, main } = documentOps(t, chain, () => g(n++));
+    t = applyOps(t, ops);
+    const [a, b] = architectureGraph(t, main).nodes;
+    expect(a!.position!.x).toBe(b!.position!.x);
+    expect(b!.position!.y).toBeGreaterThan(a!.position!.y);
+  });
+});

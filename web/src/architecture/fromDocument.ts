@@ -5,8 +5,7 @@
 // ports, and the connections, laid out in layers. The inverse of toDocument.
 import { deriveGuid, newGuid, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { metaByName } from '../pipeline/model';
-import { layeredLayout } from '../graph/layout';
-import { NODE_WIDTH, estimatedNodeHeight } from '../graph/PortNode';
+import { autoLayout } from '../graph/editorKit';
 import { metaGuid } from './catalog';
 import { architectures, identifier } from './model';
 import type { ArchitectureDocument, DocArchitecture } from './toDocument';
@@ -118,11 +117,8 @@ export function documentOps(tree: Tree, doc: ArchitectureDocument, fresh: () => 
       ops.push({ op: 'create', guid: fresh(), parent, base: connection, pointers: { src: end(from, 'from'), dst: end(to, 'to') } });
       layoutEdges.push({ source: layer.get(from.split('.')[0]!)!.guid, target: layer.get(to.split('.')[0]!)!.guid });
     }
-    const positions = layeredLayout(
-      [...layer.values()].map((l) => ({ id: l.guid, width: NODE_WIDTH, height: estimatedNodeHeight(l.inputs.length, l.outputs.length) })),
-      layoutEdges,
-      { layerGap: 80, nodeGap: 36 },
-    );
+    // Laid out as the editor draws architectures: top to bottom.
+    const positions = autoLayout({ nodes: [...layer.values()].map((l) => ({ id: l.guid, inputs: l.inputs, outputs: l.outputs })), edges: layoutEdges }, true);
     for (const [g, p] of positions)
       ops.push({ op: 'set_registry', node: g, name: 'position', value: { x: Math.round(p.x), y: Math.round(p.y) } });
   }

@@ -66,6 +66,7 @@ export function archScenarios(ctx) {
       await page.getByRole('button', { name: 'New architecture' }).click();
       await page.waitForURL(/\/architecture\//, T);
       await page.locator('[data-testid=palette-Conv2d]').waitFor(T);
+      const firstUrl = page.url();
       // The second user opens it from the sidebar.
       await b.page.locator('.sidebar a[href*="/architecture/"]', { hasText: 'Net' }).click();
       await b.page.locator('[data-testid=palette-Conv2d]').waitFor(T);
@@ -85,6 +86,9 @@ export function archScenarios(ctx) {
       await addLayer(page, 'Flatten');
       await addLayer(page, 'Linear');
       await setParam(page, 'out_features', '10');
+      await addLayer(page, 'Output');
+      await node(page, 'out').waitFor(T);
+      await node(page, 'linear').click();
       await page.getByRole('button', { name: 'Auto layout' }).click();
 
       // Shapes on the edges.
@@ -115,7 +119,7 @@ export function archScenarios(ctx) {
 
       // The second browser saw it all live.
       await node(b.page, 'linear').waitFor(T);
-      assert((await b.page.locator('[data-testid=graph-node]').count()) === 6, 'the second browser shows the six layers');
+      assert((await b.page.locator('[data-testid=graph-node]').count()) === 7, 'the second browser shows the seven nodes');
       await b.page.locator('[data-testid=graph-node][data-title="conv2d"][data-error]').waitFor(T);
       await b.page.locator('.react-flow__node:has([data-title="conv2d"]) .remote-tag').waitFor(T);
       await b.page.keyboard.press('f');
@@ -136,7 +140,7 @@ export function archScenarios(ctx) {
       await page.getByTestId('tab-code').click();
       await page.locator('[data-testid=arch-code] .cm-content').waitFor(T);
       const code = await page.locator('[data-testid=arch-code] .cm-content').innerText();
-      assert(/class Net\(nn\.Module\)/.test(code) && /nn\.Conv2d\(1, 8/.test(code), `generated code, got:\n${code.slice(0, 400)}`);
+      assert(/class Net\(nn\.Module\)/.test(code) && /nn\.Conv2d\(1, 8/.test(code) && /return linear/.test(code), `generated code, got:\n${code.slice(0, 600)}`);
       await page.waitForTimeout(300);
       await page.screenshot({ path: runner.shotPath('h6-fixed-code') });
 
@@ -146,6 +150,17 @@ export function archScenarios(ctx) {
       await page.locator('[data-testid=graph-node][data-title="conv2d"][data-error]').waitFor(T);
       await page.keyboard.press('Control+Shift+z');
       await poll(async () => (await page.locator('[data-testid=graph-node][data-error]').count()) === 0, 'redo to fix it again');
+
+      // Import PyTorch code: a new architecture made from a module.
+      await page.getByTestId('import-code').click();
+      await page.getByLabel('Class name').fill('Net');
+      await page.getByTestId('import-run').click();
+      await page.waitForURL((u) => !u.href.endsWith(firstUrl), T);
+      await page.locator('.sidebar a[href*="/architecture/"]', { hasText: 'Net2' }).waitFor(T);
+      await poll(async () => (await page.locator('[data-testid=graph-node]').count()) >= 3, 'the imported layers');
+      await poll(async () => (await page.locator('[data-testid=graph-node][data-error]').count()) === 0 && (await edgeLabels(page)).length > 0, 'the imported architecture analysed');
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: runner.shotPath('h7-imported') });
 
       assert(a.errors.length === 0, `no console errors:\n${a.errors.join('\n')}`);
       assert(b.errors.length === 0, `no console errors in the second browser:\n${b.errors.join('\n')}`);
