@@ -161,6 +161,31 @@ export function archScenarios(ctx) {
       await poll(async () => (await page.locator('[data-testid=graph-node][data-error]').count()) === 0 && (await edgeLabels(page)).length > 0, 'the imported architecture analysed');
       await page.waitForTimeout(400);
       await page.screenshot({ path: runner.shotPath('h7-imported') });
+      const importedUrl = page.url();
+
+      // Net2 as a block in Net: named after it, expanded to its layers, opened.
+      await page.goto(firstUrl);
+      await node(page, 'conv2d').waitFor(T);
+      await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+      await page.getByRole('button', { name: 'Add block Net2', exact: true }).click();
+      await node(page, 'net2').waitFor(T);
+      await page.getByTestId('expand-block').click();
+      await node(page, 'net2').locator('[data-testid=node-lines]:has-text("conv: Conv2d")').waitFor(T);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: runner.shotPath('h8-block') });
+      await page.getByTestId('open-block').click();
+      await page.waitForURL(importedUrl, T);
+
+      // History: comparing the last two commits shows Net's new block layer by layer.
+      await page.goto(`${base}/#/p/${project}/history`);
+      await page.locator('[data-testid=commit]').nth(1).waitFor(T);
+      await page.locator('[data-testid=commit] input[type=checkbox]').nth(0).check();
+      await page.locator('[data-testid=commit] input[type=checkbox]').nth(1).check();
+      await page.getByTestId('compare').click();
+      await page.locator('[data-testid=arch-diffs]').waitFor(T);
+      const diffText = await page.locator('[data-testid=arch-diffs]').innerText();
+      assert(/net2/.test(diffText) && /added/.test(diffText), `the diff names the added block, got:\n${diffText}`);
+      await page.screenshot({ path: runner.shotPath('h9-history-diff'), fullPage: true });
 
       assert(a.errors.length === 0, `no console errors:\n${a.errors.join('\n')}`);
       assert(b.errors.length === 0, `no console errors in the second browser:\n${b.errors.join('\n')}`);
