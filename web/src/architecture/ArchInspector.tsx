@@ -244,6 +244,24 @@ export function ParamField({
         {allowsNone(spec.type) && <option value={'\u0000none'}>None</option>}
       </select>
     );
+  } else if (spec.name === 'code' && spec.type === 'str') {
+    // A Custom layer's Python class: several lines.
+    input = (
+      <textarea
+        id={id}
+        className="mono arch-code-param"
+        value={text}
+        rows={8}
+        spellCheck={false}
+        readOnly={readOnly}
+        onFocus={() => setFocused(true)}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={(e) => {
+          setFocused(false);
+          commit(e.target.value);
+        }}
+      />
+    );
   } else {
     input = (
       <input

@@ -72,13 +72,22 @@ function useLibrary(client: KilnClient): { lib: Library | null; error: string | 
 /** The analysis of the current document: the latest answer, and whether it is for this document. */
 function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
   const [result, setResult] = useState<Result | null>(null);
-  const analyzer = useMemo(() => new Analyzer((d, signal) => analyze(client, d, signal), setResult), [client]);
-  useEffect(() => () => analyzer.close(), [analyzer]);
+  // Made in an effect (not a memo) so StrictMode's unmount/remount in
+  // development gets a live one, not the closed first.
+  const analyzer = useRef<Analyzer | null>(null);
   useEffect(() => {
-    analyzer.request(doc as Parameters<Analyzer['request']>[0]);
+    const a = new Analyzer((d, signal) => analyze(client, d, signal), setResult);
+    analyzer.current = a;
+    return () => {
+      a.close();
+      analyzer.current = null;
+    };
+  }, [client]);
+  useEffect(() => {
+    analyzer.current?.request(doc as Parameters<Analyzer['request']>[0]);
     // docKey stands for doc: a new tree with the same document sends nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [analyzer, docKey]);
+  }, [client, docKey]);
   const last = useRef<Analysis | null>(null);
   if (result && 'analysis' in result) last.current = result.analysis;
   return {
