@@ -62,7 +62,12 @@ export const libIds = {
     deriveGuid(layer, deriveGuid(metaGuid(type), `${direction}/${name}`)),
 };
 
-/** The library's meta types (META/torch) as ops. */
+/**
+ * The library's meta types (META/torch) as ops: what the server's
+ * TorchLibraryPatch (src/nn/library.cc) creates — Architecture and Layer,
+ * one meta type per node type (a Block with count 1 and a null `block`
+ * pointer), and their ports.
+ */
 export function libraryOps(lib: Library = catalogFixture): Op[] {
   const meta = { registry: { isMeta: true } };
   const ops: Op[] = [
@@ -71,7 +76,16 @@ export function libraryOps(lib: Library = catalogFixture): Op[] {
     create(libIds.Layer, libIds.folder, ids.FCO, { name: 'Layer' }, meta),
   ];
   for (const type of lib.types) {
-    ops.push(create(metaGuid(type.name), libIds.folder, libIds.Layer, { name: type.name, category: type.category }, meta));
+    const block = type.name === 'Block';
+    ops.push(
+      create(
+        metaGuid(type.name),
+        libIds.folder,
+        libIds.Layer,
+        { name: type.name, category: type.category, ...(block ? { count: 1 } : {}) },
+        { ...meta, ...(block ? { pointers: { block: null } } : {}) },
+      ),
+    );
     for (const [direction, ports] of [
       ['input', type.inputs],
       ['output', type.outputs],
@@ -83,11 +97,15 @@ export function libraryOps(lib: Library = catalogFixture): Op[] {
             direction,
             dataType: 'tensor',
             ...(p.many ? { many: true } : {}),
+            ...(p.optional ? { optional: true } : {}),
           }),
         );
   }
   return ops;
 }
+
+/** The server's library description (GET /api/v1/libraries/torch; docs trimmed), for realistic tests. */
+export { default as torchLibrary } from './testdata/torch-library.json';
 
 /** An empty project (core META) that uses the library. */
 export function libraryTree(): Tree {
