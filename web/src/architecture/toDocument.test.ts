@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyOps, type Tree } from '../model';
-import { connect, g } from '../model/testing';
-import { addBlockOps, addLayerOps, newArchitectureOps, setParamOps } from './model';
+import { applyOps, type Op, type Tree } from '../model';
+import { connect, emptyTree, g, ids, metaOps } from '../model/testing';
+import type { Library } from './catalog';
+import { addBlockOps, addLayerOps, architectures, newArchitectureOps, setParamOps } from './model';
 import { libIds, libraryTree } from './testing';
-import { catalogFixture } from './testing';
-import { className, toDocument } from './toDocument';
+import { catalogFixture, libraryOps, torchLibrary } from './testing';
+import { className, toDocument, type ArchitectureDocument } from './toDocument';
 
 const net = g(0x100);
 const [x, conv, act, fc, out] = [g(0x101), g(0x102), g(0x103), g(0x104), g(0x105)];
@@ -104,5 +105,25 @@ describe('toDocument', () => {
     ]);
     expect(doc.architectures['Stage']!.edges).toEqual([[`${g(0x201)}.output`, `${g(0x202)}.input`]]);
     expect(doc.architectures['Stage_2']).toEqual({ nodes: [], edges: [] });
+  });
+});
+
+describe('the digits example', () => {
+  // examples/digits: the project the server creates (its library first), and
+  // the document its DigitsCNN was built from (examples/build.py).
+  it('reads back the document its DigitsCNN was made from', async () => {
+    const project = JSON.parse((await import('../../../examples/digits/project.json?raw')).default) as { ops: Op[] };
+    const source = JSON.parse((await import('../../../examples/digits/architectures/DigitsCNN.json?raw')).default) as ArchitectureDocument;
+    const lib = torchLibrary as Library;
+    const t = applyOps(emptyTree(ids.root), [...metaOps(), ...libraryOps(lib), ...project.ops]);
+    const arch = architectures(t).find((a) => a.name === 'DigitsCNN')!;
+    const doc = toDocument(t, arch.guid, lib);
+    const mine = doc.architectures['DigitsCNN']!;
+    const want = source.architectures['DigitsCNN']!;
+    const names = new Map(mine.nodes.map((n) => [n.id, n.name]));
+    expect(doc.main).toBe('DigitsCNN');
+    expect(mine.nodes.map((n) => ({ id: n.name, type: n.type, ...(n.params ? { params: n.params } : {}) }))).toEqual(want.nodes);
+    const named = (end: string) => `${names.get(end.split('.')[0]!)}.${end.split('.')[1]}`;
+    expect(mine.edges.map(([a, b]) => [named(a), named(b)])).toEqual(want.edges.map(([a, b]) => [`${a}.output`, `${b}.input`]));
   });
 });
