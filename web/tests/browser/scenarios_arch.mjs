@@ -151,6 +151,15 @@ export function archScenarios(ctx) {
       await page.keyboard.press('Control+Shift+z');
       await poll(async () => (await page.locator('[data-testid=graph-node][data-error]').count()) === 0, 'redo to fix it again');
 
+      // Copy and paste a layer: the copy is named as an identifier.
+      await node(page, 'relu').click();
+      await page.keyboard.press('Control+c');
+      await page.keyboard.press('Control+v');
+      await node(page, 'relu_2').waitFor(T);
+      await node(b.page, 'relu_2').waitFor(T);
+      await page.keyboard.press('Delete');
+      await poll(async () => (await node(page, 'relu_2').count()) === 0, 'the pasted copy deleted');
+
       // Import PyTorch code: a new architecture made from a module.
       await page.getByTestId('import-code').click();
       await page.getByLabel('Class name').fill('Net');
