@@ -5,7 +5,8 @@
 // shapes, parameters and error; a Block's architecture ("Open block"),
 // count and expand toggle.
 import { useEffect, useState } from 'react';
-import type { Guid, JsonValue, Op, Tree } from '../model';
+import { decideSave, jsonEqual, type Guid, type JsonValue, type Op, type Tree } from '../model';
+import '../operations/collide.css';
 import { nameOf } from '../pipeline/model';
 import { formatCount, formatShape, type NodeAnalysis } from './analysis';
 import { INFERABLE_PARAMS, type LayerType, type ParamSpec } from './catalog';
@@ -181,13 +182,28 @@ export function ParamField({
   const [text, setText] = useState(formatValue(value));
   const [focused, setFocused] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  // A change from elsewhere (undo, a collaborator) shows unless the user is typing here.
+  // The value the user's typing started from: when the stored value moves
+  // under the typing (a collaborator), the field asks instead of silently
+  // dropping the typing or overwriting theirs (as pipelines do, model/collide).
+  const [base, setBase] = useState<JsonValue | undefined>(value);
+  const [asking, setAsking] = useState<JsonValue | undefined | null>(null);
+  const typedSomething = text.trim() !== formatValue(base).trim();
+  const collision = focused || asking !== null ? typedSomething && !jsonEqual(value ?? null, base ?? null) : false;
+  // A change from elsewhere shows at once unless the user has typed something else.
   useEffect(() => {
-    if (!focused) {
+    if (!typedSomething) {
       setText(formatValue(value));
+      setBase(value);
       setError(null);
     }
-  }, [value, focused]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  const adopt = (v: JsonValue | undefined) => {
+    setText(formatValue(v));
+    setBase(v);
+    setAsking(null);
+    setError(null);
+  };
   const placeholder =
     inferred !== undefined
       ? `${formatValue(inferred)}`
@@ -198,16 +214,26 @@ export function ParamField({
           : spec.required
             ? 'required'
             : '';
-  const commit = (t: string) => {
-    if (t.trim() === '') {
-      setError(null);
+  const write = (v: JsonValue | undefined) => {
+    if (v === undefined) {
       if (own) onUnset?.();
-      return;
+    } else onSet?.(v);
+    setBase(v);
+    setAsking(null);
+  };
+  const commit = (t: string) => {
+    let mine: JsonValue | undefined;
+    if (t.trim() === '') mine = undefined;
+    else {
+      const r = parseValue(spec.type, t);
+      if (!r.ok) return setError(r.error);
+      mine = r.value;
     }
-    const r = parseValue(spec.type, t);
-    if (!r.ok) return setError(r.error);
     setError(null);
-    if (JSON.stringify(r.value) !== JSON.stringify(value)) onSet?.(r.value);
+    const d = decideSave(base ?? null, value ?? null, mine ?? null);
+    if (d.kind === 'nothing') return adopt(value);
+    if (d.kind === 'save') return write(mine);
+    setAsking(mine ?? null);
   };
   const readOnly = !onSet;
   const id = `param-${spec.name}`;
@@ -279,10 +305,7 @@ export function ParamField({
         }}
         onKeyDown={(e) => {
           if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
-          if (e.key === 'Escape') {
-            setText(formatValue(value));
-            setError(null);
-          }
+          if (e.key === 'Escape') adopt(value);
         }}
       />
     );
@@ -302,6 +325,32 @@ export function ParamField({
         )}
       </div>
       {input}
+      {collision && (
+        <div className="collision" role="alert" data-testid={`collision-${spec.name}`}>
+          <p>
+            Someone else changed this while you were typing: <span className="mono">{formatValue(base) || 'default'}</span> →{' '}
+            <strong className="mono">{formatValue(value) || 'default'}</strong>. Yours: <span className="mono">{text || 'default'}</span>
+          </p>
+          <div className="choices">
+            <button type="button" className="secondary small" onMouseDown={(e) => e.preventDefault()} onClick={() => adopt(value)} data-testid="keep-theirs">
+              Keep theirs
+            </button>
+            <button
+              type="button"
+              className="small"
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => {
+                const r = text.trim() === '' ? { ok: true as const, value: undefined } : parseValue(spec.type, text);
+                if (r.ok) write(r.value);
+                else setError(r.error);
+              }}
+              data-testid="keep-mine"
+            >
+              Keep mine
+            </button>
+          </div>
+        </div>
+      )}
       {error && <small className="field-error">{error}</small>}
       {!error && !own && inferred !== undefined && (
         <small className="inferred-note" data-testid={`inferred-${spec.name}`}>

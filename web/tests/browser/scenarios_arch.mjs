@@ -151,6 +151,19 @@ export function archScenarios(ctx) {
       await page.keyboard.press('Control+Shift+z');
       await poll(async () => (await page.locator('[data-testid=graph-node][data-error]').count()) === 0, 'redo to fix it again');
 
+      // Both edit conv2d's stride: A is typing when B's value arrives, so A
+      // is asked (as in pipelines), keeps theirs or mine: mine, which B sees.
+      await node(page, 'conv2d').click();
+      await node(b.page, 'conv2d').click();
+      await page.locator('[data-testid=param-stride] input').fill('2');
+      await setParam(b.page, 'stride', '3');
+      await page.locator('[data-testid=collision-stride]').waitFor(T);
+      await page.screenshot({ path: runner.shotPath('h6b-collision') });
+      await page.getByTestId('keep-mine').click();
+      await poll(async () => (await b.page.locator('[data-testid=param-stride] input').inputValue()) === '2', 'B to see A’s stride');
+      await setParam(page, 'stride', '');
+      await poll(async () => (await edgeLabels(page)).includes('[N, 1352]'), 'stride back to its default');
+
       // Copy and paste a layer: the copy is named as an identifier.
       await node(page, 'relu').click();
       await page.keyboard.press('Control+c');
