@@ -313,7 +313,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
                 {snapshot && 'commit' in snapshot && snapshot.commit && snapshot.commit !== at ? ` (${shortId(snapshot.commit)})` : ''}.
               </span>
               <a href={projectHref(project, { kind: 'history' }, { branch })}>Back to history</a>
-              <a href={projectHref(project, view.kind === 'pipeline' ? view : { kind: 'home' }, { branch })}>
+              <a href={projectHref(project, view.kind === 'pipeline' || view.kind === 'architecture' ? view : { kind: 'home' }, { branch })}>
                 Back to {branch}
               </a>
             </div>

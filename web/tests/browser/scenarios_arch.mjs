@@ -143,6 +143,8 @@ export function archScenarios(ctx) {
       assert(/class Net\(nn\.Module\)/.test(code) && /nn\.Conv2d\(1, 8/.test(code) && /return linear/.test(code), `generated code, got:\n${code.slice(0, 600)}`);
       await page.waitForTimeout(300);
       await page.screenshot({ path: runner.shotPath('h6-fixed-code') });
+      const [download] = await Promise.all([page.waitForEvent('download', T), page.getByTestId('export-py').click()]);
+      assert(download.suggestedFilename() === 'Net.py', `Export .py names the file after the class, got ${download.suggestedFilename()}`);
 
       // Undo puts the wrong kernel back (the shared undo stack).
       await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
@@ -208,6 +210,14 @@ export function archScenarios(ctx) {
       const diffText = await page.locator('[data-testid=arch-diffs]').innerText();
       assert(/net2/.test(diffText) && /added/.test(diffText), `the diff names the added block, got:\n${diffText}`);
       await page.screenshot({ path: runner.shotPath('h9-history-diff'), fullPage: true });
+
+      // An old version read-only: the graph with its shapes, no palette.
+      const commits = (await api(`/projects/${project}/commits?ref=main`)).body.commits;
+      await page.goto(`${firstUrl}?at=${commits[3].commit}`);
+      await page.locator('[data-testid=readonly-banner]').waitFor(T);
+      await node(page, 'conv2d').waitFor(T);
+      assert((await page.locator('.arch-palette').count()) === 0, 'no palette when read-only');
+      await poll(async () => (await edgeLabels(page)).length > 0, 'shapes on the old version');
 
       assert(a.errors.length === 0, `no console errors:\n${a.errors.join('\n')}`);
       assert(b.errors.length === 0, `no console errors in the second browser:\n${b.errors.join('\n')}`);
