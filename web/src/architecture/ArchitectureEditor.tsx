@@ -8,7 +8,7 @@
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { KilnClient } from '../api';
-import { canConnect, type Guid, type Op, type Tree } from '../model';
+import { canConnect, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { autoLayout, freeSpot, sameNodeData, useEditorKeys } from '../graph/editorKit';
 import { revealShift, visibleArea } from '../graph/reveal';
@@ -32,7 +32,7 @@ import {
   usersOf,
   type LayerNode,
 } from './model';
-import { toDocument } from './toDocument';
+import { blockDocument, toDocument } from './toDocument';
 import './architecture.css';
 
 export interface ArchitectureEditorProps {
@@ -97,6 +97,50 @@ function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
   };
 }
 
+/**
+ * The analyses of expanded blocks' architectures, run with the shapes their
+ * ports receive (the main analysis does not report a block's inner layers).
+ * Keyed by document, so an unchanged block is not analysed again.
+ */
+function useBlockAnalyses(
+  client: KilnClient,
+  tree: Tree,
+  blocks: readonly LayerNode[],
+  analysis: Analysis | null,
+  lib: Library | null,
+): Map<Guid, Analysis> {
+  const [cache, setCache] = useState<ReadonlyMap<string, Analysis>>(new Map());
+  const docs = useMemo(() => {
+    const out = new Map<Guid, { key: string; doc: ReturnType<typeof blockDocument> }>();
+    for (const b of blocks) {
+      const inputs = analysis?.nodes[b.id]?.inputs;
+      if (!b.block || !tree.nodes[b.block] || !inputs) continue;
+      const doc = blockDocument(tree, b.block, inputs as Record<string, JsonValue>, lib);
+      out.set(b.id, { key: JSON.stringify(doc), doc });
+    }
+    return out;
+  }, [analysis, blocks, lib, tree]);
+  useEffect(() => {
+    const abort = new AbortController();
+    for (const { key, doc } of docs.values()) {
+      if (cache.has(key)) continue;
+      analyze(client, doc, abort.signal).then(
+        (a) => setCache((c) => new Map(c).set(key, a)),
+        () => undefined, // the block's lines show without shapes
+      );
+    }
+    return () => abort.abort();
+  }, [cache, client, docs]);
+  return useMemo(() => {
+    const out = new Map<Guid, Analysis>();
+    for (const [id, { key }] of docs) {
+      const a = cache.get(key);
+      if (a) out.set(id, a);
+    }
+    return out;
+  }, [cache, docs]);
+}
+
 export function ArchitectureEditor({ client, tree, arch, editing, remote, archHref, toolbar }: ArchitectureEditorProps) {
   const graph = useMemo(() => architectureGraph(tree, arch), [tree, arch]);
   const { lib, error: libError } = useLibrary(client);
@@ -127,17 +171,21 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
     editing.edit(ops, 'Update block ports');
   }, [editing, tree, arch]);
 
+  const expandedBlocks = useMemo(() => graph.nodes.filter((n) => n.type === 'Block' && expanded.has(n.id)), [graph, expanded]);
+  const blockAnalyses = useBlockAnalyses(client, tree, expandedBlocks, analysis, lib);
+
   /** An expanded block's inner layers, one line each: "conv: Conv2d → [N, 8, 28, 28]". */
   const blockLines = useCallback(
     (n: LayerNode): string[] | undefined => {
       if (n.type !== 'Block' || !expanded.has(n.id) || !n.block) return undefined;
       const inner = architectureGraph(tree, n.block);
+      const a = blockAnalyses.get(n.id);
       return inner.nodes.map((x) => {
-        const out = Object.values(analysis?.nodes[x.id]?.outputs ?? {})[0];
+        const out = Object.values(a?.nodes[x.id]?.outputs ?? {})[0];
         return `${x.name}: ${x.type}${out ? ` → ${formatShape(out)}` : ''}`;
       });
     },
-    [analysis, expanded, tree],
+    [blockAnalyses, expanded, tree],
   );
 
   const fallback = useMemo(

@@ -5,7 +5,7 @@ import type { Library } from './catalog';
 import { addBlockOps, addLayerOps, architectures, newArchitectureOps, setParamOps } from './model';
 import { libIds, libraryTree } from './testing';
 import { catalogFixture, libraryOps, torchLibrary } from './testing';
-import { className, toDocument, type ArchitectureDocument } from './toDocument';
+import { blockDocument, className, toDocument, type ArchitectureDocument } from './toDocument';
 
 const net = g(0x100);
 const [x, conv, act, fc, out] = [g(0x101), g(0x102), g(0x103), g(0x104), g(0x105)];
@@ -125,5 +125,14 @@ describe('the digits example', () => {
     expect(mine.nodes.map((n) => ({ id: n.name, type: n.type, ...(n.params ? { params: n.params } : {}) }))).toEqual(want.nodes);
     const named = (end: string) => `${names.get(end.split('.')[0]!)}.${end.split('.')[1]}`;
     expect(mine.edges.map(([a, b]) => [named(a), named(b)])).toEqual(want.edges.map(([a, b]) => [`${a}.output`, `${b}.input`]));
+  });
+});
+
+describe('blockDocument', () => {
+  it('gives the block architecture’s Inputs the shapes its ports receive', () => {
+    const t = lenet();
+    const doc = blockDocument(t, net, { x: ['N', 1, 12, 12], other: ['N', 2] });
+    expect(doc.architectures['LeNet']!.nodes[0]).toEqual({ id: x, name: 'x', type: 'Input', params: { shape: ['N', 1, 12, 12] } });
+    expect(doc.architectures['LeNet']!.nodes.slice(1)).toEqual(toDocument(t, net).architectures['LeNet']!.nodes.slice(1));
   });
 });

@@ -97,3 +97,23 @@ export function toDocument(tree: Tree, arch: Guid, lib: Library | null = null): 
   }
   return { main: keyOf(arch), architectures: out };
 }
+
+/**
+ * A block's architecture as it runs inside the block: its Input nodes take
+ * the shapes the block's ports receive (`inputs`, by Input name), so the
+ * analysis gives the inner layers' real shapes (an expanded Block).
+ */
+export function blockDocument(
+  tree: Tree,
+  block: Guid,
+  inputs: Readonly<Record<string, JsonValue>>,
+  lib: Library | null = null,
+): ArchitectureDocument {
+  const doc = toDocument(tree, block, lib);
+  const main = doc.architectures[doc.main]!;
+  const nodes = main.nodes.map((n) => {
+    const shape = n.type === 'Input' ? inputs[n.name ?? n.id] : undefined;
+    return shape === undefined ? n : { ...n, params: { ...(n.params ?? {}), shape } };
+  });
+  return { ...doc, architectures: { ...doc.architectures, [doc.main]: { ...main, nodes } } };
+}

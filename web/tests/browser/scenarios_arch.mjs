@@ -195,20 +195,34 @@ export function archScenarios(ctx) {
       await node(page, 'net2').waitFor(T);
       await page.getByTestId('expand-block').click();
       await node(page, 'net2').locator('[data-testid=node-lines]:has-text("conv: Conv2d")').waitFor(T);
+      // Fed by the Input, the expanded block shows its layers' shapes.
+      await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+      await page.keyboard.press('f');
+      await page.waitForTimeout(500);
+      const from = await node(page, 'x').locator('.react-flow__handle.source').boundingBox();
+      const to = await node(page, 'net2').locator('.react-flow__handle.target').boundingBox();
+      assert(from && to, 'the Input and block handles are on screen');
+      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 15 });
+      await page.mouse.up();
+      await node(page, 'net2').locator('[data-testid=node-lines]:has-text("conv: Conv2d → [N, 8, 26, 26]")').waitFor(T);
+      await node(page, 'net2').click();
       await page.waitForTimeout(300);
       await page.screenshot({ path: runner.shotPath('h8-block') });
       await page.getByTestId('open-block').click();
       await page.waitForURL(importedUrl, T);
 
-      // History: comparing the last two commits shows Net's new block layer by layer.
+      // History: comparing before the block with after its connection shows
+      // Net's new block layer by layer, with its shape and parameters.
       await page.goto(`${base}/#/p/${project}/history`);
       await page.locator('[data-testid=commit]').nth(1).waitFor(T);
       await page.locator('[data-testid=commit] input[type=checkbox]').nth(0).check();
-      await page.locator('[data-testid=commit] input[type=checkbox]').nth(1).check();
+      await page.locator('[data-testid=commit] input[type=checkbox]').nth(2).check();
       await page.getByTestId('compare').click();
       await page.locator('[data-testid=arch-diffs]').waitFor(T);
       const diffText = await page.locator('[data-testid=arch-diffs]').innerText();
-      assert(/net2/.test(diffText) && /added/.test(diffText), `the diff names the added block, got:\n${diffText}`);
+      assert(/net2/.test(diffText) && /added/.test(diffText) && /\+54,170/.test(diffText), `the diff names the added block and its parameters, got:\n${diffText}`);
       await page.screenshot({ path: runner.shotPath('h9-history-diff'), fullPage: true });
 
       // An old version read-only: the graph with its shapes, no palette.
