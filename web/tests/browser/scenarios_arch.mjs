@@ -114,6 +114,11 @@ export function archScenarios(ctx) {
       assert(/kernel|larger|40/i.test(message ?? ''), `the error names the kernel, got "${message}"`);
       await page.getByTestId('tab-problems').click();
       await page.locator('[data-testid=problem]').first().waitFor(T);
+      // A problem selects its node.
+      await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+      await page.locator('[data-testid=problem]').first().click();
+      await page.locator('[data-testid=inspector-error]').waitFor(T);
+      assert((await page.getByLabel('Layer name').inputValue()) === 'conv2d', 'the problem selected conv2d');
       await page.waitForTimeout(300);
       await page.screenshot({ path: runner.shotPath('h4-kernel-error') });
 
