@@ -43,7 +43,10 @@ def build(example: pathlib.Path) -> dict:
     arch_files = sorted((example / "architectures").glob("*.json"))
     architectures = architecture_ops(name, arch_files, ops) if arch_files else {}
     if not (example / "pipeline.json").exists():
-        return _patch(f"The {name} example", ops, bool(arch_files))
+        # An example of architectures only says what it is in description.txt.
+        about = example / "description.txt"
+        message = about.read_text().strip() if about.exists() else f"The {name} example"
+        return _patch(message, ops, bool(arch_files))
     spec = json.loads((example / "pipeline.json").read_text())
 
     def create(guid, parent, base, attrs=None, registry=None, pointers=None):

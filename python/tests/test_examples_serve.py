@@ -116,6 +116,28 @@ def test_digits_trains_and_scores(server):
     assert re.search(r"Score \| accuracy on \d+ test images: 0\.9", out), out
 
 
+def test_an_edit_to_the_architecture_reruns_only_what_references_it(server):
+    """Train and Score reference the DigitsCNN architecture: its generated code is
+    in their cache key, so changing one layer re-runs them and nothing upstream."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    from guids import derive_guid
+    run_example(server, "digits", "Digits classifier")  # everything cached or run once
+    arch = derive_guid("digits", "architecture/DigitsCNN")
+    conv1 = derive_guid(arch, "node/conv1")
+    patch = {"message": "fewer filters",
+             "ops": [{"op": "set_attr", "node": conv1, "name": "out_channels", "value": 8}]}
+    req = urllib.request.Request(f"{server['url']}/api/v1/projects/digits/branches/main/patches",
+                                 data=json.dumps(patch).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 201
+    out = run_example(server, "digits", "Digits classifier")
+    assert "[cached] LoadDigits" in out and "[cached] Split" in out, out
+    assert "[cached] Train" not in out and "[cached] Score" not in out, out
+    assert re.search(r"Score \| accuracy on \d+ test images: 0\.9", out), out
+
+
 def test_galaxy_lines_streams_its_figures_and_recovers_the_truth(server, tmp_path):
     out = run_example(server, "galaxy-lines", "Spectra and light curve")
     assert "FitLines | spectrum 5: z =" in out

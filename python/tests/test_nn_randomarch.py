@@ -36,6 +36,7 @@ def test_mix_of_valid_invalid_symbolic_and_dags(cases):
     types = collections.Counter(n["type"] for c in cases.values()
                                 for n in c["document"]["architectures"]["Net"]["nodes"])
     for t in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
+              "TransformerDecoderLayer", "ZeroPad2d", "PixelShuffle", "InstanceNorm2d", "Unflatten",
               "AdaptiveAvgPool2d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Linear", "Flatten",
               "Dropout", "ReLU", "GELU", "Tanh", "PReLU", "Embedding", "LSTM", "GRU",
               "MultiheadAttention", "TransformerEncoderLayer", "Upsample", "Reshape", "Permute",

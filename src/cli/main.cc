@@ -63,6 +63,16 @@ std::string DefaultAuthor() {
   return "local";
 }
 
+
+std::string DefaultDir(const char* compiled, const char* relative_to_repo) {
+  // Prefer the folder next to the source tree this binary was built from.
+  std::error_code ec;
+  if (std::filesystem::exists(compiled, ec)) return compiled;
+  return relative_to_repo;
+}
+
+}  // namespace
+
 Result<std::string> ReadFileOrStdin(const std::string& path) {
   std::stringstream ss;
   if (path == "-") {
@@ -74,15 +84,6 @@ Result<std::string> ReadFileOrStdin(const std::string& path) {
   }
   return ss.str();
 }
-
-std::string DefaultDir(const char* compiled, const char* relative_to_repo) {
-  // Prefer the folder next to the source tree this binary was built from.
-  std::error_code ec;
-  if (std::filesystem::exists(compiled, ec)) return compiled;
-  return relative_to_repo;
-}
-
-}  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{"Kiln: a collaborative workbench for deep learning in science"};

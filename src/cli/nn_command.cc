@@ -1,15 +1,15 @@
 #include "cli/nn_command.h"
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "nn/catalog.h"
 #include "nn/codegen.h"
 #include "nn/document.h"
+#include "nn/oracle.h"
 #include "nn/shapes.h"
+#include "server/nn_fallback.h"
 
 namespace kiln {
 
@@ -22,23 +22,13 @@ struct NnArgs {
   bool pretty = false;
 };
 
-Result<std::string> ReadInput(const std::string& path) {
-  std::stringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return NotFound("cannot read " + path);
-    ss << in.rdbuf();
-  }
-  return ss.str();
-}
 
 // One document → its analysis; a malformed document → {"ok": false, "error"}.
-json AnalyzeOne(const json& document) {
+json AnalyzeOne(const json& document, nn::CachingOracle& oracle) {
   auto doc = nn::ParseDocumentJson(document, nn::Catalog::Torch());
   if (!doc.ok()) return {{"ok", false}, {"error", doc.status().message()}};
-  nn::Analysis a = nn::Analyze(*doc);
+  std::string note;
+  nn::Analysis a = AnalyzeWithFallback(*doc, oracle, FallbackOptions{}, &note);
   std::string code;
   std::string code_error;
   if (a.ok(*doc)) {
@@ -51,11 +41,12 @@ json AnalyzeOne(const json& document) {
   }
   json out = nn::AnalysisToJson(*doc, a, code);
   if (!code_error.empty()) out["code_error"] = code_error;
+  if (!note.empty()) out["fallback_error"] = note;
   return out;
 }
 
 Result<json> ReadDocuments(const std::string& path) {
-  KILN_ASSIGN_OR_RETURN(std::string text, ReadInput(path));
+  KILN_ASSIGN_OR_RETURN(std::string text, ReadFileOrStdin(path));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument(path + " is not JSON");
   return j;
@@ -81,11 +72,12 @@ void AddNnCommand(CLI::App& app, int* rc) {
       return;
     }
     json out;
+    nn::CachingOracle oracle;
     if (docs->is_array()) {
       out = json::array();
-      for (const json& d : *docs) out.push_back(AnalyzeOne(d));
+      for (const json& d : *docs) out.push_back(AnalyzeOne(d, oracle));
     } else {
-      out = AnalyzeOne(*docs);
+      out = AnalyzeOne(*docs, oracle);
       if (out.contains("error")) {
         std::cerr << "kiln: " << out["error"].get<std::string>() << "\n";
         *rc = 1;
@@ -111,7 +103,9 @@ void AddNnCommand(CLI::App& app, int* rc) {
       *rc = 1;
       return;
     }
-    nn::Analysis a = nn::Analyze(*doc);
+    nn::CachingOracle oracle;
+    std::string note;
+    nn::Analysis a = AnalyzeWithFallback(*doc, oracle, FallbackOptions{}, &note);
     auto gen = nn::GenerateCode(*doc, a);
     if (!gen.ok()) {
       std::cerr << "kiln: " << gen.status().message() << "\n";

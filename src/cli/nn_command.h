@@ -7,7 +7,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/status.h"
+
 namespace kiln {
+
+// The bytes of a file, or of stdin for "-" (defined in main.cc).
+Result<std::string> ReadFileOrStdin(const std::string& path);
 
 // Adds the `nn` subcommand to `app`; a failure sets *rc.
 void AddNnCommand(CLI::App& app, int* rc);

@@ -81,7 +81,7 @@ std::vector<LayerSpec> BuiltinTypes() {
               "from running it in torch.",
               {MakeParam("code", "\"str\"", std::nullopt, "The Python source of the class."),
                MakeParam("class", "\"str\"", std::nullopt, "The class to instantiate.")},
-              {in}, {out}),
+              {{"input", false, true}}, {out}),
       Builtin("Concatenate", "merge", "Concatenates tensors along a dimension (torch.cat).",
               {MakeParam("dim", "\"int\"", "1", "The dimension to join along.")}, {many}, {out}),
       Builtin("Stack", "merge", "Stacks tensors of equal shape along a new dimension.",

@@ -125,16 +125,10 @@ class Generator {
         out_vars[i] = {var_name[i]};
         continue;
       }
-      if (!r.analysed && (is_main || r.pending)) {
-        if (r.pending && n.type != "Custom") {
-          return FailedPrecondition(n.type + " '" + n.name +
-                                    "' has no shape rule yet; its dimensions cannot be generated");
-        }
-      }
       // Operands, per input port.
       std::vector<std::vector<std::string>> operands(n.inputs.size());
-      for (const Edge& e : arch.edges) {
-        if (e.to.node != i) continue;
+      for (size_t k : arch.incoming[i]) {
+        const Edge& e = arch.edges[k];
         operands[e.to.port].push_back(out_vars[e.from.node].at(e.from.port));
       }
       std::string v = n.type == "Output" ? "" : vars.Take(n.name);
@@ -181,8 +175,11 @@ class Generator {
             gap = true;
             continue;
           }
-          call += (call.empty() ? "" : ", ") + (gap ? n.inputs[p].name + "=" : std::string()) +
-                  operands[p][0];
+          // A port that takes several connections (Custom) passes each, in edge order.
+          for (const std::string& operand : operands[p]) {
+            call += (call.empty() ? "" : ", ") + (gap ? n.inputs[p].name + "=" : std::string()) +
+                    operand;
+          }
         }
         std::string lhs = v;
         if (n.outputs.size() > 1) {
@@ -302,6 +299,11 @@ class Generator {
       } else if (inferred != r.inferred.end()) {
         text = DimExpr(inferred->second, used);
       } else if (p.required) {
+        if (!r.analysed) {
+          return FailedPrecondition(n.type + " '" + n.name + "': " + p.name +
+                                    " cannot be inferred: the shapes before it are unknown (a "
+                                    "layer without a shape rule upstream); set " + p.name);
+        }
         return FailedPrecondition(n.type + " '" + n.name + "': " + p.name + " is required");
       } else {
         keyword = true;

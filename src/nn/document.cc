@@ -179,9 +179,12 @@ Status SortTopologically(Architecture* a) {
   size_t n = a->nodes.size();
   std::vector<std::vector<size_t>> out(n);
   std::vector<size_t> indegree(n, 0);
-  for (const Edge& e : a->edges) {
+  a->incoming.assign(n, {});
+  for (size_t k = 0; k < a->edges.size(); ++k) {
+    const Edge& e = a->edges[k];
     out[e.from.node].push_back(e.to.node);
     ++indegree[e.to.node];
+    a->incoming[e.to.node].push_back(k);
   }
   std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
   for (size_t i = 0; i < n; ++i) {

@@ -52,6 +52,7 @@ struct Architecture {
   std::vector<Node> nodes;
   std::vector<Edge> edges;            // in document order (the order of a many-port's operands)
   std::vector<size_t> topological;    // node indices, sources first, ties in node order
+  std::vector<std::vector<size_t>> incoming;  // per node: its in-edges' indices, in edge order
 
   int Find(std::string_view id) const;  // -1 when absent
 };

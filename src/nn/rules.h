@@ -27,9 +27,9 @@ struct RuleError {
 class RuleContext {
  public:
   RuleContext(const Document& doc, const Architecture& arch, size_t index, NodeResult* result,
-              const ArchitectureResult& so_far, int depth)
+              const ArchitectureResult& so_far, int depth, ShapeOracle* oracle)
       : doc(doc), arch(arch), node(arch.nodes[index]), index(index), result(result),
-        so_far(so_far), depth(depth) {}
+        so_far(so_far), depth(depth), oracle(oracle) {}
 
   const Document& doc;
   const Architecture& arch;
@@ -38,6 +38,7 @@ class RuleContext {
   NodeResult* result;
   const ArchitectureResult& so_far;  // upstream nodes' results
   int depth;                         // block nesting
+  ShapeOracle* oracle;               // for the nodes without a rule; may be null
 
   // "Conv2d 'conv1'"
   std::string Who() const;

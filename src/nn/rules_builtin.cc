@@ -235,7 +235,7 @@ void BlockRule(const RuleContext& ctx) {
              Num(int64_t(ctx.node.outputs.size())) + " outputs");
   }
   for (int64_t copy = 0; copy < count; ++copy) {
-    ArchitectureResult r = AnalyzeWith(ctx.doc, block, flows, ctx.depth + 1);
+    ArchitectureResult r = AnalyzeWith(ctx.doc, block, flows, ctx.depth + 1, ctx.oracle);
     if (!r.errors.empty()) {
       std::string where = count > 1 ? " (copy " + Num(copy + 1) + " of " + Num(count) + ")" : "";
       ctx.Fail("inside " + block.name + where + ": " + r.errors[0].message);

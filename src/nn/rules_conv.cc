@@ -26,11 +26,20 @@ size_t ChannelAxis(const RuleContext& ctx, size_t d) {
 // floor((H + 2p - d(k-1) - 1)/s) + 1, or the ceil_mode variant of pooling.
 Dim SlidingOutput(const RuleContext& ctx, const Dim& h, int64_t k, int64_t s, int64_t p,
                   int64_t dil, bool ceil_mode, const std::string& axis, size_t axis_from_end,
-                  const char* kernel_word) {
+                  const char* kernel_word, bool pooling = false) {
   int64_t span = dil * (k - 1) + 1;
   Dim numerator = h + Dim(2 * p - span);
   if (auto hv = h.value()) {
-    if (*hv + 2 * p < span) {
+    // Convolutions refuse a window larger than the padded input; pooling
+    // only an empty output (with ceil_mode a dilated window may overhang).
+    bool too_small = *hv + 2 * p < span;
+    if (pooling) {
+      Dim n = Dim(*hv + 2 * p - span);
+      int64_t out = *(ceil_mode ? Dim::CeilDiv(n, s) : Dim::FloorDiv(n, s)).value() + 1;
+      if (ceil_mode && out > 0 && (out - 1) * s >= *hv + p) --out;
+      too_small = out <= 0;
+    }
+    if (too_small) {
       std::string k_text = Num(k) + (dil > 1 ? " (dilated: " + Num(span) + ")" : "");
       ctx.Fail(std::string(kernel_word) + " " + k_text + " is larger than the input's " + axis +
                " " + Num(*hv) + (p ? " plus padding 2*" + Num(p) : "") + " " +
@@ -156,7 +165,7 @@ void PoolRule(const RuleContext& ctx, size_t d, bool max) {
                " (torch allows at most " + Num(k[i] / 2) + ")");
     }
     out[base + i] = SlidingOutput(ctx, x[base + i], k[i], s[i], p[i], dil[i], ceil_mode,
-                                  names[i], d - i, "kernel");
+                                  names[i], d - i, "kernel", /*pooling=*/true);
   }
   ctx.Output(Flow::Tensor(std::move(out)));
 }
@@ -171,8 +180,8 @@ void LPPoolRule(const RuleContext& ctx, size_t d) {
   std::vector<Dim> out(x.begin(), x.end());
   size_t base = x.size() - d;
   for (size_t i = 0; i < d; ++i) {
-    out[base + i] =
-        SlidingOutput(ctx, x[base + i], k[i], s[i], 0, 1, ceil_mode, names[i], d - i, "kernel");
+    out[base + i] = SlidingOutput(ctx, x[base + i], k[i], s[i], 0, 1, ceil_mode, names[i], d - i,
+                                  "kernel", /*pooling=*/true);
   }
   ctx.Output(Flow::Tensor(std::move(out)));
 }
@@ -205,7 +214,7 @@ void AdaptivePoolRule(const RuleContext& ctx, size_t d) {
 
 // ZeroPad2d, ConstantPad*, ReflectionPad*, ReplicationPad*: padding (left,
 // right) per dim from the last one backwards.
-void PadRule(const RuleContext& ctx, size_t d) {
+void PadRule(const RuleContext& ctx, size_t d, bool reflection = false) {
   const auto& x = ctx.Tensor();
   if (x.size() != d + 1 && x.size() != d + 2) {
     ctx.Fail("expects a " + Num(d + 1) + "-d or " + Num(d + 2) + "-d input, but the input is " +
@@ -215,6 +224,14 @@ void PadRule(const RuleContext& ctx, size_t d) {
   std::vector<Dim> out(x.begin(), x.end());
   for (size_t i = 0; i < d; ++i) {
     Dim& h = out[x.size() - 1 - i];
+    if (reflection) {
+      int64_t size = ctx.Known(h, "the size the reflection pads");
+      if (p[2 * i] >= size || p[2 * i + 1] >= size) {
+        ctx.Fail("reflection padding " + Num(std::max(p[2 * i], p[2 * i + 1])) +
+                 " must be smaller than the input's " + SpatialNames(d)[d - 1 - i] + " " +
+                 Num(size));
+      }
+    }
     h = h + Dim(p[2 * i] + p[2 * i + 1]);
     if (auto v = h.value(); v && *v <= 0) ctx.Fail("the padding leaves nothing of the input");
   }
@@ -227,6 +244,13 @@ void UpsampleRule(const RuleContext& ctx) {
     ctx.Fail("expects a 3-d, 4-d or 5-d input [N, C, ...], but the input is " + ShapeToString(x));
   }
   size_t d = x.size() - 2;
+  std::string mode = ctx.Str("mode");
+  size_t wants = mode == "linear" ? 3 : (mode == "bilinear" || mode == "bicubic") ? 4
+                                      : mode == "trilinear" ? 5 : 0;
+  if (wants && x.size() != wants) {
+    ctx.Fail("mode '" + mode + "' needs a " + Num(int64_t(wants)) + "-d input, but the input is " +
+             ShapeToString(x));
+  }
   const Value& size = ctx.Param("size");
   const Value& scale = ctx.Param("scale_factor");
   if (size.is_null() == scale.is_null()) {
@@ -266,8 +290,9 @@ void PixelShuffleRule(const RuleContext& ctx, bool shuffle) {
   size_t c = x.size() - 3;
   if (shuffle) {
     int64_t rr = r * r;
-    if (auto v = x[c].value(); v && *v % rr != 0) {
-      ctx.Fail("the input's " + Num(*v) + " channels are not divisible by upscale_factor² " + Num(rr));
+    int64_t channels = ctx.Known(x[c], "the channel count");
+    if (channels % rr != 0) {
+      ctx.Fail("the input's " + Num(channels) + " channels are not divisible by upscale_factor² " + Num(rr));
     }
     out[c] = Dim::FloorDiv(x[c], rr);
     out[c + 1] = x[c + 1] * Dim(r);
@@ -297,7 +322,7 @@ void AddConvRules(std::map<std::string, Rule, std::less<>>& rules) {
     rules["AdaptiveMaxPool" + n] = [d](const RuleContext& c) { AdaptivePoolRule(c, d); };
     rules["AdaptiveAvgPool" + n] = [d](const RuleContext& c) { AdaptivePoolRule(c, d); };
     rules["ConstantPad" + n] = [d](const RuleContext& c) { PadRule(c, d); };
-    rules["ReflectionPad" + n] = [d](const RuleContext& c) { PadRule(c, d); };
+    rules["ReflectionPad" + n] = [d](const RuleContext& c) { PadRule(c, d, true); };
     rules["ReplicationPad" + n] = [d](const RuleContext& c) { PadRule(c, d); };
   }
   rules["LPPool1d"] = [](const RuleContext& c) { LPPoolRule(c, 1); };

@@ -268,7 +268,8 @@ void AttentionRule(const RuleContext& ctx) {
     std::vector<Dim> w;
     if (q.size() == 3) w.push_back(B);
     w.push_back(L);
-    w.push_back(S);
+    // add_bias_kv appends one key, add_zero_attn one zero key.
+    w.push_back(S + Dim(int64_t(ctx.Bool("add_bias_kv")) + int64_t(ctx.Bool("add_zero_attn"))));
     ctx.Output(1, Flow::Tensor(std::move(w)));
   }
 }

@@ -119,10 +119,9 @@ const std::vector<Dim>& RuleContext::Tensor(size_t port) const {
 
 std::string RuleContext::SourceName(size_t port, size_t k) const {
   size_t seen = 0;
-  for (const Edge& e : arch.edges) {
-    if (e.to.node == index && e.to.port == port) {
-      if (seen++ == k) return arch.nodes[e.from.node].name;
-    }
+  for (size_t edge : arch.incoming[index]) {
+    const Edge& e = arch.edges[edge];
+    if (e.to.port == port && seen++ == k) return arch.nodes[e.from.node].name;
   }
   return "?";
 }
@@ -172,9 +171,9 @@ std::string RuleContext::History(size_t axis_from_end) const {
     if (values.empty() || values.back() != v) values.push_back(v);
     // Step to the node feeding port 0.
     size_t next = cur;
-    for (const Edge& e : arch.edges) {
-      if (e.to.node == cur && e.to.port == 0) {
-        next = e.from.node;
+    for (size_t edge : arch.incoming[cur]) {
+      if (arch.edges[edge].to.port == 0) {
+        next = arch.edges[edge].from.node;
         break;
       }
     }
@@ -248,7 +247,8 @@ Dim Activations(const NodeResult& r) {
 }  // namespace
 
 static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Architecture& arch,
-                                       const std::vector<Flow>* inputs, int depth) {
+                                              const std::vector<Flow>* inputs, int depth,
+                                              ShapeOracle* oracle) {
   ArchitectureResult out;
   out.nodes.resize(arch.nodes.size());
   for (size_t i = 0; i < arch.nodes.size(); ++i) {
@@ -269,8 +269,8 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
     NodeResult& r = out.nodes[i];
     // Gather operands; a node downstream of a failure or a pending node waits.
     bool blocked = false;
-    for (const Edge& e : arch.edges) {
-      if (e.to.node != i) continue;
+    for (size_t k : arch.incoming[i]) {
+      const Edge& e = arch.edges[k];
       const auto& src = out.nodes[e.from.node].outputs[e.from.port];
       if (!src) {
         blocked = true;
@@ -281,7 +281,7 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
     if (blocked) continue;
     r.analysed = true;
     try {
-      RuleContext ctx(doc, arch, i, &r, out, depth);
+      RuleContext ctx(doc, arch, i, &r, out, depth, oracle);
       for (size_t p = 0; p < node.inputs.size(); ++p) {
         if (r.inputs[p].size() > 1 && !node.inputs[p].many) {
           ctx.Fail("input '" + node.inputs[p].name + "' has " +
@@ -313,12 +313,21 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
         ctx.Output(f);
       } else {
         auto rule = rules.find(node.type);
-        if (rule == rules.end()) {
-          r.pending = true;
-          r.analysed = false;
-          continue;
+        if (rule != rules.end()) {
+          rule->second(ctx);
+        } else {
+          std::optional<OracleAnswer> answer;
+          if (oracle) answer = oracle->Ask(node, r.inputs);
+          if (!answer) {
+            r.pending = true;
+            r.analysed = false;
+            continue;
+          }
+          if (!answer->error.empty()) throw RuleError{answer->error};
+          for (size_t p = 0; p < r.outputs.size() && p < answer->outputs.size(); ++p) {
+            r.outputs[p] = answer->outputs[p];
+          }
         }
-        rule->second(ctx);
       }
     } catch (const RuleError& e) {
       r.error = e.message;
@@ -334,14 +343,15 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
 }
 
 ArchitectureResult AnalyzeWith(const Document& doc, const Architecture& arch,
-                               const std::vector<Flow>& inputs, int depth) {
-  return AnalyzeArchitecture(doc, arch, &inputs, depth);
+                               const std::vector<Flow>& inputs, int depth, ShapeOracle* oracle) {
+  return AnalyzeArchitecture(doc, arch, &inputs, depth, oracle);
 }
 
-Analysis Analyze(const Document& doc) {
+Analysis Analyze(const Document& doc, ShapeOracle* oracle) {
   Analysis a;
   for (const std::string& name : doc.dependency_order) {
-    a.architectures[name] = AnalyzeArchitecture(doc, doc.architectures.at(name), nullptr, 0);
+    a.architectures[name] =
+        AnalyzeArchitecture(doc, doc.architectures.at(name), nullptr, 0, oracle);
   }
   return a;
 }

@@ -53,6 +53,21 @@ struct NodeResult {
   std::vector<std::map<std::string, Dim>> bindings;
 };
 
+// Answers for nodes that have no rule (Custom code, rare torch layers): the
+// torch fallback behind a cache (oracle.h). Called on the analysing thread.
+struct OracleAnswer {
+  std::vector<std::optional<Flow>> outputs;  // per output port
+  std::string error;                         // non-empty: the node raised
+};
+
+class ShapeOracle {
+ public:
+  virtual ~ShapeOracle() = default;
+  // nullopt: no answer (yet); the node stays pending.
+  virtual std::optional<OracleAnswer> Ask(const Node& node,
+                                          const std::vector<std::vector<Flow>>& inputs) = 0;
+};
+
 struct NodeError {
   std::string architecture;
   std::string node;  // the node's id
@@ -75,12 +90,13 @@ struct Analysis {
   bool ok(const Document& doc) const { return Main(doc).errors.empty(); }
 };
 
-Analysis Analyze(const Document& doc);
+// `oracle` (may be null) answers for the nodes without a rule.
+Analysis Analyze(const Document& doc, ShapeOracle* oracle = nullptr);
 
 // Analyses `arch` fed with `inputs` (one flow per Input node, in node order)
 // instead of the declared shapes: a Block's use.
 ArchitectureResult AnalyzeWith(const Document& doc, const Architecture& arch,
-                               const std::vector<Flow>& inputs, int depth = 0);
+                               const std::vector<Flow>& inputs, int depth, ShapeOracle* oracle);
 
 // The analysis as JSON (docs/nn.md, "The analysis"); `code` is added when not empty.
 nlohmann::json AnalysisToJson(const Document& doc, const Analysis& analysis,

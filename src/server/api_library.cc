@@ -20,10 +20,11 @@ HttpResponse Answer(const Result<HttpResponse>& r) {
 
 // The analysis of one parsed document (docs/nn.md, "The analysis"); the
 // code is generated only when there is no error.
-json AnalyzeJson(const json& document) {
+json AnalyzeJson(LibraryContext& ctx, const json& document) {
   auto doc = nn::ParseDocumentJson(document, nn::Catalog::Torch());
   if (!doc.ok()) return {{"ok", false}, {"error", doc.status().message()}};
-  nn::Analysis a = nn::Analyze(*doc);
+  std::string note;
+  nn::Analysis a = AnalyzeWithFallback(*doc, ctx.oracle, ctx.fallback, &note);
   std::string code;
   json out;
   if (a.ok(*doc)) {
@@ -33,10 +34,13 @@ json AnalyzeJson(const json& document) {
     } else {
       out = nn::AnalysisToJson(*doc, a, "");
       out["code_error"] = gen.status().message();
+      if (!note.empty()) out["fallback_error"] = note;
       return out;
     }
   }
-  return nn::AnalysisToJson(*doc, a, code);
+  out = nn::AnalysisToJson(*doc, a, code);
+  if (!note.empty()) out["fallback_error"] = note;
+  return out;
 }
 
 }  // namespace
@@ -102,7 +106,7 @@ void RegisterLibraryApi(Router& router, LibraryContext& ctx) {
                                      std::to_string(ctx.max_document_bytes >> 20) + " MiB");
           }
           KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
-          json out = AnalyzeJson(body);
+          json out = AnalyzeJson(ctx, body);
           if (out.contains("error")) return InvalidArgument(out["error"].get<std::string>());
           return HttpResponse::Json(200, out);
         }());

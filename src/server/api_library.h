@@ -13,16 +13,23 @@
 #include "model/repository.h"
 #include "server/api_interface.h"
 #include "server/hub.h"
+#include "server/nn_fallback.h"
 #include "server/router.h"
 
 namespace kiln {
 
 struct LibraryContext {
+  LibraryContext(Repository& repo, Access& access, Hub& hub, InterfaceContext& python)
+      : repo(repo), access(access), hub(hub), python(python) {}
+
   Repository& repo;
   Access& access;
   Hub& hub;
   InterfaceContext& python;  // runs the importer
   size_t max_document_bytes = size_t(8) << 20;
+  FallbackOptions fallback;
+  // Shapes of layers without a rule, shared by every request (bounded).
+  nn::CachingOracle oracle;
 };
 
 void RegisterLibraryApi(Router& router, LibraryContext& ctx);

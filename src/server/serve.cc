@@ -171,7 +171,7 @@ Status Serve(const ServeOptions& options) {
   // local compute.
   InterfaceContext interface_ctx(access);
   RegisterInterfaceApi(router, interface_ctx);
-  LibraryContext library_ctx{repo, access, hub, interface_ctx};
+  LibraryContext library_ctx(repo, access, hub, interface_ctx);
   RegisterLibraryApi(router, library_ctx);
 
   if (auto data = SeedExampleData(*artifacts, *runs, options.examples_dir); !data.ok()) {

@@ -37,6 +37,9 @@ __all__ = ["BuildError", "build_module", "example_inputs", "summarize", "Archite
 BUILTIN = {"Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
            "Split", "Chunk", "Select", "Block", "Custom"}
 MANY = {"Concatenate", "Stack", "Add", "Multiply"}  # their one input port takes several edges
+# Custom's `input` takes several edges too: its forward's positional arguments, in edge order
+# (the importer wraps calls like torch.matmul(a, b)); its output is whatever forward returns.
+SEVERAL = MANY | {"Custom"}
 # Ports of the built-in types (docs/nn.md); a Block's come from its architecture.
 BUILTIN_PORTS = {
     "Input": ([], ["output"]), "Output": (["input"], []),
@@ -195,10 +198,10 @@ class Graph:
             self.edges.append(((src, sport), (dst, dport)))
         for nid, ports in self.incoming.items():
             for port, sources in ports.items():
-                if len(sources) > 1 and self.nodes[nid]["type"] not in MANY:
+                if len(sources) > 1 and self.nodes[nid]["type"] not in SEVERAL:
                     raise BuildError(f"port {port!r} of {self._label(nid)} has {len(sources)} "
                                      "incoming edges; only the inputs of Concatenate, Stack, "
-                                     "Add and Multiply take several", arch_name, nid)
+                                     "Add, Multiply and Custom take several", arch_name, nid)
         self.order = self._topological()
 
     def _label(self, nid: str) -> str:
@@ -311,7 +314,7 @@ class ArchitectureModule(nn.Module):
             ins = {}
             for port, sources in g.incoming[nid].items():
                 vals = [values[s] for s in sources]
-                ins[port] = vals if node["type"] in MANY else vals[0]
+                ins[port] = vals if node["type"] in SEVERAL else vals[0]
             try:
                 out = self._node(nid, node, ins, given, build)
             except BuildError:
@@ -376,6 +379,8 @@ class ArchitectureModule(nn.Module):
         if t == "Block":
             return self._block(nid, node, ins, build)
         module = self._module(nid, node, ins, build)
+        if t == "Custom":
+            return [module(*ins["input"])]
         args = [ins[port] for port in needed if port in ins]
         if len(args) != len(ins) or any(port not in ins for port in needed[:len(args)]):
             # a gap among the connected ports: pass them by name

@@ -11,7 +11,9 @@ validity of every document are torch's, not a re-implementation of the rules und
 Chains and DAGs (branches merged by Concatenate along dim 1 or by Add), over Conv1d/2d/3d,
 ConvTranspose2d, MaxPool/AvgPool, AdaptiveAvgPool2d, BatchNorm2d, LayerNorm, GroupNorm,
 Linear, Flatten, Dropout, ReLU/GELU/Tanh/PReLU, Embedding, LSTM/GRU, MultiheadAttention,
-TransformerEncoderLayer, Upsample, Reshape and Permute.
+TransformerEncoderLayer, Upsample, Reshape and Permute; and some TransformerDecoderLayer
+(its memory a second Input), padding, PixelShuffle, AdaptiveMaxPool1d, InstanceNorm2d,
+Softmax/LogSoftmax and Unflatten.  Results with a dimension of size 0 are never kept.
 
 About half the seeds aim for a document with one invalid choice (a kernel larger than its
 input, an explicit in_features that does not match, concatenated heights that differ, …);
@@ -84,6 +86,8 @@ class Builder:
             for ev in self.evaluators:
                 ev.nodes.pop(node["id"], None)
                 ev.values.pop(node["id"], None)
+                ev.inferred.pop(node["id"], None)  # ids are reused by the next node
+                ev.modules.pop(node["id"], None)
         del self.nodes[n_nodes:]
         del self.edges[n_edges:]
         self.count = count
@@ -438,12 +442,105 @@ def permute(rng, shape, bad, symbolic=False):
     return "Permute", {"dims": dims}, None
 
 
+def decoder_layer(rng, shape, bad):
+    """A TransformerDecoderLayer whose memory is a second Input of the document."""
+    if len(shape) != 3:
+        return None
+    e = shape[-1]
+    params = {"nhead": rng.choice([h for h in (1, 2, 4) if e % h == 0]),
+              "dim_feedforward": rng.choice([4, 8])}
+    s = rng.randint(1, 5)
+    if rng.random() < 0.5:
+        params["batch_first"] = True
+        memory = ["N" if isinstance(shape, _Symbolic) else shape[0], s, e]
+    else:
+        memory = [s, shape[1], e]  # (S, batch, E): torch's batch is the second dim
+    if bad:
+        memory[-1] = e + 2
+    return "TransformerDecoderLayer", params, ["tgt"], ("memory", memory)
+
+
+def padding(rng, shape, bad):
+    kind = rng.choice(["ZeroPad2d", "ReflectionPad1d", "ConstantPad1d", "ReplicationPad2d"])
+    nd = int(kind[-2])
+    if len(shape) not in (nd + 1, nd + 2):
+        return None
+    if rng.random() < 0.5:
+        pad = rng.randint(0, 2)
+    else:
+        pad = [rng.randint(0, 2) for _ in range(2 * nd)]
+    params = {"padding": pad}
+    if kind == "ConstantPad1d":
+        params["value"] = 0.5
+    if bad:
+        kind, params = "ReflectionPad1d", {"padding": shape[-1] + rng.randint(0, 2)}
+        if len(shape) not in (2, 3):
+            return None
+    return kind, params, None
+
+
+def pixel_shuffle(rng, shape, bad):
+    if len(shape) not in (3, 4):
+        return None
+    c = shape[-3]
+    if c % 4 and not bad:
+        return None
+    if bad:
+        if c % 4 == 0:
+            return None
+        return "PixelShuffle", {"upscale_factor": 2}, None
+    return "PixelShuffle", {"upscale_factor": 2}, None
+
+
+def adaptive_max_pool1d(rng, shape, bad):
+    if len(shape) not in (2, 3):
+        return None
+    return "AdaptiveMaxPool1d", {"output_size": rng.randint(1, 4) if not bad else [1, 2]}, None
+
+
+def instance_norm(rng, shape, bad):
+    """InstanceNorm2d.  A wrong num_features is made only with affine=True: without it torch
+    merely warns, while docs/nn.md says a given automatic dimension is checked; the random
+    documents stay out of that disagreement."""
+    if len(shape) not in (3, 4):
+        return None
+    params = {}
+    if rng.random() < 0.5:
+        params["affine"] = True
+    if bad:
+        params["num_features"] = shape[-3] + 1
+        params["affine"] = True
+    return "InstanceNorm2d", params, None
+
+
+def softmax(rng, shape, bad):
+    dim = rng.randint(-len(shape), len(shape) - 1)
+    if bad:
+        dim = len(shape) + rng.randint(0, 1)
+    return rng.choice(["Softmax", "LogSoftmax"]), {"dim": dim}, None
+
+
+def unflatten(rng, shape, bad):
+    if len(shape) < 2 or len(shape) > 3:
+        return None
+    sizes = _factorizations(shape[-1], rng, 2)
+    if bad:
+        sizes[-1] += 1
+    return "Unflatten", {"dim": -1, "unflattened_size": sizes}, None
+
+
+class _Symbolic(list):
+    """A run-0 shape whose first dim stands for the symbol N (decoder memory follows it)."""
+
+
 PROPOSALS = [
     (conv(1), 3), (conv(2), 5), (conv(3), 3), (conv_transpose2d, 2), (pool("Max", 1), 1),
     (pool("Max", 2), 3), (pool("Avg", 2), 2), (pool("Avg", 1), 1), (pool("Max", 3), 1),
     (adaptive_avg_pool2d, 1), (batch_norm2d, 2), (group_norm, 1), (layer_norm, 1),
     (linear, 3), (flatten, 2), (dropout, 1), (activation, 3), (recurrent, 2), (attention, 2),
-    (encoder_layer, 1), (upsample, 1), (reshape, 1), (permute, 1),
+    (encoder_layer, 1), (upsample, 1), (reshape, 1), (permute, 1), (decoder_layer, 1),
+    (padding, 1), (pixel_shuffle, 1), (adaptive_max_pool1d, 1), (instance_norm, 1),
+    (softmax, 1), (unflatten, 1),
 ]
 BAD_MERGE = "bad merge"
 
@@ -470,19 +567,26 @@ class _Generator:
     def propose(self, ref: str, bad: bool):
         """Adds one layer after ``ref`` (a valid one, or with bad=True a rejected one);
         returns the new node's id or None."""
-        rng = self.rng
-        shape = self.b.shape(ref)
+        rng, b = self.rng, self.b
+        shape = b.shape(ref)
+        if self.symbolic:
+            shape = _Symbolic(shape)
         for _ in range(12):
             proposal = _pick(rng, PROPOSALS)
             kwargs = {"symbolic": self.symbolic} if proposal in (reshape, permute) else {}
             made = proposal(rng, shape, bad, **kwargs)
             if made is None:
                 continue
-            node_type, params, ports = made
+            node_type, params, ports = made[:3]
             sources = [(ref, p) for p in ports] if ports else [(ref, None)]
-            node_id = self.b.try_node(node_type, params, sources, expect_error=bad)
+            point = b.checkpoint()
+            if len(made) > 3:  # another Input feeds a second port
+                port, input_shape = made[3]
+                sources.append((b.add_input(input_shape), port))
+            node_id = b.try_node(node_type, params, sources, expect_error=bad)
             if node_id:
                 return node_id
+            b.restore(point)
         return None
 
     def merge(self, ref: str, bad: bool):
@@ -583,10 +687,14 @@ class _Generator:
 
 def generate(seed: int) -> dict:
     """The random case for ``seed``: document, error_node (or None), torch's shapes per run."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.set_num_threads(1)
-        return _Generator(seed).run()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: threads only cost start-up
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _Generator(seed).run()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def main() -> None:
