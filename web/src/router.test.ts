@@ -8,6 +8,7 @@ describe('router', () => {
       '#/p/digits',
       '#/p/digits/pipeline/abc',
       '#/p/digits/operation/def',
+      '#/p/digits/architecture/a1',
       '#/p/digits/history',
       '#/p/digits/executions',
       '#/p/digits/executions/e1',

@@ -5,6 +5,7 @@
 //   #/p/{project}                             project home (first pipeline)
 //   #/p/{project}/pipeline/{guid}             pipeline editor
 //   #/p/{project}/operation/{guid}            operation editor
+//   #/p/{project}/architecture/{guid}         architecture editor (PyTorch library)
 //   #/p/{project}/history                     commit list, branches, tags, diff
 //   #/p/{project}/executions                  list of executions
 //   #/p/{project}/executions/{id}             one execution, live
@@ -20,6 +21,7 @@ export type View =
   | { readonly kind: 'home' }
   | { readonly kind: 'pipeline'; readonly guid: string }
   | { readonly kind: 'operation'; readonly guid: string }
+  | { readonly kind: 'architecture'; readonly guid: string }
   | { readonly kind: 'history' }
   | { readonly kind: 'executions' }
   | { readonly kind: 'artifacts' }
@@ -52,6 +54,7 @@ export function parseRoute(hash: string): Route {
   if (kind === undefined) view = { kind: 'home' };
   else if (kind === 'pipeline' && id) view = { kind: 'pipeline', guid: id };
   else if (kind === 'operation' && id) view = { kind: 'operation', guid: id };
+  else if (kind === 'architecture' && id) view = { kind: 'architecture', guid: id };
   else if (kind === 'history' && !id) view = { kind: 'history' };
   else if (kind === 'executions' && !id) view = { kind: 'executions' };
   else if (kind === 'executions' && id) view = { kind: 'execution', id };
@@ -68,6 +71,7 @@ export function formatRoute(r: Route): string {
   let path = `#/p/${encodeURIComponent(r.project)}`;
   if (v.kind === 'pipeline') path += `/pipeline/${v.guid}`;
   else if (v.kind === 'operation') path += `/operation/${v.guid}`;
+  else if (v.kind === 'architecture') path += `/architecture/${v.guid}`;
   else if (v.kind === 'history') path += '/history';
   else if (v.kind === 'executions') path += '/executions';
   else if (v.kind === 'execution') path += `/executions/${encodeURIComponent(v.id)}`;

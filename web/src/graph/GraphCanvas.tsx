@@ -42,6 +42,8 @@ export interface CanvasEdge {
   readonly targetHandle: string;
   readonly animated?: boolean;
   readonly className?: string;
+  /** Text drawn on the edge (an architecture's tensor shape). */
+  readonly label?: string;
 }
 
 export type ConnectionCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -77,6 +79,7 @@ const FIT_VIEW_OPTIONS = { padding: 0.1, maxZoom: 1.1 };
 const PRO_OPTIONS = { hideAttribution: true };
 const MULTI_SELECTION_KEYS = ['Meta', 'Control'];
 const MINIMAP_STYLE = { width: 160, height: 110 };
+const EDGE_LABEL_PADDING: [number, number] = [4, 2];
 
 /** `data` with `readOnly` set, the same object for the same `data` (so memoized nodes can skip). */
 const readOnlyData = new WeakMap<PortNodeData, PortNodeData>();
@@ -175,7 +178,8 @@ function Canvas({
           o.target === m.target &&
           o.targetHandle === m.targetHandle &&
           o.animated === (m.animated ? true : undefined) &&
-          o.className === (m.className || undefined)
+          o.className === (m.className || undefined) &&
+          o.label === (m.label || undefined)
         )
           return o;
         const e: Edge = {
@@ -190,6 +194,11 @@ function Canvas({
         };
         if (m.animated) e.animated = true;
         if (m.className) e.className = m.className;
+        if (m.label) {
+          e.label = m.label;
+          e.labelBgPadding = EDGE_LABEL_PADDING;
+          e.labelBgBorderRadius = 4;
+        }
         return e;
       });
       return mark(merged, prev, true);

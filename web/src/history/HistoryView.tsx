@@ -5,7 +5,7 @@
 // applied as a patch), start a branch or a tag from it, compare two commits
 // (the diff as readable changes), or merge another branch into this one
 // (MergePanel).
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { Commit, DiffResponse, KilnClient, ProjectDetail } from '../api';
 import type { Tree } from '../model';
 import { navigate, projectHref } from '../router';
@@ -16,6 +16,9 @@ import type { Segment } from './names';
 import { useNamesNow } from './useNamesNow';
 import { BranchIcon, TagIcon } from '../ui/icons';
 import { MergePanel } from './MergePanel';
+
+// Architectures compared layer by layer (shapes, parameter counts): the architecture chunk.
+const ArchitectureDiffs = lazy(() => import('../architecture/ArchitectureDiffs'));
 
 const NO_COMMITS: readonly Commit[] = [];
 const RUN_TAG = 'run/';
@@ -425,7 +428,9 @@ function DiffPanel({
   onClose: () => void;
 }) {
   const [state, setState] = useState<
-    { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; changes: Change[]; diff: DiffResponse }
+    | { kind: 'loading' }
+    | { kind: 'error'; message: string }
+    | { kind: 'ready'; changes: Change[]; diff: DiffResponse; before: Tree; after: Tree }
   >({ kind: 'loading' });
   useEffect(() => {
     const abort = new AbortController();
@@ -435,7 +440,8 @@ function DiffPanel({
       client.getTree(project, from, abort.signal),
       client.getTree(project, to, abort.signal),
     ]).then(
-      ([diff, a, b]) => setState({ kind: 'ready', diff, changes: describeOps(diff.ops, a.tree as Tree, b.tree as Tree) }),
+      ([diff, a, b]) =>
+        setState({ kind: 'ready', diff, changes: describeOps(diff.ops, a.tree as Tree, b.tree as Tree), before: a.tree as Tree, after: b.tree as Tree }),
       (e: unknown) => {
         if (!abort.signal.aborted) setState({ kind: 'error', message: describeError(e) });
       },
@@ -473,6 +479,11 @@ function DiffPanel({
             </li>
           ))}
         </ul>
+      )}
+      {state.kind === 'ready' && state.changes.length > 0 && (
+        <Suspense fallback={null}>
+          <ArchitectureDiffs client={client} before={state.before} after={state.after} />
+        </Suspense>
       )}
     </section>
   );

@@ -3,6 +3,8 @@ import projectJson from '../../../examples/digits/project.json?raw';
 import { applyOps, tryApplyOps } from './apply';
 import { invert } from './invert';
 import { interfaceSyncOps, portChildren, type InterfaceSpec } from './interfaceSync';
+import type { Library } from '../architecture/catalog';
+import { libraryOps, torchLibrary } from '../architecture/testing';
 import { isA, isMetaNode } from './meta';
 import { sha256Hex } from './sha256';
 import digitsInterfaces from './testdata/digits-interfaces.json?raw';
@@ -279,10 +281,12 @@ describe('interfaceSyncOps', () => {
 
 describe('the digits example', () => {
   // The project the server creates: its META patch, then examples/digits/project.json.
-  const patch = JSON.parse(projectJson) as { ops: Op[] };
+  const patch = JSON.parse(projectJson) as { ops: Op[]; libraries?: string[] };
   const fixture = JSON.parse(digitsInterfaces) as { interfaces: Record<string, InterfaceSpec> };
   const root = patch.ops[0]!.op === 'create' ? patch.ops[0]!.parent : ids.root;
-  const tree = applyOps(emptyTree(root), [...metaOps(), ...patch.ops]);
+  // A project that uses the PyTorch library gets its meta types first (as the server does).
+  const library = patch.libraries?.includes('torch') ? libraryOps(torchLibrary as Library) : [];
+  const tree = applyOps(emptyTree(root), [...metaOps(), ...library, ...patch.ops]);
   const definitions = Object.values(tree.nodes).filter(
     (n) => !isMetaNode(tree, n.guid) && isA(tree, n.guid, 'Operation') && typeof n.attrs['code'] === 'string',
   );

@@ -1,12 +1,14 @@
 // Meta-type rules the editor checks while the user drags a connection, so it
 // can refuse a bad drop at once instead of waiting for the server's 422. They
 // are the server's rules (src/model/meta.h, CheckRules); the server stays the
-// judge (it also requires the connection itself to sit in that pipeline).
+// judge (it also requires the connection itself to sit in that graph).
 //
 //   * both ends are Ports; src's direction is "output", dst's is "input"
 //   * dataTypes match, or either is "any"
-//   * both ports belong to Operations that are children of the same Pipeline
-//   * the new edge keeps the pipeline acyclic (no self-loop either)
+//   * both ports belong to Operations that are children of the same Pipeline,
+//     or to Layers that are children of the same Architecture (a library's
+//     graph, docs/libraries.md)
+//   * the new edge keeps the graph acyclic (no self-loop either)
 
 import { isA, isMetaNode } from './meta';
 import { effectiveAttr, effectivePointer } from './tree';
@@ -16,6 +18,12 @@ export type RuleCheck = { readonly ok: true } | { readonly ok: false; readonly r
 
 const OK: RuleCheck = { ok: true };
 const fail = (reason: string): RuleCheck => ({ ok: false, reason });
+
+/** The graphs Connections may live in: what the nodes are, what holds them. */
+const GRAPH_KINDS = [
+  { member: 'Operation', graph: 'Pipeline', article: 'a' },
+  { member: 'Layer', graph: 'Architecture', article: 'an' },
+] as const;
 
 export function canConnect(tree: Tree, srcPort: Guid, dstPort: Guid): RuleCheck {
   for (const [g, end] of [
@@ -36,13 +44,18 @@ export function canConnect(tree: Tree, srcPort: Guid, dstPort: Guid): RuleCheck 
 
   const srcOp = tree.nodes[srcPort]!.parent;
   const dstOp = tree.nodes[dstPort]!.parent;
-  if (srcOp === null || !isA(tree, srcOp, 'Operation')) return fail('the source port is not on an operation');
-  if (dstOp === null || !isA(tree, dstOp, 'Operation'))
-    return fail('the destination port is not on an operation');
+  // Which kind of graph: the source's owner decides (an Operation in a
+  // Pipeline, or a Layer in an Architecture); the destination must match.
+  const kind = GRAPH_KINDS.find((k) => srcOp !== null && isA(tree, srcOp, k.member)) ?? GRAPH_KINDS[0]!;
+  const member = kind.member.toLowerCase();
+  if (srcOp === null || !isA(tree, srcOp, kind.member)) return fail(`the source port is not on an ${member}`);
+  if (dstOp === null || !isA(tree, dstOp, kind.member))
+    return fail(`the destination port is not on an ${member}`);
   const pipeline = tree.nodes[srcOp]!.parent;
-  if (pipeline === null || !isA(tree, pipeline, 'Pipeline'))
-    return fail('the source operation is not in a pipeline');
-  if (tree.nodes[dstOp]!.parent !== pipeline) return fail('the operations are in different pipelines');
+  const graph = kind.graph.toLowerCase();
+  if (pipeline === null || !isA(tree, pipeline, kind.graph))
+    return fail(`the source ${member} is not in ${kind.article} ${graph}`);
+  if (tree.nodes[dstOp]!.parent !== pipeline) return fail(`the ${member}s are in different ${graph}s`);
 
   if (srcOp === dstOp || reaches(tree, pipeline, dstOp, srcOp))
     return fail('the connection would make a cycle');
@@ -54,7 +67,7 @@ function stringAttr(tree: Tree, guid: Guid, name: string, fallback: string): str
   return typeof v === 'string' ? v : fallback;
 }
 
-/** The operation graph of a pipeline (op → ops it feeds), from its Connection children. */
+/** The node graph of a pipeline or architecture (node → nodes it feeds), from its Connection children. */
 export function operationEdges(tree: Tree, pipeline: Guid): Map<Guid, Guid[]> {
   const edges = new Map<Guid, Guid[]>();
   for (const c of tree.nodes[pipeline]?.children ?? []) {

@@ -10,16 +10,9 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import type { ArtifactSource } from '../artifacts/source';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
-import { layeredLayout } from '../graph/layout';
+import { autoLayout, freeSpot, sameNodeData, useEditorKeys } from '../graph/editorKit';
 import { revealShift, visibleArea } from '../graph/reveal';
-import {
-  NODE_WIDTH,
-  estimatedNodeHeight,
-  type PortFlowNode,
-  type PortNodeData,
-  type PortSpec,
-  type RemoteMark,
-} from '../graph/PortNode';
+import { NODE_WIDTH, type PortFlowNode, type PortNodeData, type RemoteMark } from '../graph/PortNode';
 import {
   connectOps,
   createInstanceOps,
@@ -30,7 +23,6 @@ import {
   positionOps,
   nameOf,
   type GraphNode,
-  type PipelineGraph,
 } from './model';
 import { addDataOperationOps, DATA_OPERATIONS, decodeDropItem, DROP_TYPE, inputArtifact, operationKind, type DropItem } from './data';
 import { Inspector } from './Inspector';
@@ -66,46 +58,8 @@ export interface PipelineEditorProps {
 
 const NO_REMOTE: readonly RemoteMark[] = [];
 
-function samePorts(a: readonly PortSpec[], b: readonly PortSpec[]): boolean {
-  return a.length === b.length && a.every((p, i) => p.id === b[i]!.id && p.label === b[i]!.label && p.dataType === b[i]!.dataType);
-}
-
-function sameRemote(a: readonly RemoteMark[] | undefined, b: readonly RemoteMark[] | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  return a.every((r, i) => r.colour === b[i]!.colour && r.name === b[i]!.name);
-}
-
-/** Whether two node data render the same (so the older object can be kept). */
-export function sameNodeData(a: PortNodeData, b: PortNodeData): boolean {
-  return (
-    a.title === b.title &&
-    a.subtitle === b.subtitle &&
-    a.status === b.status &&
-    a.readOnly === b.readOnly &&
-    sameRemote(a.remote, b.remote) &&
-    samePorts(a.inputs, b.inputs) &&
-    samePorts(a.outputs, b.outputs)
-  );
-}
-
-/** Positions for nodes that have none (or all, for auto layout). */
-export function autoLayout(graph: PipelineGraph): Map<Guid, { x: number; y: number }> {
-  return layeredLayout(
-    graph.nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: estimatedNodeHeight(n.inputs.length, n.outputs.length) })),
-    graph.edges.map((e) => ({ source: e.source, target: e.target })),
-    { layerGap: 80, nodeGap: 36 },
-  );
-}
-
 // The in-app clipboard (copy/paste of operation instances within a project).
 let clipboard: { pipeline: Guid; nodes: Guid[]; pastes: number } | null = null;
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  if (!el || !el.closest) return false;
-  return el.closest('input, textarea, select, [contenteditable="true"], .cm-editor') !== null;
-}
 
 export function PipelineEditor({
   tree,
@@ -276,26 +230,14 @@ export function PipelineEditor({
 
   const fit = useCallback(() => void flowRef.current?.fitView({ padding: 0.1, maxZoom: 1.1, duration: 300 }), []);
 
-  // Keyboard shortcuts while the editor is shown (not while typing in a field).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (isTyping(e.target) || document.querySelector('dialog[open]')) return;
-      const mod = e.ctrlKey || e.metaKey;
-      const key = e.key.toLowerCase();
-      const textSelected = (globalThis.getSelection?.()?.toString() ?? '') !== '';
-      let handled = true;
-      if (mod && key === 'z' && !e.shiftKey && editing) editing.undo();
-      else if (mod && ((key === 'z' && e.shiftKey) || key === 'y') && editing) editing.redo();
-      else if (mod && key === 'c' && !textSelected && selection.nodes.length > 0) copy();
-      else if (mod && key === 'v' && !readOnly && clipboard) paste();
-      else if (!mod && (e.key === 'Delete' || e.key === 'Backspace') && !readOnly) deleteSelection();
-      else if (!mod && !e.altKey && key === 'f') fit();
-      else handled = false;
-      if (handled) e.preventDefault();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [copy, deleteSelection, editing, fit, paste, readOnly, selection.nodes.length]);
+  useEditorKeys({
+    undo: editing ? editing.undo : null,
+    redo: editing ? editing.redo : null,
+    copy: selection.nodes.length > 0 ? copy : null,
+    paste: !readOnly ? paste : null,
+    deleteSelection: readOnly ? null : deleteSelection,
+    fit,
+  });
 
   const selectedNode = selection.nodes.length === 1 ? selection.nodes[0]! : null;
 
@@ -424,22 +366,6 @@ export function PipelineEditor({
       {side}
     </div>
   );
-}
-
-/** The first place at or below `at` where a new node does not cover another one. */
-export function freeSpot(nodes: readonly CanvasNode[], at: { x: number; y: number }): { x: number; y: number } {
-  const h = (n: CanvasNode) => estimatedNodeHeight(n.data.inputs.length, n.data.outputs.length);
-  const covers = (p: { x: number; y: number }) =>
-    nodes.some(
-      (n) =>
-        p.x < n.position.x + NODE_WIDTH + 20 &&
-        p.x + NODE_WIDTH + 20 > n.position.x &&
-        p.y < n.position.y + h(n) + 20 &&
-        p.y + 120 > n.position.y,
-    );
-  let p = at;
-  for (let i = 0; i < 40 && covers(p); i++) p = { x: at.x + (i % 2) * 40, y: at.y + 60 * (i + 1) };
-  return p;
 }
 
 function PipelineTitle({ name, onRename }: { name: string; onRename: ((name: string) => void) | null }) {

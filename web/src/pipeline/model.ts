@@ -176,7 +176,18 @@ export function pipelineGraph(tree: Tree, pipeline: Guid): PipelineGraph {
       });
     }
   }
-  for (const c of p.children) {
+  edges.push(...connectionEdges(tree, pipeline));
+  return { nodes, edges };
+}
+
+/**
+ * The edges of a graph container (a pipeline, an architecture): its
+ * Connection children in child order, each from a port's owner to a port's
+ * owner. A connection with a missing end is left out.
+ */
+export function connectionEdges(tree: Tree, container: Guid): GraphEdge[] {
+  const edges: GraphEdge[] = [];
+  for (const c of tree.nodes[container]?.children ?? []) {
     if (!isInstanceOf(tree, c, 'Connection')) continue;
     const src = effectivePointer(tree, c, 'src');
     const dst = effectivePointer(tree, c, 'dst');
@@ -186,10 +197,10 @@ export function pipelineGraph(tree: Tree, pipeline: Guid): PipelineGraph {
     if (!s || !d) continue;
     edges.push({ id: c, source: s, sourceHandle: src, target: d, targetHandle: dst });
   }
-  return { nodes, edges };
+  return edges;
 }
 
-function isPoint(v: JsonValue | undefined): v is { x: number; y: number } {
+export function isPoint(v: JsonValue | undefined): v is { x: number; y: number } {
   return (
     typeof v === 'object' &&
     v !== null &&
@@ -339,7 +350,8 @@ export function deleteOps(tree: Tree, nodes: readonly Guid[], edges: readonly Gu
 }
 
 /**
- * Pastes copies of operation instances into a pipeline, shifted by `offset`,
+ * Pastes copies of operation instances into a pipeline (or layers into an
+ * architecture), shifted by `offset`,
  * with copies of the connections between them (the copies' ports have the
  * derived guids DeriveGuid(copy, original port), docs/patches.md).
  */
@@ -349,6 +361,8 @@ export function pasteOps(
   nodes: readonly Guid[],
   offset: { x: number; y: number },
   fresh: () => Guid = () => newGuid(),
+  /** The name of a copy (architectures want identifiers: "conv2", not "conv 2"). */
+  rename: (tree: Tree, parent: Guid, name: string) => string = uniqueName,
 ): { ops: Op[]; created: Guid[] } {
   const ops: Op[] = [];
   const copies = new Map<Guid, Guid>();
@@ -360,12 +374,12 @@ export function pasteOps(
     const pos = effectiveRegistry(tree, node, 'position');
     const p = isPoint(pos) ? pos : { x: 0, y: 0 };
     ops.push({ op: 'set_registry', node: guid, name: 'position', value: { x: p.x + offset.x, y: p.y + offset.y } });
-    ops.push({ op: 'set_attr', node: guid, name: 'name', value: uniqueName(tree, pipeline, nameOf(tree, node)) });
+    ops.push({ op: 'set_attr', node: guid, name: 'name', value: rename(tree, pipeline, nameOf(tree, node)) });
   }
   const source = tree.nodes[nodes[0] ?? '']?.parent;
   const connection = metaByName(tree, 'Connection');
   if (source && connection) {
-    for (const e of pipelineGraph(tree, source).edges) {
+    for (const e of connectionEdges(tree, source)) {
       const s = copies.get(e.source);
       const d = copies.get(e.target);
       if (!s || !d) continue;

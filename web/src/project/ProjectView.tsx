@@ -1,4 +1,4 @@
-// A project: the sidebar (pipelines, operations, history, executions, artifacts), the
+// A project: the sidebar (pipelines, architectures, operations, history, executions, artifacts), the
 // presence bar (who is here), and the selected view. It owns the SyncSession
 // of the branch being edited; a read-only view of an old commit (?at=) reads
 // the tree over REST instead.
@@ -15,8 +15,13 @@ import { Toast, type ToastMessage } from '../ui/Toast';
 import { RunButton } from '../executions/RunButton';
 import { artifactSource } from '../artifacts/source';
 import { PackagesView } from './PackagesView';
+import { architectures, isArchitecture, newArchitectureOps, usesLibrary } from '../architecture/model';
+import { addLibrary } from '../architecture/api';
 
 const OperationEditor = lazy(() => import('../operations/OperationEditor'));
+// The architecture editor (PyTorch library) and its import dialog: their own chunk.
+const ArchitectureEditor = lazy(() => import('../architecture/ArchitectureEditor').then((m) => ({ default: m.ArchitectureEditor })));
+const ImportDialog = lazy(() => import('../architecture/ImportDialog').then((m) => ({ default: m.ImportDialog })));
 // Views not needed to show a pipeline load on first use: less JavaScript to
 // parse before the canvas appears (the executions list brings uPlot).
 const HistoryView = lazy(() => import('../history/HistoryView').then((m) => ({ default: m.HistoryView })));
@@ -53,6 +58,10 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
   );
   const [toast, setToast] = useState<ToastMessage | null>(null);
   const artifacts = useMemo(() => artifactSource(client, project, branch), [client, project, branch]);
+  // "New architecture" / "Import" in a project without the library: the
+  // library is added first (a commit), and the action runs when it arrives.
+  const [afterLibrary, setAfterLibrary] = useState<'new' | 'import' | null>(null);
+  const [importing, setImporting] = useState(false);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -119,6 +128,37 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
   }, [view.kind, pipes, href]);
 
   const notify = (kind: 'error' | 'info', text: string) => setToast({ id: Date.now(), kind, text });
+
+  const createArchitecture = useCallback(() => {
+    if (!tree || !editing) return;
+    const guid = newGuid();
+    if (editing.edit(newArchitectureOps(tree, undefined, guid), 'Add architecture') === null)
+      navigate(href({ kind: 'architecture', guid }));
+  }, [editing, href, tree]);
+
+  /** Runs `action` now if the project uses the library, else adds it and runs it when the commit arrives. */
+  const withLibrary = useCallback(
+    (action: 'new' | 'import') => {
+      if (!tree || !editing) return;
+      if (usesLibrary(tree)) {
+        if (action === 'new') createArchitecture();
+        else setImporting(true);
+        return;
+      }
+      setAfterLibrary(action);
+      addLibrary(client, project, branch).catch((e: unknown) => {
+        setAfterLibrary(null);
+        notify('error', `Could not add the PyTorch library: ${describeError(e)}`);
+      });
+    },
+    [branch, client, createArchitecture, editing, project, tree],
+  );
+  useEffect(() => {
+    if (!afterLibrary || !tree || !usesLibrary(tree)) return;
+    setAfterLibrary(null);
+    if (afterLibrary === 'new') createArchitecture();
+    else setImporting(true);
+  }, [afterLibrary, createArchitecture, tree]);
 
   if (loadError)
     return (
@@ -188,6 +228,27 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         <OperationEditor client={client} project={project} tree={tree} definition={view.guid} editing={editing} />
       </Suspense>
     );
+  else if (view.kind === 'architecture' && tree && isArchitecture(tree, view.guid))
+    content = (
+      <Suspense fallback={<Loading text="Loading the architecture editor…" />}>
+        <ArchitectureEditor
+          key={view.guid}
+          client={client}
+          tree={tree}
+          arch={view.guid}
+          editing={editing}
+          remote={remote}
+          archHref={(g) => href({ kind: 'architecture', guid: g })}
+        />
+      </Suspense>
+    );
+  else if (view.kind === 'architecture' && tree)
+    content = (
+      <div className="state centered">
+        This architecture does not exist {readOnly ? 'at this commit' : 'any more'}.{' '}
+        <a href={href({ kind: 'home' })}>Open the project</a>
+      </div>
+    );
   else if (view.kind === 'pipeline' && tree && tree.nodes[view.guid])
     content = (
       <PipelineEditor
@@ -235,7 +296,15 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         view={view}
       />
       <div className="project-body">
-        <Sidebar tree={tree} view={view} href={href} editing={editing} />
+        <Sidebar
+          tree={tree}
+          view={view}
+          href={href}
+          editing={editing}
+          onNewArchitecture={() => withLibrary('new')}
+          onImportArchitecture={() => withLibrary('import')}
+          addingLibrary={afterLibrary !== null}
+        />
         <main className="project-main">
           {readOnly && (
             <div className="readonly-banner" role="status" data-testid="readonly-banner">
@@ -244,7 +313,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
                 {snapshot && 'commit' in snapshot && snapshot.commit && snapshot.commit !== at ? ` (${shortId(snapshot.commit)})` : ''}.
               </span>
               <a href={projectHref(project, { kind: 'history' }, { branch })}>Back to history</a>
-              <a href={projectHref(project, view.kind === 'pipeline' ? view : { kind: 'home' }, { branch })}>
+              <a href={projectHref(project, view.kind === 'pipeline' || view.kind === 'architecture' ? view : { kind: 'home' }, { branch })}>
                 Back to {branch}
               </a>
             </div>
@@ -252,6 +321,20 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
           {content}
         </main>
       </div>
+      {importing && tree && editing && (
+        <Suspense fallback={null}>
+          <ImportDialog
+            client={client}
+            tree={tree}
+            edit={editing.edit}
+            onClose={() => setImporting(false)}
+            onImported={(g) => {
+              setImporting(false);
+              navigate(href({ kind: 'architecture', guid: g }));
+            }}
+          />
+        </Suspense>
+      )}
       <Toast message={toast} onDismiss={() => setToast(null)} />
     </div>
   );
@@ -358,15 +441,22 @@ function Sidebar({
   view,
   href,
   editing,
+  onNewArchitecture,
+  onImportArchitecture,
+  addingLibrary,
 }: {
   tree: Tree | null;
   view: View;
   href: (v: View) => string;
   editing: Editing | null;
+  onNewArchitecture: () => void;
+  onImportArchitecture: () => void;
+  addingLibrary: boolean;
 }) {
   const pipes = tree ? pipelines(tree) : [];
+  const archs = tree ? architectures(tree) : [];
   const defs = tree ? operationDefinitions(tree) : [];
-  const current = view.kind === 'pipeline' || view.kind === 'operation' ? view.guid : null;
+  const current = view.kind === 'pipeline' || view.kind === 'operation' || view.kind === 'architecture' ? view.guid : null;
   const addPipeline = () => {
     if (!tree || !editing) return;
     const meta = metaByName(tree, 'Pipeline');
@@ -391,6 +481,25 @@ function Sidebar({
           </SidebarLink>
         ))}
         {tree && pipes.length === 0 && <li className="sidebar-empty">No pipelines yet</li>}
+      </SidebarSection>
+      <SidebarSection title="Architectures" onAdd={editing ? onNewArchitecture : undefined} addLabel="New architecture">
+        {archs.map((a) => (
+          <SidebarLink key={a.guid} href={href({ kind: 'architecture', guid: a.guid })} active={current === a.guid} icon="◫">
+            {a.name}
+          </SidebarLink>
+        ))}
+        {tree && archs.length === 0 && (
+          <li className="sidebar-empty" data-testid="no-architectures">
+            {addingLibrary ? 'Adding the PyTorch library…' : 'No architectures yet'}
+          </li>
+        )}
+        {editing && (
+          <li>
+            <button type="button" className="link small sidebar-action" onClick={onImportArchitecture} data-testid="import-code">
+              Import PyTorch code…
+            </button>
+          </li>
+        )}
       </SidebarSection>
       <SidebarSection title="Operations" onAdd={editing ? addOperation : undefined} addLabel="New operation">
         {defs.map((d) => (

@@ -22,11 +22,15 @@
 //      runs it (jobs turn green), reads the console and a metric chart, and
 //      downloads an output; a second run with another factor, and the two
 //      runs' metrics compared on one chart in the executions list
+//   h  the architecture editor (scenarios_arch.mjs): the PyTorch library added
+//      from the sidebar, a small CNN built from the palette with shapes on
+//      its edges, an error on a node and its fix, seen live by a second browser
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
 import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
+import { archScenarios } from './scenarios_arch.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -653,6 +657,7 @@ class Sum(kiln.Operation):
   },
   ...collabScenarios({ browser, base, api, runner, poll, allow }), // scenarios_collab.mjs
   ...dataScenarios({ browser, base, api, runner, newPage, poll, dragConnection, deselect, allow, executionsAvailable: () => executionsAvailable }),
+  ...archScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_arch.mjs
 };
 
 try {
