@@ -31,20 +31,15 @@ import re
 import torch
 from torch import nn
 
+from kiln.nn import document
+from kiln.nn.document import node_name
+
 __all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
            "Graph", "node_name"]
 
-BUILTIN = {"Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
-           "Split", "Chunk", "Select", "Block", "Custom"}
-MANY = {"Concatenate", "Stack", "Add", "Multiply"}  # their one input port takes several edges
-# Custom's `input` takes several edges too: its forward's positional arguments, in edge order
-# (the importer wraps calls like torch.matmul(a, b)); its output is whatever forward returns.
-SEVERAL = MANY | {"Custom"}
-# Ports of the built-in types (docs/nn.md); a Block's come from its architecture.
-BUILTIN_PORTS = {
-    "Input": ([], ["output"]), "Output": (["input"], []),
-    "Split": (["input"], ["outputs"]), "Chunk": (["input"], ["outputs"]),
-}
+BUILTIN = document.BUILTIN_TYPES
+MANY = document.MERGE_TYPES  # their one input port takes several edges
+SEVERAL = document.SEVERAL_INPUTS
 DEFAULT_SIZES = {"N": 2}
 DEFAULT_SIZE = 16
 # Output port names of layers returning tuples, when the catalog is not at hand.
@@ -111,24 +106,6 @@ def _identifier(name: str, used: set) -> str:
     return out
 
 
-def _flatten(value) -> list:
-    """A layer's result as one value per port: LSTM's (output, (h_n, c_n)) → 3 values."""
-    if isinstance(value, (tuple, list)):
-        out = []
-        for v in value:
-            out.extend(_flatten(v) if isinstance(v, (tuple, list)) else [v])
-        return out
-    return [value]
-
-
-def _shape_of(value):
-    if isinstance(value, torch.Tensor):
-        return list(value.shape)
-    if isinstance(value, (tuple, list)):
-        return [_shape_of(v) for v in value]
-    return None
-
-
 # Automatic dimensions: parameter → where it is read from the (first) input tensor.
 def _channel_dim(type_name: str, x: torch.Tensor) -> int:
     """The channel axis of a conv/norm input, batched or not, as torch reads it."""
@@ -158,11 +135,6 @@ def _automatic(type_name: str, param: str, inputs: dict, first):
 
 AUTOMATIC = ("in_channels", "in_features", "in1_features", "in2_features", "num_features",
              "num_channels", "normalized_shape", "input_size", "embed_dim", "d_model")
-
-
-def node_name(node: dict) -> str:
-    """A node's name: ``name``, else its ``id`` (a Block's ports are named so)."""
-    return str(node.get("name") or node["id"])
 
 
 class Graph:
@@ -209,24 +181,20 @@ class Graph:
 
     def _ports(self, node: dict) -> tuple:
         t = node["type"]
-        if t in BUILTIN_PORTS:
-            return BUILTIN_PORTS[t]
-        if t in MANY:
-            return ["inputs"], ["output"]
+        if t in document.PORTS:
+            return document.PORTS[t]
         if t == "Block":  # the block's Inputs and Outputs, by name, in node order
             name = (node.get("params") or {}).get("block")
             if not name:
                 raise BuildError(f"Block '{node_name(node)}' has no 'block' parameter naming "
                                  "its architecture", self.name, node["id"])
-            arch = (self.document.get("architectures") or {}).get(name)
-            if arch is None:
+            ports = document.block_ports(self.document, name)
+            if ports is None:
                 raise BuildError(f"Block '{node_name(node)}': no architecture named {name!r} in "
                                  f"the document", self.name, node["id"])
-            nodes = arch.get("nodes", [])
-            return ([node_name(n) for n in nodes if n.get("type") == "Input"],
-                    [node_name(n) for n in nodes if n.get("type") == "Output"])
-        if t in BUILTIN:
-            return ["input"], ["output"]
+            return ports
+        if t == "Custom":
+            return document.CUSTOM_PORTS
         cls = _layer_class(t)
         if cls is None:
             raise BuildError(f"node '{node_name(node)}': unknown type {t!r} (neither a torch.nn "
@@ -264,14 +232,10 @@ class Graph:
     def _topological(self) -> list:
         deps = {nid: {s for srcs in ports.values() for s, _ in srcs}
                 for nid, ports in self.incoming.items()}
-        order, done = [], set()
-        while len(order) < len(self.nodes):
-            ready = [n for n in self.nodes if n not in done and deps[n] <= done]
-            if not ready:
-                stuck = [node_name(self.nodes[n]) for n in self.nodes if n not in done]
-                raise BuildError(f"{self.name} has a cycle through {stuck}", self.name)
-            order.append(ready[0])  # node order breaks ties: deterministic
-            done.add(ready[0])
+        order, stuck = document.topological_order(list(self.nodes), deps)
+        if stuck:
+            raise BuildError(f"{self.name} has a cycle through "
+                             f"{[node_name(self.nodes[n]) for n in stuck]}", self.name)
         return order
 
 
@@ -330,7 +294,7 @@ class ArchitectureModule(nn.Module):
                                      self.architecture, nid)
                 results.append(ins["input"])
             if build:
-                self.report[nid] = {"outputs": {p: _shape_of(v)
+                self.report[nid] = {"outputs": {p: document.shape_of(v)
                                                 for p, v in zip(g.ports[nid][1], out)},
                                     **self.report.get(nid, {})}
         return results
@@ -353,29 +317,14 @@ class ArchitectureModule(nn.Module):
             if not xs:
                 raise BuildError(f"{g._label(nid)}: nothing is connected to its inputs",
                                  self.architecture, nid)
-            if t == "Concatenate":
-                return [torch.cat(xs, dim=p.get("dim", 1))]
-            if t == "Stack":
-                return [torch.stack(xs, dim=p.get("dim", 0))]
-            acc = xs[0]
-            for x in xs[1:]:
-                acc = acc + x if t == "Add" else acc * x
-            return [acc]
+            return [document.run_builtin(t, p, xs)]
         x = ins.get("input")
-        if t == "Reshape":
-            return [x.reshape(*p["shape"])]
-        if t == "Permute":
-            return [x.permute(*p["dims"])]
-        if t == "Split":
-            return [tuple(torch.split(x, p["split_size_or_sections"], dim=p.get("dim", 0)))]
-        if t == "Chunk":
-            return [tuple(torch.chunk(x, p["chunks"], dim=p.get("dim", 0)))]
-        if t == "Select":
-            if not isinstance(x, (tuple, list)):
-                raise BuildError(f"{g._label(nid)}: its input is a tensor, not a tuple; Select "
-                                 "picks one element of a tuple (Split's or Chunk's outputs)",
-                                 self.architecture, nid)
-            return [x[p["index"]]]
+        if t == "Select" and not isinstance(x, (tuple, list)):
+            raise BuildError(f"{g._label(nid)}: its input is a tensor, not a tuple; Select "
+                             "picks one element of a tuple (Split's or Chunk's outputs)",
+                             self.architecture, nid)
+        if t in document.SHAPE_TYPES:
+            return [document.run_builtin(t, p, x)]
         if t == "Block":
             return self._block(nid, node, ins, build)
         module = self._module(nid, node, ins, build)
@@ -384,8 +333,8 @@ class ArchitectureModule(nn.Module):
         args = [ins[port] for port in needed if port in ins]
         if len(args) != len(ins) or any(port not in ins for port in needed[:len(args)]):
             # a gap among the connected ports: pass them by name
-            return _flatten(module(**ins))
-        return _flatten(module(*args))
+            return document.flatten(module(**ins))
+        return document.flatten(module(*args))
 
     def _module(self, nid: str, node: dict, ins: dict, build: bool) -> nn.Module:
         if not build:
@@ -491,10 +440,8 @@ def _custom(params: dict, label: str) -> nn.Module:
     code, cls_name = params.get("code"), params.get("class")
     if not code or not cls_name:
         raise BuildError(f"{label}: a Custom node needs 'code' and 'class'")
-    namespace = {"torch": torch, "nn": nn, "__name__": "kiln_custom"}
-    exec(compile(code, f"<{label}>", "exec"), namespace)  # the user's own layer code
-    cls = namespace.get(cls_name)
-    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+    cls = document.custom_class(code, cls_name, f"<{label}>")
+    if cls is None:
         raise BuildError(f"{label}: its code defines no nn.Module subclass named {cls_name!r}")
     return cls()
 

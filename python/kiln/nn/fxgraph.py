@@ -16,53 +16,27 @@ import operator
 import torch
 from torch import fx, nn
 
-from . import torchnn
+from . import document, torchnn
+from .document import add, multiply  # noqa: F401 (the merge functions, as this module had them)
 
 # Values the example inputs give to symbolic dimensions when no sizes are passed.
 DEFAULT_SIZES = {"N": 2}
 DEFAULT_SIZE = 32
 
-MERGE_TYPES = {"Concatenate", "Stack", "Add", "Multiply"}
-SHAPE_TYPES = {"Reshape", "Permute", "Split", "Chunk", "Select"}
-OTHER_TYPES = {"Input", "Output", "Block", "Custom"} | MERGE_TYPES | SHAPE_TYPES
+MERGE_TYPES = document.MERGE_TYPES
+SHAPE_TYPES = document.SHAPE_TYPES
+OTHER_TYPES = document.BUILTIN_TYPES
 
 
 class DocumentError(ValueError):
     """The document is malformed (unknown node, port, architecture…)."""
 
 
-# The merge types as functions of their operands (fx call_function targets).
-def add(*xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = out + x
-    return out
-
-
-def multiply(*xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = out * x
-    return out
-
-
-def port(value, index):
-    """Element ``index`` of a layer's result flattened (LSTM's (output, (h_n, c_n)))."""
-    leaves = []
-
-    def walk(v):
-        if isinstance(v, (tuple, list)):
-            for e in v:
-                walk(e)
-        else:
-            leaves.append(v)
-    walk(value)
-    return leaves[index]
+port = document.port_value  # element ``index`` of a layer's result flattened (an fx target)
 
 
 def split_end(end):
-    node, _, port_name = end.partition(".")
-    return node, port_name or None
+    return document.parse_end(end)
 
 
 def input_shapes(document, arch_name=None):
@@ -115,19 +89,11 @@ class ArchitectureGraph:
 
     def _order(self, incoming):
         """Node ids in topological order, ties kept in document order."""
-        done, order = set(), []
-        pending = list(self.nodes)
-        while pending:
-            progressed = False
-            for nid in list(pending):
-                if all(split_end(src)[0] in done for _, src in incoming[nid]):
-                    order.append(nid)
-                    done.add(nid)
-                    pending.remove(nid)
-                    progressed = True
-            if not progressed:
-                raise DocumentError(f"architecture '{self.name}' has a cycle through "
-                                    f"{', '.join(pending)}")
+        preds = {nid: {split_end(src)[0] for _, src in incoming[nid]} for nid in self.nodes}
+        order, cycle = document.topological_order(list(self.nodes), preds)
+        if cycle:
+            raise DocumentError(f"architecture '{self.name}' has a cycle through "
+                                f"{', '.join(cycle)}")
         return order
 
     def _build(self, arch):
@@ -178,12 +144,12 @@ class ArchitectureGraph:
         t = node["type"]
         if t == "Block":
             block = (node.get("params") or {}).get("block")
-            arch = self.document.get("architectures", {}).get(block)
-            if arch is None:
+            ports = document.block_ports(self.document, block)
+            if ports is None:
                 raise DocumentError(f"Block '{node['id']}': no architecture '{block}'")
-            return [n.get("name", n["id"]) for n in arch["nodes"] if n["type"] == "Output"]
-        if t in ("Split", "Chunk"):
-            return ["outputs"]
+            return ports[1]
+        if t in document.PORTS:
+            return document.PORTS[t][1] or ["output"]
         if torchnn.layer_class(t) is not None:
             return torchnn.output_ports(t)
         return ["output"]
@@ -193,30 +159,14 @@ class ArchitectureGraph:
         operands = [self._value(src, values) for _, src in incoming]
         name = _identifier(node.get("name", nid))
         g = self.graph
-        if ntype in ("Concatenate", "Stack"):
-            fn = torch.cat if ntype == "Concatenate" else torch.stack
-            dim = params.get("dim", 1 if ntype == "Concatenate" else 0)
-            return g.create_node("call_function", fn, (operands,), {"dim": dim}, name=name)
-        if ntype in ("Add", "Multiply"):
-            fn = add if ntype == "Add" else multiply
-            return g.create_node("call_function", fn, tuple(operands), name=name)
+        if ntype in MERGE_TYPES:
+            fn, args, kwargs = document.builtin_call(ntype, params, operands)
+            return g.create_node("call_function", fn, args, kwargs, name=name)
         if not operands:
             raise DocumentError(f"{ntype} '{nid}' has no incoming edge")
-        x = operands[0]
-        if ntype == "Reshape":
-            return g.create_node("call_method", "reshape", (x, tuple(params["shape"])), name=name)
-        if ntype == "Permute":
-            return g.create_node("call_method", "permute", (x, tuple(params["dims"])), name=name)
-        if ntype == "Split":
-            return g.create_node("call_function", torch.split,
-                                 (x, params["split_size_or_sections"]),
-                                 {"dim": params.get("dim", 0)}, name=name)
-        if ntype == "Chunk":
-            return g.create_node("call_function", torch.chunk, (x, params["chunks"]),
-                                 {"dim": params.get("dim", 0)}, name=name)
-        if ntype == "Select":
-            return g.create_node("call_function", operator.getitem, (x, params["index"]),
-                                 name=name)
+        if ntype in SHAPE_TYPES:
+            fn, args, kwargs = document.builtin_call(ntype, params, operands[0])
+            return g.create_node("call_function", fn, args, kwargs, name=name)
         # A module: a torch.nn layer, a Block or a Custom; created when the shapes are known.
         if ntype == "Custom":  # positional, in edge order (docs/nn.md)
             args, kwargs = tuple(operands), {}
@@ -232,11 +182,11 @@ class ArchitectureGraph:
         return fxnode
 
     def _block_args(self, node, incoming, operands):
-        arch = self.document["architectures"].get((node.get("params") or {}).get("block"))
-        if arch is None:
-            raise DocumentError(f"Block '{node['id']}': no architecture "
-                                f"'{(node.get('params') or {}).get('block')}'")
-        ports = [n.get("name", n["id"]) for n in arch["nodes"] if n["type"] == "Input"]
+        block = (node.get("params") or {}).get("block")
+        ports = document.block_ports(self.document, block)
+        if ports is None:
+            raise DocumentError(f"Block '{node['id']}': no architecture '{block}'")
+        ports = ports[0]
         by_port = {}
         for (dport, _), value in zip(incoming, operands):
             dport = dport or (ports[0] if ports else None)
@@ -316,10 +266,8 @@ def custom_module(params, name="custom"):
     code, cls_name = params.get("code"), params.get("class")
     if not code or not cls_name:
         raise DocumentError(f"Custom '{name}' needs 'code' and 'class'")
-    namespace = {"torch": torch, "nn": nn, "__name__": "kiln_custom"}
-    exec(compile(code, f"<Custom {name}>", "exec"), namespace)
-    cls = namespace.get(cls_name)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+    cls = document.custom_class(code, cls_name, f"<Custom {name}>")
+    if cls is None:
         raise DocumentError(f"Custom '{name}': the code defines no nn.Module class '{cls_name}'")
     return cls()
 

@@ -17,23 +17,12 @@ mode under no_grad: shapes do not depend on training, and train-only checks (Bat
 import torch
 from torch import nn
 
-from kiln.nn import catalog
+from kiln.nn import catalog, document
+from kiln.nn.document import flatten, parse_end, shape_of  # noqa: F401 (this module's API)
 
-# Node types that are not nn modules: name → (input ports, output ports).  A port whose name
-# is in MANY takes several edges (the operands, in edge order).
-BUILTIN_PORTS = {
-    "Input": ([], ["output"]),
-    "Output": (["input"], []),
-    "Concatenate": (["inputs"], ["output"]),
-    "Stack": (["inputs"], ["output"]),
-    "Add": (["inputs"], ["output"]),
-    "Multiply": (["inputs"], ["output"]),
-    "Reshape": (["input"], ["output"]),
-    "Permute": (["input"], ["output"]),
-    "Split": (["input"], ["outputs"]),
-    "Chunk": (["input"], ["outputs"]),
-    "Select": (["input"], ["output"]),
-}
+# Node types that are not nn modules: name → (input ports, output ports) (kiln.nn.document).
+# A port whose name is in MANY takes several edges (the operands, in edge order).
+BUILTIN_PORTS = document.PORTS
 MANY = {"inputs"}
 
 
@@ -60,12 +49,6 @@ def ports(node_type: str):
         inputs, outputs = catalog.layer_ports(cls)
         _PORTS[node_type] = ([p["name"] for p in inputs], [p["name"] for p in outputs])
     return _PORTS[node_type]
-
-
-def parse_end(end: str):
-    """An edge end "node" or "node.port" → (node, port or None)."""
-    node, _, port = end.partition(".")
-    return node, port or None
 
 
 def infer_dims(node_type: str, params: dict, shapes: dict) -> dict:
@@ -109,47 +92,11 @@ def infer_dims(node_type: str, params: dict, shapes: dict) -> dict:
     return inferred
 
 
-def flatten(value) -> list:
-    """A forward result as one value per port: LSTM's (output, (h_n, c_n)) → 3 values."""
-    if isinstance(value, (tuple, list)):
-        out = []
-        for v in value:
-            out.extend(flatten(v))
-        return out
-    return [value]
-
-
-def shape_of(value):
-    """A port value's shape: a tensor's list of ints, or for a tuple a list of those."""
-    if isinstance(value, torch.Tensor):
-        return list(value.shape)
-    if isinstance(value, (tuple, list)):
-        return [shape_of(v) for v in value]
-    return None
-
-
 def _builtin(node_type: str, params: dict, args: dict):
-    if node_type == "Concatenate":
-        return [torch.cat(args["inputs"], dim=params.get("dim", 1))]
-    if node_type == "Stack":
-        return [torch.stack(args["inputs"], dim=params.get("dim", 0))]
-    if node_type in ("Add", "Multiply"):
-        result = args["inputs"][0]
-        for v in args["inputs"][1:]:
-            result = result + v if node_type == "Add" else result * v
-        return [result]
-    if node_type == "Reshape":
-        return [torch.reshape(args["input"], tuple(params["shape"]))]
-    if node_type == "Permute":
-        return [args["input"].permute(*params["dims"])]
-    if node_type == "Split":
-        return [tuple(torch.split(args["input"], params["split_size_or_sections"],
-                                  dim=params.get("dim", 0)))]
-    if node_type == "Chunk":
-        return [tuple(torch.chunk(args["input"], params["chunks"], dim=params.get("dim", 0)))]
-    if node_type == "Select":
-        return [args["input"][params["index"]]]
-    raise NotImplementedError(f"node type {node_type} is not run by kiln.nn.reference")
+    if node_type not in BUILTIN_PORTS or node_type in ("Input", "Output"):
+        raise NotImplementedError(f"node type {node_type} is not run by kiln.nn.reference")
+    operands = args["inputs"] if node_type in document.MERGE_TYPES else args["input"]
+    return [document.run_builtin(node_type, params, operands)]
 
 
 class Evaluator:
@@ -227,13 +174,9 @@ def topological_order(architecture: dict) -> list:
     preds = {i: set() for i in ids}
     for src, dst in architecture["edges"]:
         preds[parse_end(dst)[0]].add(parse_end(src)[0])
-    order, done = [], set()
-    while len(order) < len(ids):
-        ready = [i for i in ids if i not in done and preds[i] <= done]
-        if not ready:
-            raise ValueError("the architecture has a cycle")
-        order.append(ready[0])
-        done.add(ready[0])
+    order, cycle = document.topological_order(ids, preds)
+    if cycle:
+        raise ValueError("the architecture has a cycle")
     return order
 
 

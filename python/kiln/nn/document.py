@@ -1,0 +1,166 @@
+"""The architecture document's own semantics (docs/nn.md), shared by every Python runner.
+
+build.py (document → nn.Module), reference.py (node-by-node evaluation) and fxgraph.py
+(document → torch.fx graph, run by the fallback) all read the same format; what the format
+itself says lives here once, so the three cannot drift apart:
+
+* the built-in node types (Input, Output, Concatenate, Stack, Add, Multiply, Reshape,
+  Permute, Split, Chunk, Select, Block, Custom) and their ports;
+* edge ends ("node" or "node.port"), a node's name, a Block's ports, topological order;
+* what the merge and shape types compute (``builtin_call``), as torch functions, so an fx
+  graph can hold them as call_function targets and an interpreter can call them;
+* a layer's result as one value per port (``flatten``) and the shape of a port's value;
+* loading a Custom node's class from its code.
+
+Each caller keeps its own errors (BuildError, NodeError, DocumentError and their wording):
+these functions return None or raise the plain Python error where a caller decides.
+"""
+import operator
+
+import torch
+
+# Ports of the built-in types that are not nn modules: type → (input ports, output ports).
+# A Block's ports come from its architecture (block_ports); Custom's are CUSTOM_PORTS.
+PORTS = {
+    "Input": ([], ["output"]),
+    "Output": (["input"], []),
+    "Concatenate": (["inputs"], ["output"]),
+    "Stack": (["inputs"], ["output"]),
+    "Add": (["inputs"], ["output"]),
+    "Multiply": (["inputs"], ["output"]),
+    "Reshape": (["input"], ["output"]),
+    "Permute": (["input"], ["output"]),
+    "Split": (["input"], ["outputs"]),
+    "Chunk": (["input"], ["outputs"]),
+    "Select": (["input"], ["output"]),
+}
+CUSTOM_PORTS = (["input"], ["output"])
+BUILTIN_TYPES = set(PORTS) | {"Block", "Custom"}
+# The merge types: their one input port takes several edges, the operands in edge order.
+MERGE_TYPES = {"Concatenate", "Stack", "Add", "Multiply"}
+SHAPE_TYPES = {"Reshape", "Permute", "Split", "Chunk", "Select"}
+# Custom's `input` takes several edges too: its forward's positional arguments, in edge order
+# (the importer wraps calls like torch.matmul(a, b)).
+SEVERAL_INPUTS = MERGE_TYPES | {"Custom"}
+
+
+def node_name(node: dict) -> str:
+    """A node's name: ``name``, else its ``id`` (a Block's ports are named so)."""
+    return str(node.get("name") or node["id"])
+
+
+def parse_end(end: str):
+    """An edge end "node" or "node.port" → (node, port or None)."""
+    node, _, port = end.partition(".")
+    return node, port or None
+
+
+def block_ports(document: dict, block: str):
+    """(input ports, output ports) of a Block using architecture ``block``: the names of its
+    Input and Output nodes, in node order; None when the document has no such architecture."""
+    arch = (document.get("architectures") or {}).get(block)
+    if arch is None:
+        return None
+    nodes = arch.get("nodes", [])
+    return ([node_name(n) for n in nodes if n.get("type") == "Input"],
+            [node_name(n) for n in nodes if n.get("type") == "Output"])
+
+
+def topological_order(ids: list, preds: dict):
+    """``ids`` in an order where each follows its ``preds`` (id → set of ids); ties keep the
+    order of ``ids``, so the order is deterministic. Returns (order, the ids left when there
+    is a cycle: empty when there is none)."""
+    order, done = [], set()
+    while len(order) < len(ids):
+        ready = [i for i in ids if i not in done and preds[i] <= done]
+        if not ready:
+            return order, [i for i in ids if i not in done]
+        order.append(ready[0])
+        done.add(ready[0])
+    return order, []
+
+
+def flatten(value) -> list:
+    """A forward result as one value per port: LSTM's (output, (h_n, c_n)) → 3 values."""
+    if isinstance(value, (tuple, list)):
+        out = []
+        for v in value:
+            out.extend(flatten(v))
+        return out
+    return [value]
+
+
+def port_value(value, index):
+    """Element ``index`` of a layer's result flattened (an fx call_function target)."""
+    return flatten(value)[index]
+
+
+def shape_of(value):
+    """A port value's shape: a tensor's list of ints, or for a tuple a list of those."""
+    if isinstance(value, torch.Tensor):
+        return list(value.shape)
+    if isinstance(value, (tuple, list)):
+        return [shape_of(v) for v in value]
+    return None
+
+
+# -- what the merge and shape types compute --------------------------------------------
+def add(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def multiply(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
+def builtin_call(node_type: str, params: dict, operands):
+    """(function, args, kwargs) computing a merge or shape node: ``operands`` is the list of
+    values on a merge type's ``inputs``, else the one value on ``input``. The values may be
+    tensors or fx nodes (fxgraph puts the call in its graph). A missing required param is a
+    KeyError naming it; the parameter defaults are docs/nn.md's."""
+    if node_type == "Concatenate":
+        return torch.cat, (operands,), {"dim": params.get("dim", 1)}
+    if node_type == "Stack":
+        return torch.stack, (operands,), {"dim": params.get("dim", 0)}
+    if node_type == "Add":
+        return add, tuple(operands), {}
+    if node_type == "Multiply":
+        return multiply, tuple(operands), {}
+    if node_type == "Reshape":
+        return torch.reshape, (operands, tuple(params["shape"])), {}
+    if node_type == "Permute":
+        return torch.permute, (operands, tuple(params["dims"])), {}
+    if node_type == "Split":
+        return torch.split, (operands, params["split_size_or_sections"]), \
+            {"dim": params.get("dim", 0)}
+    if node_type == "Chunk":
+        return torch.chunk, (operands, params["chunks"]), {"dim": params.get("dim", 0)}
+    if node_type == "Select":
+        return operator.getitem, (operands, params["index"]), {}
+    raise NotImplementedError(f"node type {node_type} is not a merge or shape type")
+
+
+def run_builtin(node_type: str, params: dict, operands):
+    """The value of a merge or shape node (a tuple for Split and Chunk)."""
+    fn, args, kwargs = builtin_call(node_type, params, operands)
+    out = fn(*args, **kwargs)
+    return tuple(out) if node_type in ("Split", "Chunk") else out
+
+
+def custom_class(code: str, class_name: str, filename: str):
+    """The class ``class_name`` defined by a Custom node's ``code`` (run with torch and nn in
+    scope, compiled as ``filename`` so tracebacks name the node); None when the code defines
+    no nn.Module subclass of that name."""
+    from torch import nn
+    namespace = {"torch": torch, "nn": nn, "__name__": "kiln_custom"}
+    exec(compile(code, filename, "exec"), namespace)  # the user's own layer code
+    cls = namespace.get(class_name)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        return None
+    return cls
