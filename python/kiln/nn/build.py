@@ -23,15 +23,13 @@ building (torch's RNG is used for the probe); a built module is an ordinary modu
 from __future__ import annotations
 
 import inspect
-import json
 import keyword
-import os
 import re
 
 import torch
 from torch import nn
 
-from kiln.nn import document
+from kiln.nn import catalog, document, layers
 from kiln.nn.document import node_name
 
 __all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
@@ -42,17 +40,6 @@ MANY = document.MERGE_TYPES  # their one input port takes several edges
 SEVERAL = document.SEVERAL_INPUTS
 DEFAULT_SIZES = {"N": 2}
 DEFAULT_SIZE = 16
-# Output port names of layers returning tuples, when the catalog is not at hand.
-_TUPLE_OUTPUTS = {
-    "LSTM": ["output", "h_n", "c_n"], "GRU": ["output", "h_n"], "RNN": ["output", "h_n"],
-    "LSTMCell": ["h_1", "c_1"], "MultiheadAttention": ["attn_output", "attn_output_weights"],
-    "AdaptiveLogSoftmaxWithLoss": ["output", "loss"],
-}
-_CATALOG_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "nn",
-                             "torch_catalog.json")
-_catalog = None
-
-
 class BuildError(Exception):
     """An architecture that cannot be built; ``architecture`` and ``node`` say where."""
 
@@ -63,35 +50,17 @@ class BuildError(Exception):
         self.node = node
 
 
-def _catalog_ports() -> dict:
-    """Layer name → (input port names, output port names) from src/nn/torch_catalog.json."""
-    global _catalog
-    if _catalog is None:
-        _catalog = {}
-        try:
-            with open(_CATALOG_PATH, encoding="utf-8") as f:
-                for layer in json.load(f).get("layers", []):
-                    _catalog[layer["name"]] = ([p["name"] for p in layer.get("inputs", [])],
-                                               [p["name"] for p in layer.get("outputs", [])])
-        except (OSError, ValueError, KeyError):
-            pass  # not shipped in this checkout: fall back to the signature and the table
-    return _catalog
-
-
 def _layer_class(type_name: str):
-    cls = getattr(nn, type_name, None) if not type_name.startswith("_") else None
-    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
-        return None
-    return cls
+    return layers.layer_class(type_name)
 
 
 def _layer_ports(type_name: str, cls) -> tuple:
-    ports = _catalog_ports().get(type_name)
-    if ports:
-        return ports
-    params = [p for p in inspect.signature(cls.forward).parameters.values()
-              if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    return [p.name for p in params] or ["input"], _TUPLE_OUTPUTS.get(type_name, ["output"])
+    try:
+        return layers.ports(type_name)
+    except catalog.CatalogError:  # a tuple result the catalog cannot name: forward's arguments
+        params = [p for p in inspect.signature(cls.forward).parameters.values()
+                  if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return [p.name for p in params] or ["input"], layers.output_ports(type_name)
 
 
 def _identifier(name: str, used: set) -> str:
@@ -106,35 +75,7 @@ def _identifier(name: str, used: set) -> str:
     return out
 
 
-# Automatic dimensions: parameter → where it is read from the (first) input tensor.
-def _channel_dim(type_name: str, x: torch.Tensor) -> int:
-    """The channel axis of a conv/norm input, batched or not, as torch reads it."""
-    m = re.search(r"(\d)d$", type_name)
-    if type_name.startswith(("BatchNorm", "SyncBatchNorm", "GroupNorm")):
-        return 1 if x.dim() > 1 else 0
-    spatial = int(m.group(1)) if m else 2
-    return x.dim() - spatial - 1
-
-
-def _automatic(type_name: str, param: str, inputs: dict, first):
-    """Value of an automatic dimension from the incoming tensors, or None if not one."""
-    x = first
-    if not isinstance(x, torch.Tensor):
-        return None
-    if param in ("in_channels", "num_features", "num_channels"):
-        return int(x.shape[_channel_dim(type_name, x)])
-    if param in ("in_features", "input_size", "embed_dim", "d_model", "in1_features"):
-        return int(x.shape[-1])
-    if param == "in2_features":
-        second = list(inputs.values())[1] if len(inputs) > 1 else None
-        return int(second.shape[-1]) if isinstance(second, torch.Tensor) else None
-    if param == "normalized_shape":
-        return int(x.shape[-1])
-    return None
-
-
-AUTOMATIC = ("in_channels", "in_features", "in1_features", "in2_features", "num_features",
-             "num_channels", "normalized_shape", "input_size", "embed_dim", "d_model")
+AUTOMATIC = layers.AUTOMATIC
 
 
 class Graph:
@@ -347,12 +288,14 @@ class ArchitectureModule(nn.Module):
         else:
             cls = _layer_class(t)
             accepted = _init_parameters(cls)
-            first = ins.get(g.ports[nid][0][0]) if g.ports[nid][0] else None
+            shapes = {port: list(ins[port].shape) for port in g.ports[nid][0]
+                      if isinstance(ins.get(port), torch.Tensor)}
+            automatic = layers.automatic_dims(t, shapes)
             inferred = {}
             for name in AUTOMATIC:
                 if name not in accepted:
                     continue
-                value = _automatic(t, name, ins, first)
+                value = automatic.get(name)
                 if name not in params:
                     if value is None:
                         raise BuildError(f"{g._label(nid)}: cannot infer {name} from its input; "
@@ -360,14 +303,13 @@ class ArchitectureModule(nn.Module):
                     params[name] = inferred[name] = value
                 elif value is not None and _dim_value(params[name]) != value:
                     raise BuildError(f"{g._label(nid)}: {name} {params[name]} but the input has "
-                                     f"{value} there (input shape {list(first.shape)}); leave "
+                                     f"{value} there (input shape {next(iter(shapes.values()))}); leave "
                                      f"{name} empty to infer it", self.architecture, nid)
             unknown = [k for k in params if k not in accepted]
             if unknown and not any(v.kind == v.VAR_KEYWORD for v in accepted.values()):
                 raise BuildError(f"{g._label(nid)}: {t} has no parameter {unknown[0]!r}",
                                  self.architecture, nid)
-            module = cls(**{k: tuple(v) if isinstance(v, list) and k != "normalized_shape"
-                            else v for k, v in params.items()})
+            module = layers.instantiate(t, params)
             self.report[nid] = {"inferred": inferred}
         module.eval()  # probed in eval mode: BatchNorm statistics stay fresh, no dropout
         key = _identifier(node_name(node), self._used)

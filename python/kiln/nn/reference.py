@@ -15,9 +15,8 @@ mode under no_grad: shapes do not depend on training, and train-only checks (Bat
 "more than 1 value per channel") are not what the design-time analysis is about.
 """
 import torch
-from torch import nn
 
-from kiln.nn import catalog, document
+from kiln.nn import document, layers
 from kiln.nn.document import flatten, parse_end, shape_of  # noqa: F401 (this module's API)
 
 # Node types that are not nn modules: name → (input ports, output ports) (kiln.nn.document).
@@ -35,61 +34,18 @@ class NodeError(Exception):
         self.cause = cause
 
 
-_PORTS = {}
-
-
 def ports(node_type: str):
     """(input port names, output port names) of a node type."""
     if node_type in BUILTIN_PORTS:
         return BUILTIN_PORTS[node_type]
-    if node_type not in _PORTS:
-        cls = getattr(nn, node_type, None)
-        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-            raise KeyError(f"unknown node type {node_type!r}")
-        inputs, outputs = catalog.layer_ports(cls)
-        _PORTS[node_type] = ([p["name"] for p in inputs], [p["name"] for p in outputs])
-    return _PORTS[node_type]
+    return layers.ports(node_type)
 
 
 def infer_dims(node_type: str, params: dict, shapes: dict) -> dict:
     """The automatic dimensions of docs/nn.md this node leaves out, from its input shapes
-    (port → shape); returns {param: value} for those left out."""
-    first = next(iter(shapes.values()), None)
-    rank = len(first) if first is not None else 0
-    rules = {}
-    spatial = {"Conv1d": 1, "Conv2d": 2, "Conv3d": 3, "ConvTranspose1d": 1,
-               "ConvTranspose2d": 2, "ConvTranspose3d": 3}
-    if node_type in spatial:
-        # batched input: (N, C, *spatial); unbatched: (C, *spatial), as torch accepts both
-        rules["in_channels"] = lambda: first[1] if rank == spatial[node_type] + 2 else first[0]
-    elif node_type in ("Linear",):
-        rules["in_features"] = lambda: first[-1]
-    elif node_type == "Bilinear":
-        rules["in1_features"] = lambda: shapes["input1"][-1]
-        rules["in2_features"] = lambda: shapes["input2"][-1]
-    elif node_type in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"):
-        rules["num_features"] = lambda: first[1]
-    elif node_type in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"):
-        n = int(node_type[-2])
-        rules["num_features"] = lambda: first[-n - 1]
-    elif node_type == "GroupNorm":
-        rules["num_channels"] = lambda: first[1]
-    elif node_type == "LayerNorm":
-        rules["normalized_shape"] = lambda: first[-1]
-    elif node_type in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
-        rules["input_size"] = lambda: first[-1]
-    elif node_type == "MultiheadAttention":
-        rules["embed_dim"] = lambda: shapes["query"][-1]
-    elif node_type in ("TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer"):
-        rules["d_model"] = lambda: first[-1]
-    inferred = {}
-    for name, rule in rules.items():
-        if name not in params:
-            try:
-                inferred[name] = int(rule())
-            except (IndexError, KeyError, TypeError):
-                pass  # no input to take it from: torch will say what is missing
-    return inferred
+    (port → shape); returns {param: value} for those left out (kiln.nn.layers' rules)."""
+    return {k: v for k, v in layers.automatic_dims(node_type, shapes).items()
+            if k not in params}
 
 
 def _builtin(node_type: str, params: dict, args: dict):
@@ -153,7 +109,7 @@ class Evaluator:
                 shapes = {p: shape_of(v) for p, v in args.items()}
                 inferred = infer_dims(node_type, params, shapes)
                 self.inferred[node_id] = inferred
-                module = getattr(nn, node_type)(**params, **inferred)
+                module = layers.instantiate(node_type, params, tuples=False, **inferred)
                 module.eval()
                 self.modules[node_id] = module
                 with torch.no_grad():
