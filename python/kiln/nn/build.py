@@ -29,7 +29,7 @@ import re
 import torch
 from torch import nn
 
-from kiln.nn import catalog, document, layers
+from kiln.nn import document, layers
 from kiln.nn.document import node_name
 
 __all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
@@ -54,15 +54,6 @@ def _layer_class(type_name: str):
     return layers.layer_class(type_name)
 
 
-def _layer_ports(type_name: str, cls) -> tuple:
-    try:
-        return layers.ports(type_name)
-    except catalog.CatalogError:  # a tuple result the catalog cannot name: forward's arguments
-        params = [p for p in inspect.signature(cls.forward).parameters.values()
-                  if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-        return [p.name for p in params] or ["input"], layers.output_ports(type_name)
-
-
 def _identifier(name: str, used: set) -> str:
     """A Python identifier for a submodule name, unique among ``used``."""
     base = re.sub(r"\W", "_", str(name)) or "layer"
@@ -78,106 +69,11 @@ def _identifier(name: str, used: set) -> str:
 AUTOMATIC = layers.AUTOMATIC
 
 
-class Graph:
-    """One architecture's nodes, ports and edges, checked; topologically ordered.
+class Graph(document.Graph):
+    """One architecture's nodes, ports and edges, checked; topologically ordered
+    (kiln.nn.document.Graph); its errors are BuildErrors."""
 
-    ``nodes``: id → node; ``ports``: id → (input port names, output port names);
-    ``edges``: ((src id, port), (dst id, port)) in document order, every end resolved to
-    a port name; ``incoming``: id → port → [(src id, port)]; ``order``: ids, topological.
-    Needs no tensors: examples/architecture_tree.py uses it to write project trees.
-    """
-
-    def __init__(self, document: dict, arch_name: str):
-        archs = document.get("architectures") or {}
-        if arch_name not in archs:
-            raise BuildError(f"no architecture named {arch_name!r} in the document "
-                             f"(it has {sorted(archs) or 'none'})", arch_name)
-        arch = archs[arch_name]
-        self.document, self.name = document, arch_name
-        self.nodes = {}
-        for node in arch.get("nodes", []):
-            if "id" not in node or "type" not in node:
-                raise BuildError(f"a node of {arch_name} lacks 'id' or 'type': {node}", arch_name)
-            if node["id"] in self.nodes:
-                raise BuildError(f"two nodes have the id {node['id']!r}", arch_name, node["id"])
-            self.nodes[node["id"]] = node
-        self.ports = {nid: self._ports(n) for nid, n in self.nodes.items()}
-        # incoming[node][port] = [(src node, src port), ...] in edge order
-        self.incoming = {nid: {} for nid in self.nodes}
-        self.edges = []
-        for edge in arch.get("edges", []):
-            (src, sport), (dst, dport) = self._end(edge[0], 1), self._end(edge[1], 0)
-            self.incoming[dst].setdefault(dport, []).append((src, sport))
-            self.edges.append(((src, sport), (dst, dport)))
-        for nid, ports in self.incoming.items():
-            for port, sources in ports.items():
-                if len(sources) > 1 and self.nodes[nid]["type"] not in SEVERAL:
-                    raise BuildError(f"port {port!r} of {self._label(nid)} has {len(sources)} "
-                                     "incoming edges; only the inputs of Concatenate, Stack, "
-                                     "Add, Multiply and Custom take several", arch_name, nid)
-        self.order = self._topological()
-
-    def _label(self, nid: str) -> str:
-        return f"{self.nodes[nid]['type']} '{node_name(self.nodes[nid])}'"
-
-    def _ports(self, node: dict) -> tuple:
-        t = node["type"]
-        if t in document.PORTS:
-            return document.PORTS[t]
-        if t == "Block":  # the block's Inputs and Outputs, by name, in node order
-            name = (node.get("params") or {}).get("block")
-            if not name:
-                raise BuildError(f"Block '{node_name(node)}' has no 'block' parameter naming "
-                                 "its architecture", self.name, node["id"])
-            ports = document.block_ports(self.document, name)
-            if ports is None:
-                raise BuildError(f"Block '{node_name(node)}': no architecture named {name!r} in "
-                                 f"the document", self.name, node["id"])
-            return ports
-        if t == "Custom":
-            return document.CUSTOM_PORTS
-        cls = _layer_class(t)
-        if cls is None:
-            raise BuildError(f"node '{node_name(node)}': unknown type {t!r} (neither a torch.nn "
-                             "layer nor a built-in type)", self.name, node["id"])
-        return _layer_ports(t, cls)
-
-    def _end(self, text: str, is_source: int) -> tuple:
-        """(node id, port name) of an edge end "node" or "node.port"."""
-        if text in self.nodes:
-            nid, port = text, None
-        else:
-            nid, _, port = str(text).rpartition(".")
-            if nid not in self.nodes:
-                raise BuildError(f"an edge names {text!r}, which is no node of {self.name}",
-                                 self.name)
-        ins, outs = self.ports[nid]
-        names = outs if is_source else ins
-        if port is None:
-            if not names:
-                raise BuildError(f"{self._label(nid)} has no {'outputs' if is_source else 'inputs'}"
-                                 f" but an edge {'leaves' if is_source else 'enters'} it",
-                                 self.name, nid)
-            return nid, names[0]
-        if port not in names:
-            raise BuildError(f"{self._label(nid)} has no {'output' if is_source else 'input'} "
-                             f"port {port!r} (it has {names})", self.name, nid)
-        return nid, port
-
-    def inputs(self) -> list:
-        return [i for i, n in self.nodes.items() if n["type"] == "Input"]
-
-    def outputs(self) -> list:
-        return [i for i, n in self.nodes.items() if n["type"] == "Output"]
-
-    def _topological(self) -> list:
-        deps = {nid: {s for srcs in ports.values() for s, _ in srcs}
-                for nid, ports in self.incoming.items()}
-        order, stuck = document.topological_order(list(self.nodes), deps)
-        if stuck:
-            raise BuildError(f"{self.name} has a cycle through "
-                             f"{[node_name(self.nodes[n]) for n in stuck]}", self.name)
-        return order
+    error = BuildError
 
 
 class ArchitectureModule(nn.Module):

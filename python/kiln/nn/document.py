@@ -15,9 +15,13 @@ itself says lives here once, so the three cannot drift apart:
 Each caller keeps its own errors (BuildError, NodeError, DocumentError and their wording):
 these functions return None or raise the plain Python error where a caller decides.
 """
+from __future__ import annotations
+
 import operator
 
 import torch
+
+from kiln.nn import layers
 
 # Ports of the built-in types that are not nn modules: type → (input ports, output ports).
 # A Block's ports come from its architecture (block_ports); Custom's are CUSTOM_PORTS.
@@ -102,6 +106,121 @@ def shape_of(value):
     if isinstance(value, (tuple, list)):
         return [shape_of(v) for v in value]
     return None
+
+
+class DocumentError(ValueError):
+    """A malformed document (unknown node, port, architecture, a cycle…); ``architecture``
+    and ``node`` say where when known."""
+
+    def __init__(self, message: str, architecture: str | None = None, node: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.architecture = architecture
+        self.node = node
+
+
+class Graph:
+    """One architecture's nodes, ports and edges, checked; topologically ordered.
+
+    ``nodes``: id → node; ``ports``: id → (input port names, output port names);
+    ``edges``: ((src id, port), (dst id, port)) in document order, every end resolved to
+    a port name; ``incoming``: id → port → [(src id, port)]; ``order``: ids, topological.
+    Needs no tensors: examples/architecture_tree.py uses it to write project trees.
+    Its errors are ``self.error(message, architecture, node)``: a subclass sets its own.
+    """
+
+    error = DocumentError
+
+    def __init__(self, document: dict, arch_name: str):
+        archs = document.get("architectures") or {}
+        if arch_name not in archs:
+            raise self.error(f"no architecture named {arch_name!r} in the document "
+                             f"(it has {sorted(archs) or 'none'})", arch_name)
+        arch = archs[arch_name]
+        self.document, self.name = document, arch_name
+        self.nodes = {}
+        for node in arch.get("nodes", []):
+            if "id" not in node or "type" not in node:
+                raise self.error(f"a node of {arch_name} lacks 'id' or 'type': {node}", arch_name)
+            if node["id"] in self.nodes:
+                raise self.error(f"two nodes have the id {node['id']!r}", arch_name, node["id"])
+            self.nodes[node["id"]] = node
+        self.ports = {nid: self._ports(n) for nid, n in self.nodes.items()}
+        # incoming[node][port] = [(src node, src port), ...] in edge order
+        self.incoming = {nid: {} for nid in self.nodes}
+        self.edges = []
+        for edge in arch.get("edges", []):
+            (src, sport), (dst, dport) = self._end(edge[0], 1), self._end(edge[1], 0)
+            self.incoming[dst].setdefault(dport, []).append((src, sport))
+            self.edges.append(((src, sport), (dst, dport)))
+        for nid, ports in self.incoming.items():
+            for port, sources in ports.items():
+                if len(sources) > 1 and self.nodes[nid]["type"] not in SEVERAL_INPUTS:
+                    raise self.error(f"port {port!r} of {self._label(nid)} has {len(sources)} "
+                                     "incoming edges; only the inputs of Concatenate, Stack, "
+                                     "Add, Multiply and Custom take several", arch_name, nid)
+        self.order = self._topological()
+
+    def _label(self, nid: str) -> str:
+        return f"{self.nodes[nid]['type']} '{node_name(self.nodes[nid])}'"
+
+    def _ports(self, node: dict) -> tuple:
+        t = node["type"]
+        if t in PORTS:
+            return PORTS[t]
+        if t == "Block":  # the block's Inputs and Outputs, by name, in node order
+            name = (node.get("params") or {}).get("block")
+            if not name:
+                raise self.error(f"Block '{node_name(node)}' has no 'block' parameter naming "
+                                 "its architecture", self.name, node["id"])
+            ports = block_ports(self.document, name)
+            if ports is None:
+                raise self.error(f"Block '{node_name(node)}': no architecture named {name!r} in "
+                                 f"the document", self.name, node["id"])
+            return ports
+        if t == "Custom":
+            return CUSTOM_PORTS
+        if layers.layer_class(t) is None:
+            raise self.error(f"node '{node_name(node)}': unknown type {t!r} (neither a torch.nn "
+                             "layer nor a built-in type)", self.name, node["id"])
+        return layers.ports(t)
+
+    def _end(self, text: str, is_source: int) -> tuple:
+        """(node id, port name) of an edge end "node" or "node.port"."""
+        if text in self.nodes:
+            nid, port = text, None
+        else:
+            nid, _, port = str(text).rpartition(".")
+            if nid not in self.nodes:
+                raise self.error(f"an edge names {text!r}, which is no node of {self.name}",
+                                 self.name)
+        ins, outs = self.ports[nid]
+        names = outs if is_source else ins
+        if port is None:
+            if not names:
+                raise self.error(f"{self._label(nid)} has no {'outputs' if is_source else 'inputs'}"
+                                 f" but an edge {'leaves' if is_source else 'enters'} it",
+                                 self.name, nid)
+            return nid, names[0]
+        if port not in names:
+            raise self.error(f"{self._label(nid)} has no {'output' if is_source else 'input'} "
+                             f"port {port!r} (it has {names})", self.name, nid)
+        return nid, port
+
+    def inputs(self) -> list:
+        return [i for i, n in self.nodes.items() if n["type"] == "Input"]
+
+    def outputs(self) -> list:
+        return [i for i, n in self.nodes.items() if n["type"] == "Output"]
+
+    def _topological(self) -> list:
+        deps = {nid: {s for srcs in ports.values() for s, _ in srcs}
+                for nid, ports in self.incoming.items()}
+        order, stuck = topological_order(list(self.nodes), deps)
+        if stuck:
+            raise self.error(f"{self.name} has a cycle through "
+                             f"{[node_name(self.nodes[n]) for n in stuck]}", self.name)
+        return order
 
 
 # -- what the merge and shape types compute --------------------------------------------

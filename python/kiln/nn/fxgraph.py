@@ -17,6 +17,8 @@ import torch
 from torch import fx, nn
 
 from . import document, torchnn
+from .document import DocumentError, node_name  # DocumentError: a malformed document
+from .document import Graph as DocumentGraph
 from .document import add, multiply  # noqa: F401 (the merge functions, as this module had them)
 
 # Values the example inputs give to symbolic dimensions when no sizes are passed.
@@ -28,15 +30,10 @@ SHAPE_TYPES = document.SHAPE_TYPES
 OTHER_TYPES = document.BUILTIN_TYPES
 
 
-class DocumentError(ValueError):
-    """The document is malformed (unknown node, port, architecture…)."""
-
-
 port = document.port_value  # element ``index`` of a layer's result flattened (an fx target)
 
 
-def split_end(end):
-    return document.parse_end(end)
+split_end = document.parse_end  # "node" or "node.port" → (node, port or None)
 
 
 def input_shapes(document, arch_name=None):
@@ -59,160 +56,95 @@ def example_inputs(document, sizes=None, device="cpu"):
 
 
 class ArchitectureGraph:
-    """The fx graph of one architecture, and for each fx node the document node it stands for."""
+    """The fx graph of one architecture, and for each fx node the document node it stands for.
+    The document is read (checked, ports resolved, ordered) by kiln.nn.document.Graph."""
 
     def __init__(self, document, arch_name):
-        archs = document.get("architectures", {})
-        if arch_name not in archs:
-            raise DocumentError(f"no architecture '{arch_name}' in the document")
         self.document, self.name = document, arch_name
-        arch = archs[arch_name]
-        self.nodes = {n["id"]: n for n in arch.get("nodes", [])}
+        self.checked = DocumentGraph(document, arch_name)
+        self.nodes = self.checked.nodes
         self.graph = fx.Graph()
         self.doc_id = {}      # fx node name -> document node id
         self.spec = {}        # fx node name -> document node (for call_module targets)
         self.outputs = []     # Output node names, in node order (a Block's output ports)
-        self._build(arch)
+        self._build()
 
-    def _incoming(self, arch):
-        incoming = {nid: [] for nid in self.nodes}
-        for edge in arch.get("edges", []):
-            src, dst = edge
-            s, _ = split_end(src)
-            d, dport = split_end(dst)
-            for n in (s, d):
-                if n not in self.nodes:
-                    raise DocumentError(f"architecture '{self.name}': edge {src} → {dst} names "
-                                        f"no node '{n}'")
-            incoming[d].append((dport, src))
-        return incoming
-
-    def _order(self, incoming):
-        """Node ids in topological order, ties kept in document order."""
-        preds = {nid: {split_end(src)[0] for _, src in incoming[nid]} for nid in self.nodes}
-        order, cycle = document.topological_order(list(self.nodes), preds)
-        if cycle:
-            raise DocumentError(f"architecture '{self.name}' has a cycle through "
-                                f"{', '.join(cycle)}")
-        return order
-
-    def _build(self, arch):
-        incoming = self._incoming(arch)
+    def _build(self):
         values = {}   # document id -> fx node
         results = []
-        for nid in self._order(incoming):
+        for nid in self.checked.order:
             node = self.nodes[nid]
             ntype = node["type"]
             params = node.get("params", {}) or {}
-            name = node.get("name", nid)
+            name = node_name(node)
+            incoming = self.checked.incoming[nid]
             if ntype == "Input":
                 fxnode = self.graph.placeholder(_identifier(name))
             elif ntype == "Output":
-                srcs = [src for _, src in incoming[nid]]
+                srcs = incoming.get("input", [])
                 if len(srcs) != 1:
                     raise DocumentError(f"Output '{name}' needs one incoming edge, has {len(srcs)}")
                 results.append(self._value(srcs[0], values))
                 self.outputs.append(name)
                 continue
             else:
-                fxnode = self._call(node, ntype, params, incoming[nid], values)
+                fxnode = self._call(node, ntype, params, incoming, values)
             values[nid] = fxnode
             self.doc_id[fxnode.name] = nid
         if not results:
             raise DocumentError(f"architecture '{self.name}' has no Output node")
         self.graph.output(results[0] if len(results) == 1 else tuple(results))
 
-    def _value(self, end, values):
-        """The fx node for an edge's source end ``node`` or ``node.port``."""
-        nid, port_name = split_end(end)
-        node, value = self.nodes[nid], values[nid]
-        ports = self.output_ports(node)
-        if port_name is None or len(ports) == 1:
-            if port_name is not None and port_name != ports[0]:
-                raise DocumentError(f"{node['type']} '{nid}' has no output port '{port_name}'")
-            if len(ports) == 1:
-                return value
-            port_name = ports[0]
-        if port_name not in ports:
-            raise DocumentError(f"{node['type']} '{nid}' has no output port '{port_name}'; "
-                                f"it has {', '.join(ports)}")
-        index = ports.index(port_name)
-        fn = operator.getitem if node["type"] == "Block" else port
-        return self.graph.call_function(fn, (value, index))
+    def _value(self, source, values):
+        """The fx node for an edge's source (node id, output port)."""
+        nid, port_name = source
+        ports = self.checked.ports[nid][1]
+        if len(ports) == 1:
+            return values[nid]
+        fn = operator.getitem if self.nodes[nid]["type"] == "Block" else port
+        return self.graph.call_function(fn, (values[nid], ports.index(port_name)))
 
     def output_ports(self, node):
-        t = node["type"]
-        if t == "Block":
-            block = (node.get("params") or {}).get("block")
-            ports = document.block_ports(self.document, block)
-            if ports is None:
-                raise DocumentError(f"Block '{node['id']}': no architecture '{block}'")
-            return ports[1]
-        if t in document.PORTS:
-            return document.PORTS[t][1] or ["output"]
-        if torchnn.layer_class(t) is not None:
-            return torchnn.output_ports(t)
-        return ["output"]
+        return self.checked.ports[node["id"]][1] or ["output"]
 
     def _call(self, node, ntype, params, incoming, values):
         nid = node["id"]
-        operands = [self._value(src, values) for _, src in incoming]
-        name = _identifier(node.get("name", nid))
+        by_port = {p: [self._value(s, values) for s in srcs] for p, srcs in incoming.items()}
+        name = _identifier(node_name(node))
         g = self.graph
         if ntype in MERGE_TYPES:
-            fn, args, kwargs = document.builtin_call(ntype, params, operands)
+            fn, args, kwargs = document.builtin_call(ntype, params, by_port.get("inputs", []))
             return g.create_node("call_function", fn, args, kwargs, name=name)
-        if not operands:
+        if not by_port:
             raise DocumentError(f"{ntype} '{nid}' has no incoming edge")
         if ntype in SHAPE_TYPES:
-            fn, args, kwargs = document.builtin_call(ntype, params, operands[0])
+            fn, args, kwargs = document.builtin_call(ntype, params, by_port["input"][0])
             return g.create_node("call_function", fn, args, kwargs, name=name)
         # A module: a torch.nn layer, a Block or a Custom; created when the shapes are known.
         if ntype == "Custom":  # positional, in edge order (docs/nn.md)
-            args, kwargs = tuple(operands), {}
+            args, kwargs = tuple(by_port["input"]), {}
         elif ntype == "Block":  # by port: the block's Input nodes, in their order
-            args, kwargs = self._block_args(node, incoming, operands), {}
-        elif torchnn.layer_class(ntype) is not None:
-            args, kwargs = self._layer_args(node, incoming, operands)
+            args, kwargs = self._block_args(node, by_port), {}
         else:
-            raise DocumentError(f"'{nid}' has the unknown type '{ntype}'")
+            args, kwargs = self._layer_args(node, by_port)
         fxnode = g.create_node("call_module", name, args, kwargs, name=name)
         fxnode.target = fxnode.name  # the submodule is named like the node
         self.spec[fxnode.name] = node
         return fxnode
 
-    def _block_args(self, node, incoming, operands):
-        block = (node.get("params") or {}).get("block")
-        ports = document.block_ports(self.document, block)
-        if ports is None:
-            raise DocumentError(f"Block '{node['id']}': no architecture '{block}'")
-        ports = ports[0]
-        by_port = {}
-        for (dport, _), value in zip(incoming, operands):
-            dport = dport or (ports[0] if ports else None)
-            if dport not in ports:
-                raise DocumentError(f"Block '{node['id']}' has no input port '{dport}'; it "
-                                    f"has {', '.join(ports)}")
-            by_port[dport] = value
+    def _block_args(self, node, by_port):
+        ports = self.checked.ports[node["id"]][0]
         missing = [p for p in ports if p not in by_port]
         if missing:
             raise DocumentError(f"Block '{node['id']}': nothing is connected to its input "
                                 f"'{missing[0]}'")
-        return tuple(by_port[p] for p in ports)
+        return tuple(by_port[p][0] for p in ports)
 
-    def _layer_args(self, node, incoming, operands):
-        ports = torchnn.input_ports(node["type"])
-        by_port = {}
-        for (dport, src), value in zip(incoming, operands):
-            dport = dport or ports[0]
-            if dport not in ports:
-                raise DocumentError(f"{node['type']} '{node['id']}' has no input port "
-                                    f"'{dport}'; it has {', '.join(ports)}")
-            if dport in by_port:
-                raise DocumentError(f"{node['type']} '{node['id']}': two edges into '{dport}'")
-            by_port[dport] = value
+    def _layer_args(self, node, by_port):
+        by_port = {p: values[0] for p, values in by_port.items()}
         args = []
-        for p in ports:  # positional up to the first port left open, then by name
+        # positional in forward's argument order up to the first one left open, then by name
+        for p in torchnn.input_ports(node["type"]):
             if p not in by_port:
                 break
             args.append(by_port.pop(p))

@@ -13,6 +13,8 @@ The one place that says, for the layers of ``torch.nn`` (docs/nn.md "The layer c
 build.py, reference.py, fxgraph.py (and through torchnn the fallback) create their layers
 with these, so the C++ analysis is compared against one reading of the rules.
 """
+import inspect
+
 from torch import nn
 
 from kiln.nn import catalog
@@ -33,14 +35,18 @@ _PORTS = {}
 
 def ports(type_name: str) -> tuple:
     """(input port names, output port names) of a torch.nn layer, as the catalog has them;
-    KeyError for a name that is no layer, catalog.CatalogError for a tuple result the catalog
-    cannot name."""
+    KeyError for a name that is no layer."""
     if type_name not in _PORTS:
         cls = layer_class(type_name)
         if cls is None:
             raise KeyError(f"unknown node type {type_name!r}")
-        inputs, outputs = catalog.layer_ports(cls)
-        _PORTS[type_name] = ([p["name"] for p in inputs], [p["name"] for p in outputs])
+        try:
+            inputs, outputs = catalog.layer_ports(cls)
+            _PORTS[type_name] = ([p["name"] for p in inputs], [p["name"] for p in outputs])
+        except catalog.CatalogError:  # a tuple result the catalog cannot name: forward's args
+            params = [p for p in inspect.signature(cls.forward).parameters.values()
+                      if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            _PORTS[type_name] = ([p.name for p in params] or ["input"], output_ports(type_name))
     return _PORTS[type_name]
 
 
