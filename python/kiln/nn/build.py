@@ -275,13 +275,7 @@ def _dim_value(v):
 
 
 def _custom(params: dict, label: str) -> nn.Module:
-    code, cls_name = params.get("code"), params.get("class")
-    if not code or not cls_name:
-        raise BuildError(f"{label}: a Custom node needs 'code' and 'class'")
-    cls = document.custom_class(code, cls_name, f"<{label}>")
-    if cls is None:
-        raise BuildError(f"{label}: its code defines no nn.Module subclass named {cls_name!r}")
-    return cls()
+    return document.custom_module(params, label, BuildError)
 
 
 # ------------------------------------------------------------------------------------

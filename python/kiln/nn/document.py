@@ -272,6 +272,18 @@ def run_builtin(node_type: str, params: dict, operands):
     return tuple(out) if node_type in ("Split", "Chunk") else out
 
 
+def custom_module(params: dict, label: str, error=DocumentError):
+    """A Custom node's module: the class named by ``class`` in its ``code``, instantiated.
+    ``label`` names the node in errors ("Custom 'attn'"), raised as ``error``."""
+    code, cls_name = params.get("code"), params.get("class")
+    if not code or not cls_name:
+        raise error(f"{label}: a Custom node needs 'code' and 'class'")
+    cls = custom_class(code, cls_name, f"<{label}>")
+    if cls is None:
+        raise error(f"{label}: its code defines no nn.Module subclass named {cls_name!r}")
+    return cls()
+
+
 def custom_class(code: str, class_name: str, filename: str):
     """The class ``class_name`` defined by a Custom node's ``code`` (run with torch and nn in
     scope, compiled as ``filename`` so tracebacks name the node); None when the code defines

@@ -195,13 +195,7 @@ class Repeat(nn.Module):
 
 def custom_module(params, name="custom"):
     """Instantiate a Custom node's class from its ``code`` (exec'd with torch and nn in scope)."""
-    code, cls_name = params.get("code"), params.get("class")
-    if not code or not cls_name:
-        raise DocumentError(f"Custom '{name}' needs 'code' and 'class'")
-    cls = document.custom_class(code, cls_name, f"<Custom {name}>")
-    if cls is None:
-        raise DocumentError(f"Custom '{name}': the code defines no nn.Module class '{cls_name}'")
-    return cls()
+    return document.custom_module(params, f"Custom '{name}'")
 
 
 def run_graph(ag, holder, inputs, call_module):
@@ -213,21 +207,30 @@ def run_graph(ag, holder, inputs, call_module):
     for n in ag.graph.nodes:
         args = fx.node.map_arg(n.args, lambda a: env[a.name])
         kwargs = fx.node.map_arg(n.kwargs, lambda a: env[a.name])
-        if n.op == "placeholder":
-            try:
-                env[n.name] = next(it)
-            except StopIteration:
-                raise DocumentError(f"architecture '{ag.name}': no tensor for Input "
-                                    f"'{n.name}'") from None
-        elif n.op == "call_module":
-            env[n.name] = call_module(n, args, kwargs)
-        elif n.op == "call_function":
-            env[n.name] = n.target(*args, **kwargs)
-        elif n.op == "call_method":
-            env[n.name] = getattr(args[0], n.target)(*args[1:], **kwargs)
-        elif n.op == "output":
+        if n.op == "output":
             result = args[0]
+        else:
+            env[n.name] = run_node(ag, n, args, kwargs, it, call_module)
     return env, result
+
+
+def run_node(ag, n, args, kwargs, inputs, call_module):
+    """The value of fx node ``n`` of ``ag`` (not its output) from its arguments' values: a
+    placeholder takes the next of ``inputs`` (an iterator), a call_module is
+    ``call_module(n, args, kwargs)``. Shared by run_graph and the fallback's propagate."""
+    if n.op == "placeholder":
+        try:
+            return next(inputs)
+        except StopIteration:
+            raise DocumentError(f"architecture '{ag.name}': no tensor for Input "
+                                f"'{n.name}'") from None
+    if n.op == "call_module":
+        return call_module(n, args, kwargs)
+    if n.op == "call_function":
+        return n.target(*args, **kwargs)
+    if n.op == "call_method":
+        return getattr(args[0], n.target)(*args[1:], **kwargs)
+    raise ValueError(f"fx node '{n.name}': op {n.op} is not run here")
 
 
 def build_module(document, inputs=None, arch_name=None, sizes=None):
