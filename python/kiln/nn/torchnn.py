@@ -1,10 +1,12 @@
-"""What the importer, the builder and the torch fallback need to know about torch.nn layers.
+"""What the importer (fxmap.py), fxgraph.py and the torch fallback need to know about torch.nn
+layers beyond a document node (that is kiln.nn.layers: class, ports, automatic dimensions,
+instantiation; re-exported here under this module's names).
 
 The layer catalog (src/nn/torch_catalog.json, docs/nn.md) is generated from the same source:
 the constructor signatures of the classes in ``torch.nn``. This module reads them directly so
-it does not depend on the shipped file, and adds what signatures do not say: the ports of
-layers that return tuples, how to read a constructor parameter back from an instance, and
-which parameters are "automatic dimensions" taken from the incoming shape.
+it does not depend on the shipped file, and adds what signatures do not say: the forward
+arguments in call order (``input_ports``: positional arguments map onto them), and how to
+read a constructor parameter back from an instance.
 """
 import inspect
 
