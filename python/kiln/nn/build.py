@@ -23,41 +23,23 @@ building (torch's RNG is used for the probe); a built module is an ordinary modu
 from __future__ import annotations
 
 import inspect
-import json
 import keyword
-import os
 import re
 
 import torch
 from torch import nn
 
+from kiln.nn import document, layers
+from kiln.nn.document import node_name
+
 __all__ = ["BuildError", "build_module", "example_inputs", "summarize", "ArchitectureModule",
            "Graph", "node_name"]
 
-BUILTIN = {"Input", "Output", "Concatenate", "Stack", "Add", "Multiply", "Reshape", "Permute",
-           "Split", "Chunk", "Select", "Block", "Custom"}
-MANY = {"Concatenate", "Stack", "Add", "Multiply"}  # their one input port takes several edges
-# Custom's `input` takes several edges too: its forward's positional arguments, in edge order
-# (the importer wraps calls like torch.matmul(a, b)); its output is whatever forward returns.
-SEVERAL = MANY | {"Custom"}
-# Ports of the built-in types (docs/nn.md); a Block's come from its architecture.
-BUILTIN_PORTS = {
-    "Input": ([], ["output"]), "Output": (["input"], []),
-    "Split": (["input"], ["outputs"]), "Chunk": (["input"], ["outputs"]),
-}
+BUILTIN = document.BUILTIN_TYPES
+MANY = document.MERGE_TYPES  # their one input port takes several edges
+SEVERAL = document.SEVERAL_INPUTS
 DEFAULT_SIZES = {"N": 2}
 DEFAULT_SIZE = 16
-# Output port names of layers returning tuples, when the catalog is not at hand.
-_TUPLE_OUTPUTS = {
-    "LSTM": ["output", "h_n", "c_n"], "GRU": ["output", "h_n"], "RNN": ["output", "h_n"],
-    "LSTMCell": ["h_1", "c_1"], "MultiheadAttention": ["attn_output", "attn_output_weights"],
-    "AdaptiveLogSoftmaxWithLoss": ["output", "loss"],
-}
-_CATALOG_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "nn",
-                             "torch_catalog.json")
-_catalog = None
-
-
 class BuildError(Exception):
     """An architecture that cannot be built; ``architecture`` and ``node`` say where."""
 
@@ -68,35 +50,8 @@ class BuildError(Exception):
         self.node = node
 
 
-def _catalog_ports() -> dict:
-    """Layer name → (input port names, output port names) from src/nn/torch_catalog.json."""
-    global _catalog
-    if _catalog is None:
-        _catalog = {}
-        try:
-            with open(_CATALOG_PATH, encoding="utf-8") as f:
-                for layer in json.load(f).get("layers", []):
-                    _catalog[layer["name"]] = ([p["name"] for p in layer.get("inputs", [])],
-                                               [p["name"] for p in layer.get("outputs", [])])
-        except (OSError, ValueError, KeyError):
-            pass  # not shipped in this checkout: fall back to the signature and the table
-    return _catalog
-
-
 def _layer_class(type_name: str):
-    cls = getattr(nn, type_name, None) if not type_name.startswith("_") else None
-    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
-        return None
-    return cls
-
-
-def _layer_ports(type_name: str, cls) -> tuple:
-    ports = _catalog_ports().get(type_name)
-    if ports:
-        return ports
-    params = [p for p in inspect.signature(cls.forward).parameters.values()
-              if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    return [p.name for p in params] or ["input"], _TUPLE_OUTPUTS.get(type_name, ["output"])
+    return layers.layer_class(type_name)
 
 
 def _identifier(name: str, used: set) -> str:
@@ -111,168 +66,14 @@ def _identifier(name: str, used: set) -> str:
     return out
 
 
-def _flatten(value) -> list:
-    """A layer's result as one value per port: LSTM's (output, (h_n, c_n)) → 3 values."""
-    if isinstance(value, (tuple, list)):
-        out = []
-        for v in value:
-            out.extend(_flatten(v) if isinstance(v, (tuple, list)) else [v])
-        return out
-    return [value]
+AUTOMATIC = layers.AUTOMATIC
 
 
-def _shape_of(value):
-    if isinstance(value, torch.Tensor):
-        return list(value.shape)
-    if isinstance(value, (tuple, list)):
-        return [_shape_of(v) for v in value]
-    return None
+class Graph(document.Graph):
+    """One architecture's nodes, ports and edges, checked; topologically ordered
+    (kiln.nn.document.Graph); its errors are BuildErrors."""
 
-
-# Automatic dimensions: parameter → where it is read from the (first) input tensor.
-def _channel_dim(type_name: str, x: torch.Tensor) -> int:
-    """The channel axis of a conv/norm input, batched or not, as torch reads it."""
-    m = re.search(r"(\d)d$", type_name)
-    if type_name.startswith(("BatchNorm", "SyncBatchNorm", "GroupNorm")):
-        return 1 if x.dim() > 1 else 0
-    spatial = int(m.group(1)) if m else 2
-    return x.dim() - spatial - 1
-
-
-def _automatic(type_name: str, param: str, inputs: dict, first):
-    """Value of an automatic dimension from the incoming tensors, or None if not one."""
-    x = first
-    if not isinstance(x, torch.Tensor):
-        return None
-    if param in ("in_channels", "num_features", "num_channels"):
-        return int(x.shape[_channel_dim(type_name, x)])
-    if param in ("in_features", "input_size", "embed_dim", "d_model", "in1_features"):
-        return int(x.shape[-1])
-    if param == "in2_features":
-        second = list(inputs.values())[1] if len(inputs) > 1 else None
-        return int(second.shape[-1]) if isinstance(second, torch.Tensor) else None
-    if param == "normalized_shape":
-        return int(x.shape[-1])
-    return None
-
-
-AUTOMATIC = ("in_channels", "in_features", "in1_features", "in2_features", "num_features",
-             "num_channels", "normalized_shape", "input_size", "embed_dim", "d_model")
-
-
-def node_name(node: dict) -> str:
-    """A node's name: ``name``, else its ``id`` (a Block's ports are named so)."""
-    return str(node.get("name") or node["id"])
-
-
-class Graph:
-    """One architecture's nodes, ports and edges, checked; topologically ordered.
-
-    ``nodes``: id → node; ``ports``: id → (input port names, output port names);
-    ``edges``: ((src id, port), (dst id, port)) in document order, every end resolved to
-    a port name; ``incoming``: id → port → [(src id, port)]; ``order``: ids, topological.
-    Needs no tensors: examples/architecture_tree.py uses it to write project trees.
-    """
-
-    def __init__(self, document: dict, arch_name: str):
-        archs = document.get("architectures") or {}
-        if arch_name not in archs:
-            raise BuildError(f"no architecture named {arch_name!r} in the document "
-                             f"(it has {sorted(archs) or 'none'})", arch_name)
-        arch = archs[arch_name]
-        self.document, self.name = document, arch_name
-        self.nodes = {}
-        for node in arch.get("nodes", []):
-            if "id" not in node or "type" not in node:
-                raise BuildError(f"a node of {arch_name} lacks 'id' or 'type': {node}", arch_name)
-            if node["id"] in self.nodes:
-                raise BuildError(f"two nodes have the id {node['id']!r}", arch_name, node["id"])
-            self.nodes[node["id"]] = node
-        self.ports = {nid: self._ports(n) for nid, n in self.nodes.items()}
-        # incoming[node][port] = [(src node, src port), ...] in edge order
-        self.incoming = {nid: {} for nid in self.nodes}
-        self.edges = []
-        for edge in arch.get("edges", []):
-            (src, sport), (dst, dport) = self._end(edge[0], 1), self._end(edge[1], 0)
-            self.incoming[dst].setdefault(dport, []).append((src, sport))
-            self.edges.append(((src, sport), (dst, dport)))
-        for nid, ports in self.incoming.items():
-            for port, sources in ports.items():
-                if len(sources) > 1 and self.nodes[nid]["type"] not in SEVERAL:
-                    raise BuildError(f"port {port!r} of {self._label(nid)} has {len(sources)} "
-                                     "incoming edges; only the inputs of Concatenate, Stack, "
-                                     "Add, Multiply and Custom take several", arch_name, nid)
-        self.order = self._topological()
-
-    def _label(self, nid: str) -> str:
-        return f"{self.nodes[nid]['type']} '{node_name(self.nodes[nid])}'"
-
-    def _ports(self, node: dict) -> tuple:
-        t = node["type"]
-        if t in BUILTIN_PORTS:
-            return BUILTIN_PORTS[t]
-        if t in MANY:
-            return ["inputs"], ["output"]
-        if t == "Block":  # the block's Inputs and Outputs, by name, in node order
-            name = (node.get("params") or {}).get("block")
-            if not name:
-                raise BuildError(f"Block '{node_name(node)}' has no 'block' parameter naming "
-                                 "its architecture", self.name, node["id"])
-            arch = (self.document.get("architectures") or {}).get(name)
-            if arch is None:
-                raise BuildError(f"Block '{node_name(node)}': no architecture named {name!r} in "
-                                 f"the document", self.name, node["id"])
-            nodes = arch.get("nodes", [])
-            return ([node_name(n) for n in nodes if n.get("type") == "Input"],
-                    [node_name(n) for n in nodes if n.get("type") == "Output"])
-        if t in BUILTIN:
-            return ["input"], ["output"]
-        cls = _layer_class(t)
-        if cls is None:
-            raise BuildError(f"node '{node_name(node)}': unknown type {t!r} (neither a torch.nn "
-                             "layer nor a built-in type)", self.name, node["id"])
-        return _layer_ports(t, cls)
-
-    def _end(self, text: str, is_source: int) -> tuple:
-        """(node id, port name) of an edge end "node" or "node.port"."""
-        if text in self.nodes:
-            nid, port = text, None
-        else:
-            nid, _, port = str(text).rpartition(".")
-            if nid not in self.nodes:
-                raise BuildError(f"an edge names {text!r}, which is no node of {self.name}",
-                                 self.name)
-        ins, outs = self.ports[nid]
-        names = outs if is_source else ins
-        if port is None:
-            if not names:
-                raise BuildError(f"{self._label(nid)} has no {'outputs' if is_source else 'inputs'}"
-                                 f" but an edge {'leaves' if is_source else 'enters'} it",
-                                 self.name, nid)
-            return nid, names[0]
-        if port not in names:
-            raise BuildError(f"{self._label(nid)} has no {'output' if is_source else 'input'} "
-                             f"port {port!r} (it has {names})", self.name, nid)
-        return nid, port
-
-    def inputs(self) -> list:
-        return [i for i, n in self.nodes.items() if n["type"] == "Input"]
-
-    def outputs(self) -> list:
-        return [i for i, n in self.nodes.items() if n["type"] == "Output"]
-
-    def _topological(self) -> list:
-        deps = {nid: {s for srcs in ports.values() for s, _ in srcs}
-                for nid, ports in self.incoming.items()}
-        order, done = [], set()
-        while len(order) < len(self.nodes):
-            ready = [n for n in self.nodes if n not in done and deps[n] <= done]
-            if not ready:
-                stuck = [node_name(self.nodes[n]) for n in self.nodes if n not in done]
-                raise BuildError(f"{self.name} has a cycle through {stuck}", self.name)
-            order.append(ready[0])  # node order breaks ties: deterministic
-            done.add(ready[0])
-        return order
+    error = BuildError
 
 
 class ArchitectureModule(nn.Module):
@@ -330,7 +131,7 @@ class ArchitectureModule(nn.Module):
                                      self.architecture, nid)
                 results.append(ins["input"])
             if build:
-                self.report[nid] = {"outputs": {p: _shape_of(v)
+                self.report[nid] = {"outputs": {p: document.shape_of(v)
                                                 for p, v in zip(g.ports[nid][1], out)},
                                     **self.report.get(nid, {})}
         return results
@@ -353,29 +154,14 @@ class ArchitectureModule(nn.Module):
             if not xs:
                 raise BuildError(f"{g._label(nid)}: nothing is connected to its inputs",
                                  self.architecture, nid)
-            if t == "Concatenate":
-                return [torch.cat(xs, dim=p.get("dim", 1))]
-            if t == "Stack":
-                return [torch.stack(xs, dim=p.get("dim", 0))]
-            acc = xs[0]
-            for x in xs[1:]:
-                acc = acc + x if t == "Add" else acc * x
-            return [acc]
+            return [document.run_builtin(t, p, xs)]
         x = ins.get("input")
-        if t == "Reshape":
-            return [x.reshape(*p["shape"])]
-        if t == "Permute":
-            return [x.permute(*p["dims"])]
-        if t == "Split":
-            return [tuple(torch.split(x, p["split_size_or_sections"], dim=p.get("dim", 0)))]
-        if t == "Chunk":
-            return [tuple(torch.chunk(x, p["chunks"], dim=p.get("dim", 0)))]
-        if t == "Select":
-            if not isinstance(x, (tuple, list)):
-                raise BuildError(f"{g._label(nid)}: its input is a tensor, not a tuple; Select "
-                                 "picks one element of a tuple (Split's or Chunk's outputs)",
-                                 self.architecture, nid)
-            return [x[p["index"]]]
+        if t == "Select" and not isinstance(x, (tuple, list)):
+            raise BuildError(f"{g._label(nid)}: its input is a tensor, not a tuple; Select "
+                             "picks one element of a tuple (Split's or Chunk's outputs)",
+                             self.architecture, nid)
+        if t in document.SHAPE_TYPES:
+            return [document.run_builtin(t, p, x)]
         if t == "Block":
             return self._block(nid, node, ins, build)
         module = self._module(nid, node, ins, build)
@@ -384,8 +170,8 @@ class ArchitectureModule(nn.Module):
         args = [ins[port] for port in needed if port in ins]
         if len(args) != len(ins) or any(port not in ins for port in needed[:len(args)]):
             # a gap among the connected ports: pass them by name
-            return _flatten(module(**ins))
-        return _flatten(module(*args))
+            return document.flatten(module(**ins))
+        return document.flatten(module(*args))
 
     def _module(self, nid: str, node: dict, ins: dict, build: bool) -> nn.Module:
         if not build:
@@ -398,12 +184,14 @@ class ArchitectureModule(nn.Module):
         else:
             cls = _layer_class(t)
             accepted = _init_parameters(cls)
-            first = ins.get(g.ports[nid][0][0]) if g.ports[nid][0] else None
+            shapes = {port: list(ins[port].shape) for port in g.ports[nid][0]
+                      if isinstance(ins.get(port), torch.Tensor)}
+            automatic = layers.automatic_dims(t, shapes)
             inferred = {}
             for name in AUTOMATIC:
                 if name not in accepted:
                     continue
-                value = _automatic(t, name, ins, first)
+                value = automatic.get(name)
                 if name not in params:
                     if value is None:
                         raise BuildError(f"{g._label(nid)}: cannot infer {name} from its input; "
@@ -411,14 +199,13 @@ class ArchitectureModule(nn.Module):
                     params[name] = inferred[name] = value
                 elif value is not None and _dim_value(params[name]) != value:
                     raise BuildError(f"{g._label(nid)}: {name} {params[name]} but the input has "
-                                     f"{value} there (input shape {list(first.shape)}); leave "
+                                     f"{value} there (input shape {next(iter(shapes.values()))}); leave "
                                      f"{name} empty to infer it", self.architecture, nid)
             unknown = [k for k in params if k not in accepted]
             if unknown and not any(v.kind == v.VAR_KEYWORD for v in accepted.values()):
                 raise BuildError(f"{g._label(nid)}: {t} has no parameter {unknown[0]!r}",
                                  self.architecture, nid)
-            module = cls(**{k: tuple(v) if isinstance(v, list) and k != "normalized_shape"
-                            else v for k, v in params.items()})
+            module = layers.instantiate(t, params)
             self.report[nid] = {"inferred": inferred}
         module.eval()  # probed in eval mode: BatchNorm statistics stay fresh, no dropout
         key = _identifier(node_name(node), self._used)
@@ -488,15 +275,7 @@ def _dim_value(v):
 
 
 def _custom(params: dict, label: str) -> nn.Module:
-    code, cls_name = params.get("code"), params.get("class")
-    if not code or not cls_name:
-        raise BuildError(f"{label}: a Custom node needs 'code' and 'class'")
-    namespace = {"torch": torch, "nn": nn, "__name__": "kiln_custom"}
-    exec(compile(code, f"<{label}>", "exec"), namespace)  # the user's own layer code
-    cls = namespace.get(cls_name)
-    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
-        raise BuildError(f"{label}: its code defines no nn.Module subclass named {cls_name!r}")
-    return cls()
+    return document.custom_module(params, label, BuildError)
 
 
 # ------------------------------------------------------------------------------------

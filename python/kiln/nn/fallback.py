@@ -9,7 +9,7 @@ answer   {"id": n, "nodes": {id: {"outputs": {port: shape}} | {"error": "Conv2d 
          {"id": n, "error": "…"} when the document itself is malformed
 
 The architecture (default: the document's main) becomes a torch.fx graph whose node names are
-the document's node ids (build.ArchitectureGraph). It runs on meta tensors; a node whose layer
+the document's node ids (fxgraph.ArchitectureGraph). It runs on meta tensors; a node whose layer
 has no meta kernel (or fails on meta) is run again on small real CPU tensors, and an exception
 there is that node's error, named after it. Named dimensions: the graph runs twice with
 different values for each name (symbols.py); a dimension equal in both runs is a number, one
@@ -27,7 +27,7 @@ import torch
 from torch import fx
 
 from . import symbols, torchnn
-from .fxgraph import ArchitectureGraph, DocumentError, custom_module
+from .fxgraph import ArchitectureGraph, DocumentError, custom_module, run_node
 
 class Upstream:
     """The value of a node that raised, and of the nodes downstream of it."""
@@ -183,6 +183,10 @@ class Fallback:
         env, values, errors = {}, {}, {}
         it = iter(inputs)
         result = None
+
+        def call_module(fxnode, args, kwargs):
+            return self._call_node(document, ag.spec[fxnode.name], args, kwargs)
+
         for n in ag.graph.nodes:
             nid = ag.doc_id.get(n.name)
             failed = [env[a.name] for a in n.all_input_nodes
@@ -194,21 +198,13 @@ class Fallback:
                 continue
             args = fx.node.map_arg(n.args, lambda a: env[a.name])
             kwargs = fx.node.map_arg(n.kwargs, lambda a: env[a.name])
+            if n.op == "output":
+                result = args[0]
+                continue
             try:
-                if n.op == "placeholder":
-                    env[n.name] = next(it)
-                elif n.op == "call_module":
-                    env[n.name] = self._call_node(document, ag.spec[n.name], args, kwargs)
-                elif n.op == "call_function":
-                    env[n.name] = n.target(*args, **kwargs)
-                elif n.op == "call_method":
-                    env[n.name] = getattr(args[0], n.target)(*args[1:], **kwargs)
-                elif n.op == "output":
-                    result = args[0]
-                    continue
-            except StopIteration:
-                raise DocumentError(f"architecture '{arch_name}': no tensor for Input "
-                                    f"'{n.name}'") from None
+                env[n.name] = run_node(ag, n, args, kwargs, it, call_module)
+            except DocumentError:  # no tensor for an Input: the request is malformed
+                raise
             except Exception as e:
                 if isinstance(e, NodeFailure):
                     message = str(e)

@@ -16,53 +16,24 @@ import operator
 import torch
 from torch import fx, nn
 
-from . import torchnn
+from . import document, torchnn
+from .document import DocumentError, node_name  # DocumentError: a malformed document
+from .document import Graph as DocumentGraph
+from .document import add, multiply  # noqa: F401 (the merge functions, as this module had them)
 
 # Values the example inputs give to symbolic dimensions when no sizes are passed.
 DEFAULT_SIZES = {"N": 2}
 DEFAULT_SIZE = 32
 
-MERGE_TYPES = {"Concatenate", "Stack", "Add", "Multiply"}
-SHAPE_TYPES = {"Reshape", "Permute", "Split", "Chunk", "Select"}
-OTHER_TYPES = {"Input", "Output", "Block", "Custom"} | MERGE_TYPES | SHAPE_TYPES
+MERGE_TYPES = document.MERGE_TYPES
+SHAPE_TYPES = document.SHAPE_TYPES
+OTHER_TYPES = document.BUILTIN_TYPES
 
 
-class DocumentError(ValueError):
-    """The document is malformed (unknown node, port, architecture…)."""
+port = document.port_value  # element ``index`` of a layer's result flattened (an fx target)
 
 
-# The merge types as functions of their operands (fx call_function targets).
-def add(*xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = out + x
-    return out
-
-
-def multiply(*xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = out * x
-    return out
-
-
-def port(value, index):
-    """Element ``index`` of a layer's result flattened (LSTM's (output, (h_n, c_n)))."""
-    leaves = []
-
-    def walk(v):
-        if isinstance(v, (tuple, list)):
-            for e in v:
-                walk(e)
-        else:
-            leaves.append(v)
-    walk(value)
-    return leaves[index]
-
-
-def split_end(end):
-    node, _, port_name = end.partition(".")
-    return node, port_name or None
+split_end = document.parse_end  # "node" or "node.port" → (node, port or None)
 
 
 def input_shapes(document, arch_name=None):
@@ -85,184 +56,95 @@ def example_inputs(document, sizes=None, device="cpu"):
 
 
 class ArchitectureGraph:
-    """The fx graph of one architecture, and for each fx node the document node it stands for."""
+    """The fx graph of one architecture, and for each fx node the document node it stands for.
+    The document is read (checked, ports resolved, ordered) by kiln.nn.document.Graph."""
 
     def __init__(self, document, arch_name):
-        archs = document.get("architectures", {})
-        if arch_name not in archs:
-            raise DocumentError(f"no architecture '{arch_name}' in the document")
         self.document, self.name = document, arch_name
-        arch = archs[arch_name]
-        self.nodes = {n["id"]: n for n in arch.get("nodes", [])}
+        self.checked = DocumentGraph(document, arch_name)
+        self.nodes = self.checked.nodes
         self.graph = fx.Graph()
         self.doc_id = {}      # fx node name -> document node id
         self.spec = {}        # fx node name -> document node (for call_module targets)
         self.outputs = []     # Output node names, in node order (a Block's output ports)
-        self._build(arch)
+        self._build()
 
-    def _incoming(self, arch):
-        incoming = {nid: [] for nid in self.nodes}
-        for edge in arch.get("edges", []):
-            src, dst = edge
-            s, _ = split_end(src)
-            d, dport = split_end(dst)
-            for n in (s, d):
-                if n not in self.nodes:
-                    raise DocumentError(f"architecture '{self.name}': edge {src} → {dst} names "
-                                        f"no node '{n}'")
-            incoming[d].append((dport, src))
-        return incoming
-
-    def _order(self, incoming):
-        """Node ids in topological order, ties kept in document order."""
-        done, order = set(), []
-        pending = list(self.nodes)
-        while pending:
-            progressed = False
-            for nid in list(pending):
-                if all(split_end(src)[0] in done for _, src in incoming[nid]):
-                    order.append(nid)
-                    done.add(nid)
-                    pending.remove(nid)
-                    progressed = True
-            if not progressed:
-                raise DocumentError(f"architecture '{self.name}' has a cycle through "
-                                    f"{', '.join(pending)}")
-        return order
-
-    def _build(self, arch):
-        incoming = self._incoming(arch)
+    def _build(self):
         values = {}   # document id -> fx node
         results = []
-        for nid in self._order(incoming):
+        for nid in self.checked.order:
             node = self.nodes[nid]
             ntype = node["type"]
             params = node.get("params", {}) or {}
-            name = node.get("name", nid)
+            name = node_name(node)
+            incoming = self.checked.incoming[nid]
             if ntype == "Input":
                 fxnode = self.graph.placeholder(_identifier(name))
             elif ntype == "Output":
-                srcs = [src for _, src in incoming[nid]]
+                srcs = incoming.get("input", [])
                 if len(srcs) != 1:
                     raise DocumentError(f"Output '{name}' needs one incoming edge, has {len(srcs)}")
                 results.append(self._value(srcs[0], values))
                 self.outputs.append(name)
                 continue
             else:
-                fxnode = self._call(node, ntype, params, incoming[nid], values)
+                fxnode = self._call(node, ntype, params, incoming, values)
             values[nid] = fxnode
             self.doc_id[fxnode.name] = nid
         if not results:
             raise DocumentError(f"architecture '{self.name}' has no Output node")
         self.graph.output(results[0] if len(results) == 1 else tuple(results))
 
-    def _value(self, end, values):
-        """The fx node for an edge's source end ``node`` or ``node.port``."""
-        nid, port_name = split_end(end)
-        node, value = self.nodes[nid], values[nid]
-        ports = self.output_ports(node)
-        if port_name is None or len(ports) == 1:
-            if port_name is not None and port_name != ports[0]:
-                raise DocumentError(f"{node['type']} '{nid}' has no output port '{port_name}'")
-            if len(ports) == 1:
-                return value
-            port_name = ports[0]
-        if port_name not in ports:
-            raise DocumentError(f"{node['type']} '{nid}' has no output port '{port_name}'; "
-                                f"it has {', '.join(ports)}")
-        index = ports.index(port_name)
-        fn = operator.getitem if node["type"] == "Block" else port
-        return self.graph.call_function(fn, (value, index))
+    def _value(self, source, values):
+        """The fx node for an edge's source (node id, output port)."""
+        nid, port_name = source
+        ports = self.checked.ports[nid][1]
+        if len(ports) == 1:
+            return values[nid]
+        fn = operator.getitem if self.nodes[nid]["type"] == "Block" else port
+        return self.graph.call_function(fn, (values[nid], ports.index(port_name)))
 
     def output_ports(self, node):
-        t = node["type"]
-        if t == "Block":
-            block = (node.get("params") or {}).get("block")
-            arch = self.document.get("architectures", {}).get(block)
-            if arch is None:
-                raise DocumentError(f"Block '{node['id']}': no architecture '{block}'")
-            return [n.get("name", n["id"]) for n in arch["nodes"] if n["type"] == "Output"]
-        if t in ("Split", "Chunk"):
-            return ["outputs"]
-        if torchnn.layer_class(t) is not None:
-            return torchnn.output_ports(t)
-        return ["output"]
+        return self.checked.ports[node["id"]][1] or ["output"]
 
     def _call(self, node, ntype, params, incoming, values):
         nid = node["id"]
-        operands = [self._value(src, values) for _, src in incoming]
-        name = _identifier(node.get("name", nid))
+        by_port = {p: [self._value(s, values) for s in srcs] for p, srcs in incoming.items()}
+        name = _identifier(node_name(node))
         g = self.graph
-        if ntype in ("Concatenate", "Stack"):
-            fn = torch.cat if ntype == "Concatenate" else torch.stack
-            dim = params.get("dim", 1 if ntype == "Concatenate" else 0)
-            return g.create_node("call_function", fn, (operands,), {"dim": dim}, name=name)
-        if ntype in ("Add", "Multiply"):
-            fn = add if ntype == "Add" else multiply
-            return g.create_node("call_function", fn, tuple(operands), name=name)
-        if not operands:
+        if ntype in MERGE_TYPES:
+            fn, args, kwargs = document.builtin_call(ntype, params, by_port.get("inputs", []))
+            return g.create_node("call_function", fn, args, kwargs, name=name)
+        if not by_port:
             raise DocumentError(f"{ntype} '{nid}' has no incoming edge")
-        x = operands[0]
-        if ntype == "Reshape":
-            return g.create_node("call_method", "reshape", (x, tuple(params["shape"])), name=name)
-        if ntype == "Permute":
-            return g.create_node("call_method", "permute", (x, tuple(params["dims"])), name=name)
-        if ntype == "Split":
-            return g.create_node("call_function", torch.split,
-                                 (x, params["split_size_or_sections"]),
-                                 {"dim": params.get("dim", 0)}, name=name)
-        if ntype == "Chunk":
-            return g.create_node("call_function", torch.chunk, (x, params["chunks"]),
-                                 {"dim": params.get("dim", 0)}, name=name)
-        if ntype == "Select":
-            return g.create_node("call_function", operator.getitem, (x, params["index"]),
-                                 name=name)
+        if ntype in SHAPE_TYPES:
+            fn, args, kwargs = document.builtin_call(ntype, params, by_port["input"][0])
+            return g.create_node("call_function", fn, args, kwargs, name=name)
         # A module: a torch.nn layer, a Block or a Custom; created when the shapes are known.
         if ntype == "Custom":  # positional, in edge order (docs/nn.md)
-            args, kwargs = tuple(operands), {}
+            args, kwargs = tuple(by_port["input"]), {}
         elif ntype == "Block":  # by port: the block's Input nodes, in their order
-            args, kwargs = self._block_args(node, incoming, operands), {}
-        elif torchnn.layer_class(ntype) is not None:
-            args, kwargs = self._layer_args(node, incoming, operands)
+            args, kwargs = self._block_args(node, by_port), {}
         else:
-            raise DocumentError(f"'{nid}' has the unknown type '{ntype}'")
+            args, kwargs = self._layer_args(node, by_port)
         fxnode = g.create_node("call_module", name, args, kwargs, name=name)
         fxnode.target = fxnode.name  # the submodule is named like the node
         self.spec[fxnode.name] = node
         return fxnode
 
-    def _block_args(self, node, incoming, operands):
-        arch = self.document["architectures"].get((node.get("params") or {}).get("block"))
-        if arch is None:
-            raise DocumentError(f"Block '{node['id']}': no architecture "
-                                f"'{(node.get('params') or {}).get('block')}'")
-        ports = [n.get("name", n["id"]) for n in arch["nodes"] if n["type"] == "Input"]
-        by_port = {}
-        for (dport, _), value in zip(incoming, operands):
-            dport = dport or (ports[0] if ports else None)
-            if dport not in ports:
-                raise DocumentError(f"Block '{node['id']}' has no input port '{dport}'; it "
-                                    f"has {', '.join(ports)}")
-            by_port[dport] = value
+    def _block_args(self, node, by_port):
+        ports = self.checked.ports[node["id"]][0]
         missing = [p for p in ports if p not in by_port]
         if missing:
             raise DocumentError(f"Block '{node['id']}': nothing is connected to its input "
                                 f"'{missing[0]}'")
-        return tuple(by_port[p] for p in ports)
+        return tuple(by_port[p][0] for p in ports)
 
-    def _layer_args(self, node, incoming, operands):
-        ports = torchnn.input_ports(node["type"])
-        by_port = {}
-        for (dport, src), value in zip(incoming, operands):
-            dport = dport or ports[0]
-            if dport not in ports:
-                raise DocumentError(f"{node['type']} '{node['id']}' has no input port "
-                                    f"'{dport}'; it has {', '.join(ports)}")
-            if dport in by_port:
-                raise DocumentError(f"{node['type']} '{node['id']}': two edges into '{dport}'")
-            by_port[dport] = value
+    def _layer_args(self, node, by_port):
+        by_port = {p: values[0] for p, values in by_port.items()}
         args = []
-        for p in ports:  # positional up to the first port left open, then by name
+        # positional in forward's argument order up to the first one left open, then by name
+        for p in torchnn.input_ports(node["type"]):
             if p not in by_port:
                 break
             args.append(by_port.pop(p))
@@ -313,15 +195,7 @@ class Repeat(nn.Module):
 
 def custom_module(params, name="custom"):
     """Instantiate a Custom node's class from its ``code`` (exec'd with torch and nn in scope)."""
-    code, cls_name = params.get("code"), params.get("class")
-    if not code or not cls_name:
-        raise DocumentError(f"Custom '{name}' needs 'code' and 'class'")
-    namespace = {"torch": torch, "nn": nn, "__name__": "kiln_custom"}
-    exec(compile(code, f"<Custom {name}>", "exec"), namespace)
-    cls = namespace.get(cls_name)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise DocumentError(f"Custom '{name}': the code defines no nn.Module class '{cls_name}'")
-    return cls()
+    return document.custom_module(params, f"Custom '{name}'")
 
 
 def run_graph(ag, holder, inputs, call_module):
@@ -333,21 +207,30 @@ def run_graph(ag, holder, inputs, call_module):
     for n in ag.graph.nodes:
         args = fx.node.map_arg(n.args, lambda a: env[a.name])
         kwargs = fx.node.map_arg(n.kwargs, lambda a: env[a.name])
-        if n.op == "placeholder":
-            try:
-                env[n.name] = next(it)
-            except StopIteration:
-                raise DocumentError(f"architecture '{ag.name}': no tensor for Input "
-                                    f"'{n.name}'") from None
-        elif n.op == "call_module":
-            env[n.name] = call_module(n, args, kwargs)
-        elif n.op == "call_function":
-            env[n.name] = n.target(*args, **kwargs)
-        elif n.op == "call_method":
-            env[n.name] = getattr(args[0], n.target)(*args[1:], **kwargs)
-        elif n.op == "output":
+        if n.op == "output":
             result = args[0]
+        else:
+            env[n.name] = run_node(ag, n, args, kwargs, it, call_module)
     return env, result
+
+
+def run_node(ag, n, args, kwargs, inputs, call_module):
+    """The value of fx node ``n`` of ``ag`` (not its output) from its arguments' values: a
+    placeholder takes the next of ``inputs`` (an iterator), a call_module is
+    ``call_module(n, args, kwargs)``. Shared by run_graph and the fallback's propagate."""
+    if n.op == "placeholder":
+        try:
+            return next(inputs)
+        except StopIteration:
+            raise DocumentError(f"architecture '{ag.name}': no tensor for Input "
+                                f"'{n.name}'") from None
+    if n.op == "call_module":
+        return call_module(n, args, kwargs)
+    if n.op == "call_function":
+        return n.target(*args, **kwargs)
+    if n.op == "call_method":
+        return getattr(args[0], n.target)(*args[1:], **kwargs)
+    raise ValueError(f"fx node '{n.name}': op {n.op} is not run here")
 
 
 def build_module(document, inputs=None, arch_name=None, sizes=None):

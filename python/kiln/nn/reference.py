@@ -15,25 +15,13 @@ mode under no_grad: shapes do not depend on training, and train-only checks (Bat
 "more than 1 value per channel") are not what the design-time analysis is about.
 """
 import torch
-from torch import nn
 
-from kiln.nn import catalog
+from kiln.nn import document, layers
+from kiln.nn.document import flatten, parse_end, shape_of  # noqa: F401 (this module's API)
 
-# Node types that are not nn modules: name → (input ports, output ports).  A port whose name
-# is in MANY takes several edges (the operands, in edge order).
-BUILTIN_PORTS = {
-    "Input": ([], ["output"]),
-    "Output": (["input"], []),
-    "Concatenate": (["inputs"], ["output"]),
-    "Stack": (["inputs"], ["output"]),
-    "Add": (["inputs"], ["output"]),
-    "Multiply": (["inputs"], ["output"]),
-    "Reshape": (["input"], ["output"]),
-    "Permute": (["input"], ["output"]),
-    "Split": (["input"], ["outputs"]),
-    "Chunk": (["input"], ["outputs"]),
-    "Select": (["input"], ["output"]),
-}
+# Node types that are not nn modules: name → (input ports, output ports) (kiln.nn.document).
+# A port whose name is in MANY takes several edges (the operands, in edge order).
+BUILTIN_PORTS = document.PORTS
 MANY = {"inputs"}
 
 
@@ -46,110 +34,25 @@ class NodeError(Exception):
         self.cause = cause
 
 
-_PORTS = {}
-
-
 def ports(node_type: str):
     """(input port names, output port names) of a node type."""
     if node_type in BUILTIN_PORTS:
         return BUILTIN_PORTS[node_type]
-    if node_type not in _PORTS:
-        cls = getattr(nn, node_type, None)
-        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-            raise KeyError(f"unknown node type {node_type!r}")
-        inputs, outputs = catalog.layer_ports(cls)
-        _PORTS[node_type] = ([p["name"] for p in inputs], [p["name"] for p in outputs])
-    return _PORTS[node_type]
-
-
-def parse_end(end: str):
-    """An edge end "node" or "node.port" → (node, port or None)."""
-    node, _, port = end.partition(".")
-    return node, port or None
+    return layers.ports(node_type)
 
 
 def infer_dims(node_type: str, params: dict, shapes: dict) -> dict:
     """The automatic dimensions of docs/nn.md this node leaves out, from its input shapes
-    (port → shape); returns {param: value} for those left out."""
-    first = next(iter(shapes.values()), None)
-    rank = len(first) if first is not None else 0
-    rules = {}
-    spatial = {"Conv1d": 1, "Conv2d": 2, "Conv3d": 3, "ConvTranspose1d": 1,
-               "ConvTranspose2d": 2, "ConvTranspose3d": 3}
-    if node_type in spatial:
-        # batched input: (N, C, *spatial); unbatched: (C, *spatial), as torch accepts both
-        rules["in_channels"] = lambda: first[1] if rank == spatial[node_type] + 2 else first[0]
-    elif node_type in ("Linear",):
-        rules["in_features"] = lambda: first[-1]
-    elif node_type == "Bilinear":
-        rules["in1_features"] = lambda: shapes["input1"][-1]
-        rules["in2_features"] = lambda: shapes["input2"][-1]
-    elif node_type in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"):
-        rules["num_features"] = lambda: first[1]
-    elif node_type in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"):
-        n = int(node_type[-2])
-        rules["num_features"] = lambda: first[-n - 1]
-    elif node_type == "GroupNorm":
-        rules["num_channels"] = lambda: first[1]
-    elif node_type == "LayerNorm":
-        rules["normalized_shape"] = lambda: first[-1]
-    elif node_type in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
-        rules["input_size"] = lambda: first[-1]
-    elif node_type == "MultiheadAttention":
-        rules["embed_dim"] = lambda: shapes["query"][-1]
-    elif node_type in ("TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer"):
-        rules["d_model"] = lambda: first[-1]
-    inferred = {}
-    for name, rule in rules.items():
-        if name not in params:
-            try:
-                inferred[name] = int(rule())
-            except (IndexError, KeyError, TypeError):
-                pass  # no input to take it from: torch will say what is missing
-    return inferred
-
-
-def flatten(value) -> list:
-    """A forward result as one value per port: LSTM's (output, (h_n, c_n)) → 3 values."""
-    if isinstance(value, (tuple, list)):
-        out = []
-        for v in value:
-            out.extend(flatten(v))
-        return out
-    return [value]
-
-
-def shape_of(value):
-    """A port value's shape: a tensor's list of ints, or for a tuple a list of those."""
-    if isinstance(value, torch.Tensor):
-        return list(value.shape)
-    if isinstance(value, (tuple, list)):
-        return [shape_of(v) for v in value]
-    return None
+    (port → shape); returns {param: value} for those left out (kiln.nn.layers' rules)."""
+    return {k: v for k, v in layers.automatic_dims(node_type, shapes).items()
+            if k not in params}
 
 
 def _builtin(node_type: str, params: dict, args: dict):
-    if node_type == "Concatenate":
-        return [torch.cat(args["inputs"], dim=params.get("dim", 1))]
-    if node_type == "Stack":
-        return [torch.stack(args["inputs"], dim=params.get("dim", 0))]
-    if node_type in ("Add", "Multiply"):
-        result = args["inputs"][0]
-        for v in args["inputs"][1:]:
-            result = result + v if node_type == "Add" else result * v
-        return [result]
-    if node_type == "Reshape":
-        return [torch.reshape(args["input"], tuple(params["shape"]))]
-    if node_type == "Permute":
-        return [args["input"].permute(*params["dims"])]
-    if node_type == "Split":
-        return [tuple(torch.split(args["input"], params["split_size_or_sections"],
-                                  dim=params.get("dim", 0)))]
-    if node_type == "Chunk":
-        return [tuple(torch.chunk(args["input"], params["chunks"], dim=params.get("dim", 0)))]
-    if node_type == "Select":
-        return [args["input"][params["index"]]]
-    raise NotImplementedError(f"node type {node_type} is not run by kiln.nn.reference")
+    if node_type not in BUILTIN_PORTS or node_type in ("Input", "Output"):
+        raise NotImplementedError(f"node type {node_type} is not run by kiln.nn.reference")
+    operands = args["inputs"] if node_type in document.MERGE_TYPES else args["input"]
+    return [document.run_builtin(node_type, params, operands)]
 
 
 class Evaluator:
@@ -206,7 +109,7 @@ class Evaluator:
                 shapes = {p: shape_of(v) for p, v in args.items()}
                 inferred = infer_dims(node_type, params, shapes)
                 self.inferred[node_id] = inferred
-                module = getattr(nn, node_type)(**params, **inferred)
+                module = layers.instantiate(node_type, params, tuples=False, **inferred)
                 module.eval()
                 self.modules[node_id] = module
                 with torch.no_grad():
@@ -227,13 +130,9 @@ def topological_order(architecture: dict) -> list:
     preds = {i: set() for i in ids}
     for src, dst in architecture["edges"]:
         preds[parse_end(dst)[0]].add(parse_end(src)[0])
-    order, done = [], set()
-    while len(order) < len(ids):
-        ready = [i for i in ids if i not in done and preds[i] <= done]
-        if not ready:
-            raise ValueError("the architecture has a cycle")
-        order.append(ready[0])
-        done.add(ready[0])
+    order, cycle = document.topological_order(ids, preds)
+    if cycle:
+        raise ValueError("the architecture has a cycle")
     return order
 
 

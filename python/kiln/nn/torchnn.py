@@ -1,15 +1,19 @@
-"""What the importer, the builder and the torch fallback need to know about torch.nn layers.
+"""What the importer (fxmap.py), fxgraph.py and the torch fallback need to know about torch.nn
+layers beyond a document node (that is kiln.nn.layers: class, ports, automatic dimensions,
+instantiation; re-exported here under this module's names).
 
 The layer catalog (src/nn/torch_catalog.json, docs/nn.md) is generated from the same source:
 the constructor signatures of the classes in ``torch.nn``. This module reads them directly so
-it does not depend on the shipped file, and adds what signatures do not say: the ports of
-layers that return tuples, how to read a constructor parameter back from an instance, and
-which parameters are "automatic dimensions" taken from the incoming shape.
+it does not depend on the shipped file, and adds what signatures do not say: the forward
+arguments in call order (``input_ports``: positional arguments map onto them), and how to
+read a constructor parameter back from an instance.
 """
 import inspect
 
 import torch
 from torch import nn
+
+from . import layers
 
 REQUIRED = object()  # marks a constructor parameter without a default
 
@@ -26,24 +30,11 @@ _SIGNATURES = {
     "GRU": _RNN_PARAMS,
 }
 
-# Output ports of layers whose forward returns a tuple, flattened (docs/nn.md, the catalog).
-_OUTPUT_PORTS = {
-    "LSTM": ["output", "h_n", "c_n"],
-    "RNN": ["output", "h_n"],
-    "GRU": ["output", "h_n"],
-    "MultiheadAttention": ["attn_output", "attn_output_weights"],
-}
-
 # Parameters given as a size per spatial dimension: a tuple of equal ints is written as one int.
 _SPATIAL = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
 
 
-def layer_class(type_name):
-    """The torch.nn module class named ``type_name``, or None when there is none."""
-    cls = getattr(nn, type_name, None)
-    if isinstance(cls, type) and issubclass(cls, nn.Module) and cls is not nn.Module:
-        return cls
-    return None
+layer_class = layers.layer_class  # the torch.nn class named so, or None
 
 
 def is_torch_layer(module) -> bool:
@@ -72,8 +63,7 @@ def input_ports(type_name):
     return [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)] or ["input"]
 
 
-def output_ports(type_name):
-    return _OUTPUT_PORTS.get(type_name, ["output"])
+output_ports = layers.output_ports
 
 
 def _read(module, name):
@@ -138,50 +128,9 @@ def read_params(module, name="layer"):
 
 def fill_automatic(type_name, params, inputs):
     """params with the automatic dimensions (docs/nn.md) that are left out taken from the
-    shapes of the incoming tensors ``inputs`` (a list, in port order)."""
-    params = dict(params)
-    x = inputs[0] if inputs else None
-    shape = list(x.shape) if isinstance(x, torch.Tensor) else None
-
-    def put(name, value):
-        params.setdefault(name, value)
-
-    if shape is None:
-        return params
-    t = type_name
-    if t.startswith(("Conv", "LazyConv")) and t[-2:] in ("1d", "2d", "3d"):
-        d = int(t[-2])
-        if len(shape) >= d + 1:
-            put("in_channels", shape[-(d + 1)])
-    elif t == "Linear":
-        put("in_features", shape[-1])
-    elif t == "Bilinear" and len(inputs) > 1:
-        put("in1_features", shape[-1])
-        put("in2_features", inputs[1].shape[-1])
-    elif t.startswith(("BatchNorm", "SyncBatchNorm")) and len(shape) >= 2:
-        put("num_features", shape[1])
-    elif t.startswith("InstanceNorm") and t[-2:] in ("1d", "2d", "3d"):
-        d = int(t[-2])
-        if len(shape) >= d + 1:
-            put("num_features", shape[-(d + 1)])
-    elif t == "GroupNorm" and len(shape) >= 2:
-        put("num_channels", shape[1])
-    elif t == "LayerNorm":
-        put("normalized_shape", shape[-1])
-    elif t in ("RNN", "LSTM", "GRU"):
-        put("input_size", shape[-1])
-    elif t == "MultiheadAttention":
-        put("embed_dim", shape[-1])
-    elif t in ("TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer"):
-        put("d_model", shape[-1])
-    return params
+    shapes of the incoming tensors ``inputs`` (a list, in port order; kiln.nn.layers' rules)."""
+    shapes = [list(x.shape) if isinstance(x, torch.Tensor) else None for x in inputs]
+    return layers.fill_automatic(type_name, params, shapes)
 
 
-def instantiate(type_name, params):
-    """getattr(torch.nn, type)(**params), JSON lists turned back into tuples where torch wants
-    them, with an error that names the layer."""
-    cls = layer_class(type_name)
-    if cls is None:
-        raise ValueError(f"'{type_name}' is not a torch.nn layer")
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    return cls(**kwargs)
+instantiate = layers.instantiate  # the layer, JSON lists turned back into tuples
