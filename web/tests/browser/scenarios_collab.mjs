@@ -112,7 +112,7 @@ export function collabScenarios({ browser, base, api, runner, poll, allow }) {
       await nodeTitle(page, instanceTitle(names, 'Train')).click();
       await page.locator('[data-testid=inspector]').waitFor();
       const train = await inspectorOrder(page);
-      const trainOrder = ['epochs', 'learning_rate', 'batch_size', 'channels', 'seed'];
+      const trainOrder = ['epochs', 'learning_rate', 'batch_size', 'seed'];
       assert(JSON.stringify(train) === JSON.stringify(trainOrder), `Train's attributes in code order, got ${train}`);
       const recordedTrain = definition(names, 'Train').registry?.attributeOrder;
       assert(JSON.stringify(recordedTrain) === JSON.stringify(trainOrder), `examples/build.py recorded the order, got ${recordedTrain}`);
