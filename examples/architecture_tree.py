@@ -25,7 +25,9 @@ import json
 from guids import ROOT, derive_guid, meta, torch_meta
 from kiln.nn.build import Graph, node_name
 
-X_STEP, Y_STEP, MARGIN = 200, 90, 40
+# Top to bottom: ACROSS between layers side by side (a node is 200 wide), DOWN between
+# depths (a layer drawn top to bottom is about 60 high).
+ACROSS, DOWN, MARGIN = 250, 110, 40
 
 
 def _load(files) -> dict:
@@ -62,7 +64,8 @@ def _dependency_order(found: dict) -> list:
 
 
 def _layout(graph: Graph) -> dict:
-    """id → {x, y}: columns by longest path from the inputs, rows in node order."""
+    """id → {x, y}, top to bottom as the architecture editor draws: a layer's depth is its
+    longest path from the inputs (y), layers at one depth side by side in node order (x)."""
     column = {}
     for nid in graph.order:
         sources = [s for srcs in graph.incoming[nid].values() for s, _ in srcs]
@@ -72,7 +75,7 @@ def _layout(graph: Graph) -> dict:
     for nid in graph.nodes:  # node order: stable rows
         c = column[nid]
         rows[c] = rows.get(c, -1) + 1
-        position[nid] = {"x": MARGIN + X_STEP * c, "y": MARGIN + Y_STEP * rows[c]}
+        position[nid] = {"x": MARGIN + ACROSS * rows[c], "y": MARGIN + DOWN * c}
     return position
 
 

@@ -33,6 +33,7 @@ import {
   type LayerNode,
 } from './model';
 import { blockDocument, toDocument } from './toDocument';
+import { CopyDialog } from './CopyDialog';
 import './architecture.css';
 
 export interface ArchitectureEditorProps {
@@ -44,6 +45,8 @@ export interface ArchitectureEditorProps {
   readonly archHref: (arch: Guid) => string;
   /** Extra toolbar content (Import…, read-only banner…). */
   readonly toolbar?: ReactNode;
+  /** The project, for "Copy to project…" (absent: no copying). */
+  readonly project?: string;
 }
 
 const NO_REMOTE: readonly RemoteMark[] = [];
@@ -141,9 +144,10 @@ function useBlockAnalyses(
   }, [cache, docs]);
 }
 
-export function ArchitectureEditor({ client, tree, arch, editing, remote, archHref, toolbar }: ArchitectureEditorProps) {
+export function ArchitectureEditor({ client, tree, arch, editing, remote, archHref, toolbar, project }: ArchitectureEditorProps) {
   const graph = useMemo(() => architectureGraph(tree, arch), [tree, arch]);
   const { lib, error: libError } = useLibrary(client);
+  const [copying, setCopying] = useState(false);
   const doc = useMemo(() => toDocument(tree, arch, lib), [tree, arch, lib]);
   const docKey = useMemo(() => JSON.stringify(doc), [doc]);
   const { analysis, failure, stale } = useAnalysis(client, docKey, doc);
@@ -387,6 +391,11 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
               {graph.nodes.length} layer{graph.nodes.length === 1 ? '' : 's'}
               {typeof analysis?.totals?.parameters === 'number' && ` · ${formatCount(analysis.totals.parameters)} parameters`}
             </span>
+            {project && lib && (
+              <button type="button" className="tool" onClick={() => setCopying(true)} title="Copy this architecture into another project" data-testid="copy-architecture">
+                Copy to project…
+              </button>
+            )}
           </div>
           <div className="toolbar-group">
             {!readOnly && (
@@ -467,6 +476,7 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
         fileName={`${doc.main}.py`}
         onSelectNode={(id) => graph.nodes.some((n) => n.id === id) && setSelectNodes([id])}
       />
+      {copying && project && <CopyDialog client={client} project={project} doc={doc} onClose={() => setCopying(false)} />}
     </div>
   );
 }

@@ -239,6 +239,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
           editing={editing}
           remote={remote}
           archHref={(g) => href({ kind: 'architecture', guid: g })}
+          project={project}
         />
       </Suspense>
     );

@@ -9,6 +9,9 @@
 //      fixes it, reads the summary and the generated code; a second browser
 //      sees the layers and the kernel edit live, with the first user's
 //      selection outlined.
+//   i  a scientist opens the model zoo's redshift Inception network (shapes on
+//      every edge, no problems), copies it into their own project, and edits
+//      the copy there: the copy has its blocks and its shapes.
 //
 // Registered in run.mjs (`...archScenarios(ctx)`); run alone with
 // `--only h`. `ctx.prepare(page)`, when given, runs on each new page (a
@@ -240,6 +243,34 @@ export function archScenarios(ctx) {
 
       assert(a.errors.length === 0, `no console errors:\n${a.errors.join('\n')}`);
       assert(b.errors.length === 0, `no console errors in the second browser:\n${b.errors.join('\n')}`);
+    },
+
+    async i_copy_from_the_zoo() {
+      const project = `redshift-${Date.now() % 100000}`;
+      const created = await api('/projects', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: project, description: 'Photometric redshifts' }),
+      });
+      assert(created.status === 200 || created.status === 201, `project created, got ${created.status}`);
+      const { page, errors } = await open('zoo');
+      await page.getByRole('link', { name: 'RedshiftInception', exact: true }).first().click();
+      await poll(async () => (await edgeLabels(page)).length > 10, 'shapes on the Inception network\'s edges');
+      const labels = await edgeLabels(page);
+      assert(labels.some((l) => l.includes('64 × 64') || l.includes('64×64') || l.includes('64, 64')), `the input's 64×64 on an edge, got ${labels.slice(0, 5)}`);
+      await page.screenshot({ path: runner.shotPath('i1-zoo-inception') });
+      await page.getByTestId('copy-architecture').click();
+      await page.getByTestId('copy-target').selectOption(project);
+      await page.getByTestId('copy-confirm').click();
+      await page.waitForURL(new RegExp(`#/p/${project}/architecture/`), T);
+      await page.locator('[data-testid=sync-status]:has-text("Live")').waitFor(T);
+      await poll(async () => (await edgeLabels(page)).length > 10, 'shapes on the copy\'s edges');
+      const tree = (await api(`/projects/${project}/tree?ref=main`)).body;
+      const names = Object.values(tree.tree?.nodes ?? tree.nodes ?? {}).map((n) => n.attrs?.name);
+      for (const want of ['RedshiftInception', 'InceptionA', 'InceptionB'])
+        assert(names.includes(want), `the copy holds ${want}`);
+      await page.screenshot({ path: runner.shotPath('i2-copied-inception') });
+      assert(errors.length === 0, `no errors shown: ${errors}`);
     },
   };
 }
