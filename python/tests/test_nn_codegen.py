@@ -80,3 +80,22 @@ def test_generated_module_matches_the_analysis(analyses, path):
         again = traced(*inputs)
     again = again if isinstance(again, tuple) else (again,)
     assert [list(o.shape) for o in again] == want
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=os.path.basename)
+def test_import_of_the_generated_code_round_trips(analyses, path):
+    """Generated code → kiln.nn.importer → a document → generated again: the same parameter
+    count and output shapes (the zoo's round trip through import)."""
+    from kiln.nn.importer import import_module
+    analysis = analyses[0][path]
+    doc = analyses[1][path]
+    main = doc["architectures"][analysis["main"]]
+    shapes = [node["params"]["shape"] for node in main["nodes"] if node["type"] == "Input"]
+    imported = import_module(analysis["code"], analysis["main"], shapes)
+    again = json.loads(subprocess.run([KILN, "nn", "analyze", "-"], input=json.dumps(imported),
+                                      capture_output=True, text=True).stdout)
+    assert again["ok"], again["errors"]
+    assert again["totals"]["parameters"] == analysis["totals"]["parameters"]
+    outputs = lambda a, d: [a["nodes"][n["id"]]["inputs"]["input"]  # noqa: E731
+                            for n in d["architectures"][a["main"]]["nodes"] if n["type"] == "Output"]
+    assert outputs(again, imported) == outputs(analysis, doc)

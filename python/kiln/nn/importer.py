@@ -104,8 +104,14 @@ def import_module(code, class_name=None, input_shapes=None):
     shapes = [parse_shape(s) if isinstance(s, str) else list(s) for s in shapes]
     subs = symbols.substitutions(shapes)
 
+    # Documents have no dtypes: a model that embeds tokens gets integer inputs (zeros are
+    # valid indices), any other model floats.
+    embeds = any(isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag))
+                 for m in model.modules())
+    dtype = torch.long if embeds else torch.float32
+
     def tensors(run):
-        return [torch.zeros(symbols.concrete(s, subs[run])) for s in shapes]
+        return [torch.zeros(symbols.concrete(s, subs[run]), dtype=dtype) for s in shapes]
     main = _identifier(cls.__name__)
     doc = {"main": main, "architectures": {}}
     registry = BlockRegistry(doc)

@@ -66,8 +66,37 @@ def input_ports(type_name):
 output_ports = layers.output_ports
 
 
+def _transformer_layer(module, name):
+    """TransformerEncoderLayer/DecoderLayer keep their constructor parameters in their
+    submodules, not under their own names (KeyError for any other name)."""
+    attention = module.self_attn
+    if name == "d_model":
+        return attention.embed_dim
+    if name == "nhead":
+        return attention.num_heads
+    if name == "dim_feedforward":
+        return module.linear1.out_features
+    if name == "dropout":
+        return module.dropout.p
+    if name == "layer_norm_eps":
+        return module.norm1.eps
+    if name == "batch_first":
+        return attention.batch_first
+    if name == "norm_first":
+        return module.norm_first
+    if name == "activation":
+        # torch 1.13 marks its two built-in activations; anything else is a callable
+        # the document cannot hold.
+        kind = getattr(module, "activation_relu_or_gelu", 0)
+        if kind in (1, 2):
+            return "relu" if kind == 1 else "gelu"
+    raise KeyError(name)
+
+
 def _read(module, name):
     """The value of constructor parameter ``name`` as the instance holds it (KeyError if not)."""
+    if isinstance(module, (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)):
+        return _transformer_layer(module, name)
     if isinstance(module, nn.MultiheadAttention):
         if name == "bias":
             return module.in_proj_bias is not None
