@@ -123,6 +123,10 @@ void RegisterLibraryApi(Router& router, LibraryContext& ctx) {
           if (!body.contains("code") || !body["code"].is_string()) {
             return InvalidArgument("the body needs a string 'code' (Python defining an nn.Module)");
           }
+          size_t max = ctx.python.options().max_code_bytes;
+          if (body["code"].get_ref<const std::string&>().size() > max) {
+            return ResourceExhausted("the code is over " + std::to_string(max >> 10) + " KiB");
+          }
           KILN_ASSIGN_OR_RETURN(
               auto run, ctx.python.RunPythonModule("kiln.nn.importer", {"--json"}, body.dump()));
           json reply = json::parse(run.out, nullptr, /*allow_exceptions=*/false);

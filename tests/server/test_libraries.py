@@ -109,3 +109,10 @@ def test_import_turns_pytorch_code_into_a_document(kiln):
     r = kiln.api("POST", "/nn/import", {"code": broken, "inputs": [["N", 4]]}, user="bob")
     assert r.status == 422
     assert "line 10 (`if x.sum() > 0:`)" in r.json()["error"]["message"], r.json()
+
+
+def test_import_refuses_code_over_the_limit(kiln):
+    r = kiln.api("POST", "/nn/import", {"code": "#" * (2 << 20), "inputs": [["N", 4]]}, user="bob")
+    assert r.status == 413 and "KiB" in r.json()["error"]["message"], r
+    r = kiln.api("POST", "/nn/import", {"inputs": [["N", 4]]}, user="bob")
+    assert r.status == 400 and "'code'" in r.json()["error"]["message"]
