@@ -57,9 +57,10 @@ int main(int argc, char** argv) {
   std::sort(parse_ms.begin(), parse_ms.end());
   std::sort(analyse_ms.begin(), analyse_ms.end());
   std::sort(codegen_ms.begin(), codegen_ms.end());
-  printf("{\"nodes\": %zu, \"errors\": %zu, \"parse_ms_median\": %.3f, "
-         "\"analyse_ms_median\": %.3f, \"analyse_ms_min\": %.3f, \"codegen_ms_median\": %.3f}\n",
-         nodes, errors, parse_ms[parse_ms.size() / 2], analyse_ms[analyse_ms.size() / 2],
-         analyse_ms[0], codegen_ms[codegen_ms.size() / 2]);
+  printf(
+      "{\"nodes\": %zu, \"errors\": %zu, \"parse_ms_median\": %.3f, "
+      "\"analyse_ms_median\": %.3f, \"analyse_ms_min\": %.3f, \"codegen_ms_median\": %.3f}\n",
+      nodes, errors, parse_ms[parse_ms.size() / 2], analyse_ms[analyse_ms.size() / 2],
+      analyse_ms[0], codegen_ms[codegen_ms.size() / 2]);
   return errors ? 1 : 0;
 }

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/nn_command.h"
 #include "access/access.h"
+#include "cli/nn_command.h"
 #include "cli/remote.h"
 #include "core/log.h"
 #include "model/export.h"
@@ -62,7 +62,6 @@ std::string DefaultAuthor() {
   if (const char* u = std::getenv("USER"); u && *u) return u;
   return "local";
 }
-
 
 std::string DefaultDir(const char* compiled, const char* relative_to_repo) {
   // Prefer the folder next to the source tree this binary was built from.

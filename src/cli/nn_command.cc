@@ -1,7 +1,6 @@
 #include "cli/nn_command.h"
 
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "nn/catalog.h"
@@ -21,7 +20,6 @@ struct NnArgs {
   std::string file;
   bool pretty = false;
 };
-
 
 // One document → its analysis; a malformed document → {"ok": false, "error"}.
 json AnalyzeOne(const json& document, nn::CachingOracle& oracle) {
@@ -60,8 +58,9 @@ void AddNnCommand(CLI::App& app, int* rc) {
   auto args = std::make_shared<NnArgs>();
 
   auto* analyze = nn->add_subcommand(
-      "analyze", "Print the analysis (shapes, errors, counts, code) of an architecture document "
-                 "or of a JSON list of them");
+      "analyze",
+      "Print the analysis (shapes, errors, counts, code) of an architecture document "
+      "or of a JSON list of them");
   analyze->add_option("file", args->file, "The document ('-' reads stdin)")->required();
   analyze->add_flag("--pretty", args->pretty, "Indent the JSON");
   analyze->callback([args, rc] {

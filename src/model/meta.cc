@@ -77,10 +77,9 @@ class RuleChecker {
       auto op = port.parent();
       if (!op || !op->IsA(member) || !op->parent() || !(*op->parent() == *pipeline)) {
         return Violation("connection-same-pipeline",
-                         "connection " + c.Describe() + " in " + pipeline->Describe() + ": " +
-                             end + " " + Show("port", port) + " belongs to " + Show("node", op) +
-                             ", not to a" + (member[0] == 'O' ? "n " : " ") + member +
-                             " of it");
+                         "connection " + c.Describe() + " in " + pipeline->Describe() + ": " + end +
+                             " " + Show("port", port) + " belongs to " + Show("node", op) +
+                             ", not to a" + (member[0] == 'O' ? "n " : " ") + member + " of it");
       }
     }
     return Status::Ok();

@@ -2,12 +2,12 @@
 // cases"): each case is an architecture and what the analysis must say —
 // an output shape, an inferred dimension, a parameter count, or an error's
 // exact text on a node. One gtest per file; a failure names the case.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "nn/catalog.h"
 #include "nn/codegen.h"
@@ -25,7 +25,7 @@ struct Case {
   int line = 0;
   std::string name;
   std::vector<std::pair<std::string, std::string>> expects;  // key = value
-  std::vector<std::string> errors;                            // "node: message"
+  std::vector<std::string> errors;                           // "node: message"
   std::string document;
 };
 
@@ -67,7 +67,8 @@ std::vector<Case> ReadCases(const fs::path& path) {
         continue;
       }
       auto eq = e.find(" = ");
-      c.expects.emplace_back(Trim(e.substr(0, eq)), eq == std::string::npos ? "" : Trim(e.substr(eq + 3)));
+      c.expects.emplace_back(Trim(e.substr(0, eq)),
+                             eq == std::string::npos ? "" : Trim(e.substr(eq + 3)));
     } else if (!in_doc && line.rfind("error:", 0) == 0) {
       c.errors.push_back(Trim(line.substr(6)));
     } else {
@@ -174,14 +175,13 @@ std::vector<std::string> CaseFiles() {
   return files;
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, NnCases, testing::ValuesIn(CaseFiles()),
-                         [](const auto& info) {
-                           std::string s = info.param.substr(0, info.param.size() - 5);
-                           for (char& ch : s) {
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           }
-                           return s;
-                         });
+INSTANTIATE_TEST_SUITE_P(Files, NnCases, testing::ValuesIn(CaseFiles()), [](const auto& info) {
+  std::string s = info.param.substr(0, info.param.size() - 5);
+  for (char& ch : s) {
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+});
 
 }  // namespace
 }  // namespace kiln::nn

@@ -106,8 +106,8 @@ std::vector<LayerSpec> BuiltinTypes() {
                MakeParam("dim", "\"int\"", "0", "The dimension to split.")},
               {in}, {{"outputs"}}),
       Builtin("Select", "shape", "Takes one element of a tuple (Split's pieces).",
-              {MakeParam("index", "\"int\"", std::nullopt, "The element's position.")},
-              {{"input"}}, {out}),
+              {MakeParam("index", "\"int\"", std::nullopt, "The element's position.")}, {{"input"}},
+              {out}),
   };
 }
 

@@ -45,12 +45,40 @@ namespace {
 // Names an nn.Module attribute must not take (methods and state of
 // nn.Module that a submodule would shadow).
 bool Reserved(const std::string& s) {
-  static const std::set<std::string> names = {
-      "self", "torch", "nn", "super", "forward", "training", "train", "eval", "parameters",
-      "named_parameters", "buffers", "modules", "children", "cuda", "cpu", "to", "apply",
-      "float", "double", "half", "type", "state_dict", "load_state_dict", "zero_grad",
-      "add_module", "register_buffer", "register_parameter", "requires_grad_", "extra_repr",
-      "get_submodule", "named_modules", "named_children", "share_memory", "bfloat16"};
+  static const std::set<std::string> names = {"self",
+                                              "torch",
+                                              "nn",
+                                              "super",
+                                              "forward",
+                                              "training",
+                                              "train",
+                                              "eval",
+                                              "parameters",
+                                              "named_parameters",
+                                              "buffers",
+                                              "modules",
+                                              "children",
+                                              "cuda",
+                                              "cpu",
+                                              "to",
+                                              "apply",
+                                              "float",
+                                              "double",
+                                              "half",
+                                              "type",
+                                              "state_dict",
+                                              "load_state_dict",
+                                              "zero_grad",
+                                              "add_module",
+                                              "register_buffer",
+                                              "register_parameter",
+                                              "requires_grad_",
+                                              "extra_repr",
+                                              "get_submodule",
+                                              "named_modules",
+                                              "named_children",
+                                              "share_memory",
+                                              "bfloat16"};
   return names.count(s) > 0;
 }
 
@@ -150,19 +178,22 @@ class Generator {
         forward += "        " + v + " = torch." + (n.type == "Stack" ? "stack" : "cat") + "([" +
                    join(operands[0], ", ") + "], dim=" + d + ")\n";
       } else if (n.type == "Add" || n.type == "Multiply") {
-        forward += "        " + v + " = " + join(operands[0], n.type == "Add" ? " + " : " * ") + "\n";
+        forward +=
+            "        " + v + " = " + join(operands[0], n.type == "Add" ? " + " : " * ") + "\n";
       } else if (n.type == "Reshape") {
-        forward += "        " + v + " = " + first(0) + ".reshape" +
-                   TupleArgs(*n.Param("shape")) + "\n";
+        forward +=
+            "        " + v + " = " + first(0) + ".reshape" + TupleArgs(*n.Param("shape")) + "\n";
       } else if (n.type == "Permute") {
-        forward += "        " + v + " = " + first(0) + ".permute" + TupleArgs(*n.Param("dims")) + "\n";
+        forward +=
+            "        " + v + " = " + first(0) + ".permute" + TupleArgs(*n.Param("dims")) + "\n";
       } else if (n.type == "Split" || n.type == "Chunk") {
         std::string what = n.type == "Split" ? PythonLiteral(*n.Param("split_size_or_sections"))
                                              : PythonLiteral(*n.Param("chunks"));
         forward += "        " + v + " = torch." + (n.type == "Split" ? "split" : "chunk") + "(" +
                    first(0) + ", " + what + ", dim=" + (dim.empty() ? "0" : dim) + ")\n";
       } else if (n.type == "Select") {
-        forward += "        " + v + " = " + first(0) + "[" + PythonLiteral(*n.Param("index")) + "]\n";
+        forward +=
+            "        " + v + " = " + first(0) + "[" + PythonLiteral(*n.Param("index")) + "]\n";
       } else {
         std::string m = modules.Take(n.name);
         KILN_ASSIGN_OR_RETURN(std::string ctor, Constructor(arch, n, r, &used_symbols));
@@ -302,7 +333,8 @@ class Generator {
         if (!r.analysed) {
           return FailedPrecondition(n.type + " '" + n.name + "': " + p.name +
                                     " cannot be inferred: the shapes before it are unknown (a "
-                                    "layer without a shape rule upstream); set " + p.name);
+                                    "layer without a shape rule upstream); set " +
+                                    p.name);
         }
         return FailedPrecondition(n.type + " '" + n.name + "': " + p.name + " is required");
       } else {

@@ -172,8 +172,7 @@ std::vector<std::string> Dim::Names() const {
           continue;
         }
         if (!word.empty() && !isdigit(static_cast<unsigned char>(word[0])) && word != "floor" &&
-            word != "ceil" &&
-            std::find(names.begin(), names.end(), word) == names.end()) {
+            word != "ceil" && std::find(names.begin(), names.end(), word) == names.end()) {
           names.push_back(word);
         }
         word.clear();

@@ -22,8 +22,8 @@ namespace kiln::nn {
 
 class Dim {
  public:
-  Dim() = default;                 // 0
-  Dim(int64_t value);              // NOLINT: a known dimension
+  Dim() = default;     // 0
+  Dim(int64_t value);  // NOLINT: a known dimension
   static Dim Symbol(std::string name);
 
   // A known integer (no symbols).

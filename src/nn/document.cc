@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 namespace kiln::nn {
 
@@ -25,11 +24,10 @@ int Architecture::Find(std::string_view id) const {
 
 bool IsIdentifier(std::string_view s) {
   static const std::set<std::string, std::less<>> keywords = {
-      "False", "None",   "True",    "and",      "as",   "assert", "async",  "await",
-      "break", "class",  "continue", "def",     "del",  "elif",   "else",   "except",
-      "finally", "for",  "from",    "global",   "if",   "import", "in",     "is",
-      "lambda", "nonlocal", "not",  "or",       "pass", "raise",  "return", "try",
-      "while", "with",   "yield"};
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
   if (s.empty() || keywords.count(s)) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
@@ -47,9 +45,7 @@ struct RawArchitecture {
   const json* j = nullptr;
 };
 
-std::string NodeLabel(const Architecture& a, size_t i) {
-  return "'" + a.nodes[i].name + "'";
-}
+std::string NodeLabel(const Architecture& a, size_t i) { return "'" + a.nodes[i].name + "'"; }
 
 Status ParseNodes(const json& ja, const Catalog& catalog, Architecture* a) {
   if (!ja.is_object() || !ja.contains("nodes") || !ja["nodes"].is_array()) {
@@ -57,8 +53,8 @@ Status ParseNodes(const json& ja, const Catalog& catalog, Architecture* a) {
   }
   std::set<std::string> ids;
   for (const json& jn : ja["nodes"]) {
-    if (!jn.is_object() || !jn.contains("id") || !jn["id"].is_string() ||
-        !jn.contains("type") || !jn["type"].is_string()) {
+    if (!jn.is_object() || !jn.contains("id") || !jn["id"].is_string() || !jn.contains("type") ||
+        !jn["type"].is_string()) {
       return InvalidArgument("architecture '" + a->name +
                              "': every node needs a string \"id\" and \"type\"");
     }
@@ -82,12 +78,12 @@ Status ParseNodes(const json& ja, const Catalog& catalog, Architecture* a) {
       }
       for (auto it = jn["params"].begin(); it != jn["params"].end(); ++it) {
         if (!spec->Param(it.key())) {
-          return InvalidArgument(n.type + " '" + n.name + "' has no parameter '" + it.key() +
-                                 "'");
+          return InvalidArgument(n.type + " '" + n.name + "' has no parameter '" + it.key() + "'");
         }
         auto v = Value::FromJson(it.value());
-        if (!v.ok()) return InvalidArgument("node '" + n.id + "', parameter '" + it.key() +
-                                            "': " + v.status().message());
+        if (!v.ok())
+          return InvalidArgument("node '" + n.id + "', parameter '" + it.key() +
+                                 "': " + v.status().message());
         n.params[it.key()] = std::move(v).value();
       }
     }
@@ -110,8 +106,8 @@ Status ResolveBlockPorts(Document* doc) {
       }
       auto it = doc->architectures.find(b->as_string());
       if (it == doc->architectures.end()) {
-        return InvalidArgument("Block '" + n.name + "' in '" + name + "' uses '" +
-                               b->as_string() + "', which the document does not define");
+        return InvalidArgument("Block '" + n.name + "' in '" + name + "' uses '" + b->as_string() +
+                               "', which the document does not define");
       }
       for (const Node& inner : it->second.nodes) {
         if (inner.type == "Input") n.inputs.push_back({inner.name});
@@ -123,7 +119,8 @@ Status ResolveBlockPorts(Document* doc) {
 }
 
 Status ParseEnd(const json& j, const Architecture& a, bool from, Endpoint* e) {
-  if (!j.is_string()) return InvalidArgument("an edge end must be a string \"node\" or \"node.port\"");
+  if (!j.is_string())
+    return InvalidArgument("an edge end must be a string \"node\" or \"node.port\"");
   std::string s = j.get<std::string>();
   std::string node = s, port;
   if (auto dot = s.find('.'); dot != std::string::npos) {
@@ -138,18 +135,18 @@ Status ParseEnd(const json& j, const Architecture& a, bool from, Endpoint* e) {
   const Node& n = a.nodes[i];
   const auto& ports = from ? n.outputs : n.inputs;
   if (ports.empty()) {
-    return InvalidArgument(n.type + " '" + n.name + "' has no " +
-                           (from ? "outputs" : "inputs") + " to connect");
+    return InvalidArgument(n.type + " '" + n.name + "' has no " + (from ? "outputs" : "inputs") +
+                           " to connect");
   }
   size_t p = 0;
   if (!port.empty()) {
-    auto it = std::find_if(ports.begin(), ports.end(), [&](const PortSpec& x) { return x.name == port; });
+    auto it =
+        std::find_if(ports.begin(), ports.end(), [&](const PortSpec& x) { return x.name == port; });
     if (it == ports.end()) {
       std::string names;
       for (const PortSpec& x : ports) names += (names.empty() ? "" : ", ") + x.name;
-      return InvalidArgument(n.type + " '" + n.name + "' has no " +
-                             (from ? "output" : "input") + " '" + port + "' (it has " + names +
-                             ")");
+      return InvalidArgument(n.type + " '" + n.name + "' has no " + (from ? "output" : "input") +
+                             " '" + port + "' (it has " + names + ")");
     }
     p = size_t(it - ports.begin());
   }

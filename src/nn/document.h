@@ -13,11 +13,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "core/status.h"
 #include "core/value.h"
@@ -50,8 +49,8 @@ struct Edge {
 struct Architecture {
   std::string name;
   std::vector<Node> nodes;
-  std::vector<Edge> edges;            // in document order (the order of a many-port's operands)
-  std::vector<size_t> topological;    // node indices, sources first, ties in node order
+  std::vector<Edge> edges;          // in document order (the order of a many-port's operands)
+  std::vector<size_t> topological;  // node indices, sources first, ties in node order
   std::vector<std::vector<size_t>> incoming;  // per node: its in-edges' indices, in edge order
 
   int Find(std::string_view id) const;  // -1 when absent

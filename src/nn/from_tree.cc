@@ -1,9 +1,8 @@
 #include "nn/from_tree.h"
 
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace kiln::nn {
 

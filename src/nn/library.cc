@@ -49,8 +49,8 @@ Patch TorchLibraryPatch(const Tree& tree, const Catalog& catalog) {
         Value::Map attrs{{"name", port.name}, {"direction", direction}, {"dataType", "tensor"}};
         if (port.many) attrs["many"] = true;
         if (port.optional) attrs["optional"] = true;
-        p.ops.push_back(PatchOp::Create(guid, TorchMetaGuid(s.name), MetaGuid("Port"),
-                                        std::move(attrs)));
+        p.ops.push_back(
+            PatchOp::Create(guid, TorchMetaGuid(s.name), MetaGuid("Port"), std::move(attrs)));
       }
     }
   }

@@ -22,8 +22,7 @@ std::string TorchFolderGuid();
 // The meta type of a node type ("Conv2d"), of "Architecture" or of "Layer".
 std::string TorchMetaGuid(std::string_view type);
 // A port of a node type's meta node: direction "input" or "output".
-std::string TorchPortGuid(std::string_view type, std::string_view direction,
-                          std::string_view port);
+std::string TorchPortGuid(std::string_view type, std::string_view direction, std::string_view port);
 
 // True when the tree holds the library's folder.
 bool UsesTorchLibrary(const Tree& tree);

@@ -41,7 +41,8 @@ class LibraryTest : public testing::Test {
     Patch p;
     p.ops.push_back(PatchOp::Create(G("arch"), RootGuid(), TorchMetaGuid("Architecture"),
                                     {{"name", "Small CNN"}}));
-    p.ops.push_back(Layer(G("x"), G("arch"), "Input", {{"name", "x"}, {"shape", Value::List{"N", 1, 28, 28}}}));
+    p.ops.push_back(
+        Layer(G("x"), G("arch"), "Input", {{"name", "x"}, {"shape", Value::List{"N", 1, 28, 28}}}));
     p.ops.push_back(Layer(G("c"), G("arch"), "Conv2d",
                           {{"name", "conv"}, {"out_channels", 4}, {"kernel_size", 3}}));
     p.ops.push_back(Layer(G("f"), G("arch"), "Flatten", {{"name", "flat"}}));
@@ -83,8 +84,8 @@ TEST_F(LibraryTest, ArchitecturesStayAcyclic) {
 TEST_F(LibraryTest, ConnectionsStayInsideOneArchitecture) {
   ASSERT_TRUE(BuildCnn().ok());
   Patch p;
-  p.ops.push_back(PatchOp::Create(G("other"), RootGuid(), TorchMetaGuid("Architecture"),
-                                  {{"name", "Other"}}));
+  p.ops.push_back(
+      PatchOp::Create(G("other"), RootGuid(), TorchMetaGuid("Architecture"), {{"name", "Other"}}));
   p.ops.push_back(Layer(G("r"), G("other"), "ReLU", {{"name", "r"}}));
   p.ops.push_back(Connect(G("cross"), G("other"), Port(G("l"), "Linear", "output", "output"),
                           Port(G("r"), "ReLU", "input", "input")));

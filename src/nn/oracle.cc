@@ -70,7 +70,8 @@ std::optional<OracleAnswer> CachingOracle::Ask(const Node& node,
   for (size_t p = 0; p < inputs.size(); ++p) {
     for (size_t k = 0; k < inputs[p].size(); ++k) {
       std::string id = "in" + std::to_string(p) + "_" + std::to_string(k);
-      nodes.push_back({{"id", id}, {"type", "Input"},
+      nodes.push_back({{"id", id},
+                       {"type", "Input"},
                        {"params", {{"shape", FlowJson(inputs[p][k], &renamed)}}}});
       edges.push_back({id, "node." + node.inputs[p].name});
     }
@@ -89,10 +90,11 @@ std::optional<OracleAnswer> CachingOracle::Ask(const Node& node,
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   if (!pending_.count(key)) {
-    json request = {{"id", next_id_++},
-                    {"document", {{"main", "Probe"},
-                                  {"architectures", {{"Probe", {{"nodes", nodes}, {"edges", edges}}}}}}},
-                    {"nodes", {"node"}}};
+    json request = {
+        {"id", next_id_++},
+        {"document",
+         {{"main", "Probe"}, {"architectures", {{"Probe", {{"nodes", nodes}, {"edges", edges}}}}}}},
+        {"nodes", {"node"}}};
     pending_[key] = Pending{request.dump(), renamed, outputs};
     misses_.push_back(key);
   }

@@ -28,8 +28,14 @@ class RuleContext {
  public:
   RuleContext(const Document& doc, const Architecture& arch, size_t index, NodeResult* result,
               const ArchitectureResult& so_far, int depth, ShapeOracle* oracle)
-      : doc(doc), arch(arch), node(arch.nodes[index]), index(index), result(result),
-        so_far(so_far), depth(depth), oracle(oracle) {}
+      : doc(doc),
+        arch(arch),
+        node(arch.nodes[index]),
+        index(index),
+        result(result),
+        so_far(so_far),
+        depth(depth),
+        oracle(oracle) {}
 
   const Document& doc;
   const Architecture& arch;

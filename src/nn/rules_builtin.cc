@@ -31,7 +31,8 @@ void OutputRule(const RuleContext& ctx) {
 }
 
 std::string AxisNoun(size_t axis, size_t rank) {
-  if (rank == 4) return std::vector<std::string>{"batch sizes", "channels", "heights", "widths"}[axis];
+  if (rank == 4)
+    return std::vector<std::string>{"batch sizes", "channels", "heights", "widths"}[axis];
   if (rank == 3) return std::vector<std::string>{"batch sizes", "channels", "lengths"}[axis];
   if (rank == 5) {
     return std::vector<std::string>{"batch sizes", "channels", "depths", "heights", "widths"}[axis];
@@ -68,8 +69,8 @@ void ConcatenateRule(const RuleContext& ctx, bool stack) {
     for (size_t a = 0; a < rank; ++a) {
       if ((stack || a != d) && s[a] != first[a]) {
         throw RuleError{who + ": " + AxisNoun(a, rank) + " differ, " + first[a].ToString() +
-                        " from '" + ctx.SourceName(0, 0) + "' and " + s[a].ToString() +
-                        " from '" + ctx.SourceName(0, k) + "'"};
+                        " from '" + ctx.SourceName(0, 0) + "' and " + s[a].ToString() + " from '" +
+                        ctx.SourceName(0, k) + "'"};
       }
     }
     if (!stack) joined = joined + s[d];
@@ -101,9 +102,9 @@ void BroadcastRule(const RuleContext& ctx) {
         o = *b;
       } else {
         ctx.Fail("shapes " + ShapeToString(out) + " from '" + ctx.SourceName(0, 0) + "' and " +
-                 ShapeToString(s) + " from '" + ctx.SourceName(0, k) +
-                 "' do not broadcast (dim " + Num(int64_t(r.size() - 1 - i)) + ": " +
-                 a->ToString() + " vs " + b->ToString() + ")");
+                 ShapeToString(s) + " from '" + ctx.SourceName(0, k) + "' do not broadcast (dim " +
+                 Num(int64_t(r.size() - 1 - i)) + ": " + a->ToString() + " vs " + b->ToString() +
+                 ")");
       }
     }
     out = std::move(r);
@@ -143,8 +144,8 @@ void ReshapeRule(const RuleContext& ctx) {
     auto q = DivideExactly(total, known);
     if (!q) {
       ctx.Fail("cannot reshape " + ShapeToString(x) + " (" + total.ToString() + " elements) into " +
-               JsonText(ctx.Param("shape")) + ": " + total.ToString() +
-               " is not a multiple of " + known.ToString());
+               JsonText(ctx.Param("shape")) + ": " + total.ToString() + " is not a multiple of " +
+               known.ToString());
     }
     out[minus] = *q;
   } else if (known != total) {
@@ -166,7 +167,8 @@ void PermuteRule(const RuleContext& ctx) {
   std::vector<Dim> out;
   for (int64_t d : dims) {
     size_t n = NormalizeDim(ctx, d, x.size(), "dim");
-    if (seen[n]) ctx.Fail("dims " + JsonText(ctx.Param("dims")) + " repeats dim " + Num(int64_t(n)));
+    if (seen[n])
+      ctx.Fail("dims " + JsonText(ctx.Param("dims")) + " repeats dim " + Num(int64_t(n)));
     seen[n] = true;
     out.push_back(x[n]);
   }
@@ -209,7 +211,8 @@ void SelectRule(const RuleContext& ctx) {
   if (!ctx.Connected(0)) ctx.Fail("input 'input' is not connected");
   const Flow& f = ctx.result->inputs[0][0];
   if (!f.tuple) {
-    ctx.Fail("selects from a tuple, but '" + ctx.SourceName(0) + "' gives a tensor " + f.ToString());
+    ctx.Fail("selects from a tuple, but '" + ctx.SourceName(0) + "' gives a tensor " +
+             f.ToString());
   }
   int64_t i = ctx.Int("index");
   int64_t n = int64_t(f.items.size());

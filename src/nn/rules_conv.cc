@@ -18,7 +18,8 @@ size_t ChannelAxis(const RuleContext& ctx, size_t d) {
   if (x.size() == d + 1) return 0;
   if (x.size() == d + 2) return 1;
   std::string spatial;
-  for (const std::string& s : SpatialNames(d)) spatial += ", " + std::string(1, char(toupper(s[0])));
+  for (const std::string& s : SpatialNames(d))
+    spatial += ", " + std::string(1, char(toupper(s[0])));
   ctx.Fail("expects a " + Num(d + 1) + "-d or " + Num(d + 2) + "-d input [C" + spatial +
            "] or [N, C" + spatial + "], but the input is " + ShapeToString(x));
 }
@@ -102,7 +103,10 @@ void ConvRule(const RuleContext& ctx, size_t d, bool transposed) {
   }
   if (same) {
     for (size_t i = 0; i < d; ++i) {
-      if (s[i] != 1) ctx.Fail("padding 'same' needs stride 1 (torch refuses strided 'same' convolutions); pad explicitly instead");
+      if (s[i] != 1)
+        ctx.Fail(
+            "padding 'same' needs stride 1 (torch refuses strided 'same' convolutions); pad "
+            "explicitly instead");
     }
   }
   std::vector<Dim> out(x.begin(), x.end());
@@ -164,8 +168,8 @@ void PoolRule(const RuleContext& ctx, size_t d, bool max) {
       ctx.Fail("padding " + Num(p[i]) + " is more than half the kernel " + Num(k[i]) +
                " (torch allows at most " + Num(k[i] / 2) + ")");
     }
-    out[base + i] = SlidingOutput(ctx, x[base + i], k[i], s[i], p[i], dil[i], ceil_mode,
-                                  names[i], d - i, "kernel", /*pooling=*/true);
+    out[base + i] = SlidingOutput(ctx, x[base + i], k[i], s[i], p[i], dil[i], ceil_mode, names[i],
+                                  d - i, "kernel", /*pooling=*/true);
   }
   ctx.Output(Flow::Tensor(std::move(out)));
 }
@@ -245,8 +249,10 @@ void UpsampleRule(const RuleContext& ctx) {
   }
   size_t d = x.size() - 2;
   std::string mode = ctx.Str("mode");
-  size_t wants = mode == "linear" ? 3 : (mode == "bilinear" || mode == "bicubic") ? 4
-                                      : mode == "trilinear" ? 5 : 0;
+  size_t wants = mode == "linear"                            ? 3
+                 : (mode == "bilinear" || mode == "bicubic") ? 4
+                 : mode == "trilinear"                       ? 5
+                                                             : 0;
   if (wants && x.size() != wants) {
     ctx.Fail("mode '" + mode + "' needs a " + Num(int64_t(wants)) + "-d input, but the input is " +
              ShapeToString(x));
@@ -284,7 +290,8 @@ void UpsampleRule(const RuleContext& ctx) {
 
 void PixelShuffleRule(const RuleContext& ctx, bool shuffle) {
   const auto& x = ctx.Tensor();
-  if (x.size() < 3) ctx.Fail("expects at least a 3-d input [C, H, W], but the input is " + ShapeToString(x));
+  if (x.size() < 3)
+    ctx.Fail("expects at least a 3-d input [C, H, W], but the input is " + ShapeToString(x));
   int64_t r = ctx.Int(shuffle ? "upscale_factor" : "downscale_factor");
   std::vector<Dim> out(x.begin(), x.end());
   size_t c = x.size() - 3;
@@ -292,7 +299,8 @@ void PixelShuffleRule(const RuleContext& ctx, bool shuffle) {
     int64_t rr = r * r;
     int64_t channels = ctx.Known(x[c], "the channel count");
     if (channels % rr != 0) {
-      ctx.Fail("the input's " + Num(channels) + " channels are not divisible by upscale_factor² " + Num(rr));
+      ctx.Fail("the input's " + Num(channels) + " channels are not divisible by upscale_factor² " +
+               Num(rr));
     }
     out[c] = Dim::FloorDiv(x[c], rr);
     out[c + 1] = x[c + 1] * Dim(r);

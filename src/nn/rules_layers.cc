@@ -30,7 +30,8 @@ void PReluRule(const RuleContext& ctx) {
   const auto& x = ctx.Tensor();
   int64_t n = ctx.Int("num_parameters");
   if (n != 1) {
-    if (x.size() < 2) ctx.Fail("num_parameters " + Num(n) + " needs an input with channels (dim 1)");
+    if (x.size() < 2)
+      ctx.Fail("num_parameters " + Num(n) + " needs an input with channels (dim 1)");
     if (x[1] != Dim(n)) {
       ctx.Fail("num_parameters " + Num(n) + " but the input has " + x[1].ToString() +
                " channels; use 1 or the channel count");
@@ -86,7 +87,9 @@ void UnflattenRule(const RuleContext& ctx) {
   }
   if (auto v = x[d].value()) {
     if (minus >= 0) {
-      if (*v % product) ctx.Fail("dim " + Num(int64_t(d)) + " of size " + Num(*v) + " does not split into " + Num(product) + "s");
+      if (*v % product)
+        ctx.Fail("dim " + Num(int64_t(d)) + " of size " + Num(*v) + " does not split into " +
+                 Num(product) + "s");
       y[d + minus] = Dim(*v / product);
     } else if (product != *v) {
       ctx.Fail("unflattened_size multiplies to " + Num(product) + ", but dim " + Num(int64_t(d)) +
@@ -115,7 +118,8 @@ void NormRule(const RuleContext& ctx, size_t d, bool instance) {
   size_t lo = d == 1 ? 2 : d + 2, hi = d + 2;
   if (instance) lo = d + 1;
   if (x.size() < lo || x.size() > hi) {
-    std::string want = lo == hi ? Num(int64_t(lo)) + "-d" : Num(int64_t(lo)) + "-d or " + Num(int64_t(hi)) + "-d";
+    std::string want =
+        lo == hi ? Num(int64_t(lo)) + "-d" : Num(int64_t(lo)) + "-d or " + Num(int64_t(hi)) + "-d";
     ctx.Fail("expects a " + want + " input, but the input is " + ShapeToString(x) + " (" +
              Num(int64_t(x.size())) + "-d)");
   }
@@ -132,7 +136,8 @@ void LayerNormRule(const RuleContext& ctx) {
   if (ctx.Given("normalized_shape")) {
     for (int64_t v : ctx.IntList("normalized_shape")) normalized.push_back(Dim(v));
     if (normalized.size() > x.size()) {
-      ctx.Fail("normalized_shape " + ShapeToString(normalized) + " has more dims than the input " + ShapeToString(x));
+      ctx.Fail("normalized_shape " + ShapeToString(normalized) + " has more dims than the input " +
+               ShapeToString(x));
     }
     std::vector<Dim> tail(x.end() - normalized.size(), x.end());
     if (tail != normalized) {
@@ -165,7 +170,8 @@ void GroupNormRule(const RuleContext& ctx) {
 void RecurrentRule(const RuleContext& ctx, int64_t gates, bool lstm) {
   const auto& x = ctx.Tensor();
   if (x.size() != 2 && x.size() != 3) {
-    ctx.Fail("expects a 2-d input [L, features] or a 3-d input, but the input is " + ShapeToString(x));
+    ctx.Fail("expects a 2-d input [L, features] or a 3-d input, but the input is " +
+             ShapeToString(x));
   }
   int64_t hidden = ctx.Int("hidden_size");
   int64_t layers = ctx.Int("num_layers");
@@ -227,8 +233,8 @@ void AttentionRule(const RuleContext& ctx) {
     ctx.Fail("expects a 2-d or 3-d query, but the query is " + ShapeToString(q));
   }
   if (k.size() != q.size() || v.size() != q.size()) {
-    ctx.Fail("query, key and value must have the same number of dims: " + ShapeToString(q) +
-             ", " + ShapeToString(k) + ", " + ShapeToString(v));
+    ctx.Fail("query, key and value must have the same number of dims: " + ShapeToString(q) + ", " +
+             ShapeToString(k) + ", " + ShapeToString(v));
   }
   int64_t heads = ctx.Int("num_heads");
   ctx.AutoDim("embed_dim", q.back(), "features");
@@ -248,7 +254,8 @@ void AttentionRule(const RuleContext& ctx) {
   bool batch_first = ctx.Bool("batch_first") && q.size() == 3;
   size_t seq = batch_first ? 1 : 0;
   if (k[seq] != v[seq]) {
-    ctx.Fail("key and value have different lengths, " + k[seq].ToString() + " and " + v[seq].ToString());
+    ctx.Fail("key and value have different lengths, " + k[seq].ToString() + " and " +
+             v[seq].ToString());
   }
   if (q.size() == 3) {
     size_t b = batch_first ? 0 : 1;
@@ -293,7 +300,8 @@ void TransformerLayerRule(const RuleContext& ctx, bool decoder) {
   }
   int64_t f = ctx.Int("dim_feedforward");
   int64_t attention = 4 * e * e + 4 * e;
-  int64_t params = attention * (decoder ? 2 : 1) + (e * f + f) + (f * e + e) + 2 * e * (decoder ? 3 : 2);
+  int64_t params =
+      attention * (decoder ? 2 : 1) + (e * f + f) + (f * e + e) + 2 * e * (decoder ? 3 : 2);
   ctx.result->parameters = Dim(params);
   Dim tokens = Product(std::vector<Dim>(x.begin(), x.end() - 1));
   ctx.result->macs = tokens * Dim(4 * e * e * (decoder ? 2 : 1) + 2 * e * f);
@@ -313,12 +321,38 @@ void LossRule(const RuleContext& ctx) {
 }  // namespace
 
 void AddLayerRules(std::map<std::string, Rule, std::less<>>& rules) {
-  for (const char* n :
-       {"ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid",
-        "Tanh", "Hardtanh", "Hardsigmoid", "Hardswish", "Hardshrink", "Softshrink", "Tanhshrink",
-        "Softsign", "Softplus", "LogSigmoid", "Threshold", "RReLU", "Softmax2d", "Dropout",
-        "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Identity",
-        "LocalResponseNorm", "ChannelShuffle"}) {
+  for (const char* n : {"ReLU",
+                        "ReLU6",
+                        "LeakyReLU",
+                        "ELU",
+                        "SELU",
+                        "CELU",
+                        "GELU",
+                        "SiLU",
+                        "Mish",
+                        "Sigmoid",
+                        "Tanh",
+                        "Hardtanh",
+                        "Hardsigmoid",
+                        "Hardswish",
+                        "Hardshrink",
+                        "Softshrink",
+                        "Tanhshrink",
+                        "Softsign",
+                        "Softplus",
+                        "LogSigmoid",
+                        "Threshold",
+                        "RReLU",
+                        "Softmax2d",
+                        "Dropout",
+                        "Dropout1d",
+                        "Dropout2d",
+                        "Dropout3d",
+                        "AlphaDropout",
+                        "FeatureAlphaDropout",
+                        "Identity",
+                        "LocalResponseNorm",
+                        "ChannelShuffle"}) {
     rules[n] = Elementwise;
   }
   for (const char* n : {"Softmax", "LogSoftmax", "Softmin"}) rules[n] = SoftmaxRule;
@@ -341,9 +375,8 @@ void AddLayerRules(std::map<std::string, Rule, std::less<>>& rules) {
   rules["MultiheadAttention"] = AttentionRule;
   rules["TransformerEncoderLayer"] = [](const RuleContext& c) { TransformerLayerRule(c, false); };
   rules["TransformerDecoderLayer"] = [](const RuleContext& c) { TransformerLayerRule(c, true); };
-  for (const char* n :
-       {"L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
-        "HuberLoss", "SmoothL1Loss", "KLDivLoss"}) {
+  for (const char* n : {"L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+                        "BCEWithLogitsLoss", "HuberLoss", "SmoothL1Loss", "KLDivLoss"}) {
     rules[n] = LossRule;
   }
 }

@@ -1,7 +1,6 @@
 #include "nn/shapes.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "nn/rules.h"
@@ -111,8 +110,8 @@ const std::vector<Dim>& RuleContext::Tensor(size_t port) const {
   }
   const Flow& f = result->inputs[port][0];
   if (f.tuple) {
-    Fail("input '" + node.inputs[port].name + "' gets a tuple " + f.ToString() +
-         " from '" + SourceName(port) + "'; take one element with a Select");
+    Fail("input '" + node.inputs[port].name + "' gets a tuple " + f.ToString() + " from '" +
+         SourceName(port) + "'; take one element with a Select");
   }
   return f.shape;
 }
@@ -128,7 +127,8 @@ std::string RuleContext::SourceName(size_t port, size_t k) const {
 
 int64_t RuleContext::Known(const Dim& d, const std::string& what) const {
   if (auto v = d.value()) return *v;
-  Fail(what + " is " + d.ToString() + ", which is not a number here; give the Input a number "
+  Fail(what + " is " + d.ToString() +
+       ", which is not a number here; give the Input a number "
        "for it");
 }
 
@@ -139,8 +139,7 @@ void RuleContext::AutoDim(std::string_view param, const Dim& actual,
     if (!v.is_int()) Fail(std::string(param) + " must be an integer, not " + JsonText(v));
     if (Dim(v.as_int()) != actual) {
       Fail(std::string(param) + " " + std::to_string(v.as_int()) + " but the input has " +
-           actual.ToString() + " " + noun + "; leave " + std::string(param) +
-           " empty to infer it");
+           actual.ToString() + " " + noun + "; leave " + std::string(param) + " empty to infer it");
     }
     return;
   }
@@ -284,10 +283,9 @@ static ArchitectureResult AnalyzeArchitecture(const Document& doc, const Archite
       RuleContext ctx(doc, arch, i, &r, out, depth, oracle);
       for (size_t p = 0; p < node.inputs.size(); ++p) {
         if (r.inputs[p].size() > 1 && !node.inputs[p].many) {
-          ctx.Fail("input '" + node.inputs[p].name + "' has " +
-                   std::to_string(r.inputs[p].size()) + " connections, from '" +
-                   ctx.SourceName(p, 0) + "' and '" + ctx.SourceName(p, 1) +
-                   "'; merge them with a Concatenate or an Add");
+          ctx.Fail("input '" + node.inputs[p].name + "' has " + std::to_string(r.inputs[p].size()) +
+                   " connections, from '" + ctx.SourceName(p, 0) + "' and '" +
+                   ctx.SourceName(p, 1) + "'; merge them with a Concatenate or an Add");
         }
       }
       if (node.type == "Input" && given.count(i)) {

@@ -14,11 +14,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "nn/dim.h"
 #include "nn/document.h"
@@ -40,15 +39,15 @@ struct Flow {
 };
 
 struct NodeResult {
-  bool analysed = false;  // the rule ran (with or without an error)
-  bool pending = false;   // no rule: the torch fallback decides
-  std::vector<std::vector<Flow>> inputs;  // per input port: its operands
+  bool analysed = false;                     // the rule ran (with or without an error)
+  bool pending = false;                      // no rule: the torch fallback decides
+  std::vector<std::vector<Flow>> inputs;     // per input port: its operands
   std::vector<std::optional<Flow>> outputs;  // per output port
-  std::map<std::string, Dim> inferred;  // automatic dimensions the node got
-  Dim parameters;                        // trainable parameter count
-  Dim macs;                              // multiply-accumulates
-  Dim activations;                       // output elements
-  std::string error;                     // empty: none
+  std::map<std::string, Dim> inferred;       // automatic dimensions the node got
+  Dim parameters;                            // trainable parameter count
+  Dim macs;                                  // multiply-accumulates
+  Dim activations;                           // output elements
+  std::string error;                         // empty: none
   // Block nodes: the binding of the block's symbolic Input dimensions, per copy.
   std::vector<std::map<std::string, Dim>> bindings;
 };

@@ -6,8 +6,7 @@
 
 namespace kiln {
 
-Result<std::optional<GeneratedCode>> ArchitectureCodeGenerator::Generate(
-    const NodeRef& resource) {
+Result<std::optional<GeneratedCode>> ArchitectureCodeGenerator::Generate(const NodeRef& resource) {
   if (!resource.IsA("Architecture") || resource.IsMeta()) return std::optional<GeneratedCode>();
   auto doc = nn::DocumentFromTree(resource, nn::Catalog::Torch());
   if (!doc.ok()) {
@@ -17,8 +16,8 @@ Result<std::optional<GeneratedCode>> ArchitectureCodeGenerator::Generate(
   nn::Analysis analysis = nn::Analyze(*doc);
   auto code = nn::GenerateCode(*doc, analysis);
   if (!code.ok()) {
-    return FailedPrecondition("architecture " + resource.Describe() + " cannot become code: " +
-                              code.status().message());
+    return FailedPrecondition("architecture " + resource.Describe() +
+                              " cannot become code: " + code.status().message());
   }
   std::string guid(resource.guid());
   std::string prefix;

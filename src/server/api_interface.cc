@@ -46,16 +46,14 @@ Result<InterfaceContext::ToolRun> InterfaceContext::RunPythonModule(
   o.max_output = options_.max_code_bytes * 8 + 65536;  // code comes back JSON-escaped
   Result<ChildProcessResult> r = RunChildProcess(o);
   if (!r.ok()) {
-    return Status(
-        r.status().code() == Code::kInternal ? Code::kIOError : r.status().code(),
-        "Python is not available to analyse code (" + r.status().message() + ")");
+    return Status(r.status().code() == Code::kInternal ? Code::kIOError : r.status().code(),
+                  "Python is not available to analyse code (" + r.status().message() + ")");
   }
   if (r->timed_out) {
     return Status(Code::kCancelled, "analysing the code took longer than " +
                                         std::to_string(options_.timeout_ms / 1000) + " s");
   }
-  if (r->err.find("No module named") != std::string::npos && r->exit_code != 0 &&
-      r->out.empty()) {
+  if (r->err.find("No module named") != std::string::npos && r->exit_code != 0 && r->out.empty()) {
     return NotFound("the kiln Python package is not under " + o.env[0].substr(11));
   }
   return ToolRun{r->exit_code, std::move(r->out), std::move(r->err)};

@@ -49,17 +49,19 @@ void RegisterLibraryApi(Router& router, LibraryContext& ctx) {
   router.Add(
       "GET", "/api/v1/libraries",
       [](HttpRequest&) {
-        return HttpResponse::Json(
-            200, json::array({{{"name", "torch"}, {"title", "PyTorch"},
-                               {"resource", "Architecture"},
-                               {"torch", nn::Catalog::Torch().torch_version()}}}));
+        return HttpResponse::Json(200,
+                                  json::array({{{"name", "torch"},
+                                                {"title", "PyTorch"},
+                                                {"resource", "Architecture"},
+                                                {"torch", nn::Catalog::Torch().torch_version()}}}));
       },
       "The libraries this server has (docs/libraries.md)");
   router.Add(
       "GET", "/api/v1/libraries/{name}",
       [](HttpRequest& r) {
         if (r.Param("name") != "torch") {
-          return HttpResponse::Error(NotFound("no library '" + r.Param("name") + "' (there is: torch)"));
+          return HttpResponse::Error(
+              NotFound("no library '" + r.Param("name") + "' (there is: torch)"));
         }
         static const std::string* body = new std::string(nn::Catalog::Torch().ToJson());
         HttpResponse out;
@@ -75,7 +77,8 @@ void RegisterLibraryApi(Router& router, LibraryContext& ctx) {
           KILN_RETURN_IF_ERROR(ctx.access.Check(r.user, r.Param("p"), Role::kWrite));
           KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
           std::string name = body.value("name", "");
-          if (name != "torch") return InvalidArgument("no library '" + name + "' (there is: torch)");
+          if (name != "torch")
+            return InvalidArgument("no library '" + name + "' (there is: torch)");
           std::string branch = body.value("branch", "main");
           KILN_ASSIGN_OR_RETURN(Digest head, ctx.repo.Resolve(r.Param("p"), branch));
           KILN_ASSIGN_OR_RETURN(auto tree, ctx.repo.LoadTree(head));
@@ -120,22 +123,23 @@ void RegisterLibraryApi(Router& router, LibraryContext& ctx) {
           if (!body.contains("code") || !body["code"].is_string()) {
             return InvalidArgument("the body needs a string 'code' (Python defining an nn.Module)");
           }
-          KILN_ASSIGN_OR_RETURN(auto run,
-                                ctx.python.RunPythonModule("kiln.nn.importer", {"--json"}, body.dump()));
+          KILN_ASSIGN_OR_RETURN(
+              auto run, ctx.python.RunPythonModule("kiln.nn.importer", {"--json"}, body.dump()));
           json reply = json::parse(run.out, nullptr, /*allow_exceptions=*/false);
           if (run.exit_code == 0 && reply.is_object() && reply.contains("architectures")) {
             return HttpResponse::Json(200, reply);
           }
           if (reply.is_object() && reply.contains("error")) {
-            return HttpResponse::Json(422, {{"error", {{"code", "FailedPrecondition"},
-                                                       {"message", reply["error"]}}}});
+            return HttpResponse::Json(
+                422, {{"error", {{"code", "FailedPrecondition"}, {"message", reply["error"]}}}});
           }
           std::string err = run.err.size() > 2000 ? run.err.substr(run.err.size() - 2000) : run.err;
           return Internal("the importer failed (exit status " + std::to_string(run.exit_code) +
                           "): " + err);
         }());
       },
-      "An architecture document made from PyTorch code: {code, class?, inputs}; 422 names the line");
+      "An architecture document made from PyTorch code: {code, class?, inputs}; 422 names the "
+      "line");
 }
 
 }  // namespace kiln

@@ -1,9 +1,8 @@
 #include "server/nn_fallback.h"
 
 #include <mutex>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "compute/local_backend.h"
 #include "server/child_process.h"
@@ -18,8 +17,8 @@ std::mutex& WorkerMutex() {
 }
 
 // One worker run for a batch of requests; answers matched by "id".
-Status RunWorker(const std::vector<nn::CachingOracle::Request>& requests,
-                 nn::CachingOracle& oracle, const FallbackOptions& options) {
+Status RunWorker(const std::vector<nn::CachingOracle::Request>& requests, nn::CachingOracle& oracle,
+                 const FallbackOptions& options) {
   std::lock_guard<std::mutex> lock(WorkerMutex());
   ChildProcessOptions o;
   std::filesystem::path path =
