@@ -3,6 +3,7 @@ import { libIds, libraryOps } from '../architecture/testing';
 import { applyOps, type Op, type Tree } from '../model';
 import { create, g, ids, sampleTree } from '../model/testing';
 import { pipelineGraph } from './model';
+import { architectureHref } from './ReferencePicker';
 import {
   codeReferences,
   instanceReferences,
@@ -122,5 +123,12 @@ describe('references of an instance', () => {
     const node = pipelineGraph(set, ids.pipe).nodes.find((n) => n.id === ids.train)!;
     expect(node.references).toEqual(['net → DigitsCNN']);
     expect(pipelineGraph(set, ids.pipe).nodes.find((n) => n.id === ids.load)!.references).toEqual([]);
+  });
+});
+
+describe('architectureHref', () => {
+  it('opens the architecture in the project, branch and commit of the page', () => {
+    expect(architectureHref(arch2, `#/p/digits/pipeline/${ids.pipe}?branch=dev`)).toBe(`#/p/digits/architecture/${arch2}?branch=dev`);
+    expect(architectureHref(arch2, '#/')).toBeNull();
   });
 });
