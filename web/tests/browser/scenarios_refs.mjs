@@ -7,7 +7,8 @@
 //      the reference in the inspector; points it at WideCNN (user B's canvas
 //      follows), clears it (the warning shows on both), undoes that and
 //      points it back at DigitsCNN (the server's tree agrees); follows "Open
-//      architecture" to the architecture editor and back; then runs the
+//      architecture" to the architecture editor and back; sees `net` listed
+//      as a reference (not an attribute) in Train's operation editor; then runs the
 //      pipeline from the Run button until every job is green.
 //
 // Registered in run.mjs (`...refsScenarios(ctx)`); run alone with `--only j`.
@@ -100,6 +101,14 @@ export function refsScenarios(ctx) {
       await page.goBack();
       await waitLine(page, 'Train', 'net → DigitsCNN');
 
+      // The operation editor lists the reference apart from the attributes.
+      await page.locator('.sidebar a[href*="/operation/"]', { hasText: 'Train' }).click();
+      await page.locator('[data-testid=interface-references] [data-name=net]').waitFor(T);
+      assert((await page.locator('[data-section=attributes] [data-name=net]').count()) === 0, 'net is not an attribute');
+      await page.screenshot({ path: runner.shotPath('j5-operation-editor') });
+      await page.goBack();
+      await waitLine(page, 'Train', 'net → DigitsCNN');
+
       // Run it from the UI: every job green (Train gets DigitsCNN's class).
       const executions = await api('/projects/digits/executions');
       if (executions.status !== 200) {
@@ -111,7 +120,7 @@ export function refsScenarios(ctx) {
       await page.locator('[data-testid=execution-state]:has-text("succeeded")').waitFor({ timeout: 360_000 });
       const states = await page.locator('[data-testid=graph-node]').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-status')));
       assert(states.length === 4 && states.every((s) => s === 'succeeded' || s === 'cached'), `all jobs green, got ${states}`);
-      await page.screenshot({ path: runner.shotPath('j5-run-succeeded') });
+      await page.screenshot({ path: runner.shotPath('j6-run-succeeded') });
       assert(a.errors.length === 0, `no console errors in A:\n${a.errors.join('\n')}`);
       assert(b.errors.length === 0, `no console errors in B:\n${b.errors.join('\n')}`);
     },
