@@ -191,6 +191,8 @@ export interface OperationInterface {
   readonly inputs: readonly InterfacePort[];
   readonly outputs: readonly InterfacePort[];
   readonly attributes: readonly InterfaceAttribute[];
+  /** Parameters annotated with a resource type (`net: kiln.Architecture`): pointers, not attributes. */
+  readonly references?: readonly { readonly name: string; readonly type: string }[];
 }
 
 /** Why code has no interface: 1-based line and column when known. */

@@ -7,6 +7,7 @@ import type { Library } from '../architecture/catalog';
 import { libraryOps, torchLibrary } from '../architecture/testing';
 import { isA, isMetaNode } from './meta';
 import { sha256Hex } from './sha256';
+import { codeReferences, instanceReferences, resourceChoices } from '../pipeline/references';
 import digitsInterfaces from './testdata/digits-interfaces.json?raw';
 import { connect, create, emptyTree, g, ids, metaOps, port, sampleTree } from './testing';
 import { effectiveAttr, effectivePointer } from './tree';
@@ -253,6 +254,15 @@ describe('interfaceSyncOps', () => {
     expect(interfaceSyncOps(t, ids.Train, { ...TRAIN, attributes: [...TRAIN.attributes, { name: 'code', default: 1 }] }).ops).toEqual([]);
   });
 
+  it('keeps references out of the attributes: none created, a former attribute of that name removed', () => {
+    const withRef = { ...TRAIN, attributes: [{ name: 'net', default: null }, ...TRAIN.attributes], references: [{ name: 'net', type: 'Architecture' }] };
+    expect(interfaceSyncOps(base, ids.Train, withRef).ops).toEqual([]);
+    const t = applyOps(base, [{ op: 'set_attr', node: ids.Train, name: 'net', value: null }]);
+    const r = sync(t, ids.Train, withRef);
+    expect(r.ops).toEqual([{ op: 'del_attr', node: ids.Train, name: 'net' }]);
+    expect(r.changes).toEqual(['removed attribute net']);
+  });
+
   it('renames the operation when the class name changed', () => {
     const r = sync(base, ids.Train, { ...TRAIN, name: 'Fit' });
     expect(r.ops).toEqual([{ op: 'set_attr', node: ids.Train, name: 'name', value: 'Fit' }]);
@@ -303,6 +313,18 @@ describe('the digits example', () => {
       expect(iface, `interface of ${String(d.attrs['name'])}`).toBeDefined();
       expect(interfaceSyncOps(tree, d.guid, iface!)).toEqual({ ops: [], removedConnections: [], changes: [] });
     }
+  });
+
+  it('reads the same references from the code as the Python parser, and the instances point at DigitsCNN', () => {
+    for (const d of definitions) {
+      const iface = fixture.interfaces[sha256Hex(d.attrs['code'] as string)]!;
+      expect(codeReferences(d.attrs['code']), String(d.attrs['name'])).toEqual(iface.references ?? []);
+    }
+    const definition = definitions.find((d) => d.attrs['name'] === 'Train')!;
+    const train = Object.values(tree.nodes).find((n) => n.base === definition.guid)!; // the pipeline's instance
+    const refs = instanceReferences(tree, train.guid);
+    expect(refs.map((r) => [r.name, r.targetName, r.problem])).toEqual([['net', 'DigitsCNN', null]]);
+    expect(resourceChoices(tree, 'Architecture').map((a) => a.name)).toEqual(['DigitsCNN']);
   });
 
   it('adds an output to Split that the pipeline instance shows', () => {

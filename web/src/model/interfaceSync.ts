@@ -19,7 +19,8 @@
 //   5. create new ports (appended, meta type Port);
 //   6. attributes: del_attr of parameters no longer declared (on the
 //      definition and on every node inheriting from it that overrides it),
-//      set_attr of new parameters and changed defaults;
+//      set_attr of new parameters and changed defaults; references
+//      (`net: kiln.Architecture`) are pointers, never attributes;
 //   7. set_registry attributeOrder: the parameters' order in the code, which
 //      the server's sorted attribute map loses (attributeOrder.ts);
 //   8. set_attr name when the operation's class name changed.
@@ -56,6 +57,12 @@ export interface InterfaceSpec {
   readonly inputs: readonly InterfacePortSpec[];
   readonly outputs: readonly InterfacePortSpec[];
   readonly attributes: readonly InterfaceAttributeSpec[];
+  /**
+   * Constructor parameters annotated with a resource type (`net:
+   * kiln.Architecture`): pointers of the instances, never attributes
+   * (docs/libraries.md). Absent when there are none.
+   */
+  readonly references?: readonly { readonly name: string; readonly type: string }[];
 }
 
 /**
@@ -256,7 +263,10 @@ export function interfaceSyncOps(
   }
 
   // ---- attributes (parameters) ----
-  const declared = new Map(iface.attributes.map((a) => [a.name, a.default] as const));
+  // A reference is a pointer of the instances: an attribute of that name (the
+  // parameter before it was annotated) goes, and none is ever created.
+  const references = new Set((iface.references ?? []).map((r) => r.name));
+  const declared = new Map(iface.attributes.filter((a) => !references.has(a.name)).map((a) => [a.name, a.default] as const));
   const heirs = Object.values(tree.nodes).filter((n) => n.guid !== definition && inheritsFrom(tree, n.guid, definition));
   for (const name of Object.keys(def.attrs)) {
     if (NON_PARAMETER_ATTRIBUTES.has(name) || declared.has(name)) continue;

@@ -3,6 +3,8 @@
 // `onChange` is given the user may add, rename, retype and remove fields and
 // change defaults; each committed change hands the whole new interface to
 // `onChange`, which rewrites the code (the code stays the source of truth).
+// References (`net: kiln.Architecture`) are listed read-only: they are
+// pointers of the instances, edited in the code.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { InterfaceAttribute, InterfacePort, OperationInterface } from '../api';
 import {
@@ -56,6 +58,22 @@ export function InterfacePanel({
           </ul>
         </div>
       ))}
+      {(iface.references?.length ?? 0) > 0 && (
+        <div className="inspector-section" data-section="references" data-testid="interface-references">
+          <div className="section-label iface-head">
+            <span>References</span>
+          </div>
+          <p className="muted small">Each instance points at one; pick it in the pipeline's inspector.</p>
+          <ul className="iface-list">
+            {iface.references!.map((r) => (
+              <li className="iface-row" key={r.name} data-name={r.name}>
+                <span className="iface-name mono">{r.name}</span>
+                <span className="muted">{r.type}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
     </div>
   );
 }

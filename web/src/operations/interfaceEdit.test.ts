@@ -72,6 +72,9 @@ describe('interface edits', () => {
     expect(nameProblem(iface, 'inputs', 0, 'class')).toMatch(/keyword/);
     expect(nameProblem(iface, 'inputs', 0, 'self')).toMatch(/self/);
     expect(nameProblem(addField(iface, 'inputs'), 'inputs', 1, 'x')).toMatch(/already an input/);
+    const withRef = { ...iface, references: [{ name: 'net', type: 'Architecture' }] };
+    expect(nameProblem(withRef, 'attributes', 0, 'net')).toBe('“net” is a reference (Architecture)');
+    expect(nameProblem(withRef, 'inputs', 0, 'net')).toBeNull(); // execute's parameters are another list
   });
 
   it('reads and shows defaults by type', () => {

@@ -53,6 +53,8 @@ export function nameProblem(iface: OperationInterface, section: Section, index: 
   if (!PY_IDENTIFIER.test(name)) return `“${name}” is not a Python name (letters, digits and _; not starting with a digit)`;
   if (PY_KEYWORDS.has(name)) return `“${name}” is a Python keyword`;
   if (name === 'self') return '“self” is taken by Python';
+  // __init__ takes both: an attribute cannot share a reference's name.
+  if (section === 'attributes' && (iface.references ?? []).some((r) => r.name === name)) return `“${name}” is a reference (${iface.references!.find((r) => r.name === name)!.type})`;
   // Inputs and attributes share a namespace with nothing else, but names within a section must differ.
   if (iface[section].some((f, i) => i !== index && f.name === name)) return `there is already a${section === 'attributes' ? 'n attribute' : section === 'inputs' ? 'n input' : 'n output'} “${name}”`;
   return null;

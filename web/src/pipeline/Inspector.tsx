@@ -3,7 +3,8 @@
 // value someone else changed while you typed asks: keep theirs or mine) and
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
 // An Input shows what it reads instead of attributes (InputBinding); an
-// Output says under which name its runs store what flows in.
+// Output says under which name its runs store what flows in. An operation
+// whose code references an architecture picks it (ReferencePicker).
 import { useEffect, useMemo, useState } from 'react';
 import type { ArtifactSource } from '../artifacts/source';
 import { decideSave, type Guid, type JsonValue, type Op, type Tree } from '../model';
@@ -11,6 +12,7 @@ import { operationKind, type InputChoice } from './data';
 import { InputBinding } from './InputBinding';
 import { artifactChoices, attributeFields, nameOf, portsOf, type ArtifactChoice, type AttributeField } from './model';
 import { commitField, fieldState, typed } from './collision';
+import { ReferencePicker } from './ReferencePicker';
 import '../operations/collide.css';
 
 type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
@@ -125,6 +127,7 @@ function NodeInspector({
           )}
         </div>
       )}
+      {kind === 'operation' && <ReferencePicker tree={tree} node={node} edit={edit} />}
       <div className="inspector-section">
         <div className="section-label">Ports</div>
         <ul className="port-list">

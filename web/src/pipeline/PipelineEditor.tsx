@@ -101,6 +101,7 @@ export function PipelineEditor({
           kind === 'input' && !inputArtifact(tree, n.id) ? `${n.type} · no artifact chosen` : n.type !== n.name ? n.type : '',
         inputs: n.inputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
         outputs: n.outputs.map((p) => ({ id: p.guid, label: p.name, dataType: p.dataType })),
+        lines: n.references,
         status: statuses?.get(n.id),
         remote: remote?.get(n.id) ?? NO_REMOTE,
       };

@@ -23,6 +23,7 @@ import {
   type Op,
   type Tree,
 } from '../model';
+import { referenceLines } from './references';
 
 export interface NamedNode {
   readonly guid: Guid;
@@ -53,6 +54,8 @@ export interface GraphNode {
   readonly position: { readonly x: number; readonly y: number } | null;
   readonly inputs: readonly PortInfo[];
   readonly outputs: readonly PortInfo[];
+  /** Its references as text lines ("net → DigitsCNN"; references.ts). */
+  readonly references: readonly string[];
 }
 
 export interface GraphEdge {
@@ -173,6 +176,7 @@ export function pipelineGraph(tree: Tree, pipeline: Guid): PipelineGraph {
         position: isPoint(pos) ? { x: pos.x, y: pos.y } : null,
         inputs: ports.filter((x) => x.direction === 'input'),
         outputs: ports.filter((x) => x.direction === 'output'),
+        references: referenceLines(tree, c),
       });
     }
   }

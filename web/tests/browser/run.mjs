@@ -25,12 +25,16 @@
 //   h  the architecture editor (scenarios_arch.mjs): the PyTorch library added
 //      from the sidebar, a small CNN built from the palette with shapes on
 //      its edges, an error on a node and its fix, seen live by a second browser
+//   j  operations that reference an architecture (scenarios_refs.mjs): Train's
+//      `net` shown on the canvas and picked in the inspector, seen by a second
+//      browser, the warning when unset, "Open architecture", and a run to green
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
 import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
 import { archScenarios } from './scenarios_arch.mjs';
+import { refsScenarios } from './scenarios_refs.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -658,12 +662,13 @@ class Sum(kiln.Operation):
   ...collabScenarios({ browser, base, api, runner, poll, allow }), // scenarios_collab.mjs
   ...dataScenarios({ browser, base, api, runner, newPage, poll, dragConnection, deselect, allow, executionsAvailable: () => executionsAvailable }),
   ...archScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_arch.mjs
+  ...refsScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_refs.mjs
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
