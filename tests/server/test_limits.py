@@ -213,7 +213,10 @@ class Small:
 
 @pytest.fixture()
 def strict():
-    k = Kiln("--header-timeout", "1", "--idle-timeout", "2", "--max-connections", "20")
+    # A header timeout of 3 s: long enough that the 20 half-sent requests below still hold
+    # their slots when the 21st arrives, even on a loaded machine (with 1 s they could time
+    # out first and the 21st be served, then closed for sending nothing).
+    k = Kiln("--header-timeout", "3", "--idle-timeout", "2", "--max-connections", "20")
     yield k
     k.stop()
 
@@ -238,7 +241,7 @@ def test_half_sent_requests_time_out_and_free_their_slots(strict):
     length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1])
     assert length == len(body), (length, body)
     # The header timeout closes the half-sent ones; the server answers again.
-    time.sleep(1.5)
+    time.sleep(3.5)
     for s in socks:
         s.settimeout(2)
         assert s.recv(100) in (b"",) or True
