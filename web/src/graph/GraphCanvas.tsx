@@ -89,6 +89,10 @@ function withReadOnly(data: PortNodeData): PortNodeData {
   return d;
 }
 
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export function GraphCanvas(props: GraphCanvasProps) {
   return (
     <ReactFlowProvider>
@@ -162,6 +166,10 @@ function Canvas({
         if (dragging) next.dragging = true;
         return next;
       });
+      // Nothing changed (a new model array of the same nodes: an analysis
+      // answer, an edit elsewhere): keep the array, so React Flow's store is
+      // not written and its ~1000 node/edge/handle selectors do not re-run.
+      if (sameItems(merged, prev)) return prev;
       return mark(merged, prev, true);
     });
   }, [modelNodes, readOnly, mark]);
@@ -201,6 +209,7 @@ function Canvas({
         }
         return e;
       });
+      if (sameItems(merged, prev)) return prev;
       return mark(merged, prev, true);
     });
   }, [modelEdges, mark]);
