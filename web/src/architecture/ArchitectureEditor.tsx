@@ -31,6 +31,7 @@ import {
   staleBlockOps,
   usersOf,
   type LayerNode,
+  type NamedNode,
 } from './model';
 import { blockDocument, toDocument } from './toDocument';
 import { CopyDialog } from './CopyDialog';
@@ -371,15 +372,25 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
     for (const a of Object.values(doc.architectures)) for (const n of a.nodes) m.set(n.id, n.name ?? n.id);
     return m;
   }, [doc]);
-  // Blocks offered: the other architectures that do not use this one.
+  // Blocks offered: the other architectures that do not use this one. The
+  // same array while they stay the same, so the (memoized) palette does not
+  // re-render on every edit.
+  const lastBlocks = useRef<readonly NamedNode[]>([]);
   const blocks = useMemo(() => {
     const users = usersOf(tree, arch);
-    return architectures(tree).filter((a) => !users.has(a.guid));
+    const next = architectures(tree).filter((a) => !users.has(a.guid));
+    const prev = lastBlocks.current;
+    if (next.length === prev.length && next.every((a, i) => a.guid === prev[i]!.guid && a.name === prev[i]!.name)) return prev;
+    return (lastBlocks.current = next);
   }, [tree, arch]);
+  // A stable callback for the palette: `add` changes with the tree and the selection.
+  const addRef = useRef(add);
+  addRef.current = add;
+  const onPaletteAdd = useCallback((item: PaletteItem) => addRef.current(item), []);
 
   return (
     <div className="pipeline-editor arch-editor">
-      {!readOnly && <ArchPalette types={lib?.types ?? null} loadError={libError} blocks={blocks} onAdd={(item) => add(item)} />}
+      {!readOnly && <ArchPalette types={lib?.types ?? null} loadError={libError} blocks={blocks} onAdd={onPaletteAdd} />}
       <div className="canvas-column">
         <div className="canvas-toolbar">
           <div className="toolbar-group">
