@@ -88,7 +88,7 @@ function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
     };
   }, [client]);
   useEffect(() => {
-    analyzer.current?.request(doc as Parameters<Analyzer['request']>[0]);
+    analyzer.current?.request(doc as Parameters<Analyzer['request']>[0], docKey);
     // docKey stands for doc: a new tree with the same document sends nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, docKey]);

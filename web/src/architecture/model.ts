@@ -90,8 +90,20 @@ export function isArchitecture(tree: Tree, guid: Guid): boolean {
   return tree.nodes[guid] !== undefined && isInstance(tree, guid, 'Architecture');
 }
 
+// Per tree and architecture: the editor's graph, toDocument and the
+// block-port check all read the same one for each new tree.
+const graphsOf = new WeakMap<Tree, Map<Guid, ArchitectureGraph>>();
+
 /** The layers (instances of Layer types) and connections of an architecture. */
 export function architectureGraph(tree: Tree, arch: Guid): ArchitectureGraph {
+  let graphs = graphsOf.get(tree);
+  if (!graphs) graphsOf.set(tree, (graphs = new Map()));
+  let g = graphs.get(arch);
+  if (!g) graphs.set(arch, (g = findArchitectureGraph(tree, arch)));
+  return g;
+}
+
+function findArchitectureGraph(tree: Tree, arch: Guid): ArchitectureGraph {
   const a = tree.nodes[arch];
   if (!a) return { nodes: [], edges: [] };
   const nodes: LayerNode[] = [];
