@@ -6,11 +6,17 @@
 // own entry, so only the edges whose text changed re-render, and the edges
 // React Flow holds stay the same objects.
 //
-// The edge drawn is React Flow's default bezier (BaseEdge + getBezierPath,
-// as its built-in one: same path, label and background elements), registered
-// as the `default` type so the DOM and its classes do not change.
+// The edge drawn is React Flow's default bezier (BaseEdge + getBezierPath, as
+// its built-in one), registered as the `default` type so its classes do not
+// change. Its label has EdgeText's elements and classes (a wrapper group, the
+// background rect, the text) with two differences that cost nothing to the
+// eye: the text's size is measured once per distinct text, synchronously
+// (EdgeText measures every label after its first render and renders it a
+// second time), and the elements are placed with x/y instead of a transform
+// on the group (each transformed element is one more paint property node for
+// the compositor on every frame of a drag).
 import { BaseEdge, getBezierPath, Position, type EdgeProps } from '@xyflow/react';
-import { createContext, memo, useCallback, useContext, useSyncExternalStore } from 'react';
+import { createContext, memo, useCallback, useContext, useLayoutEffect, useState, useSyncExternalStore } from 'react';
 
 /** The labels of a canvas's edges by edge id; subscribers hear of every new map. */
 export class EdgeLabels {
@@ -37,8 +43,6 @@ export class EdgeLabels {
 }
 
 export const EdgeLabelsContext = createContext<EdgeLabels | null>(null);
-
-const LABEL_PADDING: [number, number] = [4, 2];
 
 function LabelledEdgeView({
   id,
@@ -67,20 +71,78 @@ function LabelledEdgeView({
     curvature: pathOptions?.curvature,
   });
   return (
-    <BaseEdge
-      path={path}
-      labelX={labelX}
-      labelY={labelY}
-      label={label}
-      labelBgPadding={LABEL_PADDING}
-      labelBgBorderRadius={4}
-      style={style}
-      markerEnd={markerEnd}
-      markerStart={markerStart}
-      interactionWidth={interactionWidth}
-    />
+    <>
+      <BaseEdge path={path} style={style} markerEnd={markerEnd} markerStart={markerStart} interactionWidth={interactionWidth} />
+      {label ? <EdgeLabel x={labelX} y={labelY} label={label} /> : null}
+    </>
   );
 }
+
+// The label's padding around the text and corner radius (as the canvas gave EdgeText).
+const PAD_X = 4;
+const PAD_Y = 2;
+const RADIUS = 4;
+
+/** Text sizes by text: a canvas's labels are a few distinct shapes repeated. */
+const sizes = new Map<string, { width: number; height: number }>();
+let measurer: SVGTextElement | null = null;
+
+/**
+ * The size of `text` drawn as an edge label: an SVG text with the label's
+ * class (its font comes from that class alone, styles.css) in a hidden SVG
+ * inside a `.react-flow` element, as on the canvas.
+ */
+function labelSize(text: string): { width: number; height: number } {
+  let size = sizes.get(text);
+  if (size) return size;
+  if (!measurer || !measurer.isConnected) {
+    const host = document.createElement('div');
+    host.className = 'react-flow';
+    host.setAttribute('aria-hidden', 'true');
+    host.style.cssText = 'position:absolute;left:-10000px;top:0;width:0;height:0;overflow:hidden;visibility:hidden;pointer-events:none';
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    measurer = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+    measurer.setAttribute('class', 'react-flow__edge-text');
+    svg.appendChild(measurer);
+    host.appendChild(svg);
+    document.body.appendChild(host);
+  }
+  measurer.textContent = text;
+  if (typeof measurer.getBBox !== 'function') return { width: 0, height: 0 }; // no layout (jsdom)
+  const box = measurer.getBBox();
+  size = { width: box.width, height: box.height };
+  // An empty box (no layout yet, a font not ready) is not kept: measured again next time.
+  if (size.width > 0) sizes.set(text, size);
+  return size;
+}
+
+/** EdgeText's elements at EdgeText's places, without its transform and second render. */
+const EdgeLabel = memo(function EdgeLabel({ x, y, label }: { x: number; y: number; label: string }) {
+  const { width, height } = labelSize(label);
+  // Not measurable while rendering (no layout yet): measured again once mounted.
+  const [, remeasured] = useState(0);
+  useLayoutEffect(() => {
+    if (width === 0 && labelSize(label).width > 0) remeasured((n) => n + 1);
+  }, [label, width]);
+  const left = x - width / 2;
+  const top = y - height / 2;
+  return (
+    <g className="react-flow__edge-textwrapper" visibility={width ? 'visible' : 'hidden'}>
+      <rect
+        width={width + 2 * PAD_X}
+        x={left - PAD_X}
+        y={top - PAD_Y}
+        height={height + 2 * PAD_Y}
+        className="react-flow__edge-textbg"
+        rx={RADIUS}
+        ry={RADIUS}
+      />
+      <text className="react-flow__edge-text" x={left} y={top + height / 2} dy="0.3em">
+        {label}
+      </text>
+    </g>
+  );
+});
 
 export const LabelledEdge = memo(LabelledEdgeView);
 export const edgeTypes = { default: LabelledEdge };
