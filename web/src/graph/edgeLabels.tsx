@@ -85,35 +85,43 @@ const RADIUS = 4;
 
 /** Text sizes by text: a canvas's labels are a few distinct shapes repeated. */
 const sizes = new Map<string, { width: number; height: number }>();
-let measurer: SVGTextElement | null = null;
+let font: CanvasRenderingContext2D | null | undefined;
 
 /**
- * The size of `text` drawn as an edge label: an SVG text with the label's
- * class (its font comes from that class alone, styles.css) in a hidden SVG
- * inside a `.react-flow` element, as on the canvas.
+ * The size of `text` drawn as an edge label (what getBBox gives an SVG text:
+ * its advance width, its font's ascent + descent), measured with a canvas in
+ * the label's font: no layout of the page (a getBBox during a render of 500
+ * nodes forced one per distinct text, ~20 ms each). The font is read once
+ * from an SVG text with the label's class (styles.css sets it from that class
+ * alone) inside a hidden `.react-flow` element, as on the canvas.
  */
 function labelSize(text: string): { width: number; height: number } {
   let size = sizes.get(text);
   if (size) return size;
-  if (!measurer || !measurer.isConnected) {
-    const host = document.createElement('div');
-    host.className = 'react-flow';
-    host.setAttribute('aria-hidden', 'true');
-    host.style.cssText = 'position:absolute;left:-10000px;top:0;width:0;height:0;overflow:hidden;visibility:hidden;pointer-events:none';
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    measurer = document.createElementNS('http://www.w3.org/2000/svg', 'text');
-    measurer.setAttribute('class', 'react-flow__edge-text');
-    svg.appendChild(measurer);
-    host.appendChild(svg);
-    document.body.appendChild(host);
-  }
-  measurer.textContent = text;
-  if (typeof measurer.getBBox !== 'function') return { width: 0, height: 0 }; // no layout (jsdom)
-  const box = measurer.getBBox();
-  size = { width: box.width, height: box.height };
-  // An empty box (no layout yet, a font not ready) is not kept: measured again next time.
+  if (font === undefined) font = labelFont();
+  if (!font) return { width: 0, height: 0 }; // no canvas (jsdom): the label stays hidden
+  const m = font.measureText(text);
+  size = { width: m.width, height: m.fontBoundingBoxAscent + m.fontBoundingBoxDescent };
   if (size.width > 0) sizes.set(text, size);
   return size;
+}
+
+function labelFont(): CanvasRenderingContext2D | null {
+  const ctx = typeof document !== 'undefined' ? document.createElement('canvas').getContext('2d') : null;
+  if (!ctx) return null;
+  const host = document.createElement('div');
+  host.className = 'react-flow';
+  host.style.cssText = 'position:absolute;visibility:hidden;pointer-events:none';
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  const label = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+  label.setAttribute('class', 'react-flow__edge-text');
+  svg.appendChild(label);
+  host.appendChild(svg);
+  document.body.appendChild(host);
+  const st = getComputedStyle(label);
+  ctx.font = `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+  host.remove();
+  return ctx;
 }
 
 /** EdgeText's elements at EdgeText's places, without its transform and second render. */
