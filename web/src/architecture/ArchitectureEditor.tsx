@@ -6,7 +6,7 @@
 // pipeline editor: undo/redo, collaboration, presence); every new tree (a
 // local edit or a collaborator's) is analysed again, one request at a time.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { KilnClient } from '../api';
 import { canConnect, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
@@ -77,9 +77,11 @@ function useLibrary(client: KilnClient): { lib: Library | null; error: string | 
 function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
   const [result, setResult] = useState<Result | null>(null);
   // Made in an effect (not a memo) so StrictMode's unmount/remount in
-  // development gets a live one, not the closed first.
+  // development gets a live one, not the closed first. Layout effects, both:
+  // the request goes out as soon as the new tree is committed, before the
+  // canvas's own effects (React Flow's store updates) and the paint.
   const analyzer = useRef<Analyzer | null>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const a = new Analyzer((d, signal) => analyze(client, d, signal), setResult);
     analyzer.current = a;
     return () => {
@@ -87,7 +89,7 @@ function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
       analyzer.current = null;
     };
   }, [client]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     analyzer.current?.request(doc as Parameters<Analyzer['request']>[0], docKey);
     // docKey stands for doc: a new tree with the same document sends nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
