@@ -2,7 +2,7 @@
 // grouped by category and searchable, each one's doc on hover and in a
 // detail box for the highlighted one; the project's other architectures
 // follow as blocks. Drag onto the canvas, or click + to add.
-import { useMemo, useState, type DragEvent } from 'react';
+import { memo, useMemo, useState, type DragEvent } from 'react';
 import type { NamedNode } from './model';
 import { groupByCategory, searchTypes, type LayerType } from './catalog';
 
@@ -30,7 +30,10 @@ function portsText(t: LayerType): string {
   return `${t.inputs.length}${many ? '+' : ''} in · ${t.outputs.length} out`;
 }
 
-export function ArchPalette({
+/** Memoized: the editor re-renders on every tree and analysis change, the palette's props rarely change. */
+export const ArchPalette = memo(ArchPaletteView);
+
+function ArchPaletteView({
   types,
   loadError,
   blocks,

@@ -6,7 +6,7 @@
 // pipeline editor: undo/redo, collaboration, presence); every new tree (a
 // local edit or a collaborator's) is analysed again, one request at a time.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { KilnClient } from '../api';
 import { canConnect, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
@@ -31,6 +31,7 @@ import {
   staleBlockOps,
   usersOf,
   type LayerNode,
+  type NamedNode,
 } from './model';
 import { blockDocument, toDocument } from './toDocument';
 import { CopyDialog } from './CopyDialog';
@@ -76,9 +77,11 @@ function useLibrary(client: KilnClient): { lib: Library | null; error: string | 
 function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
   const [result, setResult] = useState<Result | null>(null);
   // Made in an effect (not a memo) so StrictMode's unmount/remount in
-  // development gets a live one, not the closed first.
+  // development gets a live one, not the closed first. Layout effects, both:
+  // the request goes out as soon as the new tree is committed, before the
+  // canvas's own effects (React Flow's store updates) and the paint.
   const analyzer = useRef<Analyzer | null>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const a = new Analyzer((d, signal) => analyze(client, d, signal), setResult);
     analyzer.current = a;
     return () => {
@@ -86,8 +89,8 @@ function useAnalysis(client: KilnClient, docKey: string, doc: unknown) {
       analyzer.current = null;
     };
   }, [client]);
-  useEffect(() => {
-    analyzer.current?.request(doc as Parameters<Analyzer['request']>[0]);
+  useLayoutEffect(() => {
+    analyzer.current?.request(doc as Parameters<Analyzer['request']>[0], docKey);
     // docKey stands for doc: a new tree with the same document sends nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, docKey]);
@@ -371,15 +374,25 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
     for (const a of Object.values(doc.architectures)) for (const n of a.nodes) m.set(n.id, n.name ?? n.id);
     return m;
   }, [doc]);
-  // Blocks offered: the other architectures that do not use this one.
+  // Blocks offered: the other architectures that do not use this one. The
+  // same array while they stay the same, so the (memoized) palette does not
+  // re-render on every edit.
+  const lastBlocks = useRef<readonly NamedNode[]>([]);
   const blocks = useMemo(() => {
     const users = usersOf(tree, arch);
-    return architectures(tree).filter((a) => !users.has(a.guid));
+    const next = architectures(tree).filter((a) => !users.has(a.guid));
+    const prev = lastBlocks.current;
+    if (next.length === prev.length && next.every((a, i) => a.guid === prev[i]!.guid && a.name === prev[i]!.name)) return prev;
+    return (lastBlocks.current = next);
   }, [tree, arch]);
+  // A stable callback for the palette: `add` changes with the tree and the selection.
+  const addRef = useRef(add);
+  addRef.current = add;
+  const onPaletteAdd = useCallback((item: PaletteItem) => addRef.current(item), []);
 
   return (
     <div className="pipeline-editor arch-editor">
-      {!readOnly && <ArchPalette types={lib?.types ?? null} loadError={libError} blocks={blocks} onAdd={(item) => add(item)} />}
+      {!readOnly && <ArchPalette types={lib?.types ?? null} loadError={libError} blocks={blocks} onAdd={onPaletteAdd} />}
       <div className="canvas-column">
         <div className="canvas-toolbar">
           <div className="toolbar-group">

@@ -44,9 +44,13 @@ export function formatShape(v: Value | undefined): string {
   return `[${(v as readonly Dim[]).join(', ')}]`;
 }
 
+// One formatter for every count: toLocaleString builds a new one per call,
+// which costs ~0.1 ms — a summary table of 300 layers paid it 600 times a render.
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
 /** 61706 → "61,706"; an expression stays as it is. */
 export function formatCount(v: number | string | null | undefined): string {
-  if (typeof v === 'number') return Number.isFinite(v) ? v.toLocaleString('en-US') : '';
+  if (typeof v === 'number') return Number.isFinite(v) ? COUNT_FORMAT.format(v) : '';
   return typeof v === 'string' ? v : '';
 }
 
@@ -104,11 +108,14 @@ export function summaryRows(
 /** Kahn's order; nodes on a cycle (should not happen) come last in their given order. */
 export function topologicalOrder(ids: readonly string[], edges: readonly { source: string; target: string }[]): string[] {
   const indeg = new Map(ids.map((id) => [id, 0]));
+  const index = new Map(ids.map((id, i) => [id, i]));
   const next = new Map<string, string[]>();
   for (const e of edges) {
     if (!indeg.has(e.source) || !indeg.has(e.target)) continue;
     indeg.set(e.target, indeg.get(e.target)! + 1);
-    next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
+    const succ = next.get(e.source);
+    if (succ) succ.push(e.target);
+    else next.set(e.source, [e.target]);
   }
   const out: string[] = [];
   const done = new Set<string>();
@@ -120,7 +127,7 @@ export function topologicalOrder(ids: readonly string[], edges: readonly { sourc
     done.add(id);
     for (const t of next.get(id) ?? []) {
       indeg.set(t, indeg.get(t)! - 1);
-      if (indeg.get(t) === 0) ready = [...ready, t].sort((a, b) => ids.indexOf(a) - ids.indexOf(b));
+      if (indeg.get(t) === 0) ready = [...ready, t].sort((a, b) => index.get(a)! - index.get(b)!);
     }
   }
   return [...out, ...ids.filter((id) => !done.has(id))];
@@ -146,8 +153,8 @@ export class Analyzer {
     private readonly onResult: (r: { doc: string; analysis: Analysis } | { doc: string; error: string }) => void,
   ) {}
 
-  request(doc: ArchitectureDocument): void {
-    const key = JSON.stringify(doc);
+  /** `key` is JSON.stringify(doc), when the caller has it already (300 layers: a few ms). */
+  request(doc: ArchitectureDocument, key: string = JSON.stringify(doc)): void {
     if (this.inFlight !== null) {
       this.waiting = key === this.inFlight ? null : doc;
       return;

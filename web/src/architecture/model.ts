@@ -61,8 +61,19 @@ export function usesLibrary(tree: Tree): boolean {
   return tree.nodes[libraryFolderGuid()] !== undefined && tree.nodes[metaGuid('Architecture')] !== undefined;
 }
 
+// Per tree (trees are immutable: an edit makes a new one): the sidebar, the
+// editor's block list and usersOf all ask for the same tree, and the walk
+// visits every node of the project.
+const architecturesOf = new WeakMap<Tree, readonly NamedNode[]>();
+
 /** Every Architecture of the project, in tree order. */
 export function architectures(tree: Tree): NamedNode[] {
+  let found = architecturesOf.get(tree);
+  if (!found) architecturesOf.set(tree, (found = findArchitectures(tree)));
+  return found.slice();
+}
+
+function findArchitectures(tree: Tree): NamedNode[] {
   const out: NamedNode[] = [];
   const stack = [tree.root];
   while (stack.length > 0) {
@@ -79,8 +90,20 @@ export function isArchitecture(tree: Tree, guid: Guid): boolean {
   return tree.nodes[guid] !== undefined && isInstance(tree, guid, 'Architecture');
 }
 
+// Per tree and architecture: the editor's graph, toDocument and the
+// block-port check all read the same one for each new tree.
+const graphsOf = new WeakMap<Tree, Map<Guid, ArchitectureGraph>>();
+
 /** The layers (instances of Layer types) and connections of an architecture. */
 export function architectureGraph(tree: Tree, arch: Guid): ArchitectureGraph {
+  let graphs = graphsOf.get(tree);
+  if (!graphs) graphsOf.set(tree, (graphs = new Map()));
+  let g = graphs.get(arch);
+  if (!g) graphs.set(arch, (g = findArchitectureGraph(tree, arch)));
+  return g;
+}
+
+function findArchitectureGraph(tree: Tree, arch: Guid): ArchitectureGraph {
   const a = tree.nodes[arch];
   if (!a) return { nodes: [], edges: [] };
   const nodes: LayerNode[] = [];
@@ -209,10 +232,17 @@ export function interfaceOf(tree: Tree, arch: Guid): { inputs: string[]; outputs
 export function blockPortOps(tree: Tree, block: Guid, fresh: () => Guid = () => newGuid()): Op[] {
   const target = effectivePointer(tree, block, 'block');
   if (!target || !tree.nodes[target]) return [];
-  const portMeta = metaByName(tree, 'Port');
-  if (!portMeta) return [];
   const want = interfaceOf(tree, target);
   const have = portsOf(tree, block);
+  const inStep = (names: readonly string[], direction: string) => {
+    const mine = have.filter((p) => p.direction === direction).map((p) => p.name);
+    return new Set(mine).size === mine.length && mine.every((n) => names.includes(n)) && names.every((n) => mine.includes(n));
+  };
+  // Ports already in step (every render of a project with blocks asks): no
+  // need for the Port meta type, whose look-up scans the whole tree.
+  if (inStep(want.inputs, 'input') && inStep(want.outputs, 'output')) return [];
+  const portMeta = metaByName(tree, 'Port');
+  if (!portMeta) return [];
   const ops: Op[] = [];
   for (const p of have) {
     const list = p.direction === 'input' ? want.inputs : want.outputs;
@@ -233,13 +263,24 @@ export function blockPortOps(tree: Tree, block: Guid, fresh: () => Guid = () => 
 export function usersOf(tree: Tree, arch: Guid): Set<Guid> {
   const users = new Set<Guid>([arch]);
   let grew = true;
+  // The blocks each architecture holds, found once (not its whole graph per round).
+  const blocksOf = new Map<Guid, Guid[]>();
+  for (const a of architectures(tree)) {
+    const targets: Guid[] = [];
+    for (const c of tree.nodes[a.guid]?.children ?? []) {
+      if (!isInstance(tree, c, 'Layer') || metaTypeOf(tree, c) !== 'Block') continue;
+      const target = effectivePointer(tree, c, 'block');
+      if (target) targets.push(target);
+    }
+    blocksOf.set(a.guid, targets);
+  }
   while (grew) {
     grew = false;
-    for (const a of architectures(tree)) {
-      if (users.has(a.guid)) continue;
-      const uses = architectureGraph(tree, a.guid).nodes.some((n) => n.block && users.has(n.block));
+    for (const [a, targets] of blocksOf) {
+      if (users.has(a)) continue;
+      const uses = targets.some((t) => users.has(t));
       if (uses) {
-        users.add(a.guid);
+        users.add(a);
         grew = true;
       }
     }

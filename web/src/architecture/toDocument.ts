@@ -12,7 +12,7 @@
 //   as "_", "Net" before a leading digit, "_" after a Python keyword, "_2"…
 //   for a second architecture with the same name.
 import { effectivePointer, type Guid, type JsonValue, type Tree } from '../model';
-import { connectionEdges, nameOf } from '../pipeline/model';
+import { nameOf } from '../pipeline/model';
 import type { Library } from './catalog';
 import { architectureGraph } from './model';
 
@@ -90,8 +90,9 @@ export function toDocument(tree: Tree, arch: Guid, lib: Library | null = null): 
       const node: DocNode = { id: n.id, name: n.name, type: n.type };
       return Object.keys(params).length > 0 ? { ...node, params } : node;
     });
-    const edges: DocEdge[] = connectionEdges(tree, a)
-      .filter((e) => graph.nodes.some((n) => n.id === e.source) && graph.nodes.some((n) => n.id === e.target))
+    const layers = new Set(graph.nodes.map((n) => n.id));
+    const edges: DocEdge[] = graph.edges
+      .filter((e) => layers.has(e.source) && layers.has(e.target))
       .map((e) => [`${e.source}.${nameOf(tree, e.sourceHandle)}`, `${e.target}.${nameOf(tree, e.targetHandle)}`]);
     out[key] = { nodes, edges };
   }

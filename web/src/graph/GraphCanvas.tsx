@@ -25,7 +25,8 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './GraphCanvas.css';
-import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { EdgeLabels, EdgeLabelsContext, edgeTypes } from './edgeLabels';
 import { nodeTypes, type PortFlowNode, type PortNodeData } from './PortNode';
 
 export interface CanvasNode {
@@ -79,7 +80,6 @@ const FIT_VIEW_OPTIONS = { padding: 0.1, maxZoom: 1.1 };
 const PRO_OPTIONS = { hideAttribution: true };
 const MULTI_SELECTION_KEYS = ['Meta', 'Control'];
 const MINIMAP_STYLE = { width: 160, height: 110 };
-const EDGE_LABEL_PADDING: [number, number] = [4, 2];
 
 /** `data` with `readOnly` set, the same object for the same `data` (so memoized nodes can skip). */
 const readOnlyData = new WeakMap<PortNodeData, PortNodeData>();
@@ -87,6 +87,10 @@ function withReadOnly(data: PortNodeData): PortNodeData {
   let d = readOnlyData.get(data);
   if (!d) readOnlyData.set(data, (d = { ...data, readOnly: true }));
   return d;
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export function GraphCanvas(props: GraphCanvasProps) {
@@ -162,6 +166,10 @@ function Canvas({
         if (dragging) next.dragging = true;
         return next;
       });
+      // Nothing changed (a new model array of the same nodes: an analysis
+      // answer, an edit elsewhere): keep the array, so React Flow's store is
+      // not written and its ~1000 node/edge/handle selectors do not re-run.
+      if (sameItems(merged, prev)) return prev;
       return mark(merged, prev, true);
     });
   }, [modelNodes, readOnly, mark]);
@@ -178,8 +186,7 @@ function Canvas({
           o.target === m.target &&
           o.targetHandle === m.targetHandle &&
           o.animated === (m.animated ? true : undefined) &&
-          o.className === (m.className || undefined) &&
-          o.label === (m.label || undefined)
+          o.className === (m.className || undefined)
         )
           return o;
         const e: Edge = {
@@ -194,16 +201,23 @@ function Canvas({
         };
         if (m.animated) e.animated = true;
         if (m.className) e.className = m.className;
-        if (m.label) {
-          e.label = m.label;
-          e.labelBgPadding = EDGE_LABEL_PADDING;
-          e.labelBgBorderRadius = 4;
-        }
         return e;
       });
+      if (sameItems(merged, prev)) return prev;
       return mark(merged, prev, true);
     });
   }, [modelEdges, mark]);
+
+  // The labels go to the edges through `labels` (edgeLabels.tsx), not as
+  // edge fields: an analysis answer then re-renders the labels only. Set in a
+  // layout effect, before the edges effect hands React Flow a new edge, so a
+  // new edge reads its label on its first render.
+  const [labels] = useState(() => new EdgeLabels());
+  useLayoutEffect(() => {
+    const next = new Map<string, string>();
+    for (const e of modelEdges) if (e.label) next.set(e.id, e.label);
+    labels.set(next);
+  }, [labels, modelEdges]);
 
   useEffect(() => {
     if (!selectNodes) return;
@@ -299,42 +313,45 @@ function Canvas({
 
   return (
     <div className="graph-canvas" onDragOver={onDragOver} onDrop={onDrop}>
-      <ReactFlow<PortFlowNode, Edge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={handleConnect}
-        onConnectEnd={handleConnectEnd}
-        isValidConnection={isValidConnection}
-        onInit={onInit}
-        nodesDraggable={!readOnly}
-        nodesConnectable={!readOnly}
-        deleteKeyCode={null}
-        selectionKeyCode="Shift"
-        multiSelectionKeyCode={MULTI_SELECTION_KEYS}
-        connectionLineType={ConnectionLineType.Bezier}
-        fitView
-        fitViewOptions={FIT_VIEW_OPTIONS}
-        minZoom={0.2}
-        maxZoom={2.5}
-        proOptions={PRO_OPTIONS}
-      >
-        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd2dc" />
-        <Controls showInteractive={false} position="bottom-left" />
-        {nodes.length > 12 && (
-          <MiniMap
-            pannable
-            zoomable
-            position="bottom-right"
-            style={MINIMAP_STYLE}
-            nodeColor="#d0d5dd"
-            maskColor="rgba(240, 242, 245, 0.6)"
-          />
-        )}
-        {children}
-      </ReactFlow>
+      <EdgeLabelsContext.Provider value={labels}>
+        <ReactFlow<PortFlowNode, Edge>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onConnect={handleConnect}
+          onConnectEnd={handleConnectEnd}
+          isValidConnection={isValidConnection}
+          onInit={onInit}
+          nodesDraggable={!readOnly}
+          nodesConnectable={!readOnly}
+          deleteKeyCode={null}
+          selectionKeyCode="Shift"
+          multiSelectionKeyCode={MULTI_SELECTION_KEYS}
+          connectionLineType={ConnectionLineType.Bezier}
+          fitView
+          fitViewOptions={FIT_VIEW_OPTIONS}
+          minZoom={0.2}
+          maxZoom={2.5}
+          proOptions={PRO_OPTIONS}
+        >
+          <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd2dc" />
+          <Controls showInteractive={false} position="bottom-left" />
+          {nodes.length > 12 && (
+            <MiniMap
+              pannable
+              zoomable
+              position="bottom-right"
+              style={MINIMAP_STYLE}
+              nodeColor="#d0d5dd"
+              maskColor="rgba(240, 242, 245, 0.6)"
+            />
+          )}
+          {children}
+        </ReactFlow>
+      </EdgeLabelsContext.Provider>
       {hint && (
         <div className="connect-hint" role="status" data-testid="connect-hint">
           Can't connect: {hint}

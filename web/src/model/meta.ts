@@ -7,7 +7,7 @@
 // included); isA follows the whole chain. Same rules as src/model (NodeRef::
 // MetaType, NodeRef::IsA), which do not look at where a meta node sits.
 
-import { baseChain, childByName, effectiveAttr } from './tree';
+import { childByName, effectiveAttr, findOnChain } from './tree';
 import type { Guid, Tree } from './types';
 
 /** The meta types the core rules know; libraries may add more names. */
@@ -33,8 +33,7 @@ export function isMetaNode(tree: Tree, guid: Guid): boolean {
 
 /** The meta node a node is an instance of, or undefined for untyped nodes. */
 export function metaNodeOf(tree: Tree, guid: Guid): Guid | undefined {
-  for (const n of baseChain(tree, guid)) if (isMetaNode(tree, n.guid)) return n.guid;
-  return undefined;
+  return findOnChain(tree, guid, (n) => (n.registry['isMeta'] === true ? n.guid : undefined));
 }
 
 /** The meta type name ("Port", "Operation", …) of a node, if it has one. */
@@ -50,7 +49,5 @@ export function metaTypeOf(tree: Tree, guid: Guid): string | undefined {
  * "Input" meta node based on "Operation" is an Operation too.
  */
 export function isA(tree: Tree, guid: Guid, type: string): boolean {
-  for (const n of baseChain(tree, guid))
-    if (isMetaNode(tree, n.guid) && effectiveAttr(tree, n.guid, 'name') === type) return true;
-  return false;
+  return findOnChain(tree, guid, (n) => (n.registry['isMeta'] === true && effectiveAttr(tree, n.guid, 'name') === type ? true : undefined)) === true;
 }

@@ -25,16 +25,34 @@ export function requireNode(tree: Tree, guid: Guid, what = 'node'): TreeNode {
  */
 export function baseChain(tree: Tree, guid: Guid): TreeNode[] {
   const chain: TreeNode[] = [];
-  const seen = new Set<Guid>();
-  let g: Guid | null = guid;
-  while (g !== null && !seen.has(g)) {
-    const n: TreeNode | undefined = tree.nodes[g];
-    if (!n) break;
-    seen.add(g);
-    chain.push(n);
-    g = n.base;
-  }
+  for (let n = tree.nodes[guid]; n; n = nextBase(tree, n, chain)) chain.push(n);
   return chain;
+}
+
+/**
+ * The node after `n` on a base chain whose nodes so far are `seen` (n
+ * included), or undefined at a missing base or a repeated node. The lookups
+ * below walk the chain with it instead of building baseChain's array: they
+ * run for every node of every render (isA, effectiveAttr), and chains are a
+ * few nodes long, so a linear `includes` is cheaper than a Set.
+ */
+function nextBase(tree: Tree, n: TreeNode, seen: readonly TreeNode[]): TreeNode | undefined {
+  if (n.base === null) return undefined;
+  const b = tree.nodes[n.base];
+  return b && !seen.includes(b) ? b : undefined;
+}
+
+/** The first node on the base chain of `guid` for which `pick` is not undefined, and that value. */
+export function findOnChain<T>(tree: Tree, guid: Guid, pick: (n: TreeNode) => T | undefined): T | undefined {
+  const first = tree.nodes[guid];
+  if (!first) return undefined;
+  const seen: TreeNode[] = [];
+  for (let n: TreeNode | undefined = first; n; n = nextBase(tree, n, seen)) {
+    seen.push(n);
+    const v = pick(n);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** True if `ancestor` is `guid` or one of its bases. */
@@ -43,21 +61,16 @@ export function inheritsFrom(tree: Tree, guid: Guid, ancestor: Guid): boolean {
 }
 
 export function effectiveAttr(tree: Tree, guid: Guid, name: string): JsonValue | undefined {
-  for (const n of baseChain(tree, guid)) if (Object.hasOwn(n.attrs, name)) return n.attrs[name];
-  return undefined;
+  return findOnChain(tree, guid, (n) => (Object.hasOwn(n.attrs, name) ? n.attrs[name] : undefined));
 }
 
 /** The target guid, null for "points nowhere", undefined when never set. */
 export function effectivePointer(tree: Tree, guid: Guid, name: string): Guid | null | undefined {
-  for (const n of baseChain(tree, guid))
-    if (Object.hasOwn(n.pointers, name)) return n.pointers[name];
-  return undefined;
+  return findOnChain(tree, guid, (n) => (Object.hasOwn(n.pointers, name) ? n.pointers[name] : undefined));
 }
 
 export function effectiveRegistry(tree: Tree, guid: Guid, name: string): JsonValue | undefined {
-  for (const n of baseChain(tree, guid))
-    if (Object.hasOwn(n.registry, name)) return n.registry[name];
-  return undefined;
+  return findOnChain(tree, guid, (n) => (Object.hasOwn(n.registry, name) ? n.registry[name] : undefined));
 }
 
 /** All effective attributes: own values over inherited ones. */

@@ -103,8 +103,18 @@ function isInstanceOf(tree: Tree, guid: Guid, type: string): boolean {
   return !isMetaNode(tree, guid) && isA(tree, guid, type);
 }
 
+// Per tree (trees are immutable: an edit makes a new one): the sidebar and
+// the project view ask for the same tree, and the walk visits every node.
+const pipelinesOf = new WeakMap<Tree, readonly NamedNode[]>();
+
 /** Every pipeline of the project, in tree order. */
 export function pipelines(tree: Tree): NamedNode[] {
+  let found = pipelinesOf.get(tree);
+  if (!found) pipelinesOf.set(tree, (found = findPipelines(tree)));
+  return found.slice();
+}
+
+function findPipelines(tree: Tree): NamedNode[] {
   return walk(tree)
     .filter((g) => isInstanceOf(tree, g, 'Pipeline'))
     .map((guid) => ({ guid, name: nameOf(tree, guid) }));

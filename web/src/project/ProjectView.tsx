@@ -454,9 +454,10 @@ function Sidebar({
   onImportArchitecture: () => void;
   addingLibrary: boolean;
 }) {
-  const pipes = tree ? pipelines(tree) : [];
-  const archs = tree ? architectures(tree) : [];
-  const defs = tree ? operationDefinitions(tree) : [];
+  // Computed once per tree: the sidebar re-renders on every view and undo-state change too.
+  const pipes = useMemo(() => (tree ? pipelines(tree) : []), [tree]);
+  const archs = useMemo(() => (tree ? architectures(tree) : []), [tree]);
+  const defs = useMemo(() => (tree ? operationDefinitions(tree) : []), [tree]);
   const current = view.kind === 'pipeline' || view.kind === 'operation' || view.kind === 'architecture' ? view.guid : null;
   const addPipeline = () => {
     if (!tree || !editing) return;
