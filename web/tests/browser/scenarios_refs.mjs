@@ -17,12 +17,13 @@ import { assert } from './harness.mjs';
 
 /** ctx: { browser, base, api, runner, newPage, poll, allow } */
 export function refsScenarios(ctx) {
+  const PROJECT = `refs-${Date.now() % 100000}`;
   const { browser, base, api, runner, newPage, poll, allow } = ctx;
   const T = { timeout: 30_000 };
 
   async function open() {
     const p = await newPage(browser, base, { allow });
-    await p.page.goto(`${base}/#/p/digits`);
+    await p.page.goto(`${base}/#/p/${PROJECT}`);
     await p.page.locator('[data-testid=graph-node]').first().waitFor(T);
     await p.page.locator('[data-testid=sync-status]:has-text("Live")').waitFor(T);
     return p;
@@ -33,7 +34,16 @@ export function refsScenarios(ctx) {
 
   return {
     async j_operation_references({ skip }) {
-      const tree = (await api('/projects/digits/tree')).body.tree;
+      // A fork of the digits example as it ships (other scenarios rename its operations):
+      // its second-oldest commit (the oldest is the empty project).
+      const history = (await api('/projects/digits/commits?ref=main')).body.commits;
+      const forked = await api('/projects', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: PROJECT, from: { project: 'digits', ref: history[history.length - 2].commit } }),
+      });
+      assert(forked.status === 201, `forked digits as ${PROJECT}, got ${forked.status}`);
+      const tree = (await api(`/projects/${PROJECT}/tree`)).body.tree;
       const byName = (name, pred = () => true) => Object.values(tree.nodes).find((n) => n.attrs.name === name && pred(n));
       const digitsCnn = byName('DigitsCNN');
       assert(digitsCnn, 'the digits project has the DigitsCNN architecture');
@@ -45,7 +55,7 @@ export function refsScenarios(ctx) {
 
       // A second architecture to choose: a copy of DigitsCNN, renamed.
       const wide = randomUUID();
-      const made = await api('/projects/digits/branches/main/patches', {
+      const made = await api(`/projects/${PROJECT}/branches/main/patches`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({
@@ -89,7 +99,7 @@ export function refsScenarios(ctx) {
       await select.selectOption({ label: 'DigitsCNN' });
       await waitLine(b.page, 'Train', 'net → DigitsCNN');
       await poll(async () => {
-        const t = (await api('/projects/digits/tree')).body.tree;
+        const t = (await api(`/projects/${PROJECT}/tree`)).body.tree;
         return t.nodes[train.guid].pointers.net === digitsCnn.guid;
       }, 'the server to hold net → DigitsCNN');
 
@@ -110,7 +120,7 @@ export function refsScenarios(ctx) {
       await waitLine(page, 'Train', 'net → DigitsCNN');
 
       // Run it from the UI: every job green (Train gets DigitsCNN's class).
-      const executions = await api('/projects/digits/executions');
+      const executions = await api(`/projects/${PROJECT}/executions`);
       if (executions.status !== 200) {
         skip('the server has no executions API');
         return;
