@@ -25,56 +25,22 @@
 //     of requestAnimationFrame timestamps; p50/p95/max over --drags drags;
 //     goal ≤ 16.7 ms (headless pacing is 60 Hz: 16.7 ms is a healthy frame).
 // A missed goal never fails: the exit code is 1 only when the benchmark cannot run.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { buildArchitectures, CHANNELS } from './arch_bench/architectures.mjs';
+import { benchSetup, describeMachine, Figures, median, pct, Resources } from './browser_bench.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({
-  options: {
-    kiln: { type: 'string', default: join(root, 'build/src/cli/kiln') },
-    web: { type: 'string', default: join(root, 'web/dist') },
+const { args, harness } = await benchSetup('arch_bench', import.meta.url, {
     edits: { type: 'string', default: '7' },
     loads: { type: 'string', default: '5' },
     steps: { type: 'string', default: '60' },
     drags: { type: 'string', default: '3' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (args.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 28).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
+}, 27);
 const EDITS = Number(args.edits);
 const LOADS = Number(args.loads);
 const STEPS = Number(args.steps);
 const DRAGS = Number(args.drags);
-
-function die(msg) {
-  console.error(`arch_bench: ${msg}`);
-  process.exit(1);
-}
-for (const [what, p] of [['kiln binary', args.kiln], ['web build', join(args.web, 'index.html')]])
-  if (!existsSync(p)) die(`no ${what} at ${p} (build it: ninja -C build kiln; cd web && npm run build)`);
-
-let harness;
-try {
-  harness = await import(join(root, 'web/tests/browser/harness.mjs'));
-} catch (e) {
-  die(`cannot load web/tests/browser/harness.mjs / playwright-core (cd web && npm ci): ${e.message}`);
-}
-
-const pct = (xs, p) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
-const median = (xs) => pct(xs, 50);
-const rows = [];
-const row = (figure, value, unit, goal = '', pass = null) =>
-  rows.push({ figure, value, unit, goal, label: pass === null ? '' : pass ? 'PASS' : 'MISS' });
+const figures = new Figures();
+const row = (...a) => figures.row(...a);
 
 // Installed before any page script: when every node is visible and every
 // edge drawn (then a rAF + task round trip), and when every edge has its label.
@@ -102,14 +68,8 @@ const probe = ({ nodes, edges }) => {
 
 let server;
 let browser;
-async function cleanup() {
-  await browser?.close().catch(() => {});
-  await server?.stop().catch(() => {});
-}
-process.on('SIGINT', async () => {
-  await cleanup();
-  process.exit(130);
-});
+const resources = new Resources();
+const cleanup = () => resources.cleanup();
 
 async function openEditor(url, counts, timeout = 60_000) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
@@ -130,11 +90,10 @@ async function openEditor(url, counts, timeout = 60_000) {
 }
 
 try {
-  console.log(`arch_bench: ${(await import('node:os')).cpus().length} cpus, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  console.log(`arch_bench: kiln ${relative(process.cwd(), args.kiln) || args.kiln}, web ${relative(process.cwd(), args.web) || args.web} (built ${statSync(join(args.web, 'index.html')).mtime.toISOString()})`);
+  await describeMachine('arch_bench', args);
 
   // ---------- set-up: server, project, library, architectures ----------
-  server = await harness.startServer({ kiln: args.kiln, web: args.web });
+  server = resources.server = await harness.startServer({ kiln: args.kiln, web: args.web });
   const base = server.base;
   const api = async (path, body) => {
     const r = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -153,7 +112,7 @@ try {
   // The document the editor analyzes must be valid: a wrong generator would measure an error.
   const urlOf = (a) => `${base}/#/p/${project}/architecture/${a.guid}`;
 
-  browser = await harness.launchBrowser();
+  browser = resources.browser = await harness.launchBrowser();
   console.log(`arch_bench: chromium ${browser.version()}`);
 
   // ---------- (a) one parameter edit → the shapes on every edge ----------
@@ -300,14 +259,7 @@ try {
   }
 
   // ---------- the table ----------
-  const w0 = Math.max(...rows.map((r) => r.figure.length));
-  const w1 = Math.max(...rows.map((r) => r.value.length));
-  const w2 = Math.max(...rows.map((r) => r.unit.length));
-  const w3 = Math.max(...rows.map((r) => r.goal.length));
-  console.log('\narch_bench figures (noisy on a shared 2-core VM: run twice before believing < ~30 %)');
-  console.log(`${'figure'.padEnd(w0)}  ${'value'.padStart(w1)} ${'unit'.padEnd(w2)}  ${'goal'.padEnd(w3)}  label`);
-  console.log('-'.repeat(w0 + w1 + w2 + w3 + 12));
-  for (const r of rows) console.log(`${r.figure.padEnd(w0)}  ${r.value.padStart(w1)} ${r.unit.padEnd(w2)}  ${r.goal.padEnd(w3)}  ${r.label}`.trimEnd());
+  figures.print('arch_bench figures (noisy on a shared 2-core VM: run twice before believing < ~30 %)');
 } catch (e) {
   console.error(`arch_bench: cannot run: ${e.stack ?? e}`);
   if (server) console.error(server.log().split('\n').slice(-20).join('\n'));

@@ -19,62 +19,24 @@
 // (3) gzip size of the JavaScript in --web: every .js (gzip -9 and default
 //     level 6) and the initial load (what index.html references); goal ≤ 600 kB.
 // A missed goal never fails: the exit code is 1 only when the benchmark cannot run.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildProject } from './web_bench/project.mjs';
+import { benchSetup, describeMachine, Figures, median, pct, Resources } from './browser_bench.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({
-  options: {
-    kiln: { type: 'string', default: join(root, 'build/src/cli/kiln') },
-    web: { type: 'string', default: join(root, 'web/dist') },
+const { args, harness } = await benchSetup('web_bench', import.meta.url, {
     ops: { type: 'string', default: '300' },
     loads: { type: 'string', default: '5' },
     steps: { type: 'string', default: '60' },
     drags: { type: 'string', default: '3' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (args.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 21).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
+}, 21);
 const OPS = Number(args.ops);
 const LOADS = Number(args.loads);
 const STEPS = Number(args.steps);
 const DRAGS = Number(args.drags);
-
-function die(msg) {
-  console.error(`web_bench: ${msg}`);
-  process.exit(1);
-}
-for (const [what, p] of [['kiln binary', args.kiln], ['web build', join(args.web, 'index.html')]])
-  if (!existsSync(p)) die(`no ${what} at ${p} (build it: ninja -C build kiln; cd web && npm run build)`);
-
-// The browser tests' harness (it imports playwright-core from web/node_modules).
-let harness;
-try {
-  harness = await import(join(root, 'web/tests/browser/harness.mjs'));
-} catch (e) {
-  die(`cannot load web/tests/browser/harness.mjs / playwright-core (cd web && npm ci): ${e.message}`);
-}
-
-const pct = (xs, p) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const rows = [];
-const row = (figure, value, unit, goal = '', pass = null) =>
-  rows.push({ figure, value, unit, goal, label: pass === null ? '' : pass ? 'PASS' : 'MISS' });
+const figures = new Figures();
+const row = (...a) => figures.row(...a);
 
 // ---------- (3) bundle sizes: no server needed ----------
 function bundleSizes(dist) {
@@ -100,21 +62,14 @@ function bundleSizes(dist) {
 
 let server;
 let browser;
-async function cleanup() {
-  await browser?.close().catch(() => {});
-  await server?.stop().catch(() => {});
-}
-process.on('SIGINT', async () => {
-  await cleanup();
-  process.exit(130);
-});
+const resources = new Resources();
+const cleanup = () => resources.cleanup();
 
 try {
-  console.log(`web_bench: ${(await import('node:os')).cpus().length} cpus, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  console.log(`web_bench: kiln ${relative(process.cwd(), args.kiln) || args.kiln}, web ${relative(process.cwd(), args.web) || args.web} (built ${statSync(join(args.web, 'index.html')).mtime.toISOString()})`);
+  await describeMachine('web_bench', args);
 
   // ---------- set-up: server + project over REST ----------
-  server = await harness.startServer({ kiln: args.kiln, web: args.web });
+  server = resources.server = await harness.startServer({ kiln: args.kiln, web: args.web });
   const base = server.base;
   const api = async (path, body) => {
     const r = await fetch(`${base}/api/v1${path}`, {
@@ -134,7 +89,7 @@ try {
   console.log(`web_bench: project ${project}: ${OPS} instances, ${gen.connections} connections, ${gen.patch.ops.length} patch ops, created in ${(performance.now() - t0).toFixed(0)} ms`);
   const url = `${base}/#/p/${project}/pipeline/${gen.pipeline}`;
 
-  browser = await harness.launchBrowser();
+  browser = resources.browser = await harness.launchBrowser();
   console.log(`web_bench: chromium ${browser.version()}`);
 
   // Installed before any page script: watches the DOM and records, in
@@ -288,14 +243,7 @@ try {
     row(`      ${relative(args.web, s.p)}${s.initial ? ' (initial)' : ''}: gz9 / gz6 / raw`, `${kB(s.gz9)} / ${kB(s.gz6)} / ${kB(s.raw)}`, 'kB');
 
   // ---------- the table ----------
-  const w0 = Math.max(...rows.map((r) => r.figure.length));
-  const w1 = Math.max(...rows.map((r) => r.value.length));
-  const w2 = Math.max(...rows.map((r) => r.unit.length));
-  const w3 = Math.max(...rows.map((r) => r.goal.length));
-  console.log('\nweb_bench figures (noisy on a shared 2-core VM: run twice before believing < ~30 %)');
-  console.log(`${'figure'.padEnd(w0)}  ${'value'.padStart(w1)} ${'unit'.padEnd(w2)}  ${'goal'.padEnd(w3)}  label`);
-  console.log('-'.repeat(w0 + w1 + w2 + w3 + 12));
-  for (const r of rows) console.log(`${r.figure.padEnd(w0)}  ${r.value.padStart(w1)} ${r.unit.padEnd(w2)}  ${r.goal.padEnd(w3)}  ${r.label}`.trimEnd());
+  figures.print('web_bench figures (noisy on a shared 2-core VM: run twice before believing < ~30 %)');
 } catch (e) {
   console.error(`web_bench: cannot run: ${e.stack ?? e}`);
   if (server) console.error(server.log().split('\n').slice(-20).join('\n'));

@@ -9,6 +9,7 @@ import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { KilnClient } from '../api';
 import { canConnect, type Guid, type JsonValue, type Op, type Tree } from '../model';
+import { CanvasTools } from '../graph/CanvasTools';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';
 import { autoLayout, freeSpot, sameNodeData, useEditorKeys } from '../graph/editorKit';
 import { revealShift, visibleArea } from '../graph/reveal';
@@ -411,23 +412,7 @@ export function ArchitectureEditor({ client, tree, arch, editing, remote, archHr
             )}
           </div>
           <div className="toolbar-group">
-            {!readOnly && (
-              <>
-                <button type="button" className="tool" onClick={() => editing?.undo()} disabled={!editing?.canUndo} title="Undo (Ctrl+Z)">
-                  ↶ Undo
-                </button>
-                <button type="button" className="tool" onClick={() => editing?.redo()} disabled={!editing?.canRedo} title="Redo (Ctrl+Shift+Z)">
-                  ↷ Redo
-                </button>
-                <span className="toolbar-sep" />
-                <button type="button" className="tool" onClick={layout} title="Arrange the layers">
-                  Auto layout
-                </button>
-              </>
-            )}
-            <button type="button" className="tool" onClick={fit} title="Fit to screen (F)">
-              Fit
-            </button>
+            <CanvasTools editing={editing} readOnly={readOnly} onLayout={layout} layoutTitle="Arrange the layers" onFit={fit} />
             {toolbar && <span className="toolbar-sep" />}
             {toolbar}
           </div>

@@ -22,13 +22,10 @@ import {
   type Op,
   type Tree,
 } from '../model';
-import { connectionEdges, isPoint, metaByName, nameOf, portsOf, type GraphEdge, type PortInfo } from '../pipeline/model';
+import { connectionEdges, isPoint, metaByName, nameOf, portsOf, type GraphEdge, type NamedNode, type PortInfo } from '../pipeline/model';
 import { libraryFolderGuid, metaGuid } from './catalog';
 
-export interface NamedNode {
-  readonly guid: Guid;
-  readonly name: string;
-}
+export type { NamedNode };
 
 export interface LayerNode {
   readonly id: Guid;
