@@ -21,28 +21,6 @@ struct NnArgs {
   bool pretty = false;
 };
 
-// One document → its analysis; a malformed document → {"ok": false, "error"}.
-json AnalyzeOne(const json& document, nn::CachingOracle& oracle) {
-  auto doc = nn::ParseDocumentJson(document, nn::Catalog::Torch());
-  if (!doc.ok()) return {{"ok", false}, {"error", doc.status().message()}};
-  std::string note;
-  nn::Analysis a = AnalyzeWithFallback(*doc, oracle, FallbackOptions{}, &note);
-  std::string code;
-  std::string code_error;
-  if (a.ok(*doc)) {
-    auto gen = nn::GenerateCode(*doc, a);
-    if (gen.ok()) {
-      code = *gen;
-    } else {
-      code_error = gen.status().message();
-    }
-  }
-  json out = nn::AnalysisToJson(*doc, a, code);
-  if (!code_error.empty()) out["code_error"] = code_error;
-  if (!note.empty()) out["fallback_error"] = note;
-  return out;
-}
-
 Result<json> ReadDocuments(const std::string& path) {
   KILN_ASSIGN_OR_RETURN(std::string text, ReadFileOrStdin(path));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -74,9 +52,9 @@ void AddNnCommand(CLI::App& app, int* rc) {
     nn::CachingOracle oracle;
     if (docs->is_array()) {
       out = json::array();
-      for (const json& d : *docs) out.push_back(AnalyzeOne(d, oracle));
+      for (const json& d : *docs) out.push_back(AnalysisReply(d, oracle, FallbackOptions{}));
     } else {
-      out = AnalyzeOne(*docs, oracle);
+      out = AnalysisReply(*docs, oracle, FallbackOptions{});
       if (out.contains("error")) {
         std::cerr << "kiln: " << out["error"].get<std::string>() << "\n";
         *rc = 1;

@@ -94,7 +94,7 @@ std::string Text(const json& j) {
 
 // "conv.output" → nodes.conv.outputs.output; "conv.inferred.in_channels";
 // "conv.parameters"; "total.parameters"; "code contains TEXT".
-std::optional<std::string> Lookup(const json& a, const std::string& key, const json& doc) {
+std::optional<std::string> Lookup(const json& a, const std::string& key) {
   if (key.rfind("total.", 0) == 0) {
     std::string k = key.substr(6);
     if (!a["totals"].contains(k)) return std::nullopt;
@@ -104,7 +104,6 @@ std::optional<std::string> Lookup(const json& a, const std::string& key, const j
   std::string node = key.substr(0, dot), rest = key.substr(dot + 1);
   if (!a["nodes"].contains(node)) return std::nullopt;
   const json& n = a["nodes"][node];
-  (void)doc;
   if (rest.rfind("inferred.", 0) == 0) {
     std::string p = rest.substr(9);
     if (!n.contains("inferred") || !n["inferred"].contains(p)) return std::nullopt;
@@ -155,7 +154,7 @@ void RunFile(const fs::path& path) {
         EXPECT_NE(code.find(want), std::string::npos) << "code:\n" << code;
         continue;
       }
-      auto v = Lookup(a, key, j);
+      auto v = Lookup(a, key);
       ASSERT_TRUE(v.has_value()) << key << " is not in the analysis: " << a.dump(1);
       EXPECT_EQ(*v, want) << key;
     }

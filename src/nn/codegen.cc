@@ -129,10 +129,6 @@ class Generator {
   Result<std::string> Class(const Architecture& arch) {
     const ArchitectureResult& res = analysis_.architectures.at(arch.name);
     bool is_main = arch.name == doc_.main;
-    if (!res.errors.empty() && !is_main) {
-      // A block's own analysis can fail where its uses succeed (declared
-      // shapes too small): its uses decide, so generate from the first use.
-    }
     Namer modules, vars;
     std::vector<std::string> module_name(arch.nodes.size()), var_name(arch.nodes.size());
     std::vector<std::vector<std::string>> out_vars(arch.nodes.size());
@@ -196,7 +192,7 @@ class Generator {
             "        " + v + " = " + first(0) + "[" + PythonLiteral(*n.Param("index")) + "]\n";
       } else {
         std::string m = modules.Take(n.name);
-        KILN_ASSIGN_OR_RETURN(std::string ctor, Constructor(arch, n, r, &used_symbols));
+        KILN_ASSIGN_OR_RETURN(std::string ctor, Constructor(n, r, &used_symbols));
         init += "        self." + m + " = " + ctor + "\n";
         // Call arguments: connected inputs in port order; after a gap, by keyword.
         std::string call;
@@ -274,8 +270,7 @@ class Generator {
     return d.ToPython();
   }
 
-  Result<std::string> Constructor(const Architecture& arch, const Node& n, const NodeResult& r,
-                                  std::set<std::string>* used) {
+  Result<std::string> Constructor(const Node& n, const NodeResult& r, std::set<std::string>* used) {
     if (n.type == "Block") {
       const std::string& block = n.Param("block")->as_string();
       const ClassInfo& info = classes_.at(block);
@@ -313,7 +308,6 @@ class Generator {
       }
       return cls->as_string() + "()";
     }
-    (void)arch;
     const LayerSpec* spec = Catalog::Torch().Find(n.type);
     std::string args;
     bool keyword = false;

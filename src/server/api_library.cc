@@ -3,10 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/catalog.h"
-#include "nn/codegen.h"
-#include "nn/document.h"
 #include "nn/library.h"
-#include "nn/shapes.h"
 
 namespace kiln {
 
@@ -16,31 +13,6 @@ namespace {
 
 HttpResponse Answer(const Result<HttpResponse>& r) {
   return r.ok() ? *r : HttpResponse::Error(r.status());
-}
-
-// The analysis of one parsed document (docs/nn.md, "The analysis"); the
-// code is generated only when there is no error.
-json AnalyzeJson(LibraryContext& ctx, const json& document) {
-  auto doc = nn::ParseDocumentJson(document, nn::Catalog::Torch());
-  if (!doc.ok()) return {{"ok", false}, {"error", doc.status().message()}};
-  std::string note;
-  nn::Analysis a = AnalyzeWithFallback(*doc, ctx.oracle, ctx.fallback, &note);
-  std::string code;
-  json out;
-  if (a.ok(*doc)) {
-    auto gen = nn::GenerateCode(*doc, a);
-    if (gen.ok()) {
-      code = *gen;
-    } else {
-      out = nn::AnalysisToJson(*doc, a, "");
-      out["code_error"] = gen.status().message();
-      if (!note.empty()) out["fallback_error"] = note;
-      return out;
-    }
-  }
-  out = nn::AnalysisToJson(*doc, a, code);
-  if (!note.empty()) out["fallback_error"] = note;
-  return out;
 }
 
 }  // namespace
@@ -109,7 +81,7 @@ void RegisterLibraryApi(Router& router, LibraryContext& ctx) {
                                      std::to_string(ctx.max_document_bytes >> 20) + " MiB");
           }
           KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
-          json out = AnalyzeJson(ctx, body);
+          json out = AnalysisReply(body, ctx.oracle, ctx.fallback);
           if (out.contains("error")) return InvalidArgument(out["error"].get<std::string>());
           return HttpResponse::Json(200, out);
         }());

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "compute/local_backend.h"
+#include "nn/catalog.h"
+#include "nn/codegen.h"
 #include "server/child_process.h"
 
 namespace kiln {
@@ -71,6 +73,20 @@ nn::Analysis AnalyzeWithFallback(const nn::Document& doc, nn::CachingOracle& ora
     a = nn::Analyze(doc, &oracle);
   }
   return a;
+}
+
+nlohmann::json AnalysisReply(const nlohmann::json& document, nn::CachingOracle& oracle,
+                             const FallbackOptions& options) {
+  auto doc = nn::ParseDocumentJson(document, nn::Catalog::Torch());
+  if (!doc.ok()) return {{"ok", false}, {"error", doc.status().message()}};
+  std::string note;
+  nn::Analysis a = AnalyzeWithFallback(*doc, oracle, options, &note);
+  Result<std::string> code = std::string();
+  if (a.ok(*doc)) code = nn::GenerateCode(*doc, a);
+  nlohmann::json out = nn::AnalysisToJson(*doc, a, code.ok() ? *code : "");
+  if (!code.ok()) out["code_error"] = code.status().message();
+  if (!note.empty()) out["fallback_error"] = note;
+  return out;
 }
 
 }  // namespace kiln

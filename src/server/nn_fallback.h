@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "nn/document.h"
@@ -29,5 +30,12 @@ struct FallbackOptions {
 // some nodes stayed pending (no Python, a timeout).
 nn::Analysis AnalyzeWithFallback(const nn::Document& doc, nn::CachingOracle& oracle,
                                  const FallbackOptions& options, std::string* note);
+
+// The answer of POST /api/v1/nn/analyze and `kiln nn analyze` for one
+// document: the analysis (docs/nn.md) with the code when there is no error,
+// `code_error` when the code cannot be generated, `fallback_error` when the
+// fallback could not run; a malformed document is {"ok": false, "error"}.
+nlohmann::json AnalysisReply(const nlohmann::json& document, nn::CachingOracle& oracle,
+                             const FallbackOptions& options);
 
 }  // namespace kiln
