@@ -104,6 +104,8 @@ Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
       }
       std::string dir = StringAttr(port, "direction");
       (dir == "output" ? job.outputs : job.inputs).push_back(name);
+      std::string type = StringAttr(port, "dataType");
+      job.port_types[(dir == "output" ? "output/" : "input/") + name] = type.empty() ? "any" : type;
     }
     if (job.kind == OperationKind::kOperation) {
       const Value* code = child.Attr("code");
@@ -252,13 +254,26 @@ Digest CacheKey(const PlanJob& job, const std::map<std::string, Digest>& inputs,
 std::string OperationSnapshot(const PlanJob& job) {
   nlohmann::json resources = nlohmann::json::object();
   for (const PlanResource& r : job.resources) {
-    resources[r.pointer] = {{"node", r.node}, {"subtree", r.subtree.Hex()}};
+    nlohmann::json resource = {{"node", r.node}, {"subtree", r.subtree.Hex()}};
+    // The code the job ran with: the resource's node may change or go later.
+    if (r.code) {
+      resource["files"] = r.code->files;
+      resource["entry_file"] = r.code->entry_file;
+      resource["entry_class"] = r.code->entry_class;
+    }
+    resources[r.pointer] = resource;
   }
-  nlohmann::json j = {{"node", job.node},      {"definition", job.definition},
-                      {"name", job.name},      {"kind", OperationKindName(job.kind)},
-                      {"code", job.code},      {"attributes", Value(job.attributes).ToJson()},
-                      {"inputs", job.inputs},  {"outputs", job.outputs},
+  nlohmann::json j = {{"node", job.node},
+                      {"definition", job.definition},
+                      {"name", job.name},
+                      {"kind", OperationKindName(job.kind)},
+                      {"code", job.code},
+                      {"attributes", Value(job.attributes).ToJson()},
+                      {"inputs", job.inputs},
+                      {"outputs", job.outputs},
+                      {"port_types", job.port_types},
                       {"resources", resources}};
+  if (!job.requirements.empty()) j["requirements"] = job.requirements;
   return j.dump();
 }
 

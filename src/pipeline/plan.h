@@ -85,6 +85,9 @@ struct PlanJob {
   Value::Map attributes;             // constructor keyword arguments
   std::vector<std::string> inputs;   // input port names, in child order
   std::vector<std::string> outputs;  // output port names, in child order
+  // "input/<name>" / "output/<name>" → the port's dataType ("any" when unset);
+  // for provenance (reify recreates ports), not in the cache key.
+  std::map<std::string, std::string> port_types;
   std::vector<PlanResource> resources;
   // kInput: the artifact it provides and how it loads.
   std::optional<Digest> artifact;
@@ -135,8 +138,9 @@ Result<RuntimeFingerprint> ProbeRuntime(const std::string& python = "/usr/bin/py
 Digest CacheKey(const PlanJob& job, const std::map<std::string, Digest>& inputs,
                 const RuntimeFingerprint& runtime);
 
-// JSON snapshot of the operation for provenance: node, definition, name,
-// kind, code, attributes, resources.
+// JSON snapshot of the operation for provenance (docs/provenance.md): node,
+// definition, name, kind, code, attributes, inputs, outputs, port_types,
+// resources with their generated code, requirements when set.
 std::string OperationSnapshot(const PlanJob& job);
 
 }  // namespace kiln

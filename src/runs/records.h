@@ -105,17 +105,41 @@ struct CacheEntry {
   int64_t created_ms = 0;
 };
 
-// How an artifact was made: enough to rebuild the pipeline that made it.
+// How an artifact was made (docs/provenance.md): written once, when the job's
+// outputs are safely stored, never changed. One per (artifact, job, output).
 struct ProvenanceRecord {
   Digest artifact;
   std::string output;  // the output's name
   std::string job;
   std::string execution;
-  std::string operation;  // JSON snapshot: node, definition, name, code, attributes
+  // The operation snapshot (JSON: node, definition, name, kind, code,
+  // attributes, ports, resources with their generated code). Stored once per
+  // distinct snapshot (table operation_snapshots); empty where a query says
+  // it leaves it out, `operation_digest` still names it.
+  std::string operation;
   std::map<std::string, Digest> inputs;
   int64_t created_ms = 0;
+  std::string project{};
+  std::string runtime{};  // JSON {"python","torch","kiln","backend","host"}; "{}" when unknown
+  int64_t started_ms = 0;
+  // A cache hit: the job whose cache entry gave these bytes; "" otherwise.
+  std::string cached_from{};
+  Digest operation_digest{};  // SHA-256 of `operation` (set by the store)
 };
 
+// A producing job of an artifact with what the lineage shows of it: the
+// record and the job's and execution's fields (one query, joined).
+struct Producer {
+  ProvenanceRecord record;
+  std::string job_name;
+  std::string node;
+  std::string state;
+  std::string pipeline;
+  Digest commit;
+  std::string user;  // who ran the execution
+  int64_t finished_ms = 0;
+  Outputs outputs;  // every output of the job, with serializers and sizes
+};
 // That a project has an artifact: the only thing that lets the project read
 // the artifact's bytes (docs/access.md, "Artifacts"). Equal bytes are stored
 // once; which projects may read them is decided here, never by the digest.
@@ -124,6 +148,8 @@ struct ArtifactGrant {
   Digest digest;
   std::string how;  // "upload", "job" (an output, cache hits too), "fork", "import"
   int64_t created_ms = 0;
+  std::string user{};    // who uploaded, forked or imported it; "" for a job's output
+  std::string source{};  // an upload's file name, a fork's source project; "" otherwise
 };
 
 // One job of a project's executions with the outputs it produced (or took

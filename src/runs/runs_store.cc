@@ -39,7 +39,38 @@ CREATE TABLE IF NOT EXISTS project_artifacts (
   project TEXT NOT NULL, digest TEXT NOT NULL, how TEXT NOT NULL, created_ms INTEGER NOT NULL,
   PRIMARY KEY (project, digest)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS project_artifacts_by_digest ON project_artifacts(digest);
+CREATE TABLE IF NOT EXISTS operation_snapshots (
+  digest TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS provenance_inputs (
+  project TEXT NOT NULL, input TEXT NOT NULL, job TEXT NOT NULL,
+  PRIMARY KEY (project, input, job)) WITHOUT ROWID;
 )sql";
+
+// Columns added after a table first shipped: (table, column, definition).
+// Open adds the ones a database lacks (ALTER TABLE), then runs kMigrated.
+struct AddedColumn {
+  const char* table;
+  const char* column;
+  const char* definition;
+};
+const AddedColumn kAddedColumns[] = {
+    {"provenance", "project", "TEXT NOT NULL DEFAULT ''"},
+    {"provenance", "runtime", "TEXT NOT NULL DEFAULT '{}'"},
+    {"provenance", "started_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"provenance", "cached_from", "TEXT NOT NULL DEFAULT ''"},
+    {"project_artifacts", "user", "TEXT NOT NULL DEFAULT ''"},
+    {"project_artifacts", "source", "TEXT NOT NULL DEFAULT ''"},
+};
+
+// Indexes on added columns, created once the columns exist.
+const char* kIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS provenance_by_project ON provenance(project, artifact, created_ms);
+CREATE INDEX IF NOT EXISTS provenance_by_job ON provenance(job);
+)sql";
+
+const char* kProvenanceColumns =
+    "p.artifact, p.job, p.output, p.execution, p.operation, p.inputs, p.created_ms, p.project, "
+    "p.runtime, p.started_ms, p.cached_from";
 
 // A prepared statement: its own (finalized on scope exit), or one borrowed
 // from the store's cache (reset and unbound on scope exit, kept prepared).
@@ -245,12 +276,14 @@ Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
     KILN_ASSIGN_OR_RETURN(had_grants, s.Step());
   }
   KILN_RETURN_IF_ERROR(store->Exec(kSchema));
+  KILN_RETURN_IF_ERROR(store->Migrate());
   if (!had_grants) {
     store->grants_created_ = true;
     // Outputs made before grants existed belong to their execution's project.
-    KILN_RETURN_IF_ERROR(
-        store->Exec("INSERT OR IGNORE INTO project_artifacts SELECT e.project, p.artifact, 'job', "
-                    "p.created_ms FROM provenance p JOIN executions e ON e.id = p.execution"));
+    KILN_RETURN_IF_ERROR(store->Exec(
+        "INSERT OR IGNORE INTO project_artifacts (project, digest, how, created_ms) SELECT "
+        "e.project, p.artifact, 'job', "
+        "p.created_ms FROM provenance p JOIN executions e ON e.id = p.execution"));
   }
   return store;
 }
@@ -593,42 +626,179 @@ Status RunsStore::PutProvenance(const ProvenanceRecord& r) {
 }
 
 Status RunsStore::PutProvenanceLocked(const ProvenanceRecord& r) {
+  // Jobs of one pipeline share their snapshots run after run: stored once.
+  std::string snapshot_hex = Digest::Of(r.operation).Hex();
+  {
+    Stmt s(db_, PreparedLocked("INSERT OR IGNORE INTO operation_snapshots VALUES (?,?)"));
+    s.Bind(1, snapshot_hex).Bind(2, r.operation);
+    KILN_RETURN_IF_ERROR(s.Run());
+  }
   nlohmann::json inputs = nlohmann::json::object();
   for (const auto& [name, d] : r.inputs) inputs[name] = d.Hex();
-  Stmt s(db_, PreparedLocked("INSERT OR REPLACE INTO provenance VALUES (?,?,?,?,?,?,?)"));
+  Stmt s(db_, PreparedLocked("INSERT OR REPLACE INTO provenance (artifact, job, output, execution, "
+                             "operation, inputs, created_ms, project, runtime, started_ms, "
+                             "cached_from) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
   s.Bind(1, r.artifact.Hex()).Bind(2, r.job).Bind(3, r.output).Bind(4, r.execution);
-  s.Bind(5, r.operation).Bind(6, inputs.dump()).Bind(7, r.created_ms);
-  return s.Run();
+  s.Bind(5, snapshot_hex).Bind(6, inputs.dump()).Bind(7, r.created_ms).Bind(8, r.project);
+  s.Bind(9, r.runtime.empty() ? std::string("{}") : r.runtime).Bind(10, r.started_ms);
+  s.Bind(11, r.cached_from);
+  KILN_RETURN_IF_ERROR(s.Run());
+  for (const auto& [name, d] : r.inputs) {
+    Stmt u(db_, PreparedLocked("INSERT OR IGNORE INTO provenance_inputs VALUES (?,?,?)"));
+    u.Bind(1, r.project).Bind(2, d.Hex()).Bind(3, r.job);
+    KILN_RETURN_IF_ERROR(u.Run());
+  }
+  return Status::Ok();
 }
+
+namespace {
+
+// A provenance row of kProvenanceColumns at columns 0–10 (operation left
+// empty: its digest is read into operation_digest).
+Result<ProvenanceRecord> ReadProvenance(const Stmt& s) {
+  ProvenanceRecord r;
+  KILN_ASSIGN_OR_RETURN(r.artifact, HexDigest(s.Text(0)));
+  r.job = s.Text(1);
+  r.output = s.Text(2);
+  r.execution = s.Text(3);
+  KILN_ASSIGN_OR_RETURN(r.operation_digest, HexDigest(s.Text(4)));
+  auto inputs = nlohmann::json::parse(s.Text(5), nullptr, false);
+  if (inputs.is_object()) {
+    for (const auto& [name, hex] : inputs.items()) {
+      if (!hex.is_string()) continue;
+      KILN_ASSIGN_OR_RETURN(r.inputs[name], HexDigest(hex.get<std::string>()));
+    }
+  }
+  r.created_ms = s.Int(6);
+  r.project = s.Text(7);
+  r.runtime = s.Text(8);
+  r.started_ms = s.Int(9);
+  r.cached_from = s.Text(10);
+  return r;
+}
+
+// Producer rows: kProvenanceColumns then the job's and execution's fields.
+Result<std::vector<Producer>> ReadProducers(Stmt& s) {
+  std::vector<Producer> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Producer p;
+    KILN_ASSIGN_OR_RETURN(p.record, ReadProvenance(s));
+    p.job_name = s.Text(11);
+    p.node = s.Text(12);
+    p.state = s.Text(13);
+    p.finished_ms = s.Int(14);
+    p.pipeline = s.Text(15);
+    KILN_ASSIGN_OR_RETURN(p.commit, HexDigest(s.Text(16)));
+    KILN_ASSIGN_OR_RETURN(p.outputs, OutputsFromJson(s.Text(17)));
+    p.user = s.Text(18);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+const std::string kProducerSelect =
+    std::string("SELECT ") + kProvenanceColumns +
+    ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, j.outputs, e.user FROM "
+    "provenance p "
+    "JOIN jobs j ON j.id = p.job JOIN executions e ON e.id = p.execution ";
+
+}  // namespace
 
 Result<std::vector<ProvenanceRecord>> RunsStore::GetProvenance(const Digest& artifact) {
   std::lock_guard lock(mu_);
-  Stmt s(db_,
-         "SELECT job, output, execution, operation, inputs, created_ms FROM provenance WHERE "
-         "artifact=? ORDER BY created_ms");
+  Stmt s(db_, (std::string("SELECT ") + kProvenanceColumns +
+               ", o.snapshot FROM provenance p LEFT JOIN operation_snapshots o ON o.digest = "
+               "p.operation WHERE p.artifact=? ORDER BY p.created_ms, p.job")
+                  .c_str());
   s.Bind(1, artifact.Hex());
   std::vector<ProvenanceRecord> out;
   for (;;) {
     KILN_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    ProvenanceRecord r;
-    r.artifact = artifact;
-    r.job = s.Text(0);
-    r.output = s.Text(1);
-    r.execution = s.Text(2);
-    r.operation = s.Text(3);
-    auto inputs = nlohmann::json::parse(s.Text(4), nullptr, false);
-    if (inputs.is_object()) {
-      for (const auto& [name, hex] : inputs.items()) {
-        if (!hex.is_string()) continue;
-        auto d = Digest::FromHex(hex.get<std::string>());
-        if (d.ok()) r.inputs[name] = *d;
-      }
-    }
-    r.created_ms = s.Int(5);
+    KILN_ASSIGN_OR_RETURN(ProvenanceRecord r, ReadProvenance(s));
+    r.operation = s.Text(11);
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<std::vector<Producer>> RunsStore::Producers(const std::string& project,
+                                                   const Digest& artifact) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked(kProducerSelect +
+                             "WHERE p.project=? AND p.artifact=? ORDER BY p.created_ms, p.job"));
+  s.Bind(1, project).Bind(2, artifact.Hex());
+  return ReadProducers(s);
+}
+
+Result<std::vector<Producer>> RunsStore::JobProvenance(const std::string& job) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked(kProducerSelect + "WHERE p.job=? ORDER BY p.output"));
+  s.Bind(1, job);
+  return ReadProducers(s);
+}
+
+Result<std::vector<std::string>> RunsStore::JobsUsing(const std::string& project,
+                                                      const Digest& artifact) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("SELECT job FROM provenance_inputs WHERE project=? AND input=?"));
+  s.Bind(1, project).Bind(2, artifact.Hex());
+  return FirstColumn(s);
+}
+
+Result<std::string> RunsStore::OperationSnapshot(const Digest& digest) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("SELECT snapshot FROM operation_snapshots WHERE digest=?"));
+  s.Bind(1, digest.Hex());
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return NotFound("no operation snapshot " + digest.Hex());
+  return s.Text(0);
+}
+
+Status RunsStore::Migrate() {
+  bool provenance_migrated = false;
+  for (const AddedColumn& c : kAddedColumns) {
+    Stmt info(db_, (std::string("SELECT 1 FROM pragma_table_info('") + c.table + "') WHERE name='" +
+                    c.column + "'")
+                       .c_str());
+    KILN_ASSIGN_OR_RETURN(bool has, info.Step());
+    if (has) continue;
+    KILN_RETURN_IF_ERROR(Exec(
+        (std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.column + " " + c.definition)
+            .c_str()));
+    if (std::string_view(c.column) == "project") provenance_migrated = true;
+  }
+  if (provenance_migrated) {
+    // Records from before: their project is their execution's, their
+    // snapshot moves to operation_snapshots, their inputs are indexed.
+    KILN_RETURN_IF_ERROR(
+        Exec("UPDATE provenance SET project = COALESCE((SELECT e.project FROM executions e "
+             "WHERE e.id = provenance.execution), '')"));
+    std::vector<std::pair<std::string, std::string>> inline_snapshots;  // (text, digest)
+    {
+      Stmt s(db_, "SELECT DISTINCT operation FROM provenance WHERE operation LIKE '{%'");
+      for (;;) {
+        KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        std::string text = s.Text(0);
+        inline_snapshots.emplace_back(text, Digest::Of(text).Hex());
+      }
+    }
+    for (const auto& [text, hex] : inline_snapshots) {
+      Stmt put(db_, "INSERT OR IGNORE INTO operation_snapshots VALUES (?,?)");
+      put.Bind(1, hex).Bind(2, text);
+      KILN_RETURN_IF_ERROR(put.Run());
+      Stmt set(db_, "UPDATE provenance SET operation=? WHERE operation=?");
+      set.Bind(1, hex).Bind(2, text);
+      KILN_RETURN_IF_ERROR(set.Run());
+    }
+    KILN_RETURN_IF_ERROR(
+        Exec("INSERT OR IGNORE INTO provenance_inputs SELECT p.project, i.value, p.job FROM "
+             "provenance p, json_each(p.inputs) i"));
+  }
+  return Exec(kIndexes);
 }
 
 // ---------------------------------------------------------------- grants
@@ -648,9 +818,23 @@ Status RunsStore::Grant(const std::vector<ArtifactGrant>& grants) {
 }
 
 Status RunsStore::GrantLocked(const ArtifactGrant& g) {
-  Stmt s(db_, PreparedLocked("INSERT OR IGNORE INTO project_artifacts VALUES (?,?,?,?)"));
+  Stmt s(db_, PreparedLocked("INSERT OR IGNORE INTO project_artifacts (project, digest, how, "
+                             "created_ms, user, source) VALUES (?,?,?,?,?,?)"));
   s.Bind(1, g.project).Bind(2, g.digest.Hex()).Bind(3, g.how).Bind(4, g.created_ms);
+  s.Bind(5, g.user).Bind(6, g.source);
   return s.Run();
+}
+
+Result<std::optional<ArtifactGrant>> RunsStore::GetGrant(const std::string& project,
+                                                         const Digest& digest) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("SELECT how, created_ms, user, source FROM project_artifacts WHERE "
+                             "project=? AND digest=?"));
+  s.Bind(1, project).Bind(2, digest.Hex());
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<ArtifactGrant>();
+  return std::optional<ArtifactGrant>(
+      ArtifactGrant{project, digest, s.Text(0), s.Int(1), s.Text(2), s.Text(3)});
 }
 
 Result<bool> RunsStore::ProjectHasArtifact(const std::string& project, const Digest& digest) {

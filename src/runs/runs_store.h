@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -115,13 +116,25 @@ class RunsStore {
 
   // ---- provenance
   Status PutProvenance(const ProvenanceRecord& record);
-  // Every record of the artifact (the same bytes may have been made twice).
+  // Every record of the artifact (the same bytes may have been made twice),
+  // oldest first, with their operation snapshots.
   Result<std::vector<ProvenanceRecord>> GetProvenance(const Digest& artifact);
+  // The jobs of the project's executions that made the artifact, oldest
+  // first (records without their snapshot text; see OperationSnapshot).
+  Result<std::vector<Producer>> Producers(const std::string& project, const Digest& artifact);
+  // The records of one job: one per output.
+  Result<std::vector<Producer>> JobProvenance(const std::string& job);
+  // The project's jobs that took the artifact as an input.
+  Result<std::vector<std::string>> JobsUsing(const std::string& project, const Digest& artifact);
+  // A snapshot by its digest (ProvenanceRecord::operation_digest).
+  Result<std::string> OperationSnapshot(const Digest& digest);
 
   // ---- which project has which artifact (docs/access.md, "Artifacts")
   // Records grants (existing ones are kept as they were).
   Status Grant(const std::vector<ArtifactGrant>& grants);
   Result<bool> ProjectHasArtifact(const std::string& project, const Digest& digest);
+  // The project's grant of the artifact (how it got it), nullopt when it has none.
+  Result<std::optional<ArtifactGrant>> GetGrant(const std::string& project, const Digest& digest);
   // The projects that have the artifact.
   Result<std::vector<std::string>> ProjectsWithArtifact(const Digest& digest);
   // Jobs of the project's executions that have outputs, newest first.
@@ -134,6 +147,8 @@ class RunsStore {
  private:
   explicit RunsStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
+  // Brings an older runs.db up to this schema (added columns and tables).
+  Status Migrate();
   Result<int64_t> NextSeqLocked(const std::string& job);
   // The prepared statement for `sql`, prepared once (nullptr on error). With mu_ held.
   sqlite3_stmt* PreparedLocked(const std::string& sql);

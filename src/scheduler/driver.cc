@@ -1,5 +1,7 @@
 #include "scheduler/driver.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -78,7 +80,19 @@ Driver::Driver(Repository& repo, RunsStore& runs, ArtifactStore& artifacts, Comp
       runs_(runs),
       artifacts_(artifacts),
       backend_(backend),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  std::string host = options_.host;
+  if (host.empty()) {
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) == 0) host = name;
+  }
+  runtime_json_ = nlohmann::json{
+      {"python", options_.runtime.python},
+      {"torch", options_.runtime.torch},
+      {"kiln", options_.runtime.kiln},
+      {"backend", options_.backend_name},
+      {"host", host}}.dump();
+}
 
 Result<std::unique_ptr<Driver>> Driver::Open(Repository& repo, RunsStore& runs,
                                              ArtifactStore& artifacts, ComputeBackend& backend,
@@ -354,9 +368,16 @@ void Driver::Advance(Execution& e) {
         if (usable) {
           j.outputs = (*hit)->outputs;
           // The same code on the same inputs (which this project has) made
-          // these bytes: the project has them now too.
+          // these bytes: the project has them now too. Its own records keep
+          // the producer: this job, and the job that made them first.
+          int64_t now = options_.clock->NowMillis();
+          std::string snapshot = options_.record_provenance ? OperationSnapshot(pj) : "";
           for (const auto& [name, o] : j.outputs) {
-            writes_.grants.push_back({e.rec.project, o.digest, "job", options_.clock->NowMillis()});
+            writes_.grants.push_back({e.rec.project, o.digest, "job", now});
+            if (options_.record_provenance) {
+              writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now,
+                                            e.rec.project, runtime_json_, now, (*hit)->job});
+            }
           }
           ApplyTransition(e, i, JobState::kCached, "");
           continue;
@@ -538,10 +559,13 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
   int64_t now = options_.clock->NowMillis();
   // The outputs are in the artifact store; provenance and the cache entry go
   // into runs.db in one batch, with the job's new state.
-  std::string snapshot = OperationSnapshot(pj);
+  std::string snapshot = options_.record_provenance ? OperationSnapshot(pj) : "";
   std::map<std::string, Digest> inputs = InputDigests(e, i);
   for (const auto& [name, o] : outputs) {
-    writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now});
+    if (options_.record_provenance) {
+      writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now,
+                                    e.rec.project, runtime_json_, j.started_ms, ""});
+    }
     writes_.grants.push_back({e.rec.project, o.digest, "job", now});
   }
   if (e.keys[i]) writes_.cache.push_back({*e.keys[i], outputs, j.id, now});

@@ -75,6 +75,12 @@ struct DriverOptions {
   // thinning of them is sent live (the full series stays on disk).
   uint64_t max_log_bytes = 256ull << 20;
   ResourceCodeGenerator* generator = nullptr;
+  // Where jobs run, for provenance records' runtime (docs/provenance.md).
+  std::string backend_name = "local";
+  std::string host;  // "" = this machine's host name
+  // Provenance records for every output (docs/provenance.md). Off only to
+  // measure what recording costs (bench/exec_bench --no-provenance).
+  bool record_provenance = true;
   const Clock* clock = &SystemClock::Get();
   // Called (outside the driver's lock) after the driver committed to a
   // branch, so a server can tell the branch's subscribers (Hub::BranchMoved).
@@ -182,6 +188,7 @@ class Driver : private JobSink {
   ArtifactStore& artifacts_;
   ComputeBackend& backend_;
   DriverOptions options_;
+  std::string runtime_json_;  // provenance records' runtime, made once
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -529,7 +529,7 @@ Status GrantForkArtifacts(Repository& repo, RunsStore& runs, const std::string& 
   std::vector<ArtifactGrant> grants;
   for (const Digest& d : NamedArtifacts(*tree, false)) {
     KILN_ASSIGN_OR_RETURN(bool has, runs.ProjectHasArtifact(source, d));
-    if (has) grants.push_back({fork, d, "fork", NowMs()});
+    if (has) grants.push_back({fork, d, "fork", NowMs(), "", source});
   }
   return runs.Grant(grants);
 }

@@ -343,7 +343,8 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
               int64_t now = int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-              KILN_RETURN_IF_ERROR(runs->Grant({{r.Param("p"), info.digest, "upload", now}}));
+              KILN_RETURN_IF_ERROR(
+                  runs->Grant({{r.Param("p"), info.digest, "upload", now, r.user, name}}));
               KILN_ASSIGN_OR_RETURN(Digest head, ctx->repo.BranchHead(r.Param("p"), branch));
               KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(head));
               Patch patch;
