@@ -42,6 +42,9 @@ struct HttpResponse {
   // When set, the body is this file, streamed from disk (static assets,
   // artifact downloads); `body` is ignored.
   std::string file_path;
+  // The file is a temporary made for this response: it is unlinked once
+  // opened (the open descriptor keeps it readable while it is sent).
+  bool unlink_file = false;
 
   static HttpResponse Json(int status, const nlohmann::json& body);
   // {"error": {"code": ..., "message": ...}} with the HTTP status for `code`.

@@ -3,6 +3,7 @@
 #include "server/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -611,6 +612,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       http::response<http::file_body> res{http::status(resp.status), version};
       beast::error_code ec;
       res.body().open(resp.file_path.c_str(), beast::file_mode::scan, ec);
+      if (resp.unlink_file) ::unlink(resp.file_path.c_str());
       if (ec) {
         return Write(HttpResponse::Error(404, "NotFound", "cannot open " + resp.file_path), version,
                      keep_alive);

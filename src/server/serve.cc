@@ -24,6 +24,7 @@
 #include "server/api.h"
 #include "server/api_interface.h"
 #include "server/api_library.h"
+#include "server/api_provenance.h"
 #include "server/api_runs.h"
 #include "server/execution_watch.h"
 #include "server/hub.h"
@@ -225,6 +226,22 @@ Status Serve(const ServeOptions& options) {
     spdlog::warn("pipelines cannot run here: {}", compute.message());
   }
   RegisterRunsApi(router, runs_ctx);
+  // Exports copy inputs and write a zip: one at a time, with a longer deadline.
+  InterfaceOptions export_python;
+  export_python.timeout_ms = 300000;
+  export_python.max_children = 1;
+  export_python.wait_for_child_ms = 30000;
+  InterfaceContext export_ctx(access, export_python);
+  ProvenanceContext provenance_ctx{access,
+                                   repo,
+                                   hub,
+                                   *runs,
+                                   *artifacts,
+                                   export_ctx,
+                                   &architecture_code,
+                                   ctx.version,
+                                   std::filesystem::path(options.data_dir) / "tmp"};
+  RegisterProvenanceApi(router, provenance_ctx);
 
   // Block the signals before any thread starts, so that only sigwait below
   // sees them.
