@@ -119,7 +119,7 @@ def build_entries(plan: Plan, date: str) -> dict:
         entries["requirements.txt"] = plan.requirements.strip().encode("utf-8") + b"\n"
     if plan.inputs_mode == "bundle":
         entries.update(_bundled_inputs(plan))
-    else:
+    elif any(job.kind == "input" for job in plan.jobs):
         entries["inputs/.gitkeep"] = b""  # main.py downloads the inputs here
     return entries
 

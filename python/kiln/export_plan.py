@@ -26,6 +26,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -38,8 +39,9 @@ KINDS = ("operation", "input", "output")
 INPUTS_MODES = ("bundle", "fetch")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 MODULE_FILE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
-# Top-level names of the archive a plan's generated files must not take.
-RESERVED_FILES = {"main.py", "README.md", "requirements.txt", "kiln", "operations", "inputs"}
+# Module names at the archive's top level a plan's generated files must not take
+# (main.py, the kiln shim, the operations package, the inputs folder).
+RESERVED_MODULES = {"main", "kiln", "operations", "inputs"}
 # Names in --out that the run itself writes.
 RESERVED_OUTPUTS = {"figures", "outputs.json", "metrics.jsonl"}
 # Options main.py defines itself.
@@ -115,14 +117,16 @@ class Plan:
 
 
 def safe_file_name(text: str, fallback: str) -> str:
-    """Letters, digits, ``.-_`` (others become ``_``), no leading dot."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_")
+    """Letters and digits (any script), ``.-_``; runs of others become ``_``; no leading dot."""
+    safe = re.sub(r"[^\w.-]+", "_", str(text)).strip("_")
     safe = safe.lstrip(".")
     return safe or fallback
 
 
 def _snake(text: str, fallback: str) -> str:
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(text))
+    """ASCII snake_case (accents dropped: "Ünïcode" -> "unicode"), never empty or digit-first."""
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
     s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").lower()
     if not s:
@@ -275,14 +279,27 @@ def _dependency_order(jobs: list) -> list:
     while waiting:
         ready = sorted(i for i, deps in waiting.items() if not deps)
         if not ready:
-            cycle = ", ".join(f"{i} ({jobs[i].name!r})" for i in sorted(waiting))
-            raise PlanError(f"the edges make a cycle among jobs {cycle}")
+            raise PlanError("the edges make a cycle: " + _a_cycle(jobs, waiting))
         i = ready[0]
         order.append(i)
         del waiting[i]
         for deps in waiting.values():
             deps.discard(i)
     return order
+
+
+def _a_cycle(jobs: list, waiting: dict) -> str:
+    """One cycle among the jobs Kahn's algorithm could not order, written producer first."""
+    path, seen = [], {}
+    i = min(waiting)
+    while i not in seen:  # every waiting job has a waiting producer: this must loop
+        seen[i] = len(path)
+        path.append(i)
+        i = min(waiting[i])
+    cycle = path[seen[i]:][::-1]  # followed consumer -> producer; show the data's way
+    start = cycle.index(min(cycle))
+    cycle = cycle[start:] + cycle[:start + 1]
+    return " -> ".join(f"job {k} ({jobs[k].name!r})" for k in cycle)
 
 
 def _name_things(plan: Plan) -> None:
@@ -351,8 +368,9 @@ def check(plan) -> Plan:
     _require(isinstance(files, dict) and all(isinstance(v, str) for v in files.values()),
              "files must map file names to their text")
     for name in files:
-        _require(MODULE_FILE.match(name) is not None and name not in RESERVED_FILES,
-                 f"files: {name!r} must be a top-level Python module file name")
+        _require(MODULE_FILE.match(name) is not None and name[:-3] not in RESERVED_MODULES,
+                 f"files: {name!r} must be a Python module file name other than "
+                 f"{', '.join(sorted(m + '.py' for m in RESERVED_MODULES))}")
     requirements = plan.get("requirements") or ""
     _require(isinstance(requirements, str), "requirements must be text (pip lines)")
     raw_jobs = plan.get("jobs")

@@ -121,9 +121,9 @@ def _parse_args(plan: Plan) -> list:
         job = plan.jobs[i]
         if not job.options:
             continue
-        lines.append(f"    group = parser.add_argument_group("
-                     f"{_lit(_help(job.name))}, "
-                     f"{_lit(_help(f'attributes of {job.class_name} (operations/{job.module}.py)'))})")
+        about = _help(f"attributes of {job.class_name} (operations/{job.module}.py)")
+        lines.append(f"    group = parser.add_argument_group({_lit(_help(job.name))}, "
+                     f"{_lit(about)})")
         for opt in job.options:
             lines.append(f"    group.add_argument({_lit(opt.flag)}, dest={_lit(opt.dest)}, "
                          f"type={TYPE_EXPR[opt.type]},")
@@ -232,8 +232,9 @@ def readme(plan: Plan, date: str) -> str:
     for n, i in enumerate(plan.order, 1):
         job = plan.jobs[i]
         if job.kind == "input":
-            what = (f"loads `inputs/{job.input_file}` (artifact "
-                    f"`{job.artifact['digest'][:12]}…`, serializer `{job.artifact['serializer']}`)")
+            art = job.artifact
+            what = (f"loads `inputs/{job.input_file}` (artifact `{art['digest'][:12]}…`, "
+                    f"serializer `{art['serializer']}`)")
         elif job.kind == "output":
             what = "saves " + ", ".join(f"`<out>/{p}`" for p in job.output_names.values())
         else:
@@ -263,11 +264,12 @@ def readme(plan: Plan, date: str) -> str:
     if plan.files:
         out.append("- " + ", ".join(f"`{f}`" for f in sorted(plan.files))
                    + ": generated code of the architectures the operations reference;")
-    out += ["- `kiln/`: a small stand-in for Kiln's `kiln` package (metrics and progress "
-            "print to the console; `kiln/serializers.py` is Kiln's own);",
-            "- `inputs/`: the input artifacts"
-            + (" (downloaded on the first run)." if plan.inputs_mode == "fetch" else "."),
-            "", "## Provenance", "",
+    out.append("- `kiln/`: a small stand-in for Kiln's `kiln` package (metrics and progress "
+               "print to the console; `kiln/serializers.py` is Kiln's own);")
+    if any(job.kind == "input" for job in plan.jobs):
+        out.append("- `inputs/`: the input artifacts"
+                   + (" (downloaded on the first run)." if plan.inputs_mode == "fetch" else "."))
+    out += ["", "## Provenance", "",
             f"- project: `{plan.project or '?'}`",
             f"- commit: `{plan.commit or '?'}`",
             f"- pipeline: {plan.name} (`{plan.raw['pipeline'].get('guid', '?')}`)",
