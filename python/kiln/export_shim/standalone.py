@@ -152,6 +152,9 @@ class Run:
             return
         runtime.flush()
         self._save_figures()
+        if self._operation is not None:
+            print(f"  {self._operation} took {time.monotonic() - self._started:.1f} s",
+                  flush=True)
         self._started = None
 
     def collect(self, value, outputs: list, style: str):
