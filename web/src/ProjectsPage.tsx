@@ -3,7 +3,7 @@
 // deletes one after a confirmation; forks one (a new project whose main
 // starts from a commit of another: the head of main, or any ref typed in).
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { KilnClient, Project } from './api';
+import type { KilnClient, Project } from '@kiln/client';
 import { navigate, projectHref } from './router';
 import { Dialog } from './ui/Dialog';
 import { describeError, timeAgo } from './ui/format';

@@ -7,7 +7,7 @@
 // delete an artifact the model still uses (422) until told to force it.
 // A row can be dragged onto a pipeline's canvas to become an Input.
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '../api';
+import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '@kiln/client';
 import { DROP_TYPE, encodeDropItem } from '../pipeline/data';
 import { projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';

@@ -1,7 +1,7 @@
 // An upload with progress: fetch cannot report how much of a request body
 // has been sent, XMLHttpRequest can (upload.onprogress). Errors are ApiErrors
 // like every other call; cancel() aborts and rejects with an AbortError.
-import { ApiError, errorFromResponse, type UploadResult } from '../api';
+import { ApiError, errorFromResponse, type UploadResult } from '@kiln/client';
 
 export interface UploadProgress {
   readonly loaded: number;

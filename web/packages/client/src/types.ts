@@ -2,7 +2,7 @@
 // them. Extra fields the server may add are allowed (index signatures) so a
 // newer server does not break an older editor.
 
-import type { CommitId, Guid, JsonValue, Op, Tree } from '../model';
+import type { CommitId, Guid, JsonValue, Op, Tree } from './wire';
 
 export interface Health {
   readonly status: string;

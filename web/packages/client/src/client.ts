@@ -5,7 +5,7 @@
 // failure is thrown as an ApiError. fetch is injectable for tests and for
 // callers that add auth headers.
 
-import type { Patch } from '../model';
+import type { Patch } from './wire';
 import { ApiError, errorFromResponse } from './errors';
 import type {
   Artifact,
