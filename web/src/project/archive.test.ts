@@ -72,7 +72,7 @@ describe('messages', () => {
 
   it('names the archive and sums up an import', () => {
     expect(archiveFileName('digits')).toBe('digits.kiln');
-    expect(importSummary({ name: 'd2', objects: 12, refs: 2 })).toBe('Imported “d2”: 2 branches and tags, 12 objects.');
-    expect(importSummary({ name: 'd2', objects: 1, refs: 1 })).toBe('Imported “d2”: 1 branch or tag, 1 object.');
+    expect(importSummary({ name: 'd2', objects: 12, refs: 3 })).toBe('Imported “d2” with its history (12 objects).');
+    expect(importSummary({ name: 'd2', objects: 1, refs: 2 })).toBe('Imported “d2” with its history (1 object).');
   });
 });

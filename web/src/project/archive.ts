@@ -60,8 +60,11 @@ export function exportErrorMessage(e: unknown, project: string): string {
   return `Could not export “${project}”: ${describeError(e)}`;
 }
 
-/** The notice after an import. */
+/**
+ * The notice after an import. The answer's `refs` counts the project's own
+ * ref besides its branches and tags (docs/formats.md), so it is not shown as
+ * a branch count.
+ */
 export function importSummary(r: ProjectImportResult): string {
-  const refs = r.refs === 1 ? '1 branch or tag' : `${r.refs} branches and tags`;
-  return `Imported “${r.name}”: ${refs}, ${r.objects} ${r.objects === 1 ? 'object' : 'objects'}.`;
+  return `Imported “${r.name}” with its history (${r.objects} ${r.objects === 1 ? 'object' : 'objects'}).`;
 }

@@ -443,6 +443,6 @@ export interface ProjectImportResult {
   readonly name: string;
   /** Objects of the archive stored. */
   readonly objects: number;
-  /** Branches and tags created. */
+  /** Refs written: the project's own (`project`) and its branches and tags (docs/formats.md). */
   readonly refs: number;
 }
