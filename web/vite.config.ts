@@ -21,7 +21,9 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['src/**/*.test.ts'],
+    // The editor's tests and those of the workspace packages (@kiln/client):
+    // `npx vitest run` here runs them all.
+    include: ['src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
     environment: 'node',
   },
 });

@@ -1,7 +1,7 @@
 // The application shell: the header and the page for the current hash route
 // (projects list, or a project with its views). The client is passed in so a
 // test or a script can point it anywhere.
-import type { KilnClient } from './api';
+import type { KilnClient } from '@kiln/client';
 import { ProjectsPage } from './ProjectsPage';
 import { ProjectView } from './project/ProjectView';
 import { useRoute } from './router';

@@ -1,61 +1,24 @@
 // The project list: loads GET /api/v1/projects and shows loading, error (with
 // retry), empty and list states; creates a project (name + description) and
 // deletes one after a confirmation; forks one (a new project whose main
-// starts from a commit of another: the head of main, or any ref typed in).
+// starts from a commit of another: the head of main, or any ref typed in);
+// exports one as an archive file and imports an archive as a new project
+// (project/ProjectArchive.tsx).
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { KilnClient, Project } from './api';
+import type { KilnClient, Project } from '@kiln/client';
 import { navigate, projectHref } from './router';
+import { importSummary } from './project/archive';
+import { ExportProjectButton, ImportProjectButton, ImportProjectDialog } from './project/ProjectArchive';
+import { projectNameProblem } from './project/projectName';
+import { ProjectNameField } from './project/ProjectNameField';
 import { Dialog } from './ui/Dialog';
 import { describeError, timeAgo } from './ui/format';
+import { Toast, type ToastMessage } from './ui/Toast';
 
 type Load =
   | { readonly kind: 'loading' }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'ready'; readonly projects: readonly Project[] };
-
-const NAME_RE = /^[A-Za-z0-9_.-]+$/;
-
-/** Why `name` (trimmed) cannot name a new project, or null; '' is not a problem yet. */
-function projectNameProblem(name: string, taken: readonly string[] = []): string | null {
-  if (name === '') return null;
-  if (!NAME_RE.test(name)) return 'Use letters, digits, dot, dash and underscore only.';
-  return taken.includes(name) ? 'A project with this name exists.' : null;
-}
-
-/** The name input of the create and fork forms, with its problem shown under it. */
-function ProjectNameField({
-  label,
-  inputName,
-  value,
-  onChange,
-  problem,
-  disabled,
-  placeholder,
-}: {
-  label: string;
-  inputName: string;
-  value: string;
-  onChange: (v: string) => void;
-  problem: string | null;
-  disabled: boolean;
-  placeholder?: string;
-}) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        name={inputName}
-        value={value}
-        autoFocus
-        onChange={(e) => onChange(e.target.value)}
-        placeholder={placeholder}
-        disabled={disabled}
-        aria-invalid={problem !== null}
-      />
-      {problem && <small className="field-error">{problem}</small>}
-    </label>
-  );
-}
 
 export function ProjectsPage({ client }: { client: KilnClient }) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
@@ -63,6 +26,11 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Project | null>(null);
   const [forking, setForking] = useState<Project | null>(null);
+  const [importing, setImporting] = useState<File | null>(null);
+  /** The project an import just made: its card is marked until the next import. */
+  const [imported, setImported] = useState<string | null>(null);
+  const [toast, setToast] = useState<ToastMessage | null>(null);
+  const notify = useCallback((kind: ToastMessage['kind'], text: string) => setToast({ id: Date.now(), kind, text }), []);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
 
   useEffect(() => {
@@ -87,9 +55,12 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
           <p className="muted">Pipelines, operations and their history, shared with your team.</p>
         </div>
         {!empty && (
-          <button type="button" onClick={() => setCreating(true)} data-testid="new-project">
-            New project
-          </button>
+          <div className="page-actions">
+            <ImportProjectButton onPick={setImporting} />
+            <button type="button" onClick={() => setCreating(true)} data-testid="new-project">
+              New project
+            </button>
+          </div>
         )}
       </div>
       {load.kind === 'loading' && (
@@ -115,9 +86,12 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
             A project holds pipelines of Python operations, their versions and their runs. Create one to start
             drawing your first pipeline.
           </p>
-          <button type="button" onClick={() => setCreating(true)} data-testid="new-project">
-            Create your first project
-          </button>
+          <div className="page-actions">
+            <button type="button" onClick={() => setCreating(true)} data-testid="new-project">
+              Create your first project
+            </button>
+            <ImportProjectButton onPick={setImporting} />
+          </div>
         </div>
       )}
       {creating && (
@@ -133,12 +107,17 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
       {load.kind === 'ready' && load.projects.length > 0 && (
         <ul className="project-grid">
           {load.projects.map((p) => (
-            <li key={p.name} className="project-card">
+            <li
+              key={p.name}
+              className={`project-card${p.name === imported ? ' just-imported' : ''}`}
+              data-testid={`project-${p.name}`}
+            >
               <a className="project-open" href={projectHref(p.name, { kind: 'home' })} data-testid={`open-${p.name}`}>
                 <span className="project-name">{p.name}</span>
                 <span className="project-description">{p.description || 'No description'}</span>
                 {p.created_ms ? <span className="project-meta">Created {timeAgo(p.created_ms)}</span> : null}
               </a>
+              <ExportProjectButton client={client} project={p.name} onError={(m) => notify('error', m)} />
               <button
                 type="button"
                 className="ghost icon fork-button"
@@ -174,6 +153,20 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
           }}
         />
       )}
+      {importing && (
+        <ImportProjectDialog
+          client={client}
+          file={importing}
+          taken={load.kind === 'ready' ? load.projects.map((p) => p.name) : []}
+          onClose={() => setImporting(null)}
+          onImported={(r) => {
+            setImporting(null);
+            setImported(r.name);
+            notify('info', importSummary(r));
+            reload();
+          }}
+        />
+      )}
       {deleting && (
         <DeleteProjectDialog
           client={client}
@@ -185,6 +178,7 @@ export function ProjectsPage({ client }: { client: KilnClient }) {
           }}
         />
       )}
+      <Toast message={toast} onDismiss={() => setToast(null)} />
     </section>
   );
 }

@@ -2,7 +2,7 @@
 // client (the C++ server serves both this page and /api/v1).
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { KilnClient } from './api';
+import { KilnClient } from '@kiln/client';
 import { App } from './App';
 import './styles.css';
 

@@ -2,7 +2,7 @@
 // each one's layers added, removed and changed, with output shapes and
 // parameter counts before and after (both versions analysed by the server).
 import { useEffect, useState } from 'react';
-import type { KilnClient } from '../api';
+import type { KilnClient } from '@kiln/client';
 import type { Tree } from '../model';
 import type { Analysis } from './analysis';
 import { formatCount } from './analysis';

@@ -7,7 +7,7 @@
 // local edit or a collaborator's) is analysed again, one request at a time.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { KilnClient } from '../api';
+import type { KilnClient } from '@kiln/client';
 import { canConnect, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { CanvasTools } from '../graph/CanvasTools';
 import { GraphCanvas, type CanvasEdge, type CanvasNode } from '../graph/GraphCanvas';

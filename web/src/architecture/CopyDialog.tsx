@@ -1,7 +1,7 @@
 // "Copy to project…": choose a project you may edit; the architecture (with
 // its blocks) is copied to its main branch and opened there.
 import { useEffect, useState } from 'react';
-import type { KilnClient } from '../api';
+import type { KilnClient } from '@kiln/client';
 import type { Guid } from '../model';
 import { projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';

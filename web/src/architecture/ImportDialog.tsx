@@ -2,8 +2,8 @@
 // shape(s); POST /api/v1/nn/import answers an architecture document, which
 // becomes new Architecture nodes (the main one and its blocks) in one patch.
 import { useState } from 'react';
-import type { KilnClient } from '../api';
-import { ApiError } from '../api';
+import type { KilnClient } from '@kiln/client';
+import { ApiError } from '@kiln/client';
 import type { Guid, Op, Tree } from '../model';
 import { Dialog } from '../ui/Dialog';
 import { importCode } from './api';

@@ -1,7 +1,7 @@
 // The library's REST calls (docs/libraries.md, "API"), over KilnClient's
 // generic request: the library description (fetched once per page session and
 // shared), adding the library to a project, the analysis and the import.
-import type { KilnClient } from '../api';
+import type { KilnClient } from '@kiln/client';
 import type { Analysis } from './analysis';
 import type { Library } from './catalog';
 import type { ArchitectureDocument } from './toDocument';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KilnClient } from '../api';
+import type { KilnClient } from '@kiln/client';
 import { applyOps, type Patch } from '../model';
 import { copyArchitecture } from './copy';
 import { architectureGraph, architectures } from './model';

@@ -3,7 +3,7 @@
 // (toDocument), the target gets the PyTorch library if it lacks it, and the
 // document becomes new nodes there in one patch (documentOps) — the same
 // path as importing PyTorch code, so a copy is an independent architecture.
-import type { KilnClient } from '../api';
+import type { KilnClient } from '@kiln/client';
 import type { Guid } from '../model';
 import { addLibrary } from './api';
 import { documentOps } from './fromDocument';

@@ -7,10 +7,11 @@
 // delete an artifact the model still uses (422) until told to force it.
 // A row can be dragged onto a pipeline's canvas to become an Input.
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '../api';
+import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '@kiln/client';
 import { DROP_TYPE, encodeDropItem } from '../pipeline/data';
 import { projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';
+import { saveBlob } from '../ui/saveBlob';
 import { dateTime, describeError, shortId, timeAgo } from '../ui/format';
 import { downloadName, formatSize, progressFraction, progressText, provenance, shortDigest, uploadName } from './artifacts';
 import {
@@ -143,15 +144,7 @@ export function ArtifactsView({
         credentials: 'same-origin',
       });
       if (!res.ok) throw errorFromResponse(res.status, res.statusText, await res.text());
-      const blob = await res.blob();
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = downloadName(a);
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await res.blob(), downloadName(a));
     } catch (e) {
       notify?.('error', `Could not download ${a.name}: ${message(e)}`);
     } finally {

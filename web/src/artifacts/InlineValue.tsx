@@ -2,7 +2,7 @@
 // the value the server sent, else fetched once by digest (bytes by digest
 // never change). Used by a job's outputs tab and the artifacts view.
 import { useEffect, useState } from 'react';
-import { errorFromResponse } from '../api';
+import { errorFromResponse } from '@kiln/client';
 import type { JsonValue } from '../model';
 import { fullText, inlineText, parseValue } from './value';
 import './artifacts.css';

@@ -1,6 +1,6 @@
 // Pure helpers of the artifacts view: sizes, where an artifact came from,
 // the file name a download gets, and the progress of an upload.
-import type { Artifact } from '../api';
+import type { Artifact } from '@kiln/client';
 import { formatSize } from '../ui/format';
 
 // Sizes have one format in the whole UI (ui/format.ts); re-exported for the views here.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Artifact } from '../api';
+import type { Artifact } from '@kiln/client';
 import { artifactKey, filterArtifacts, kindOptions, NO_FILTER, pipelineOptions, sortArtifacts, UPLOADS } from './filter';
 import { provenance, provenanceText } from './artifacts';
 

@@ -1,7 +1,7 @@
 // The artifacts view's filters: by the pipeline that made an artifact (or
 // "uploaded") and by kind (its serializer). Pure; options carry counts so
 // the view can say how many each choice keeps.
-import type { Artifact } from '../api';
+import type { Artifact } from '@kiln/client';
 import { provenance } from './artifacts';
 
 /** The pipeline filter's value for uploaded files. */

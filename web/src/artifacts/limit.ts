@@ -3,7 +3,7 @@
 // `kiln serve --max-artifact-mb N`; it then says so in /health as
 // `max_artifact_bytes` (0 or absent: none). It still answers 413 (over the
 // limit) or 507 (not enough disk) with a message the view shows as is.
-import type { Health } from '../api';
+import type { Health } from '@kiln/client';
 import { formatSize } from '../ui/format';
 
 export const LIMIT_OPTION = 'kiln serve --max-artifact-mb';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, type KilnClient } from '../api';
+import { ApiError, type KilnClient } from '@kiln/client';
 import { artifactSource } from './source';
 import { isAbortError } from './upload';
 

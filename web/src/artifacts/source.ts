@@ -1,7 +1,7 @@
 // A project's artifacts as the pipeline editor needs them (the palette's
 // list, the Input inspector's picker and its upload button), on one branch.
 // Uploads check the server's limit before sending (limit.ts).
-import { ApiError, type Artifact, type KilnClient, type UploadResult } from '../api';
+import { ApiError, type Artifact, type KilnClient, type UploadResult } from '@kiln/client';
 import { overLimit, uploadLimit } from './limit';
 import { isAbortError, uploadWithProgress, type Upload, type UploadProgress } from './upload';
 

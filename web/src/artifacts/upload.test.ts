@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../api';
+import { ApiError } from '@kiln/client';
 import { isAbortError, uploadWithProgress, type UploadProgress } from './upload';
 
 /** Just enough of XMLHttpRequest: the test drives progress and the answer. */

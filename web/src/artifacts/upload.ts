@@ -1,7 +1,7 @@
 // An upload with progress: fetch cannot report how much of a request body
 // has been sent, XMLHttpRequest can (upload.onprogress). Errors are ApiErrors
 // like every other call; cancel() aborts and rejects with an AbortError.
-import { ApiError, errorFromResponse, type UploadResult } from '../api';
+import { ApiError, errorFromResponse, type UploadResult } from '@kiln/client';
 
 export interface UploadProgress {
   readonly loaded: number;
@@ -9,22 +9,23 @@ export interface UploadProgress {
   readonly total: number | null;
 }
 
-export interface Upload {
-  readonly done: Promise<UploadResult>;
+/** An upload under way; `done` answers the server's JSON (an artifact upload's by default). */
+export interface Upload<T = UploadResult> {
+  readonly done: Promise<T>;
   cancel(): void;
 }
 
 /** The minimal XMLHttpRequest this needs (injectable for tests). */
 export type XhrFactory = () => XMLHttpRequest;
 
-export function uploadWithProgress(
+export function uploadWithProgress<T = UploadResult>(
   url: string,
   body: Blob,
   onProgress: (p: UploadProgress) => void,
   opts: { headers?: Readonly<Record<string, string>>; xhr?: XhrFactory } = {},
-): Upload {
+): Upload<T> {
   const xhr = (opts.xhr ?? (() => new XMLHttpRequest()))();
-  const done = new Promise<UploadResult>((resolve, reject) => {
+  const done = new Promise<T>((resolve, reject) => {
     xhr.open('POST', url);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
@@ -37,7 +38,7 @@ export function uploadWithProgress(
         return;
       }
       try {
-        resolve(JSON.parse(text) as UploadResult);
+        resolve(JSON.parse(text) as T);
       } catch {
         reject(new ApiError(xhr.status, 'bad_response', 'the server sent invalid JSON for the upload'));
       }

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { Execution, KilnClient } from '../api';
+import type { Execution, KilnClient } from '@kiln/client';
 import { describeError, shortId } from '../ui/format';
 import { chartValues } from './chartMath';
 import { ChartControls, RAW, yScale, type ChartOptions } from './ChartControls';

@@ -3,7 +3,7 @@
 // figures, outputs). Cancel and re-run. Updates arrive over the WebSocket
 // ("watch"), with polling as a fallback.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiError, type ExecutionDetail, type JobEvent, type KilnClient } from '../api';
+import { ApiError, type ExecutionDetail, type JobEvent, type KilnClient } from '@kiln/client';
 import type { Guid, Tree } from '../model';
 import { PipelineEditor } from '../pipeline/PipelineEditor';
 import { navigate, projectHref } from '../router';

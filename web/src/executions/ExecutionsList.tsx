@@ -2,7 +2,7 @@
 // Ticking executions of one pipeline compares their metrics on shared charts
 // (CompareMetrics: one chart per metric, one series per execution).
 import { useEffect, useState } from 'react';
-import { ApiError, type Execution, type KilnClient } from '../api';
+import { ApiError, type Execution, type KilnClient } from '@kiln/client';
 import { projectHref } from '../router';
 import { dateTime, describeError, duration, shortId, timeAgo } from '../ui/format';
 import { canSelect } from './compare';

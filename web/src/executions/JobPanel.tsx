@@ -4,7 +4,7 @@
 // Events come from the REST endpoint first, then live from the WebSocket
 // ("events" pushed to `live`), with polling as a fallback while it runs.
 import { useEffect, useMemo, useState } from 'react';
-import type { Job, JobEvent, KilnClient, MetricSeries } from '../api';
+import type { Job, JobEvent, KilnClient, MetricSeries } from '@kiln/client';
 import { InlineValue } from '../artifacts/InlineValue';
 import { showsInline } from '../artifacts/value';
 import { describeError, duration, formatSize } from '../ui/format';

@@ -1,8 +1,8 @@
 // Run: starts an execution of the pipeline on the branch. Degrades to a clear
 // message when the server has no executions API yet (404).
 import { useState } from 'react';
-import type { KilnClient } from '../api';
-import { ApiError } from '../api';
+import type { KilnClient } from '@kiln/client';
+import { ApiError } from '@kiln/client';
 import { describeError } from '../ui/format';
 
 export const NO_EXECUTIONS =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Execution } from '../api';
+import type { Execution } from '@kiln/client';
 import { borrowCachedMetrics, canSelect, compareMetrics, metricValue } from './compare';
 
 const exec = (id: string, pipeline: string): Execution =>

@@ -3,7 +3,7 @@
 // operation (job name + metric name); each series is one execution. uPlot
 // wants one shared x array, so the steps of all executions are merged and a
 // step an execution did not log is null (a gap).
-import type { Execution, MetricSeries } from '../api';
+import type { Execution, MetricSeries } from '@kiln/client';
 
 /** What one execution logged: per job (by the job's name), its metric series. */
 export interface RunMetrics {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecutionDetail, JobEvent } from '../api';
+import type { ExecutionDetail, JobEvent } from '@kiln/client';
 import { latestFigures, latestProgress, logLines, mergeEvents, metricSeries, upsertJob } from './events';
 
 const ev = (seq: number, kind: string, payload: Record<string, unknown>): JobEvent => ({ seq, time: seq, kind, payload });

@@ -1,7 +1,7 @@
 // Pure helpers over a job's event stream (GET jobs/{id}/events and the
 // WebSocket "events" messages): merge without duplicates, and derive what the
 // job panel shows — console lines, metric series, progress, figures.
-import type { Execution, ExecutionDetail, Job, JobEvent, MetricSeries } from '../api';
+import type { Execution, ExecutionDetail, Job, JobEvent, MetricSeries } from '@kiln/client';
 
 /** Events by seq, without duplicates (REST pages and live pushes overlap). */
 export function mergeEvents(a: readonly JobEvent[], b: readonly JobEvent[]): JobEvent[] {

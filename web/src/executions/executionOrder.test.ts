@@ -3,7 +3,7 @@
 // the header never says an execution ended while a node still shows a job
 // running (issue 10, the flaky browser scenario d_execution).
 import { describe, expect, it } from 'vitest';
-import type { Execution, ExecutionDetail, Job } from '../api';
+import type { Execution, ExecutionDetail, Job } from '@kiln/client';
 import { executionSummary, jobRank, mergeExecutionDetail, mergeExecutionRecord, upsertJob } from './events';
 
 const job = (id: string, state: string, extra: Partial<Job> = {}): Job => ({ id, node: `n-${id}`, name: id, state, ...extra });

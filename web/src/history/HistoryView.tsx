@@ -6,7 +6,7 @@
 // (the diff as readable changes), or merge another branch into this one
 // (MergePanel).
 import { lazy, Suspense, useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { Commit, DiffResponse, KilnClient, ProjectDetail } from '../api';
+import type { Commit, DiffResponse, KilnClient, ProjectDetail } from '@kiln/client';
 import type { Tree } from '../model';
 import { navigate, projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';

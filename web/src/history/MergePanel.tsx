@@ -4,7 +4,7 @@
 // each one in words and let the user keep one side per conflict, which edits
 // one branch so that both agree (see conflicts.ts), then merge again.
 import { useEffect, useState } from 'react';
-import type { Branch, Commit, KilnClient, MergeConflict } from '../api';
+import type { Branch, Commit, KilnClient, MergeConflict } from '@kiln/client';
 import type { Tree } from '../model';
 import { describeError, shortId } from '../ui/format';
 import { describeConflicts, resolution, type ConflictView, type Side } from './conflicts';

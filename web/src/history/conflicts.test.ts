@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MergeConflict } from '../api';
+import type { MergeConflict } from '@kiln/client';
 import { applyOps } from '../model';
 import { ids, sampleTree } from '../model/testing';
 import { describeConflicts, nodePath, resolution, valueWords } from './conflicts';

@@ -8,7 +8,7 @@
 // no one-field fix: the user edits a branch by hand.
 //
 // Pure: trees in, descriptions and patch operations out.
-import type { MergeConflict } from '../api';
+import type { MergeConflict } from '@kiln/client';
 import { effectiveAttr, metaTypeOf, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { valueText } from './describe';
 

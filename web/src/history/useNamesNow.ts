@@ -4,7 +4,7 @@
 // their message as written; so does every commit while this loads or when it
 // fails (the history is still usable without it).
 import { useEffect, useState } from 'react';
-import type { Commit, KilnClient } from '../api';
+import type { Commit, KilnClient } from '@kiln/client';
 import { effectiveAttr, type Guid, type Tree } from '../model';
 import { messageNow, replayNames, type CommitOps, type Names, type Segment } from './names';
 

@@ -6,7 +6,7 @@
 // References (`net: kiln.Architecture`) are listed read-only: they are
 // pointers of the instances, edited in the code.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { InterfaceAttribute, InterfacePort, OperationInterface } from '../api';
+import type { InterfaceAttribute, InterfacePort, OperationInterface } from '@kiln/client';
 import {
   addField,
   defaultText,

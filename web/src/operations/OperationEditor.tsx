@@ -15,7 +15,7 @@
 // interface asks the server to rewrite the code (interface/update) and
 // saves the result the same way.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { InterfaceProblem, KilnClient, OperationInterface } from '../api';
+import type { InterfaceProblem, KilnClient, OperationInterface } from '@kiln/client';
 import { decideSave, effectiveAttr, hasConflictMarkers, merge3, type Guid, type Tree } from '../model';
 import { Dialog } from '../ui/Dialog';
 import { nameOf, pipelineGraph, pipelines } from '../pipeline/model';

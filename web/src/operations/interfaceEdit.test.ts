@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OperationInterface } from '../api';
+import type { OperationInterface } from '@kiln/client';
 import {
   addField,
   defaultText,

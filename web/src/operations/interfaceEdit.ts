@@ -3,7 +3,7 @@
 // CodeMirror diagnostic range), and the edits a user can make to an
 // interface (add, rename, remove, retype an input/output/attribute, change a
 // default). Every function returns a new value; nothing is mutated.
-import type { InterfaceAttribute, InterfacePort, InterfaceProblem, OperationInterface } from '../api';
+import type { InterfaceAttribute, InterfacePort, InterfaceProblem, OperationInterface } from '@kiln/client';
 import type { JsonValue } from '../model';
 
 /** A diagnostic in document offsets (UTF-16 code units, as CodeMirror counts). */

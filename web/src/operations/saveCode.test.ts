@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OperationInterface } from '../api';
+import type { OperationInterface } from '@kiln/client';
 import { applyOps, type Tree } from '../model';
 import { connect, g, ids, port, sampleTree } from '../model/testing';
 import { codeSaveOps } from './saveCode';

@@ -3,7 +3,7 @@
 // attributes in line with it (model/interfaceSync) — one patch, one undo
 // step — and the message the editor shows afterwards.
 
-import type { OperationInterface } from '../api';
+import type { OperationInterface } from '@kiln/client';
 import { interfaceSyncOps, type Guid, type Op, type Tree } from '../model';
 
 export interface CodeSave {

@@ -3,7 +3,7 @@
 // chosen). Binding sets the Input's "artifact" (digest) and "serializer"
 // (data.ts, bindInputOps) in one edit.
 import { useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api';
+import { ApiError } from '@kiln/client';
 import { progressFraction, progressText, uploadName } from '../artifacts/artifacts';
 import type { ArtifactSource } from '../artifacts/source';
 import { isAbortError, type Upload, type UploadProgress } from '../artifacts/upload';

@@ -3,7 +3,7 @@
 // when a source is given, asked again whenever the tree gains or loses an
 // Artifact node (an upload, an execution's outputs) or `refresh` is called.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Artifact } from '../api';
+import type { Artifact } from '@kiln/client';
 import type { ArtifactSource } from '../artifacts/source';
 import type { Tree } from '../model';
 import { inputChoices, type InputChoice } from './data';

@@ -3,7 +3,7 @@
 // of the branch being edited; a read-only view of an old commit (?at=) reads
 // the tree over REST instead.
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { KilnClient, ProjectDetail } from '../api';
+import type { KilnClient, ProjectDetail } from '@kiln/client';
 import { newGuid, type Guid, type Op, type Tree } from '../model';
 import { collaborators, remoteSelections, type Collaborator } from '../pipeline/presence';
 import { metaByName, nameOf, operationDefinitions, pipelines } from '../pipeline/model';

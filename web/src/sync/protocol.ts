@@ -3,7 +3,7 @@
 // (Broadcast | Rejection) that `reconcile` folds in.
 
 import type { Broadcast, CommitId, Guid, Op, Rejection, Tree } from '../model';
-import type { Execution, Job, JobEvent } from '../api';
+import type { Execution, Job, JobEvent } from '@kiln/client';
 
 export interface PresenceUser {
   readonly connection: string;

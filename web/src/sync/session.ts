@@ -7,7 +7,7 @@
 // React reads it through useSyncExternalStore (subscribe / getState).
 
 import { newGuid, type Guid, type Op } from '../model';
-import type { Execution, Job, JobEvent } from '../api';
+import type { Execution, Job, JobEvent } from '@kiln/client';
 import * as core from './core';
 import { parseServerMessage, type WireClientMessage, type WireServerMessage } from './protocol';
 

@@ -1,5 +1,5 @@
 // Small formatting helpers shared by the views.
-import { ApiError } from '../api';
+import { ApiError } from '@kiln/client';
 
 /** Every error as one readable sentence. */
 export function describeError(e: unknown): string {

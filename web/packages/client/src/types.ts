@@ -2,7 +2,7 @@
 // them. Extra fields the server may add are allowed (index signatures) so a
 // newer server does not break an older editor.
 
-import type { CommitId, Guid, JsonValue, Op, Tree } from '../model';
+import type { CommitId, Guid, JsonValue, Op, Tree } from './wire';
 
 export interface Health {
   readonly status: string;
@@ -272,4 +272,177 @@ export interface UploadResult {
   readonly digest: string;
   readonly size: number;
   readonly commit: CommitId;
+}
+
+// ---- Provenance (docs/provenance.md) ----
+
+/** `up`: how the artifact was made (the default); `down`: what was made from it; `both`. */
+export type LineageDirection = 'up' | 'down' | 'both';
+
+export interface LineageQuery {
+  /** Job levels to walk: 0–100000, the server's default 100. */
+  readonly depth?: number;
+  readonly direction?: LineageDirection;
+}
+
+/** Where an artifact of a lineage came from. */
+export type LineageOrigin =
+  | { readonly kind: 'job'; readonly job: string; readonly output: string }
+  | {
+      readonly kind: 'upload' | 'fork' | 'import';
+      readonly user?: string;
+      /** The uploaded file's name. */
+      readonly source?: string;
+      readonly created_ms?: number;
+    }
+  /** The project has the bytes but no record says how. */
+  | { readonly kind: 'unknown' };
+
+export interface LineageArtifact {
+  readonly digest: string;
+  readonly size: number;
+  readonly serializer: string;
+  /** Job levels away from the artifact asked about (0: itself). */
+  readonly level: number;
+  readonly origin: LineageOrigin;
+  readonly [key: string]: unknown;
+}
+
+/** Where a job ran: `{"python", "torch", "kiln", "backend", "host"}`. */
+export interface JobRuntime {
+  readonly python?: string;
+  readonly torch?: string;
+  readonly kiln?: string;
+  readonly backend?: string;
+  readonly host?: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * A cache hit's original job: named when it is in the project, otherwise
+ * only said to be elsewhere (nothing of another project is revealed).
+ */
+export type CachedFrom = { readonly job: string; readonly execution: string } | { readonly other_project: true };
+
+export interface LineageJob {
+  readonly id: string;
+  readonly execution: string;
+  readonly pipeline: Guid;
+  readonly commit: CommitId;
+  readonly node: Guid;
+  readonly name: string;
+  readonly state: JobState;
+  /** Index into Lineage.operations. */
+  readonly operation: number;
+  /** Input name → digest of the artifact that fed it. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** Output name → digest of what it made. */
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly runtime: JobRuntime;
+  readonly started_ms: number;
+  readonly created_ms: number;
+  readonly cached_from: CachedFrom | null;
+  readonly level: number;
+  readonly [key: string]: unknown;
+}
+
+/** The generated code of an architecture an operation referenced, as the job ran it. */
+export interface ResourceSnapshot {
+  readonly node: Guid;
+  readonly subtree?: unknown;
+  /** Path → file content. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly entry_file: string;
+  readonly entry_class: string;
+  readonly [key: string]: unknown;
+}
+
+/** The operation as a job ran it (docs/provenance.md, "operation snapshot"). */
+export interface OperationSnapshot {
+  readonly node: Guid;
+  readonly definition?: Guid | null;
+  readonly name: string;
+  readonly kind?: string;
+  readonly code: string;
+  readonly attributes: Readonly<Record<string, JsonValue>>;
+  /** The ports' names; port_types gives their types by "input/x", "output/y". */
+  readonly inputs?: readonly string[];
+  readonly outputs?: readonly string[];
+  readonly port_types?: Readonly<Record<string, string>>;
+  /** Pointer name → what it pointed at. */
+  readonly resources?: Readonly<Record<string, ResourceSnapshot>>;
+  readonly [key: string]: unknown;
+}
+
+/** GET projects/{p}/artifacts/{digest}/provenance: a walk of the project's provenance records. */
+export interface Lineage {
+  readonly project: string;
+  readonly artifact: string;
+  readonly direction: LineageDirection;
+  readonly depth: number;
+  /** The walk stopped at `depth` with more beyond it. */
+  readonly truncated: boolean;
+  readonly artifacts: readonly LineageArtifact[];
+  readonly jobs: readonly LineageJob[];
+  /** Each distinct snapshot once; jobs refer to them by index. */
+  readonly operations: readonly OperationSnapshot[];
+  readonly used: readonly { readonly job: string; readonly input: string; readonly artifact: string }[];
+  readonly generated: readonly { readonly job: string; readonly output: string; readonly artifact: string }[];
+}
+
+/**
+ * The lineage as W3C PROV-JSON (?format=prov): entities `artifact:<digest>`,
+ * activities `job:<id>`, agents (users) and the relations between them, each
+ * a map from an id to its attributes.
+ */
+export interface ProvDocument {
+  readonly prefix?: Readonly<Record<string, string>>;
+  readonly entity?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly activity?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly agent?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly used?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly wasGeneratedBy?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly wasAttributedTo?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly wasInformedBy?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly [key: string]: unknown;
+}
+
+/** POST projects/{p}/artifacts/{digest}/reify. */
+export interface ReifyRequest {
+  /** The new branch (409 when it exists). */
+  readonly branch: string;
+  /** Where the branch starts: a ref, default main. */
+  readonly from?: string;
+  /** The new pipeline's name. */
+  readonly name?: string;
+}
+
+export interface ReifyResult {
+  readonly branch: string;
+  readonly commit: CommitId;
+  /** The new pipeline's guid. */
+  readonly pipeline: Guid;
+  /** Instance guid in the new pipeline → the original job it stands for. */
+  readonly jobs: Readonly<Record<Guid, string>>;
+  /** What could not be restored as it was (a changed architecture, deleted data). */
+  readonly notes: readonly string[];
+}
+
+/** GET projects/{p}/pipelines/{guid}/export: a zip of plain Python. */
+export interface PipelineExportOptions {
+  /** Branch, tag or commit; main when absent. */
+  readonly ref?: string;
+  /** `bundle`: input artifacts in the zip; `fetch`: main.py downloads them. The server picks when absent. */
+  readonly inputs?: 'bundle' | 'fetch';
+}
+
+// ---- Project archives (GET projects/{p}/export, POST projects/import) ----
+
+/** What POST projects/import made. */
+export interface ProjectImportResult {
+  readonly name: string;
+  /** Objects of the archive stored. */
+  readonly objects: number;
+  /** Refs written: the project's own (`project`) and its branches and tags (docs/formats.md). */
+  readonly refs: number;
 }

@@ -5,7 +5,7 @@
 // failure is thrown as an ApiError. fetch is injectable for tests and for
 // callers that add auth headers.
 
-import type { Patch } from '../model';
+import type { Patch } from './wire';
 import { ApiError, errorFromResponse } from './errors';
 import type {
   Artifact,
@@ -23,14 +23,21 @@ import type {
   InterfaceProblem,
   InterfaceResult,
   JobEvent,
+  Lineage,
+  LineageQuery,
   MergeConflict,
   MergeRequest,
   MergeResult,
   MetricSeries,
   OperationInterface,
   PatchResult,
+  PipelineExportOptions,
   Project,
   ProjectDetail,
+  ProjectImportResult,
+  ProvDocument,
+  ReifyRequest,
+  ReifyResult,
   StartExecutionRequest,
   Tag,
   TreeResponse,
@@ -247,28 +254,79 @@ export class KilnClient {
     return query ? `${base}?${query}` : base;
   }
 
+  // ---- Provenance (docs/provenance.md) ----
+
+  /** How an artifact was made (`up`), what was made from it (`down`), or both: its lineage in the project. */
+  artifactProvenance(project: string, digest: string, query: LineageQuery = {}, signal?: AbortSignal): Promise<Lineage> {
+    return this.request('GET', `/projects/${seg(project)}/artifacts/${seg(digest)}/provenance${lineageQuery(query)}`, { signal });
+  }
+
+  /** The same lineage as W3C PROV-JSON (`?format=prov`). */
+  artifactProvenanceProv(project: string, digest: string, query: LineageQuery = {}, signal?: AbortSignal): Promise<ProvDocument> {
+    return this.request('GET', `/projects/${seg(project)}/artifacts/${seg(digest)}/provenance${lineageQuery(query, 'prov')}`, {
+      signal,
+    });
+  }
+
+  /**
+   * Commits, on a new branch, a pipeline that makes the artifact again from
+   * its lineage. 409 when the branch exists, 422 when no job made the
+   * artifact (an upload): both thrown as ApiError.
+   */
+  reify(project: string, digest: string, req: ReifyRequest): Promise<ReifyResult> {
+    return this.request('POST', `/projects/${seg(project)}/artifacts/${seg(digest)}/reify`, { body: req });
+  }
+
+  /** Where a pipeline's plain-Python zip is downloaded (for <a href download>). */
+  pipelineExportUrl(project: string, pipeline: string, opts: PipelineExportOptions = {}): string {
+    const q = new URLSearchParams();
+    if (opts.ref !== undefined) q.set('ref', opts.ref);
+    if (opts.inputs !== undefined) q.set('inputs', opts.inputs);
+    const qs = q.size > 0 ? `?${q}` : '';
+    return `${this.baseUrl}${API_PREFIX}/projects/${seg(project)}/pipelines/${seg(pipeline)}/export${qs}`;
+  }
+
+  // ---- Project archives (docs/api.md, docs/formats.md) ----
+
+  /** Where a project's archive (`<project>.kiln`) is downloaded (for <a href download>). */
+  projectExportUrl(project: string): string {
+    return `${this.baseUrl}${API_PREFIX}/projects/${seg(project)}/export`;
+  }
+
+  /** A project's archive, as bytes (scripts; the browser downloads projectExportUrl). */
+  async exportProject(project: string, signal?: AbortSignal): Promise<Blob> {
+    const res = await this.send('GET', `/projects/${seg(project)}/export`, {}, signal, 'application/octet-stream');
+    return res.blob();
+  }
+
+  /** Where an archive is POSTed to become a project (an upload with progress; see exportProject). */
+  projectImportUrl(name?: string): string {
+    const qs = name ? `?${new URLSearchParams({ name })}` : '';
+    return `${this.baseUrl}${API_PREFIX}/projects/import${qs}`;
+  }
+
+  /**
+   * Creates a project from an archive, named `name` (default: the name the
+   * archive holds). 409 when that project exists, 400 for a damaged file.
+   */
+  async importProject(archive: BinaryBody, name?: string, signal?: AbortSignal): Promise<ProjectImportResult> {
+    const qs = name ? `?${new URLSearchParams({ name })}` : '';
+    const res = await this.send('POST', `/projects/import${qs}`, { bytes: archive }, signal);
+    try {
+      return (await res.json()) as ProjectImportResult;
+    } catch {
+      throw new ApiError(res.status, 'bad_response', 'the server sent invalid JSON for the project import');
+    }
+  }
+
   /** One request; JSON in and out. The caller states the response type it expects. */
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     opts: { body?: unknown; signal?: AbortSignal | undefined } = {},
   ): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.headers };
-    const init: RequestInit = { method, headers };
-    if (opts.body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(opts.body);
-    }
-    if (opts.signal) init.signal = opts.signal;
-    let res: Response;
-    try {
-      res = await this.fetchFn(`${this.baseUrl}${API_PREFIX}${path}`, init);
-    } catch (e) {
-      if (isAbort(e)) throw e; // the caller cancelled: not a server problem
-      throw new ApiError(0, 'network', `cannot reach the Kiln server: ${errorText(e)}`);
-    }
+    const res = await this.send(method, path, opts.body === undefined ? {} : { json: opts.body }, opts.signal);
     const text = await res.text();
-    if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
     if (text === '') return undefined as T; // 204 and friends
     try {
       return JSON.parse(text) as T;
@@ -276,7 +334,43 @@ export class KilnClient {
       throw new ApiError(res.status, 'bad_response', `the server sent invalid JSON for ${method} ${path}`);
     }
   }
+
+  /**
+   * Sends one request and answers the 2xx response unread; anything else is
+   * thrown as an ApiError. `json` is sent as JSON, `bytes` as
+   * application/octet-stream (a file).
+   */
+  private async send(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body: { json?: unknown; bytes?: BinaryBody },
+    signal: AbortSignal | undefined,
+    accept = 'application/json',
+  ): Promise<Response> {
+    const headers: Record<string, string> = { Accept: accept, ...this.headers };
+    const init: RequestInit = { method, headers };
+    if (body.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body.json);
+    } else if (body.bytes !== undefined) {
+      headers['Content-Type'] = 'application/octet-stream';
+      init.body = body.bytes;
+    }
+    if (signal) init.signal = signal;
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${API_PREFIX}${path}`, init);
+    } catch (e) {
+      if (isAbort(e)) throw e; // the caller cancelled: not a server problem
+      throw new ApiError(0, 'network', `cannot reach the Kiln server: ${errorText(e)}`);
+    }
+    if (!res.ok) throw errorFromResponse(res.status, res.statusText, await res.text());
+    return res;
+  }
 }
+
+/** A file's bytes as a request body. */
+export type BinaryBody = Blob | ArrayBuffer | Uint8Array<ArrayBuffer>;
 
 /** A path segment: names may hold spaces, slashes or unicode. */
 function seg(s: string): string {
@@ -322,6 +416,15 @@ export function interfaceProblem(e: ApiError): InterfaceProblem {
   const o = typeof err === 'object' && err !== null ? (err as Record<string, unknown>) : {};
   const pos = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
   return { message: e.message, line: pos(o['line']), column: pos(o['column']) };
+}
+
+/** ?depth=&direction=&format= of a lineage request; defaults are left to the server. */
+function lineageQuery(query: LineageQuery, format?: 'prov'): string {
+  const q = new URLSearchParams();
+  if (query.depth !== undefined) q.set('depth', String(query.depth));
+  if (query.direction !== undefined) q.set('direction', query.direction);
+  if (format !== undefined) q.set('format', format);
+  return q.size > 0 ? `?${q}` : '';
 }
 
 function isAbort(e: unknown): boolean {
