@@ -294,7 +294,8 @@ class Client:
         found = [p["guid"] for p in self.pipelines(project, ref) if p["name"] == pipeline]
         if len(found) != 1:
             what = "no pipeline" if not found else f"{len(found)} pipelines"
-            raise NotFound(404, "NotFound", f"{what} named {pipeline!r} in {project} at {ref or 'main'}")
+            message = f"{what} named {pipeline!r} in {project} at {ref or 'main'}"
+            raise NotFound(404, "NotFound", message, {"code": "NotFound", "message": message})
         return found[0]
 
     # ---- executions, jobs, events ----

@@ -194,14 +194,14 @@ class Transport:
                 conn.endheaders()
                 self._send_file(conn, file, size, progress)
             resp = conn.getresponse()
-        except BrokenPipeError:
+        except (BrokenPipeError, ConnectionResetError) as sending:
             # The server may refuse an upload from its headers (413, 507) and
-            # close before reading the body: its answer is still there to read.
+            # close before reading the body: its answer may still be there to read.
             try:
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException):
                 conn.close()
-                raise
+                raise sending from None
         except BaseException:
             conn.close()
             raise
