@@ -393,3 +393,18 @@ def test_pip_installs_the_package(tmp_path):
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=dict(os.environ, PYTHONPATH=str(target)), cwd=tmp_path, timeout=30)
     assert shown.stdout.split() == [str(target / "kiln" / "__init__.py"), kiln.__version__]
+
+
+def test_the_quick_start_of_the_docs_runs(server, tmp_path):
+    doc = (ROOT / "docs" / "python-client.md").read_text()
+    section = doc.split("## Quick start", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"),
+               KILN_URL=f"http://127.0.0.1:{server.port}")
+    env.pop("KILN_TOKEN", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Sum total = 310" in out.stdout
+    assert "[Total] total 310" in out.stdout
+    assert "'Parse': 'cached', 'Total': 'cached'" in out.stdout
