@@ -112,13 +112,17 @@ class Execution:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         cursors: Dict[str, int] = {}
+        read_out = set()  # jobs that had ended before their last read: nothing more comes
         while True:
             self.refresh()
             if on_event is not None:
                 for job in self.jobs:
-                    if job["state"] not in ("pending", "queued"):
-                        cursors[job["id"]] = self.client._drain_events(
-                            job, cursors.get(job["id"], 0), on_event)
+                    if job["state"] in ("pending", "queued") or job["id"] in read_out:
+                        continue
+                    cursors[job["id"]] = self.client._drain_events(
+                        job, cursors.get(job["id"], 0), on_event)
+                    if job["state"] in _FINAL_JOB:
+                        read_out.add(job["id"])
             if self.done:
                 return self
             if deadline is not None and time.monotonic() > deadline:

@@ -147,8 +147,11 @@ class PatchBuilder:
                      and not n.get("registry", {}).get("isMeta")
                      and ("code" in n.get("attrs", {}) or "kind" in n.get("attrs", {}))
                      and not self._in_pipeline(g)]
-            if not named:
-                raise KeyError(f"no operation definition {which!r} in {self.project}/{self.branch}")
+            if len(named) != 1:
+                what = "no operation definition" if not named else \
+                    f"{len(named)} operation definitions ({', '.join(sorted(named))})"
+                raise KeyError(f"{what} named {which!r} in {self.project}/{self.branch}; "
+                               "pass a guid")
             guid = named[0]
         node = nodes[guid]
         ports = {}
