@@ -13,16 +13,16 @@ import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
+from client_server import ROOT  # first: puts this tree's python/ on sys.path
 import kiln
 from kiln.client import (BadRequest, Conflict, FailedPrecondition, KilnError, MethodNotAllowed,
                          NotFound, PayloadTooLarge)
 
-ROOT = Path(__file__).resolve().parents[2]
 MiB = 1 << 20
+pytest_plugins = ["client_server"]  # the fixtures server and client
 
 PARSE = '''\
 import kiln

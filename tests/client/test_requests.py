@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+import client_server  # noqa: F401  (first: puts this tree's python/ on sys.path)
 import kiln
 from kiln.client import FailedPrecondition, ServerError, Unavailable
 

@@ -2,7 +2,11 @@
 
 The server is tests/server/kiln_server.py's (build/src/cli/kiln or $KILN_BIN,
 a fresh data folder, no example projects); the client is this tree's
-python/kiln, imported ahead of any installed kiln.
+python/kiln, imported ahead of any installed kiln. Test modules import this
+first, and take its fixtures with `pytest_plugins = ["client_server"]`. It is not a conftest.py
+because python/tests does `from conftest import ...`, which another
+conftest module in the same pytest run would shadow. (PYTEST_DONT_REWRITE:
+it is imported before pytest loads it as a plugin, and has no asserts.)
 """
 import sys
 from pathlib import Path
