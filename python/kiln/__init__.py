@@ -33,8 +33,23 @@ Modules: ``kiln.interface`` (interface <-> code), ``kiln.serializers``,
 ``kiln.runtime`` (events), ``kiln.mpl_backend``, ``kiln.job`` (runs a bundle),
 ``kiln.zygote`` (warm worker).  Importing ``kiln`` is cheap: it imports neither
 torch, numpy nor matplotlib.
+
+Outside a job, ``kiln.Client`` talks to a Kiln server (``kiln.client``,
+docs/python-client.md); it is imported on first use, so jobs never pay for
+``http.client``.
 """
 from .runtime import Architecture, Operation, log_metric, progress
 
+# Not the client's names: `from kiln import *` in an operation stays cheap.
 __all__ = ["Architecture", "Operation", "log_metric", "progress"]
 __version__ = "0.1.0"
+
+_CLIENT_NAMES = ("Client", "KilnError", "PatchBuilder", "Execution")
+
+
+def __getattr__(name):
+    # PEP 562: `from kiln import Client` imports kiln.client only then.
+    if name in _CLIENT_NAMES:
+        from . import client
+        return getattr(client, name)
+    raise AttributeError(f"module 'kiln' has no attribute {name!r}")
