@@ -15,6 +15,7 @@
 #include "access/access.h"
 #include "cli/nn_command.h"
 #include "cli/remote.h"
+#include "cli/reproduce_command.h"
 #include "core/log.h"
 #include "model/export.h"
 #include "model/meta.h"
@@ -680,6 +681,7 @@ int Main(int argc, char** argv) {
   });
 
   AddNnCommand(app, &rc);
+  AddReproduceCommand(app, {&server_url, &token, add_remote_flags}, &rc);
 
   try {
     app.parse(argc, argv);

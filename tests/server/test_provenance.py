@@ -47,7 +47,7 @@ def kiln():
     k.stop()
 
 
-def build_pipeline(kiln, project, user, data_digest, factor=3.0):
+def build_pipeline(kiln, project, user, data_digest, factor=3.0, scale_code=SCALE):
     """Creates the definitions and the pipeline; returns the pipeline's guid."""
     m = meta_guids(kiln, project, user)
     g = {k: str(uuid.uuid4()) for k in ("pipe", "in", "scale", "total", "out",
@@ -64,7 +64,7 @@ def build_pipeline(kiln, project, user, data_digest, factor=3.0):
                         "base": m["Port"], "attrs": {"name": name, "direction": direction}})
 
     definition("in", {"name": "Input", "kind": "input"}, [("output", "data")])
-    definition("scale", {"name": "Scale", "code": SCALE, "factor": 2.0},
+    definition("scale", {"name": "Scale", "code": scale_code, "factor": 2.0},
                [("input", "values"), ("output", "scaled")])
     definition("total", {"name": "Total", "code": TOTAL}, [("input", "scaled"), ("output", "total")])
     definition("out", {"name": "Output", "kind": "output"}, [("input", "data")])
@@ -77,10 +77,6 @@ def build_pipeline(kiln, project, user, data_digest, factor=3.0):
     for key, (definition_key, attrs) in instances.items():
         ops.append({"op": "create", "guid": g[key], "parent": g["pipe"], "base": g[definition_key],
                     "attrs": attrs})
-
-    def instance_port(key, direction, name):
-        # Instances get their definition's ports with derived guids; find them in the tree.
-        return (key, direction, name)
 
     commit(kiln, project, ops, user=user)
     tree = kiln.api("GET", f"/projects/{project}/tree", user=user).json()["tree"]["nodes"]
@@ -290,3 +286,42 @@ def test_export_runs_with_plain_python(kiln, alice_run, tmp_path):
                     user="alice").status == 404
     assert kiln.api("GET", f"/projects/lab/pipelines/{alice_run['pipeline']}/export",
                     user="bob").status in (403, 404)
+
+
+def reproduce(kiln, digest, project="lab"):
+    return subprocess.run([str(kiln_binary()), "reproduce", digest, "--project", project,
+                           "--server", f"http://127.0.0.1:{kiln.port}",
+                           "--token", kiln.tokens["alice"]],
+                          capture_output=True, text=True, timeout=180)
+
+
+def kiln_binary():
+    from kiln_server import KILN
+    return KILN
+
+
+def test_kiln_reproduce_reports_matching_digests(kiln, alice_run):
+    done = reproduce(kiln, alice_run["total"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reproduce/" + alice_run["total"][:12] + "-1" in done.stdout
+    assert f"Total.total  {alice_run['total'][:12]}  matched" in done.stdout
+    assert "2 output(s) matched, 0 differ" in done.stdout
+    # A second time: the next free branch.
+    again = reproduce(kiln, alice_run["total"])
+    assert "-2" in again.stdout and again.returncode == 0, again.stdout + again.stderr
+
+
+NOISY = SCALE.replace("import kiln", "import random\nimport kiln").replace(
+    "v * self.factor", "v * self.factor + random.random()")
+
+
+def test_kiln_reproduce_names_what_differs(kiln, alice_run):
+    pipeline = build_pipeline(kiln, "lab", "alice", alice_run["data"], factor=5.0,
+                              scale_code=NOISY)
+    e = run(kiln, "lab", "alice", pipeline)
+    total = [j for j in e["jobs"] if j["name"] == "Total"][0]["outputs"]["total"]["digest"]
+    done = reproduce(kiln, total)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "Scale.scaled" in done.stdout and "DIFFERS" in done.stdout
+    bad = reproduce(kiln, "0" * 64)
+    assert bad.returncode == 1 and "no artifact" in bad.stderr
