@@ -33,9 +33,14 @@ class Walk {
 
   Result<LineageGraph> Run() {
     const LineageQuery& q = graph_.query;
-    KILN_RETURN_IF_ERROR(AddArtifact(q.artifact, 0).status());
+    AddArtifact(q.artifact, 0);
     if (q.direction != LineageDirection::kDown) KILN_RETURN_IF_ERROR(Up());
     if (q.direction != LineageDirection::kUp) KILN_RETURN_IF_ERROR(Down());
+    // How the project got what no job of it made (an upload, a fork…).
+    for (LineageArtifact& a : graph_.artifacts) {
+      if (!a.job.empty()) continue;
+      KILN_ASSIGN_OR_RETURN(a.grant, runs_.GetGrant(q.project, a.digest));
+    }
     return std::move(graph_);
   }
 
@@ -46,12 +51,12 @@ class Walk {
     for (int64_t level = 1; !frontier.empty(); ++level) {
       std::vector<Digest> next;
       for (const Digest& d : frontier) {
-        KILN_ASSIGN_OR_RETURN(std::vector<Producer> producers,
-                              runs_.Producers(graph_.query.project, d));
-        size_t a = artifact_index_.at(d);
-        if (producers.empty()) continue;
         // The earliest: the job that first made these bytes in the project.
-        Producer& p = producers.front();
+        KILN_ASSIGN_OR_RETURN(std::shared_ptr<const Producer> first,
+                              runs_.FirstProducer(graph_.query.project, d));
+        size_t a = artifact_index_.at(d);
+        if (!first) continue;
+        const Producer& p = *first;
         graph_.artifacts[a].job = p.record.job;
         graph_.artifacts[a].output = p.record.output;
         if (auto it = p.outputs.find(p.record.output); it != p.outputs.end()) {
@@ -63,13 +68,10 @@ class Walk {
         }
         graph_.generated.push_back({p.record.job, p.record.output, d});
         if (job_index_.count(p.record.job)) continue;
-        std::map<std::string, Digest> inputs = p.record.inputs;
-        std::string job = p.record.job;
-        KILN_RETURN_IF_ERROR(AddJob(std::move(p), level));
-        for (const auto& [name, input] : inputs) {
-          graph_.used.push_back({job, name, input});
-          KILN_ASSIGN_OR_RETURN(bool added, AddArtifact(input, level));
-          if (added) next.push_back(input);
+        KILN_RETURN_IF_ERROR(AddJob(first, level));
+        for (const auto& [name, input] : p.record.inputs) {
+          graph_.used.push_back({p.record.job, name, input});
+          if (AddArtifact(input, level)) next.push_back(input);
         }
       }
       frontier = std::move(next);
@@ -102,15 +104,16 @@ class Walk {
           std::vector<std::pair<std::string, Digest>> outputs;
           for (const Producer& r : records)
             outputs.emplace_back(r.record.output, r.record.artifact);
-          KILN_RETURN_IF_ERROR(AddJob(std::move(records.front()), -level));
+          KILN_RETURN_IF_ERROR(
+              AddJob(std::make_shared<const Producer>(std::move(records.front())), -level));
           for (const auto& [name, output] : outputs) {
             graph_.generated.push_back({job, name, output});
-            KILN_ASSIGN_OR_RETURN(bool added, AddArtifact(output, -level));
+            bool added = AddArtifact(output, -level);
             size_t a = artifact_index_.at(output);
             if (graph_.artifacts[a].job.empty()) {
               graph_.artifacts[a].job = job;
               graph_.artifacts[a].output = name;
-              const Outputs& outs = graph_.jobs.back().producer.outputs;
+              const Outputs& outs = graph_.jobs.back().producer->outputs;
               if (auto it = outs.find(name); it != outs.end()) graph_.artifacts[a].ref = it->second;
             }
             if (added) next.push_back(output);
@@ -122,44 +125,41 @@ class Walk {
     return Status::Ok();
   }
 
-  // Adds the artifact once (true when it is new); its grant says how the
-  // project got it.
-  Result<bool> AddArtifact(const Digest& d, int64_t level) {
-    if (artifact_index_.count(d)) return false;
+  // Adds the artifact once; true when it is new.
+  bool AddArtifact(const Digest& d, int64_t level) {
+    auto [it, fresh] = artifact_index_.try_emplace(d, graph_.artifacts.size());
+    if (!fresh) return false;
     LineageArtifact a;
     a.digest = d;
     a.level = level;
-    KILN_ASSIGN_OR_RETURN(a.grant, runs_.GetGrant(graph_.query.project, d));
-    artifact_index_[d] = graph_.artifacts.size();
     graph_.artifacts.push_back(std::move(a));
     return true;
   }
 
-  Status AddJob(Producer p, int64_t level) {
+  Status AddJob(std::shared_ptr<const Producer> p, int64_t level) {
     LineageJob j;
     j.level = level;
-    auto [op, fresh] = operation_index_.try_emplace(p.record.operation_digest, 0);
+    auto [op, fresh] = operation_index_.try_emplace(p->record.operation_digest, 0);
     if (fresh) {
       KILN_ASSIGN_OR_RETURN(std::string snapshot,
-                            runs_.OperationSnapshot(p.record.operation_digest));
+                            runs_.OperationSnapshot(p->record.operation_digest));
       op->second = graph_.operations.size();
       graph_.operations.push_back(std::move(snapshot));
     }
     j.operation = op->second;
-    if (!p.record.cached_from.empty()) {
+    if (!p->record.cached_from.empty()) {
       // Said only when the original is the project's own job.
-      Result<JobRecord> original = runs_.GetJob(p.record.cached_from);
+      Result<JobRecord> original = runs_.GetJob(p->record.cached_from);
       Result<ExecutionRecord> e = original.ok() ? runs_.GetExecution(original->execution)
                                                 : Result<ExecutionRecord>(original.status());
       if (e.ok() && e->project == graph_.query.project) {
         j.cached_from_execution = e->id;
       } else {
         j.cached_from_other_project = true;
-        p.record.cached_from.clear();
       }
     }
+    job_index_[p->record.job] = graph_.jobs.size();
     j.producer = std::move(p);
-    job_index_[j.producer.record.job] = graph_.jobs.size();
     graph_.jobs.push_back(std::move(j));
     return Status::Ok();
   }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,7 +51,9 @@ struct LineageArtifact {
 };
 
 struct LineageJob {
-  Producer producer;  // the job, with the record of one of its outputs
+  // The job, with the record of one of its outputs (shared with the store's
+  // cache of first producers: never changed).
+  std::shared_ptr<const Producer> producer;
   int64_t level = 0;
   size_t operation = 0;  // index into LineageGraph::operations
   // For a cache hit: the original producer's execution when it is a job of

@@ -1,63 +1,164 @@
 #include "provenance/lineage_json.h"
 
+#include <cstdio>
 #include <ctime>
+#include <string_view>
 
 namespace kiln {
 namespace {
 
 using json = nlohmann::json;
 
-json Origin(const LineageArtifact& a) {
-  if (!a.job.empty()) return {{"kind", "job"}, {"job", a.job}, {"output", a.output}};
-  if (!a.grant || a.grant->how == "job") return {{"kind", "unknown"}};
-  json o = {{"kind", a.grant->how}, {"created_ms", a.grant->created_ms}};
-  if (!a.grant->user.empty()) o["user"] = a.grant->user;
-  if (!a.grant->source.empty()) o["source"] = a.grant->source;
-  return o;
+// The lineage's JSON is written as text, not built as a json value: a
+// 10,000-job lineage is megabytes, and building it node by node cost more
+// than the walk (bench/provenance_bench).
+class Writer {
+ public:
+  std::string text;
+
+  void Raw(std::string_view s) { text += s; }
+  void Str(std::string_view s) {
+    text += '"';
+    for (char c : s) {
+      switch (c) {
+        case '"':
+          text += "\\\"";
+          break;
+        case '\\':
+          text += "\\\\";
+          break;
+        case '\n':
+          text += "\\n";
+          break;
+        case '\r':
+          text += "\\r";
+          break;
+        case '\t':
+          text += "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof(buf), "\\u%04x", unsigned(c));
+            text += buf;
+          } else {
+            text += c;
+          }
+      }
+    }
+    text += '"';
+  }
+  void Int(int64_t v) { text += std::to_string(v); }
+  // "key": — with a comma before every key but an object's first.
+  void Key(std::string_view key, bool first = false) {
+    if (!first) text += ',';
+    Str(key);
+    text += ':';
+  }
+  // JSON text this program wrote itself (snapshots, runtimes); {} if empty.
+  void Json(const std::string& stored) { text += stored.empty() ? "{}" : stored; }
+};
+
+void WriteOrigin(Writer& w, const LineageArtifact& a) {
+  if (!a.job.empty()) {
+    w.Raw("{\"kind\":\"job\",\"job\":");
+    w.Str(a.job);
+    w.Raw(",\"output\":");
+    w.Str(a.output);
+    w.Raw("}");
+    return;
+  }
+  if (!a.grant || a.grant->how == "job") return w.Raw("{\"kind\":\"unknown\"}");
+  w.Raw("{\"kind\":");
+  w.Str(a.grant->how);
+  w.Key("created_ms");
+  w.Int(a.grant->created_ms);
+  if (!a.grant->user.empty()) {
+    w.Key("user");
+    w.Str(a.grant->user);
+  }
+  if (!a.grant->source.empty()) {
+    w.Key("source");
+    w.Str(a.grant->source);
+  }
+  w.Raw("}");
 }
 
-json DigestMap(const std::map<std::string, Digest>& m) {
-  json out = json::object();
-  for (const auto& [name, d] : m) out[name] = d.Hex();
-  return out;
-}
-
-json JobJson(const LineageJob& j) {
-  const ProvenanceRecord& r = j.producer.record;
-  json outputs = json::object();
-  for (const auto& [name, o] : j.producer.outputs) outputs[name] = o.digest.Hex();
-  json runtime = json::parse(r.runtime, nullptr, false);
-  if (!runtime.is_object()) runtime = json::object();
-  json cached_from = nullptr;
+void WriteJob(Writer& w, const LineageJob& j) {
+  const ProvenanceRecord& r = j.producer->record;
+  w.Raw("{");
+  w.Key("id", true);
+  w.Str(r.job);
+  w.Key("execution");
+  w.Str(r.execution);
+  w.Key("pipeline");
+  w.Str(j.producer->pipeline);
+  w.Key("commit");
+  w.Str(j.producer->commit.Hex());
+  w.Key("node");
+  w.Str(j.producer->node);
+  w.Key("name");
+  w.Str(j.producer->job_name);
+  w.Key("state");
+  w.Str(j.producer->state);
+  w.Key("operation");
+  w.Int(int64_t(j.operation));
+  w.Key("inputs");
+  w.Raw("{");
+  bool first = true;
+  for (const auto& [name, d] : r.inputs) {
+    w.Key(name, first);
+    first = false;
+    w.Str(d.Hex());
+  }
+  w.Raw("}");
+  w.Key("outputs");
+  w.Raw("{");
+  first = true;
+  for (const auto& [name, o] : j.producer->outputs) {
+    w.Key(name, first);
+    first = false;
+    w.Str(o.digest.Hex());
+  }
+  w.Raw("}");
+  w.Key("runtime");
+  w.Json(r.runtime);
+  w.Key("started_ms");
+  w.Int(r.started_ms);
+  w.Key("created_ms");
+  w.Int(r.created_ms);
+  w.Key("finished_ms");
+  w.Int(j.producer->finished_ms);
+  w.Key("cached_from");
   if (j.cached_from_other_project) {
-    cached_from = {{"other_project", true}};
+    w.Raw("{\"other_project\":true}");
   } else if (!r.cached_from.empty()) {
-    cached_from = {{"job", r.cached_from}, {"execution", j.cached_from_execution}};
+    w.Raw("{\"job\":");
+    w.Str(r.cached_from);
+    w.Raw(",\"execution\":");
+    w.Str(j.cached_from_execution);
+    w.Raw("}");
+  } else {
+    w.Raw("null");
   }
-  return {{"id", r.job},
-          {"execution", r.execution},
-          {"pipeline", j.producer.pipeline},
-          {"commit", j.producer.commit.Hex()},
-          {"node", j.producer.node},
-          {"name", j.producer.job_name},
-          {"state", j.producer.state},
-          {"operation", j.operation},
-          {"inputs", DigestMap(r.inputs)},
-          {"outputs", outputs},
-          {"runtime", runtime},
-          {"started_ms", r.started_ms},
-          {"created_ms", r.created_ms},
-          {"finished_ms", j.producer.finished_ms},
-          {"cached_from", cached_from},
-          {"level", j.level}};
+  w.Key("level");
+  w.Int(j.level);
+  w.Raw("}");
 }
 
-json Edges(const std::vector<LineageEdge>& edges, const char* port) {
-  json out = json::array();
-  for (const LineageEdge& e : edges) {
-    out.push_back({{"job", e.job}, {port, e.port}, {"artifact", e.artifact.Hex()}});
+void WriteEdges(Writer& w, const std::vector<LineageEdge>& edges, std::string_view port) {
+  w.Raw("[");
+  for (size_t i = 0; i < edges.size(); ++i) {
+    if (i) w.Raw(",");
+    w.Raw("{\"job\":");
+    w.Str(edges[i].job);
+    w.Key(port);
+    w.Str(edges[i].port);
+    w.Key("artifact");
+    w.Str(edges[i].artifact.Hex());
+    w.Raw("}");
   }
-  return out;
+  w.Raw("]");
 }
 
 // xsd:dateTime in UTC with milliseconds.
@@ -74,34 +175,64 @@ std::string IsoTime(int64_t ms) {
 
 }  // namespace
 
-json LineageToJson(const LineageGraph& g, const std::map<Digest, std::string>& names) {
-  json artifacts = json::array();
-  for (const LineageArtifact& a : g.artifacts) {
-    json item = {{"digest", a.digest.Hex()}, {"level", a.level}, {"origin", Origin(a)}};
+std::string LineageToJson(const LineageGraph& g, const std::map<Digest, std::string>& names) {
+  Writer w;
+  w.text.reserve(1024 + g.jobs.size() * 900);
+  w.Raw("{");
+  w.Key("project", true);
+  w.Str(g.query.project);
+  w.Key("artifact");
+  w.Str(g.query.artifact.Hex());
+  w.Key("direction");
+  w.Str(LineageDirectionName(g.query.direction));
+  w.Key("depth");
+  w.Int(g.query.depth);
+  w.Key("truncated");
+  w.Raw(g.truncated ? "true" : "false");
+  w.Key("artifacts");
+  w.Raw("[");
+  for (size_t i = 0; i < g.artifacts.size(); ++i) {
+    const LineageArtifact& a = g.artifacts[i];
+    if (i) w.Raw(",");
+    w.Raw("{\"digest\":");
+    w.Str(a.digest.Hex());
+    w.Key("level");
+    w.Int(a.level);
+    w.Key("origin");
+    WriteOrigin(w, a);
     if (a.ref) {
-      item["size"] = a.ref->size;
-      item["serializer"] = a.ref->serializer;
+      w.Key("size");
+      w.Int(int64_t(a.ref->size));
+      w.Key("serializer");
+      w.Str(a.ref->serializer);
     }
-    if (auto it = names.find(a.digest); it != names.end()) item["name"] = it->second;
-    artifacts.push_back(std::move(item));
+    if (auto it = names.find(a.digest); it != names.end()) {
+      w.Key("name");
+      w.Str(it->second);
+    }
+    w.Raw("}");
   }
-  json jobs = json::array();
-  for (const LineageJob& j : g.jobs) jobs.push_back(JobJson(j));
-  json operations = json::array();
-  for (const std::string& op : g.operations) {
-    json parsed = json::parse(op, nullptr, false);
-    operations.push_back(parsed.is_discarded() ? json::object() : std::move(parsed));
+  w.Raw("]");
+  w.Key("jobs");
+  w.Raw("[");
+  for (size_t i = 0; i < g.jobs.size(); ++i) {
+    if (i) w.Raw(",");
+    WriteJob(w, g.jobs[i]);
   }
-  return {{"project", g.query.project},
-          {"artifact", g.query.artifact.Hex()},
-          {"direction", LineageDirectionName(g.query.direction)},
-          {"depth", g.query.depth},
-          {"truncated", g.truncated},
-          {"artifacts", std::move(artifacts)},
-          {"jobs", std::move(jobs)},
-          {"operations", std::move(operations)},
-          {"used", Edges(g.used, "input")},
-          {"generated", Edges(g.generated, "output")}};
+  w.Raw("]");
+  w.Key("operations");
+  w.Raw("[");
+  for (size_t i = 0; i < g.operations.size(); ++i) {
+    if (i) w.Raw(",");
+    w.Json(g.operations[i]);
+  }
+  w.Raw("]");
+  w.Key("used");
+  WriteEdges(w, g.used, "input");
+  w.Key("generated");
+  WriteEdges(w, g.generated, "output");
+  w.Raw("}");
+  return std::move(w.text);
 }
 
 json LineageToProv(const LineageGraph& g, const std::map<Digest, std::string>& names) {
@@ -127,16 +258,16 @@ json LineageToProv(const LineageGraph& g, const std::map<Digest, std::string>& n
     entity["artifact:" + a.digest.Hex()] = std::move(e);
   }
   for (const LineageJob& j : g.jobs) {
-    const ProvenanceRecord& r = j.producer.record;
+    const ProvenanceRecord& r = j.producer->record;
     json op = json::parse(g.operations[j.operation], nullptr, false);
     json act = {
         {"prov:type", "kiln:Job"},
-        {"prov:label", j.producer.job_name},
+        {"prov:label", j.producer->job_name},
         {"prov:startTime", IsoTime(r.started_ms)},
-        {"prov:endTime", IsoTime(j.producer.finished_ms ? j.producer.finished_ms : r.created_ms)},
+        {"prov:endTime", IsoTime(j.producer->finished_ms ? j.producer->finished_ms : r.created_ms)},
         {"kiln:execution", r.execution},
-        {"kiln:commit", j.producer.commit.Hex()},
-        {"kiln:state", j.producer.state},
+        {"kiln:commit", j.producer->commit.Hex()},
+        {"kiln:state", j.producer->state},
         {"kiln:runtime", r.runtime}};
     if (op.is_object()) {
       act["kiln:operation"] = op.value("name", "");
@@ -144,12 +275,12 @@ json LineageToProv(const LineageGraph& g, const std::map<Digest, std::string>& n
       act["kiln:attributes"] = op.value("attributes", json::object()).dump();
     }
     activity["job:" + r.job] = std::move(act);
-    if (!j.producer.user.empty()) {
-      agent["user:" + j.producer.user] = {{"prov:type", "prov:Person"}};
+    if (!j.producer->user.empty()) {
+      agent["user:" + j.producer->user] = {{"prov:type", "prov:Person"}};
       associated["_:associated" + std::to_string(associated.size())] = {
-          {"prov:activity", "job:" + r.job}, {"prov:agent", "user:" + j.producer.user}};
+          {"prov:activity", "job:" + r.job}, {"prov:agent", "user:" + j.producer->user}};
     }
-    if (!r.cached_from.empty()) {
+    if (!r.cached_from.empty() && !j.cached_from_other_project) {
       informed["_:informed" + std::to_string(informed.size())] = {
           {"prov:informed", "job:" + r.job}, {"prov:informant", "job:" + r.cached_from}};
     }

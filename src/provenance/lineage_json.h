@@ -13,8 +13,9 @@
 namespace kiln {
 
 // `names`: what the project's model calls some artifacts (Artifact nodes).
-nlohmann::json LineageToJson(const LineageGraph& graph,
-                             const std::map<Digest, std::string>& names = {});
+// The JSON text (written directly: a long lineage is megabytes).
+std::string LineageToJson(const LineageGraph& graph,
+                          const std::map<Digest, std::string>& names = {});
 nlohmann::json LineageToProv(const LineageGraph& graph,
                              const std::map<Digest, std::string>& names = {});
 

@@ -187,12 +187,12 @@ class Reifier {
   Status AddJob(const LineageJob& j, int64_t column, int64_t row) {
     const std::string& op_text = lineage_.operations.at(j.operation);
     json op = json::parse(op_text, nullptr, false);
-    if (!op.is_object()) return Corruption("job " + j.producer.record.job + " has no snapshot");
+    if (!op.is_object()) return Corruption("job " + j.producer->record.job + " has no snapshot");
     KILN_ASSIGN_OR_RETURN(const Definition* def, DefinitionFor(op));
-    Instance inst{Guid("instance/" + j.producer.record.job), {}};
+    Instance inst{Guid("instance/" + j.producer->record.job), {}};
     inst.ports = InstancePorts(inst.guid, def->ports);
     // Attributes where the snapshot differs from the definition's defaults.
-    Value::Map attrs{{"name", Value(j.producer.job_name)}};
+    Value::Map attrs{{"name", Value(j.producer->job_name)}};
     if (op.contains("attributes") && op["attributes"].is_object()) {
       KILN_ASSIGN_OR_RETURN(Value a, Value::FromJson(op["attributes"]));
       for (const auto& [name, value] : a.as_map()) {
@@ -205,20 +205,20 @@ class Reifier {
       std::string node = resource.value("node", "");
       auto target = tree_.Find(node);
       if (!target) {
-        plan_.notes.push_back("'" + j.producer.job_name + "' referenced " + node + " as " +
+        plan_.notes.push_back("'" + j.producer->job_name + "' referenced " + node + " as " +
                               pointer + ", which is gone: the reference is left unset");
         continue;
       }
       pointers[pointer] = node;
       if (target->digest().Hex() != resource.value("subtree", "")) {
         plan_.notes.push_back("'" + target->Name() + "' (" + pointer + " of '" +
-                              j.producer.job_name +
+                              j.producer->job_name +
                               "') changed since the job ran: the pipeline uses it as it is now");
       }
     }
     Create(inst.guid, plan_.pipeline, def->guid, attrs, pointers, Position(column, row));
-    plan_.jobs[inst.guid] = j.producer.record.job;
-    instances_[j.producer.record.job] = std::move(inst);
+    plan_.jobs[inst.guid] = j.producer->record.job;
+    instances_[j.producer->record.job] = std::move(inst);
     return Status::Ok();
   }
 

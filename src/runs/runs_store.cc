@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <unordered_set>
 
 namespace kiln {
@@ -63,10 +65,9 @@ const AddedColumn kAddedColumns[] = {
 };
 
 // Indexes on added columns, created once the columns exist.
-const char* kIndexes = R"sql(
-CREATE INDEX IF NOT EXISTS provenance_by_project ON provenance(project, artifact, created_ms);
-CREATE INDEX IF NOT EXISTS provenance_by_job ON provenance(job);
-)sql";
+// (None yet: the provenance queries use primary keys, so recording a job's
+// outputs writes no index pages besides them — it is on the driver's path.)
+const char* kIndexes = "";
 
 const char* kProvenanceColumns =
     "p.artifact, p.job, p.output, p.execution, p.operation, p.inputs, p.created_ms, p.project, "
@@ -256,9 +257,8 @@ Result<Outputs> OutputsFromJson(const std::string& text) {
 
 Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -653,6 +653,41 @@ Status RunsStore::PutProvenanceLocked(const ProvenanceRecord& r) {
 
 namespace {
 
+// The inputs column: {"name": "<hex>", …} as PutProvenanceLocked writes
+// it. Read by hand when it has no escapes (a lineage walk reads one per
+// job; nlohmann's parser was a fifth of the walk), else by nlohmann.
+Result<std::map<std::string, Digest>> DigestMapFromJson(const std::string& text) {
+  std::map<std::string, Digest> out;
+  std::string_view t = text;
+  bool plain = t.find('\\') == std::string_view::npos && t.size() >= 2 && t.front() == '{' &&
+               t.back() == '}';
+  size_t i = 1;
+  while (plain && i < t.size() - 1) {
+    size_t name_end = t[i] == '"' ? t.find('"', i + 1) : std::string_view::npos;
+    if (name_end == std::string_view::npos || t.compare(name_end + 1, 2, ":\"") != 0 ||
+        name_end + 3 + 64 >= t.size() || t[name_end + 3 + 64] != '"') {
+      plain = false;
+      break;
+    }
+    KILN_ASSIGN_OR_RETURN(Digest d, HexDigest(std::string(t.substr(name_end + 3, 64))));
+    out.emplace(std::string(t.substr(i + 1, name_end - i - 1)), d);
+    i = name_end + 3 + 65;
+    if (i < t.size() - 1) {
+      if (t[i] != ',') plain = false;
+      ++i;
+    }
+  }
+  if (plain) return out;
+  out.clear();
+  auto inputs = nlohmann::json::parse(text, nullptr, false);
+  if (!inputs.is_object()) return Corruption("runs.db holds malformed inputs '" + text + "'");
+  for (const auto& [name, hex] : inputs.items()) {
+    if (!hex.is_string()) continue;
+    KILN_ASSIGN_OR_RETURN(out[name], HexDigest(hex.get<std::string>()));
+  }
+  return out;
+}
+
 // A provenance row of kProvenanceColumns at columns 0–10 (operation left
 // empty: its digest is read into operation_digest).
 Result<ProvenanceRecord> ReadProvenance(const Stmt& s) {
@@ -662,13 +697,7 @@ Result<ProvenanceRecord> ReadProvenance(const Stmt& s) {
   r.output = s.Text(2);
   r.execution = s.Text(3);
   KILN_ASSIGN_OR_RETURN(r.operation_digest, HexDigest(s.Text(4)));
-  auto inputs = nlohmann::json::parse(s.Text(5), nullptr, false);
-  if (inputs.is_object()) {
-    for (const auto& [name, hex] : inputs.items()) {
-      if (!hex.is_string()) continue;
-      KILN_ASSIGN_OR_RETURN(r.inputs[name], HexDigest(hex.get<std::string>()));
-    }
-  }
+  KILN_ASSIGN_OR_RETURN(r.inputs, DigestMapFromJson(s.Text(5)));
   r.created_ms = s.Int(6);
   r.project = s.Text(7);
   r.runtime = s.Text(8);
@@ -698,11 +727,13 @@ Result<std::vector<Producer>> ReadProducers(Stmt& s) {
   return out;
 }
 
+// CROSS JOIN keeps SQLite's planner from reordering the tables: the
+// provenance row by primary key first, then its job and execution by theirs.
 const std::string kProducerSelect =
     std::string("SELECT ") + kProvenanceColumns +
-    ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, j.outputs, e.user FROM "
-    "provenance p "
-    "JOIN jobs j ON j.id = p.job JOIN executions e ON e.id = p.execution ";
+    ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, j.outputs, e.user "
+    "FROM provenance p CROSS JOIN jobs j ON j.id = p.job CROSS JOIN executions e ON e.id = "
+    "p.execution ";
 
 }  // namespace
 
@@ -727,15 +758,52 @@ Result<std::vector<ProvenanceRecord>> RunsStore::GetProvenance(const Digest& art
 Result<std::vector<Producer>> RunsStore::Producers(const std::string& project,
                                                    const Digest& artifact) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, PreparedLocked(kProducerSelect +
-                             "WHERE p.project=? AND p.artifact=? ORDER BY p.created_ms, p.job"));
-  s.Bind(1, project).Bind(2, artifact.Hex());
-  return ReadProducers(s);
+  // By the primary key's prefix (artifact): the same bytes have few records.
+  // Sorted here: an ORDER BY costs SQLite a sorter per query, and a lineage
+  // walk makes one query per artifact.
+  static const std::string sql = kProducerSelect + "WHERE p.artifact=? AND p.project=?";
+  Stmt s(db_, PreparedLocked(sql));
+  s.Bind(1, artifact.Hex()).Bind(2, project);
+  KILN_ASSIGN_OR_RETURN(std::vector<Producer> out, ReadProducers(s));
+  std::stable_sort(out.begin(), out.end(), [](const Producer& a, const Producer& b) {
+    return std::tie(a.record.created_ms, a.record.job) <
+           std::tie(b.record.created_ms, b.record.job);
+  });
+  return out;
+}
+
+Result<std::shared_ptr<const Producer>> RunsStore::FirstProducer(const std::string& project,
+                                                                 const Digest& artifact) {
+  {
+    std::lock_guard lock(mu_);
+    auto p = first_producers_.find(project);
+    if (p != first_producers_.end()) {
+      auto it = p->second.find(artifact);
+      if (it != p->second.end()) return it->second;
+    }
+  }
+  KILN_ASSIGN_OR_RETURN(std::vector<Producer> all, Producers(project, artifact));
+  if (all.empty()) return std::shared_ptr<const Producer>();  // not kept: a job may make it later
+  auto first = std::make_shared<const Producer>(std::move(all.front()));
+  std::lock_guard lock(mu_);
+  if (cached_producers_ >= kMaxCachedProducers) {
+    first_producers_.clear();
+    cached_producers_ = 0;
+  }
+  if (first_producers_[project].emplace(artifact, first).second) ++cached_producers_;
+  return first;
 }
 
 Result<std::vector<Producer>> RunsStore::JobProvenance(const std::string& job) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, PreparedLocked(kProducerSelect + "WHERE p.job=? ORDER BY p.output"));
+  // The job's outputs name its records by primary key (artifact, job, output).
+  Stmt s(db_,
+         PreparedLocked(
+             std::string("SELECT ") + kProvenanceColumns +
+             ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, "
+             "j.outputs, e.user FROM jobs j JOIN json_each(j.outputs) o JOIN provenance p ON "
+             "p.artifact = json_extract(o.value, '$.digest') AND p.job = j.id AND p.output "
+             "= o.key JOIN executions e ON e.id = j.execution WHERE j.id=? ORDER BY p.output"));
   s.Bind(1, job);
   return ReadProducers(s);
 }

@@ -122,6 +122,14 @@ class RunsStore {
   // The jobs of the project's executions that made the artifact, oldest
   // first (records without their snapshot text; see OperationSnapshot).
   Result<std::vector<Producer>> Producers(const std::string& project, const Digest& artifact);
+  // The first of Producers(): the job that first made these bytes in the
+  // project, nullopt when none did. Records never change and a later one is
+  // never earlier, so answers are kept (up to kMaxCachedProducers, then the
+  // cache starts over): a second walk of a long lineage reads no rows.
+  // nullptr when none.
+  Result<std::shared_ptr<const Producer>> FirstProducer(const std::string& project,
+                                                        const Digest& artifact);
+  static constexpr size_t kMaxCachedProducers = 20000;
   // The records of one job: one per output.
   Result<std::vector<Producer>> JobProvenance(const std::string& job);
   // The project's jobs that took the artifact as an input.
@@ -165,6 +173,10 @@ class RunsStore {
   bool grants_created_ = false;
   std::unordered_map<std::string, int64_t> last_seq_;          // job → last seq, guarded by mu_
   std::unordered_map<std::string, sqlite3_stmt*> statements_;  // by SQL text, guarded by mu_
+  // FirstProducer's answers by project and artifact, guarded by mu_.
+  std::unordered_map<std::string, std::unordered_map<Digest, std::shared_ptr<const Producer>>>
+      first_producers_;
+  size_t cached_producers_ = 0;  // guarded by mu_
 };
 
 // JSON text of outputs {"name": {"digest","serializer","size"}} and back.

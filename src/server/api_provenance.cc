@@ -111,7 +111,9 @@ void RegisterProvenanceApi(Router& router, ProvenanceContext& context) {
                 "attachment; filename=\"provenance-" + d.Hex().substr(0, 12) + ".prov.json\"");
             return resp;
           }
-          return HttpResponse::Json(200, LineageToJson(g, labels.names));
+          HttpResponse resp;
+          resp.body = LineageToJson(g, labels.names);
+          return resp;
         });
       },
       "An artifact's lineage: how it was made (?direction=up), what was made from it (down) "
