@@ -28,6 +28,8 @@
 //   j  operations that reference an architecture (scenarios_refs.mjs): Train's
 //      `net` shown on the canvas and picked in the inspector, seen by a second
 //      browser, the warning when unset, "Open architecture", and a run to green
+//   l  project archives (scenarios_archive.mjs): export a project from its card,
+//      import the file as a new project; a taken name and a damaged file refused
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -35,6 +37,7 @@ import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
 import { archScenarios } from './scenarios_arch.mjs';
 import { refsScenarios } from './scenarios_refs.mjs';
+import { archiveScenarios } from './scenarios_archive.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -663,6 +666,7 @@ class Sum(kiln.Operation):
   ...dataScenarios({ browser, base, api, runner, newPage, poll, dragConnection, deselect, allow, executionsAvailable: () => executionsAvailable }),
   ...archScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_arch.mjs
   ...refsScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_refs.mjs
+  ...archiveScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_archive.mjs
 };
 
 try {
