@@ -116,6 +116,55 @@ def test_digits_trains_and_scores(server):
     assert re.search(r"Score \| accuracy on \d+ test images: 0\.9", out), out
 
 
+def api(server, method, path, body=None):
+    req = urllib.request.Request(f"{server['url']}/api/v1{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def test_every_digits_output_has_its_whole_provenance(server):
+    """Job, code, attributes and inputs of every output of the digits run, down
+    to the job that made the dataset; Train and Score ran with DigitsCNN's code."""
+    run_example(server, "digits", "Digits classifier")
+    execution = api(server, "GET", "/projects/digits/executions?limit=1")["executions"][0]
+    jobs = api(server, "GET", f"/executions/{execution['id']}")["jobs"]
+    outputs = [(j["name"], o["digest"]) for j in jobs for o in j["outputs"].values()]
+    assert len(outputs) >= 4, jobs
+    for name, digest in outputs:
+        g = api(server, "GET", f"/projects/digits/artifacts/{digest}/provenance?depth=100")
+        assert g["truncated"] is False
+        producers = {j["id"]: j for j in g["jobs"]}
+        for a in g["artifacts"]:
+            # Every artifact of the chain was made by a job shown in it.
+            assert a["origin"]["kind"] == "job" and a["origin"]["job"] in producers, (name, a)
+        for j in g["jobs"]:
+            op = g["operations"][j["operation"]]
+            assert op["code"].strip() and isinstance(op["attributes"], dict), (name, j)
+            assert set(j["inputs"]) == set(op["inputs"])
+            assert j["runtime"]["python"] and j["runtime"]["torch"]
+            if j["name"] in ("Train", "Score"):
+                net = op["resources"]["net"]
+                assert net["entry_class"] == "DigitsCNN"
+                assert any("class DigitsCNN" in code for code in net["files"].values())
+        # The chain starts at the job that made the data from nothing.
+        assert any(not j["inputs"] for j in g["jobs"]), (name, g["jobs"])
+
+
+def test_the_trained_model_reified_runs_all_cached(server):
+    execution = api(server, "GET", "/projects/digits/executions?limit=1")["executions"][0]
+    jobs = api(server, "GET", f"/executions/{execution['id']}")["jobs"]
+    train = [j for j in jobs if j["name"] == "Train"][0]
+    model = next(iter(train["outputs"].values()))["digest"]
+    r = api(server, "POST", f"/projects/digits/artifacts/{model}/reify",
+            {"branch": "reproduce-model", "name": "Make the model again"})
+    assert r["notes"] == [], r["notes"]
+    out = run_example(server, "digits", "Make the model again", "-b", "reproduce-model")
+    assert "[cached] Train" in out and "[cached] LoadDigits" in out, out
+    assert "[succeeded] Train" not in out, out
+
+
 def test_an_edit_to_the_architecture_reruns_only_what_references_it(server):
     """Train and Score reference the DigitsCNN architecture: its generated code is
     in their cache key, so changing one layer re-runs them and nothing upstream."""

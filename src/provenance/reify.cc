@@ -201,7 +201,9 @@ class Reifier {
       }
     }
     PointerMap pointers;
-    for (const auto& [pointer, resource] : op.value("resources", json::object()).items()) {
+    // A named value: items() of a temporary would dangle in the loop.
+    const json resources = op.value("resources", json::object());
+    for (const auto& [pointer, resource] : resources.items()) {
       std::string node = resource.value("node", "");
       auto target = tree_.Find(node);
       if (!target) {

@@ -5,6 +5,7 @@
 #include "model/meta.h"
 #include "pipeline/plan.h"
 #include "pipeline/testing/pipeline_builder.h"
+#include "store/object_store.h"
 
 namespace kiln {
 namespace {
@@ -34,7 +35,12 @@ class ReifyTest : public ::testing::Test {
     std::string out = b.Instance(out_def, "result");
     b.Connect(in, "data", scale, "x").Connect(in, "data", sum, "a");
     b.Connect(scale, "y", sum, "b").Connect(sum, "total", out, "data");
-    EXPECT_TRUE(tree.Apply(b.Build()).ok());
+    Patch patch = b.Build();
+    // A resource Scale references (as an operation references an architecture).
+    patch.ops.push_back(PatchOp::Create(net, RootGuid(), MetaGuid("Folder"), {{"name", "Net"}}));
+    patch.ops.push_back(PatchOp::SetPointer(scale, "net", net));
+    EXPECT_TRUE(tree.Apply(patch).ok());
+    Flush(tree);
     runs = std::move(RunsStore::Open(":memory:").value());
     EXPECT_TRUE(runs->Grant({{"lab", kData, "upload", 1, "ada", "data.json"}}).ok());
     Run();
@@ -81,6 +87,12 @@ class ReifyTest : public ::testing::Test {
     ASSERT_TRUE(runs->Write(batch).ok());
   }
 
+  // Computes the digests (a plan needs its resources' subtree digests).
+  static void Flush(Tree& t) {
+    WriteBatch batch;
+    ASSERT_TRUE(t.Write(&batch).ok());
+  }
+
   Result<ReifyPlan> Reify(ReifyOptions options = {}) {
     options.name = "Again";
     options.seed = "seed";
@@ -94,6 +106,7 @@ class ReifyTest : public ::testing::Test {
     Tree after = tree.Clone();
     Status applied = after.Apply(reified.patch);
     ASSERT_TRUE(applied.ok()) << applied.ToString();
+    Flush(after);
     Result<Plan> plan = CompilePipeline(after, reified.pipeline, nullptr);
     ASSERT_TRUE(plan.ok()) << plan.status().ToString();
     std::map<std::pair<size_t, std::string>, Digest> made;
@@ -124,6 +137,7 @@ class ReifyTest : public ::testing::Test {
 
   Tree tree;
   PipelineBuilder b;
+  const std::string net = "0a0a0a0a-0000-4000-8000-00000000000e";
   std::string scale_def;
   std::unique_ptr<RunsStore> runs;
   std::map<std::string, Digest> keys;
@@ -155,6 +169,23 @@ TEST_F(ReifyTest, RecreatesAnOperationWhoseCodeChangedSince) {
   ASSERT_EQ(r->notes.size(), 1u);
   EXPECT_NE(r->notes[0].find("recreated in the folder Reified"), std::string::npos);
   ExpectSameCacheKeys(*r);
+}
+
+TEST_F(ReifyTest, AReferenceChangedSinceIsPointedAtWithANote) {
+  ASSERT_TRUE(
+      tree.Apply(Patch{std::nullopt, "edit", {PatchOp::SetAttr(net, "name", Value("Net 2"))}})
+          .ok());
+  Flush(tree);
+  Result<ReifyPlan> r = Reify();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_NE(r->notes[0].find("changed since the job ran"), std::string::npos) << r->notes[0];
+  bool pointed = false;
+  for (const PatchOp& op : r->patch.ops) {
+    if (op.kind == OpKind::kCreate && op.pointers.count("net"))
+      pointed = op.pointers.at("net") == net;
+  }
+  EXPECT_TRUE(pointed);
 }
 
 TEST_F(ReifyTest, DeletedDataLeavesTheInputUnsetWithANote) {
