@@ -28,7 +28,7 @@
 //   j  operations that reference an architecture (scenarios_refs.mjs): Train's
 //      `net` shown on the canvas and picked in the inspector, seen by a second
 //      browser, the warning when unset, "Open architecture", and a run to green
-//   l  project archives (scenarios_archive.mjs): export a project from its card,
+//   k  project archives (scenarios_archive.mjs): export a project from its card,
 //      import the file as a new project; a taken name and a damaged file refused
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -2,7 +2,7 @@
 // server as one file and comes back as a new project, all from the projects
 // page.
 //
-//   l  exports "lab-notes" (two branches) from its card: the download is
+//   k  exports "lab-notes" (two branches) from its card: the download is
 //      lab-notes.kiln, byte for byte what the server exports; imports that
 //      file: the name suggested is a free one (lab-notes-2), the new project
 //      is listed and marked, with both branches; a name taken behind the
@@ -20,7 +20,7 @@ export function archiveScenarios(ctx) {
   const json = (body) => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
   return {
-    async l_project_archive() {
+    async k_project_archive() {
       const created = await api('/projects', json({ name: 'lab-notes', description: 'Notes of the lab, archived' }));
       assert(created.status === 201, `project created, got ${created.status}`);
       const branched = await api('/projects/lab-notes/branches', json({ name: 'exp', from: 'main' }));
