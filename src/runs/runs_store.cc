@@ -239,7 +239,53 @@ std::string OutputsToJson(const Outputs& outputs) {
   return j.dump();
 }
 
+namespace {
+
+// OutputsToJson's own text, read by hand: {"name":{"digest":"<hex>",
+// "serializer":"s","size":N},…} with no escapes. nullopt when the text is
+// anything else (nlohmann reads it then). Every job row and lineage step
+// reads one.
+std::optional<Outputs> PlainOutputs(std::string_view t) {
+  if (t.find('\\') != std::string_view::npos || t.size() < 2 || t.front() != '{') return {};
+  Outputs out;
+  size_t i = 1;
+  auto expect = [&](std::string_view lit) {
+    if (t.compare(i, lit.size(), lit) != 0) return false;
+    i += lit.size();
+    return true;
+  };
+  auto until_quote = [&](std::string* s) {
+    size_t end = t.find('"', i);
+    if (end == std::string_view::npos) return false;
+    *s = std::string(t.substr(i, end - i));
+    i = end + 1;
+    return true;
+  };
+  if (expect("}")) return i == t.size() ? std::optional<Outputs>(out) : std::nullopt;
+  for (;;) {
+    std::string name, hex;
+    OutputRef o;
+    if (!expect("\"") || !until_quote(&name) || !expect(":{\"digest\":\"") || !until_quote(&hex) ||
+        !expect(",\"serializer\":\"") || !until_quote(&o.serializer) || !expect(",\"size\":")) {
+      return {};
+    }
+    size_t digits = 0;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9' && digits < 20; ++i, ++digits) {
+      o.size = o.size * 10 + uint64_t(t[i] - '0');
+    }
+    auto d = Digest::FromHex(hex);
+    if (!digits || !d.ok() || !expect("}")) return {};
+    o.digest = *d;
+    out.emplace(std::move(name), std::move(o));
+    if (expect("}")) return i == t.size() ? std::optional<Outputs>(std::move(out)) : std::nullopt;
+    if (!expect(",")) return {};
+  }
+}
+
+}  // namespace
+
 Result<Outputs> OutputsFromJson(const std::string& text) {
+  if (std::optional<Outputs> plain = PlainOutputs(text)) return std::move(*plain);
   Outputs out;
   try {
     auto j = nlohmann::json::parse(text);

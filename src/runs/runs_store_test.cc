@@ -264,3 +264,30 @@ TEST_F(RunsStoreTest, WriteAppliesABatchInOneTransaction) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// OutputsFromJson reads its own format by hand and anything else with
+// nlohmann: both ways give the same outputs.
+TEST(OutputsJson, RoundTripsPlainAndEscapedNames) {
+  for (const Outputs& outputs : {Outputs{}, Outputs{{"model", {Digest::Of("m"), "torch", 0}}},
+                                 Outputs{{"a", {Digest::Of("a"), "json", 12}},
+                                         {"b", {Digest::Of("b"), "pickle", 1ull << 40}}},
+                                 Outputs{{"we\"ird\\name", {Digest::Of("w"), "raw", 3}},
+                                         {"ünï", {Digest::Of("u"), "raw", 4}}}}) {
+    auto back = OutputsFromJson(OutputsToJson(outputs));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, outputs) << OutputsToJson(outputs);
+  }
+  // Whitespace or another key order: not the plain form, still read.
+  auto spaced = OutputsFromJson(R"({ "x" : {"size": 2, "serializer": "raw", "digest": ")" +
+                                Digest::Of("x").Hex() + R"("} })");
+  ASSERT_TRUE(spaced.ok());
+  EXPECT_EQ(spaced->at("x").size, 2u);
+  EXPECT_EQ(OutputsFromJson("{\"x\":{\"digest\":\"zz\"").status().code(), Code::kCorruption);
+  EXPECT_EQ(OutputsFromJson("not json").status().code(), Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace kiln
