@@ -251,6 +251,44 @@ Digest CacheKey(const PlanJob& job, const std::map<std::string, Digest>& inputs,
   return Digest::Of("kiln-cache-key\n" + Value(std::move(key)).Encode());
 }
 
+Status ApplyOverrides(Plan& plan, const AttributeOverrides& overrides) {
+  for (const auto& [node, attrs] : overrides) {
+    PlanJob* job = nullptr;
+    for (PlanJob& j : plan.jobs) {
+      if (j.node == node && j.kind == OperationKind::kOperation) job = &j;
+    }
+    if (!job) return InvalidArgument("no operation " + node + " in pipeline '" + plan.name + "'");
+    for (const auto& [name, value] : attrs) {
+      if (ReservedAttributes().count(name)) {
+        return InvalidArgument("'" + name + "' of '" + job->name + "' is not an attribute to set");
+      }
+      if (!job->attributes.count(name)) {
+        return InvalidArgument("operation '" + job->name + "' has no attribute '" + name + "'");
+      }
+      job->attributes[name] = value;
+    }
+  }
+  return Status::Ok();
+}
+
+std::string OverridesToJson(const AttributeOverrides& overrides) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [node, attrs] : overrides) j[node] = Value(attrs).ToJson();
+  return j.dump();
+}
+
+Result<AttributeOverrides> OverridesFromJson(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return InvalidArgument("overrides must be an object of objects");
+  AttributeOverrides out;
+  for (const auto& [node, attrs] : j.items()) {
+    if (!attrs.is_object()) return InvalidArgument("the overrides of " + node + " are no object");
+    KILN_ASSIGN_OR_RETURN(Value v, Value::FromJson(attrs));
+    out[node] = v.as_map();
+  }
+  return out;
+}
+
 std::string OperationSnapshot(const PlanJob& job) {
   nlohmann::json resources = nlohmann::json::object();
   for (const PlanResource& r : job.resources) {

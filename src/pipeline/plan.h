@@ -119,6 +119,17 @@ struct Plan {
 Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
                              ResourceCodeGenerator* generator);
 
+// Attribute values over the pipeline's, by instance guid (docs/sweeps.md).
+using AttributeOverrides = std::map<std::string, Value::Map>;
+
+// Sets the overridden attributes on the plan's jobs. InvalidArgument naming
+// the problem: a guid that is no operation of the plan, a reserved
+// attribute, an attribute the operation does not have.
+Status ApplyOverrides(Plan& plan, const AttributeOverrides& overrides);
+// {"guid": {"attr": value}} and back (InvalidArgument on a malformed text).
+std::string OverridesToJson(const AttributeOverrides& overrides);
+Result<AttributeOverrides> OverridesFromJson(std::string_view text);
+
 // What the job's results depend on besides the model: the interpreter and
 // libraries it runs with.
 struct RuntimeFingerprint {

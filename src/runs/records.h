@@ -56,6 +56,13 @@ struct ExecutionRecord {
   int64_t created_ms = 0;
   int64_t finished_ms = 0;          // 0 while running
   std::optional<Digest> artifacts;  // the commit that recorded its artifacts, if any
+  // Attribute values over the pipeline's (instance guid → attribute →
+  // value), as JSON text {"guid": {"attr": value}}; "{}" when none
+  // (docs/sweeps.md). They enter the jobs' attributes, so cache keys and
+  // provenance see them.
+  std::string overrides{"{}"};
+  std::string sweep{};       // the sweep it is a trial of; "" when none
+  int64_t sweep_trial = -1;  // its index in the sweep
 };
 
 // One output of a job as stored: its artifact and how to load it.
@@ -90,6 +97,19 @@ struct EventRecord {
   std::string kind;
   std::string name;  // metric name, figure number; "" otherwise
   std::string payload;
+};
+
+// A sweep (docs/sweeps.md): one pipeline run with several sets of attribute
+// values; its trials are the executions that name it.
+struct SweepRecord {
+  std::string id;
+  std::string project;
+  std::string pipeline;
+  std::string ref;
+  Digest commit;
+  std::string user;
+  std::string spec;  // JSON: {"parameters": [...], "mode", "samples"?, "seed"?}
+  int64_t created_ms = 0;
 };
 
 struct MetricPoint {

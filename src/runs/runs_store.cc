@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS project_artifacts (
 CREATE INDEX IF NOT EXISTS project_artifacts_by_digest ON project_artifacts(digest);
 CREATE TABLE IF NOT EXISTS operation_snapshots (
   digest TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sweeps (
+  id TEXT PRIMARY KEY, project TEXT NOT NULL, pipeline TEXT NOT NULL, ref TEXT NOT NULL,
+  commit_digest TEXT NOT NULL, user TEXT NOT NULL, spec TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sweeps_by_project ON sweeps(project, created_ms);
 CREATE TABLE IF NOT EXISTS provenance_inputs (
   project TEXT NOT NULL, input TEXT NOT NULL, job TEXT NOT NULL,
   PRIMARY KEY (project, input, job)) WITHOUT ROWID;
@@ -62,12 +66,16 @@ const AddedColumn kAddedColumns[] = {
     {"provenance", "cached_from", "TEXT NOT NULL DEFAULT ''"},
     {"project_artifacts", "user", "TEXT NOT NULL DEFAULT ''"},
     {"project_artifacts", "source", "TEXT NOT NULL DEFAULT ''"},
+    {"executions", "overrides", "TEXT NOT NULL DEFAULT '{}'"},
+    {"executions", "sweep", "TEXT NOT NULL DEFAULT ''"},
+    {"executions", "sweep_trial", "INTEGER NOT NULL DEFAULT -1"},
 };
 
 // Indexes on added columns, created once the columns exist.
 // (None yet: the provenance queries use primary keys, so recording a job's
 // outputs writes no index pages besides them — it is on the driver's path.)
-const char* kIndexes = "";
+const char* kIndexes =
+    "CREATE INDEX IF NOT EXISTS executions_by_sweep ON executions(sweep, sweep_trial);";
 
 const char* kProvenanceColumns =
     "p.artifact, p.job, p.output, p.execution, p.operation, p.inputs, p.created_ms, p.project, "
@@ -152,7 +160,7 @@ Result<Digest> HexDigest(const std::string& hex) {
 
 const char* kExecutionColumns =
     "id, project, pipeline, commit_digest, ref, branch, user, state, reason, force, created_ms, "
-    "finished_ms, artifacts_commit";
+    "finished_ms, artifacts_commit, overrides, sweep, sweep_trial";
 
 // The first column of every row, as text.
 Result<std::vector<std::string>> FirstColumn(Stmt& s) {
@@ -183,6 +191,9 @@ Result<ExecutionRecord> ReadExecution(const Stmt& s) {
     KILN_ASSIGN_OR_RETURN(Digest d, HexDigest(s.Text(12)));
     e.artifacts = d;
   }
+  e.overrides = s.Text(13);
+  e.sweep = s.Text(14);
+  e.sweep_trial = s.Int(15);
   return e;
 }
 
@@ -365,7 +376,9 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
   std::lock_guard lock(mu_);
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
-    Stmt s(db_, "INSERT INTO executions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    Stmt s(db_, (std::string("INSERT INTO executions (") + kExecutionColumns +
+                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                    .c_str());
     s.Bind(1, e.id).Bind(2, e.project).Bind(3, e.pipeline).Bind(4, e.commit.Hex());
     s.Bind(5, e.ref).Bind(6, e.branch).Bind(7, e.user);
     s.Bind(8, std::string(ExecutionStateName(e.state))).Bind(9, e.reason);
@@ -374,6 +387,8 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
       s.Bind(13, e.artifacts->Hex());
     else
       s.BindNull(13);
+    s.Bind(14, e.overrides.empty() ? std::string("{}") : e.overrides).Bind(15, e.sweep);
+    s.Bind(16, e.sweep_trial);
     KILN_RETURN_IF_ERROR(s.Run());
     int64_t ord = 0;
     for (const JobRecord& j : jobs) {
@@ -613,6 +628,25 @@ Result<std::vector<std::string>> RunsStore::MetricNames(const std::string& job) 
   Stmt s(db_, "SELECT DISTINCT name FROM events WHERE job=? AND kind='metric' ORDER BY name");
   s.Bind(1, job);
   return FirstColumn(s);
+}
+
+Result<std::map<std::string, double>> RunsStore::LastMetrics(const std::string& job) {
+  std::lock_guard lock(mu_);
+  // The last point of each metric: its highest seq.
+  Stmt s(db_, PreparedLocked(
+                  "SELECT e.name, e.payload FROM events e JOIN (SELECT name, MAX(seq) AS seq FROM "
+                  "events WHERE job=?1 AND kind='metric' GROUP BY name) l ON e.name = l.name AND "
+                  "e.seq = l.seq WHERE e.job=?1"));
+  s.Bind(1, job);
+  std::map<std::string, double> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    auto j = nlohmann::json::parse(s.Text(1), nullptr, false);
+    if (!j.is_object() || !j.contains("value") || !j["value"].is_number()) continue;
+    out[s.Text(0)] = j["value"].get<double>();
+  }
+  return out;
 }
 
 Result<std::vector<EventRecord>> RunsStore::Figures(const std::string& job) {
@@ -913,6 +947,73 @@ Status RunsStore::Migrate() {
              "provenance p, json_each(p.inputs) i"));
   }
   return Exec(kIndexes);
+}
+
+// ---------------------------------------------------------------- sweeps
+
+Status RunsStore::CreateSweep(const SweepRecord& r) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("INSERT INTO sweeps VALUES (?,?,?,?,?,?,?,?)"));
+  s.Bind(1, r.id).Bind(2, r.project).Bind(3, r.pipeline).Bind(4, r.ref).Bind(5, r.commit.Hex());
+  s.Bind(6, r.user).Bind(7, r.spec).Bind(8, r.created_ms);
+  return s.Run();
+}
+
+namespace {
+const char* kSweepColumns = "id, project, pipeline, ref, commit_digest, user, spec, created_ms";
+Result<SweepRecord> ReadSweep(const Stmt& s) {
+  SweepRecord r;
+  r.id = s.Text(0);
+  r.project = s.Text(1);
+  r.pipeline = s.Text(2);
+  r.ref = s.Text(3);
+  KILN_ASSIGN_OR_RETURN(r.commit, HexDigest(s.Text(4)));
+  r.user = s.Text(5);
+  r.spec = s.Text(6);
+  r.created_ms = s.Int(7);
+  return r;
+}
+}  // namespace
+
+Result<SweepRecord> RunsStore::GetSweep(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kSweepColumns + " FROM sweeps WHERE id=?").c_str());
+  s.Bind(1, id);
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return NotFound("no sweep '" + id + "'");
+  return ReadSweep(s);
+}
+
+Result<std::vector<SweepRecord>> RunsStore::ListSweeps(const std::string& project, size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kSweepColumns +
+               " FROM sweeps WHERE project=? ORDER BY created_ms DESC LIMIT ?")
+                  .c_str());
+  s.Bind(1, project).Bind(2, int64_t(limit));
+  std::vector<SweepRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    KILN_ASSIGN_OR_RETURN(SweepRecord r, ReadSweep(s));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<ExecutionRecord>> RunsStore::SweepTrials(const std::string& sweep) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, (std::string("SELECT ") + kExecutionColumns +
+               " FROM executions WHERE sweep=? ORDER BY sweep_trial")
+                  .c_str());
+  s.Bind(1, sweep);
+  std::vector<ExecutionRecord> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    KILN_ASSIGN_OR_RETURN(auto e, ReadExecution(s));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- grants

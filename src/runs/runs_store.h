@@ -21,6 +21,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,6 +106,8 @@ class RunsStore {
   Result<std::vector<MetricPoint>> MetricSeries(const std::string& job, const std::string& name);
   // The names of the job's metrics.
   Result<std::vector<std::string>> MetricNames(const std::string& job);
+  // The last value of each of the job's metrics.
+  Result<std::map<std::string, double>> LastMetrics(const std::string& job);
   // The latest revision of each figure of the job.
   Result<std::vector<EventRecord>> Figures(const std::string& job);
 
@@ -136,6 +139,14 @@ class RunsStore {
   Result<std::vector<std::string>> JobsUsing(const std::string& project, const Digest& artifact);
   // A snapshot by its digest (ProvenanceRecord::operation_digest).
   Result<std::string> OperationSnapshot(const Digest& digest);
+
+  // ---- sweeps (docs/sweeps.md); their trials are executions naming them
+  Status CreateSweep(const SweepRecord& sweep);
+  Result<SweepRecord> GetSweep(const std::string& id);
+  // Newest first.
+  Result<std::vector<SweepRecord>> ListSweeps(const std::string& project, size_t limit = 100);
+  // The sweep's executions, by trial index.
+  Result<std::vector<ExecutionRecord>> SweepTrials(const std::string& sweep);
 
   // ---- which project has which artifact (docs/access.md, "Artifacts")
   // Records grants (existing ones are kept as they were).

@@ -162,6 +162,7 @@ Result<std::string> Driver::Start(const StartRequest& req) {
   if (repo_.BranchHead(req.project, req.ref).ok()) branch = req.ref;
   KILN_ASSIGN_OR_RETURN(auto tree, repo_.LoadTree(commit));
   KILN_ASSIGN_OR_RETURN(Plan plan, CompilePipeline(*tree, req.pipeline, options_.generator));
+  KILN_RETURN_IF_ERROR(ApplyOverrides(plan, req.overrides));
   // An Input reads only what the project has (docs/access.md): a digest
   // alone — another project's, or one computed from guessed bytes — reads
   // nothing, and the answer is the same whether the bytes exist or not.
@@ -190,6 +191,9 @@ Result<std::string> Driver::Start(const StartRequest& req) {
   e->rec.user = req.user;
   e->rec.force = req.force;
   e->rec.created_ms = options_.clock->NowMillis();
+  e->rec.overrides = OverridesToJson(req.overrides);
+  e->rec.sweep = req.sweep;
+  e->rec.sweep_trial = req.sweep_trial;
   e->force_nodes = req.force_nodes;
   e->limits = req.limits.value_or(options_.default_limits);
   for (const PlanJob& pj : e->plan.jobs) {
@@ -230,6 +234,7 @@ Result<std::string> Driver::Rerun(const std::string& execution, const std::strin
   req.commit = e.commit;
   req.user = user;
   req.force = force;
+  KILN_ASSIGN_OR_RETURN(req.overrides, OverridesFromJson(e.overrides));
   return Start(req);
 }
 
@@ -243,6 +248,7 @@ Result<std::string> Driver::RerunJob(const std::string& job, const std::string& 
   req.commit = e.commit;
   req.user = user;
   req.force_nodes = {j.node};
+  KILN_ASSIGN_OR_RETURN(req.overrides, OverridesFromJson(e.overrides));
   return Start(req);
 }
 
@@ -257,7 +263,17 @@ void Driver::SetJob(Execution& e, size_t i, JobState state, std::string reason) 
   j.reason = std::move(reason);
   if (state == JobState::kQueued) j.queued_ms = now;
   if (state == JobState::kRunning) j.started_ms = now;
-  if (IsTerminal(state)) j.finished_ms = now;
+  if (IsTerminal(state)) {
+    j.finished_ms = now;
+    // It computed a key others wait for: they get its outputs (ReleaseWaiters).
+    if (auto k = computing_key_.find(j.id); k != computing_key_.end()) {
+      if (auto c = computing_.find(k->second); c != computing_.end() && c->second == j.id) {
+        computing_.erase(c);
+      }
+      computing_key_.erase(k);
+      ended_.push_back({j.id, state, j.outputs});
+    }
+  }
   nlohmann::json payload = {{"state", JobStateName(state)}};
   if (!j.reason.empty()) payload["reason"] = j.reason;
   writes_.jobs.push_back(j);
@@ -366,39 +382,89 @@ void Driver::Advance(Execution& e) {
           }
         }
         if (usable) {
-          j.outputs = (*hit)->outputs;
-          // The same code on the same inputs (which this project has) made
-          // these bytes: the project has them now too. Its own records keep
-          // the producer: this job, and the job that made them first.
-          int64_t now = options_.clock->NowMillis();
-          std::string snapshot = options_.record_provenance ? OperationSnapshot(pj) : "";
-          for (const auto& [name, o] : j.outputs) {
-            writes_.grants.push_back({e.rec.project, o.digest, "job", now});
-            if (options_.record_provenance) {
-              writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now,
-                                            e.rec.project, runtime_json_, now, (*hit)->job});
-            }
-          }
-          ApplyTransition(e, i, JobState::kCached, "");
+          TakeCached(e, i, (*hit)->outputs, (*hit)->job);
           continue;
         }
       }
-      queue_.emplace_back(e.rec.id, i);
+      QueueOrWait(e, i, e.force_nodes.count(pj.node) > 0);
     }
   }
   MaybeFinish(e);
 }
 
+void Driver::TakeCached(Execution& e, size_t i, const Outputs& outputs,
+                        const std::string& from_job) {
+  const PlanJob& pj = e.plan.jobs[i];
+  JobRecord& j = e.jobs[i];
+  j.outputs = outputs;
+  // The same code on the same inputs (which this project has) made these
+  // bytes: the project has them now too. Its own records keep the
+  // producer: this job, and the job that made them first.
+  int64_t now = options_.clock->NowMillis();
+  std::string snapshot = options_.record_provenance ? OperationSnapshot(pj) : "";
+  std::map<std::string, Digest> inputs = InputDigests(e, i);
+  for (const auto& [name, o] : j.outputs) {
+    writes_.grants.push_back({e.rec.project, o.digest, "job", now});
+    if (options_.record_provenance) {
+      writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now,
+                                    e.rec.project, runtime_json_, now, from_job});
+    }
+  }
+  ApplyTransition(e, i, JobState::kCached, "");
+}
+
+void Driver::QueueOrWait(Execution& e, size_t i, bool forced) {
+  const Digest& key = *e.keys[i];
+  auto computing = computing_.find(key);
+  if (computing != computing_.end() && !forced) {
+    waiters_[computing->second].emplace_back(e.rec.id, i);
+    return;
+  }
+  if (computing == computing_.end()) {
+    computing_[key] = e.jobs[i].id;
+    computing_key_[e.jobs[i].id] = key;
+  }
+  queue_.emplace_back(e.rec.id, i);
+}
+
+void Driver::ReleaseWaiters() {
+  while (!ended_.empty()) {
+    Ended ended = std::move(ended_.back());
+    ended_.pop_back();
+    auto w = waiters_.find(ended.job);
+    if (w == waiters_.end()) continue;
+    std::vector<std::pair<std::string, size_t>> waiting = std::move(w->second);
+    waiters_.erase(w);
+    bool made = IsDone(ended.state);
+    for (const auto& [id, i] : waiting) {
+      auto it = active_.find(id);
+      if (it == active_.end()) continue;
+      Execution& e = *it->second;
+      if (e.state.state(i) != JobState::kQueued) continue;  // cancelled meanwhile
+      if (made) {
+        TakeCached(e, i, ended.outputs, ended.job);
+        Advance(e);  // may finish e
+      } else {
+        QueueOrWait(e, i, false);  // it failed: the first waiter computes the key
+      }
+    }
+  }
+}
+
 void Driver::Dispatch() {
-  while (running_ < backend_.Slots() && !queue_.empty()) {
-    auto [id, i] = queue_.front();
-    queue_.pop_front();
-    auto it = active_.find(id);
-    if (it == active_.end()) continue;
-    Execution& e = *it->second;
-    if (e.state.state(i) != JobState::kQueued) continue;  // cancelled while it waited
-    Launch(e, i);
-    MaybeFinish(e);
+  for (;;) {
+    ReleaseWaiters();
+    while (running_ < backend_.Slots() && !queue_.empty()) {
+      auto [id, i] = queue_.front();
+      queue_.pop_front();
+      auto it = active_.find(id);
+      if (it == active_.end()) continue;
+      Execution& e = *it->second;
+      if (e.state.state(i) != JobState::kQueued) continue;  // cancelled while it waited
+      Launch(e, i);
+      MaybeFinish(e);
+    }
+    if (ended_.empty()) break;
   }
 }
 
@@ -723,6 +789,7 @@ Status Driver::Cancel(const std::string& execution, const std::string& user) {
     for (size_t j : out.cancelled) SetJob(e, j, JobState::kCancelled, e.cancel_reason);
     for (size_t j : out.running) (void)backend_.Cancel(e.jobs[j].id);
     MaybeFinish(e);
+    Dispatch();  // jobs of other executions that waited on a cancelled one queue again
   }
   Deliver();
   return Status::Ok();
@@ -746,6 +813,7 @@ Status Driver::CancelJob(const std::string& job, const std::string& user) {
     }
     ApplyTransition(e, i, JobState::kCancelled, "cancelled by " + user);
     Advance(e);
+    Dispatch();
   }
   Deliver();
   return Status::Ok();

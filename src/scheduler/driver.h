@@ -97,6 +97,9 @@ struct StartRequest {
   bool force = false;                 // ignore the action cache for every job
   std::set<std::string> force_nodes;  // ignore it for these operation instances
   std::optional<JobLimits> limits;    // else options.default_limits
+  AttributeOverrides overrides;       // attribute values over the pipeline's
+  std::string sweep;                  // the sweep this is a trial of (docs/sweeps.md)
+  int64_t sweep_trial = -1;
 };
 
 // Live notifications. Called without the driver's lock; may call back into
@@ -170,6 +173,15 @@ class Driver : private JobSink {
   void SetJob(Execution& e, size_t job, JobState state, std::string reason);
   void ApplyTransition(Execution& e, size_t job, JobState state, const std::string& reason);
   void FailJob(Execution& e, size_t job, const std::string& reason);
+  // A job whose cache key another job is computing waits for it; else it
+  // queues, and computes the key for those that come after (docs/sweeps.md).
+  void QueueOrWait(Execution& e, size_t job, bool forced);
+  // The job takes outputs made by `from_job` (the cache entry's, or an
+  // in-flight job's with the same key): grants, provenance, state cached.
+  void TakeCached(Execution& e, size_t job, const Outputs& outputs, const std::string& from_job);
+  // Hands the outputs of jobs that ended to the jobs waiting on them (or
+  // queues those again when the job failed).
+  void ReleaseWaiters();
   Status CollectOutputs(Execution& e, size_t job);
   Result<ArtifactInfo> StoreOutput(const ResultOutput& output);
   std::map<std::string, Digest> InputDigests(const Execution& e, size_t job) const;
@@ -195,6 +207,18 @@ class Driver : private JobSink {
   std::map<std::string, std::unique_ptr<Execution>> active_;   // by execution id
   std::map<std::string, std::pair<Execution*, size_t>> jobs_;  // job id → where
   std::deque<std::pair<std::string, size_t>> queue_;           // ready jobs waiting for a slot
+  // Cache keys being computed: key → the job computing it (queued or
+  // running), and back; the jobs waiting for each such job (execution id,
+  // index); jobs that ended while computing a key, to release.
+  std::map<Digest, std::string> computing_;
+  std::map<std::string, Digest> computing_key_;
+  std::map<std::string, std::vector<std::pair<std::string, size_t>>> waiters_;
+  struct Ended {
+    std::string job;
+    JobState state;
+    Outputs outputs;
+  };
+  std::vector<Ended> ended_;
   size_t running_ = 0;
   size_t removing_ = 0;  // succeeded jobs' bundles being deleted (Wait waits for them)
 

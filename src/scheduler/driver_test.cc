@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "compute/fake_backend.h"
@@ -380,6 +381,100 @@ TEST_F(DriverTest, QueuesBeyondTheSlots) {
     EXPECT_EQ(e->state, ExecutionState::kSucceeded);
   }
   EXPECT_EQ(backend.MaxConcurrent(), 2u);
+}
+
+// docs/sweeps.md: trials started together run each shared job once; a job
+// whose key is being computed waits for it and takes its outputs.
+TEST_F(DriverTest, ExecutionsStartedTogetherRunEachSharedJobOnce) {
+  backend.SetHandler(nullptr);
+  StartRequest base;
+  base.project = "p";
+  base.pipeline = b.pipeline();
+  base.user = "ada";
+  std::vector<std::string> ids;
+  for (int factor : {3, 4, 5}) {
+    StartRequest req = base;
+    req.overrides[scale] = {{"factor", factor}};
+    req.sweep = "s1";
+    req.sweep_trial = factor - 3;
+    auto id = driver->Start(req);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+  }
+  // load and side once each, then scale three times (three factors).
+  size_t finished = 0;
+  while (finished < 5) {
+    ASSERT_TRUE(backend.WaitRunning(1)) << finished;
+    auto r = backend.Running();
+    ASSERT_TRUE(backend.Finish(r[0].job_id, Play(r[0])).ok());
+    ++finished;
+  }
+  std::set<std::string> outputs;
+  for (const auto& id : ids) {
+    auto e = driver->Wait(id, 5000);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->state, ExecutionState::kSucceeded) << e->reason;
+    EXPECT_EQ(e->sweep, "s1");
+    outputs.insert(Jobs(id)["scale"].outputs.at("y").digest.Hex());
+  }
+  EXPECT_EQ(backend.Submitted().size(), 5u);
+  EXPECT_EQ(outputs.size(), 3u);  // each factor its own result
+  // The later trials took load from the first, and say where it came from.
+  EXPECT_EQ(States(ids[1])["load"], S::kCached);
+  EXPECT_EQ(States(ids[2])["side"], S::kCached);
+  auto prov = runs->GetProvenance(Jobs(ids[1])["load"].outputs.at("x").digest);
+  ASSERT_TRUE(prov.ok());
+  bool linked = false;
+  for (const auto& r : *prov)
+    linked |= r.job == Jobs(ids[1])["load"].id && r.cached_from == Jobs(ids[0])["load"].id;
+  EXPECT_TRUE(linked);
+  // The overrides are the execution's: a re-run applies them again.
+  EXPECT_EQ(runs->GetExecution(ids[2])->overrides, "{\"" + scale + "\":{\"factor\":5}}");
+  backend.SetHandler(Play);
+  auto again = driver->Rerun(ids[2], "ada", false);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(driver->Wait(*again, 5000).ok());
+  EXPECT_EQ(States(*again)["scale"], S::kCached);
+  EXPECT_EQ(Jobs(*again)["scale"].outputs, Jobs(ids[2])["scale"].outputs);
+}
+
+TEST_F(DriverTest, AJobWaitingOnAFailedOneRunsItself) {
+  backend.SetHandler(nullptr);
+  StartRequest req;
+  req.project = "p";
+  req.pipeline = b.pipeline();
+  req.user = "ada";
+  std::string first = *driver->Start(req);
+  std::string second = *driver->Start(req);
+  ASSERT_TRUE(backend.WaitRunning(2));
+  // The first execution's load fails: the second's, which waited, runs.
+  for (const auto& r : backend.Running()) {
+    if (Jobs(first)["load"].id != r.job_id) continue;
+    FakeOutcome o;
+    ASSERT_TRUE(FakeBackend::WriteFailed(r, "ValueError", "boom").ok());
+    o.exit.exit_code = 1;
+    ASSERT_TRUE(backend.Finish(r.job_id, o).ok());
+  }
+  backend.SetHandler(Play);
+  for (const auto& r : backend.Running()) ASSERT_TRUE(backend.Finish(r.job_id, Play(r)).ok());
+  EXPECT_EQ(driver->Wait(first, 5000)->state, ExecutionState::kFailed);
+  auto e = driver->Wait(second, 5000);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state, ExecutionState::kSucceeded) << e->reason;
+  EXPECT_EQ(States(second)["load"], S::kSucceeded);
+}
+
+TEST_F(DriverTest, OverridesNameRealAttributes) {
+  StartRequest req;
+  req.project = "p";
+  req.pipeline = b.pipeline();
+  req.user = "ada";
+  req.overrides[scale] = {{"nope", 1}};
+  EXPECT_EQ(driver->Start(req).status().code(), Code::kInvalidArgument);
+  req.overrides = {{"not-a-node", {{"factor", 1}}}};
+  EXPECT_EQ(driver->Start(req).status().code(), Code::kInvalidArgument);
+  req.overrides = {{scale, {{"code", "x"}}}};
+  EXPECT_EQ(driver->Start(req).status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(DriverTest, RerunJobForcesOnlyThatJob) {
