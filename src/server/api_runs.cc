@@ -41,6 +41,11 @@ Result<int64_t> IntQuery(const HttpRequest& r, const char* name, int64_t fallbac
 // outputs of Output operations there too).
 std::string ArtifactsFolder() { return DeriveGuid(RootGuid(), "kiln-artifacts"); }
 
+json OverridesJson(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
 }  // namespace
 
 json ExecutionJson(const ExecutionRecord& e) {
@@ -56,7 +61,10 @@ json ExecutionJson(const ExecutionRecord& e) {
           {"force", e.force},
           {"created_ms", e.created_ms},
           {"finished_ms", e.finished_ms},
-          {"artifacts_commit", e.artifacts ? json(e.artifacts->Hex()) : json(nullptr)}};
+          {"artifacts_commit", e.artifacts ? json(e.artifacts->Hex()) : json(nullptr)},
+          {"overrides", OverridesJson(e.overrides)},
+          {"sweep", e.sweep.empty() ? json(nullptr) : json(e.sweep)},
+          {"sweep_trial", e.sweep.empty() ? json(nullptr) : json(e.sweep_trial)}};
 }
 
 json JobJson(const JobRecord& j) {

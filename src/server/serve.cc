@@ -26,6 +26,7 @@
 #include "server/api_library.h"
 #include "server/api_provenance.h"
 #include "server/api_runs.h"
+#include "server/api_sweeps.h"
 #include "server/execution_watch.h"
 #include "server/hub.h"
 #include "storage/local_artifact_store.h"
@@ -242,6 +243,8 @@ Status Serve(const ServeOptions& options) {
                                    ctx.version,
                                    std::filesystem::path(options.data_dir) / "tmp"};
   RegisterProvenanceApi(router, provenance_ctx);
+  SweepsContext sweeps_ctx{access, repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason};
+  RegisterSweepsApi(router, sweeps_ctx);
 
   // Block the signals before any thread starts, so that only sigwait below
   // sees them.

@@ -47,7 +47,8 @@ def kiln():
     k.stop()
 
 
-def build_pipeline(kiln, project, user, data_digest, factor=3.0, scale_code=SCALE):
+def build_pipeline(kiln, project, user, data_digest, factor=3.0, scale_code=SCALE,
+                   total_code=TOTAL, total_attrs=None):
     """Creates the definitions and the pipeline; returns the pipeline's guid."""
     m = meta_guids(kiln, project, user)
     g = {k: str(uuid.uuid4()) for k in ("pipe", "in", "scale", "total", "out",
@@ -66,7 +67,8 @@ def build_pipeline(kiln, project, user, data_digest, factor=3.0, scale_code=SCAL
     definition("in", {"name": "Input", "kind": "input"}, [("output", "data")])
     definition("scale", {"name": "Scale", "code": scale_code, "factor": 2.0},
                [("input", "values"), ("output", "scaled")])
-    definition("total", {"name": "Total", "code": TOTAL}, [("input", "scaled"), ("output", "total")])
+    definition("total", {"name": "Total", "code": total_code, **(total_attrs or {})},
+               [("input", "scaled"), ("output", "total")])
     definition("out", {"name": "Output", "kind": "output"}, [("input", "data")])
     instances = {
         "i_in": ("in", {"name": "data.json", "artifact": data_digest, "serializer": "json"}),
