@@ -16,6 +16,7 @@
 #include "cli/nn_command.h"
 #include "cli/remote.h"
 #include "cli/reproduce_command.h"
+#include "cli/sweep_command.h"
 #include "core/log.h"
 #include "model/export.h"
 #include "model/meta.h"
@@ -523,19 +524,9 @@ int Main(int argc, char** argv) {
   run->callback([&] {
     RemoteClient remote(server_url, token);
     std::string base = "/api/v1/projects/" + UrlSegment(project);
-    auto tree = remote.Call("GET", base + "/tree?ref=" + UrlSegment(branch));
-    if (!tree.ok()) return void(rc = Fail(tree.status()));
-    std::string guid;
-    for (const auto& [g, n] : (*tree)["tree"]["nodes"].items()) {
-      if (g == pipeline || (n["attrs"].value("name", "") == pipeline && !n["children"].empty())) {
-        auto node = remote.Call("GET", base + "/nodes/" + g + "?ref=" + UrlSegment(branch));
-        if (node.ok() && (*node)["meta"] == "Pipeline") guid = g;
-      }
-    }
-    if (guid.empty()) {
-      return void(rc = Fail(NotFound("no pipeline named '" + pipeline + "' in " + project + " at " +
-                                     branch)));
-    }
+    auto found = FindPipeline(remote, project, branch, pipeline);
+    if (!found.ok()) return void(rc = Fail(found.status()));
+    std::string guid = *found;
     json body = {{"pipeline", guid}, {"ref", branch}, {"force", force}};
     auto started = remote.Call("POST", base + "/executions", &body);
     if (!started.ok()) return void(rc = Fail(started.status()));
@@ -682,6 +673,7 @@ int Main(int argc, char** argv) {
 
   AddNnCommand(app, &rc);
   AddReproduceCommand(app, {&server_url, &token, add_remote_flags}, &rc);
+  AddSweepCommand(app, {&server_url, &token, add_remote_flags}, &rc);
 
   try {
     app.parse(argc, argv);

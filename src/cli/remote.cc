@@ -170,4 +170,18 @@ Status RemoteClient::Download(const std::string& path, const std::string& file) 
   return Status::Ok();
 }
 
+Result<std::string> FindPipeline(RemoteClient& remote, const std::string& project,
+                                 const std::string& ref, const std::string& name) {
+  std::string base = "/api/v1/projects/" + UrlSegment(project);
+  KILN_ASSIGN_OR_RETURN(nlohmann::json tree,
+                        remote.Call("GET", base + "/tree?ref=" + UrlSegment(ref)));
+  for (const auto& [g, n] : tree["tree"]["nodes"].items()) {
+    if (g == name || (n["attrs"].value("name", "") == name && !n["children"].empty())) {
+      auto node = remote.Call("GET", base + "/nodes/" + g + "?ref=" + UrlSegment(ref));
+      if (node.ok() && (*node)["meta"] == "Pipeline") return std::string(g);
+    }
+  }
+  return NotFound("no pipeline named '" + name + "' in " + project + " at " + ref);
+}
+
 }  // namespace kiln

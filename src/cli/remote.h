@@ -36,4 +36,9 @@ class RemoteClient {
 // Percent-encodes one URL path segment.
 std::string UrlSegment(const std::string& s);
 
+// The guid of the pipeline named `name` (or with that guid) in `project` at
+// `ref`; NotFound naming it when there is none.
+Result<std::string> FindPipeline(RemoteClient& remote, const std::string& project,
+                                 const std::string& ref, const std::string& name);
+
 }  // namespace kiln

@@ -121,3 +121,27 @@ def test_another_user_sees_no_sweep(kiln, lab):
     assert kiln.api("POST", "/projects/lab/sweeps", {"pipeline": lab["pipeline"]},
                     user="bob").status in (403, 404)
     wait_sweep(kiln, sweep_id)
+
+
+def kiln_cli(kiln, *args):
+    import subprocess
+    from kiln_server import KILN
+    return subprocess.run([str(KILN), *args, "--server", f"http://127.0.0.1:{kiln.port}",
+                           "--token", kiln.tokens["alice"]], capture_output=True, text=True,
+                          timeout=180)
+
+
+def test_kiln_sweep_prints_the_trials_table(kiln, lab):
+    done = kiln_cli(kiln, "sweep", "lab", "Sum of scaled", "--set", "Total.offset=3,4", "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 trials of Sum of scaled" in done.stdout
+    header = [line for line in done.stdout.splitlines() if line.startswith("trial")][0]
+    assert "Total.offset" in header and "Total.total" in header
+    assert "22.5" in done.stdout and "23.5" in done.stdout
+    assert done.stdout.rstrip().endswith("sweep succeeded")
+    bad = kiln_cli(kiln, "sweep", "lab", "Sum of scaled", "--set", "offset")
+    assert bad.returncode == 1 and "--set takes NAME=VALUES" in bad.stderr
+    grid = kiln_cli(kiln, "sweep", "lab", "Sum of scaled", "--set", "offset=1:2")
+    assert grid.returncode == 1 and "needs steps" in grid.stderr
+    nope = kiln_cli(kiln, "sweep", "lab", "No such", "--set", "offset=1")
+    assert nope.returncode == 1 and "no pipeline named 'No such'" in nope.stderr
