@@ -24,6 +24,7 @@
 #include "server/api.h"
 #include "server/api_interface.h"
 #include "server/api_library.h"
+#include "server/api_preview.h"
 #include "server/api_provenance.h"
 #include "server/api_runs.h"
 #include "server/api_sweeps.h"
@@ -243,6 +244,9 @@ Status Serve(const ServeOptions& options) {
                                    ctx.version,
                                    std::filesystem::path(options.data_dir) / "tmp"};
   RegisterProvenanceApi(router, provenance_ctx);
+  PreviewContext preview_ctx{access, *runs, *artifacts, interface_ctx,
+                             std::filesystem::path(options.data_dir) / "tmp"};
+  RegisterPreviewApi(router, preview_ctx);
   SweepsContext sweeps_ctx{access, repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason};
   RegisterSweepsApi(router, sweeps_ctx);
 
