@@ -5,7 +5,7 @@
 import type { CanvasEdge, CanvasNode } from '../graph/GraphCanvas';
 import { estimatedNodeHeight, type PortNodeData, type RemoteMark } from '../graph/PortNode';
 import { formatSize } from '../ui/format';
-import { describeOrigin, stableJson } from './compare';
+import { describeOrigin, stableJson, type Cause, type LineageComparison } from './compare';
 import { alignedLayout, lineageLayout, type LayoutItem, type LayoutLink, type Point } from './layout';
 import type { Lineage, LineageArtifact, LineageJob } from './types';
 
@@ -158,4 +158,58 @@ export function comparedCanvas(
 ): { nodes: CanvasNode[]; edges: CanvasEdge[]; bandB: number } {
   const at = alignedLayout(layoutInput(a), layoutInput(b), pairs);
   return { nodes: [...placed(a, at.a), ...placed(b, at.b)], edges: [...a.edges, ...b.edges], bandB: at.bandB };
+}
+
+// ---- comparing two lineages on one canvas ----
+
+export const PREFIX_A = 'a/';
+export const PREFIX_B = 'b/';
+
+/** The outline and tag of a job per cause (identical jobs get none). */
+export const CAUSE_MARKS: Readonly<Record<Exclude<Cause, 'identical'>, RemoteMark>> = {
+  own: { colour: '#d97706', name: 'changed' },
+  'same-result': { colour: '#65a30d', name: 'changed, same bytes' },
+  inputs: { colour: '#64748b', name: 'inputs differ' },
+  runtime: { colour: '#0891b2', name: 'runtime differs' },
+  nondeterministic: { colour: '#dc2626', name: 'not reproducible' },
+  'only-a': { colour: '#7c3aed', name: 'only here' },
+  'only-b': { colour: '#7c3aed', name: 'only here' },
+};
+
+export const ROOT_MARK: RemoteMark = { colour: '#2563eb', name: 'this artifact' };
+
+/** Node marks of each side: the compared artifacts and every job that differs. */
+export function comparisonMarks(c: LineageComparison, a: Lineage, b: Lineage): { a: Map<string, RemoteMark>; b: Map<string, RemoteMark> } {
+  const ma = new Map<string, RemoteMark>([[artifactNodeId(PREFIX_A, a.artifact), { colour: ROOT_MARK.colour, name: 'first' }]]);
+  const mb = new Map<string, RemoteMark>([[artifactNodeId(PREFIX_B, b.artifact), { colour: ROOT_MARK.colour, name: 'second' }]]);
+  for (const d of c.jobs) {
+    if (d.cause === 'identical') continue;
+    const m = CAUSE_MARKS[d.cause];
+    if (d.pair.a) ma.set(jobNodeId(PREFIX_A, d.pair.a.id), m);
+    if (d.pair.b) mb.set(jobNodeId(PREFIX_B, d.pair.b.id), m);
+  }
+  return { a: ma, b: mb };
+}
+
+/** Canvas node pairs to align: matched jobs, and the artifacts on the same ports of matched jobs. */
+export function comparisonPairs(c: LineageComparison): [string, string][] {
+  const pairs: [string, string][] = [];
+  const usedA = new Set<string>();
+  const usedB = new Set<string>();
+  const add = (x: string, y: string) => {
+    if (usedA.has(x) || usedB.has(y)) return; // each node in one pair at most
+    usedA.add(x);
+    usedB.add(y);
+    pairs.push([x, y]);
+  };
+  for (const d of c.jobs) {
+    const { a, b } = d.pair;
+    if (!a || !b) continue;
+    add(jobNodeId(PREFIX_A, a.id), jobNodeId(PREFIX_B, b.id));
+    for (const [name, digest] of Object.entries(a.outputs))
+      if (b.outputs[name]) add(artifactNodeId(PREFIX_A, digest), artifactNodeId(PREFIX_B, b.outputs[name]!));
+    for (const [name, digest] of Object.entries(a.inputs))
+      if (b.inputs[name]) add(artifactNodeId(PREFIX_A, digest), artifactNodeId(PREFIX_B, b.inputs[name]!));
+  }
+  return pairs;
 }
