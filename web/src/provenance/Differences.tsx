@@ -10,7 +10,7 @@ import { hunks, type DiffLine } from './lineDiff';
 
 const CAUSE_TEXT: Readonly<Record<JobDiff['cause'], string>> = {
   identical: 'the same',
-  'same-result': 'changed, made the same bytes',
+  'same-result': 'differs, made the same bytes',
   own: 'changed',
   inputs: 'its inputs differ',
   runtime: 'its runtime differs',

@@ -205,8 +205,8 @@ export function LineageView({
             <DepthInput depth={depth} onChange={setDepth} />
             <CanvasTools editing={null} readOnly onLayout={fit} layoutTitle="" onFit={fit} />
             <span className="toolbar-sep" />
-            <a className="tool" href={provJsonUrl(client, project, digest, { depth, direction })} download={`lineage-${digest.slice(0, 12)}.prov.json`} data-testid="prov-download">
-              Download PROV-JSON
+            <a className="tool" href={provJsonUrl(client, project, digest, { depth, direction })} download={`lineage-${digest.slice(0, 12)}.prov.json`} data-testid="prov-download" title="Download this lineage as W3C PROV-JSON">
+              PROV-JSON ↓
             </a>
             {compare ? (
               <a className="tool" href={projectHref(project, { kind: 'lineage', digest, compare: null }, { branch })}>

@@ -90,6 +90,9 @@ describe('compareLineages', () => {
     expect(torch.causes).toContain('Train differs only in its runtime (torch 2.1.0 → 2.2.0)');
     // Prepare ran under the other torch too, but made the same bytes.
     expect(torch.jobs[0]!.cause).toBe('same-result');
+
+    const both = compareLineages(lineage({ run: '1' }), lineage({ run: '2', epochs: 5, torch: '2.2.0' }));
+    expect(both.causes).toEqual(['Train changed: epochs: 3 → 5', 'Train also ran with another runtime (torch 2.1.0 → 2.2.0)']);
   });
 
   it('says when an upstream job is the same yet its output differs', () => {

@@ -371,6 +371,10 @@ function rootCauses(diffs: readonly JobDiff[]): string[] {
   for (const d of diffs)
     for (const i of d.inputs)
       if (i.reason === 'data-differs' || i.reason === 'origin-differs') out.push(`${d.name}'s input ${i.input} is other data: ${i.detail}`);
+  // A runtime change next to another cause may matter too (a new torch changes numerics).
+  for (const d of diffs)
+    if ((d.cause === 'own' || d.cause === 'inputs') && d.runtime.length > 0)
+      out.push(`${d.name} also ran with another runtime (${d.runtime.map((r) => `${r.key} ${changeText(r.a, r.b)}`).join(', ')})`);
   for (const d of diffs) {
     if (d.cause === 'nondeterministic') out.push(`${d.name} is the same (code, attributes, inputs, runtime) yet made other bytes: it is not deterministic`);
     if (d.cause === 'runtime')

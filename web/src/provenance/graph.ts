@@ -168,7 +168,7 @@ export const PREFIX_B = 'b/';
 /** The outline and tag of a job per cause (identical jobs get none). */
 export const CAUSE_MARKS: Readonly<Record<Exclude<Cause, 'identical'>, RemoteMark>> = {
   own: { colour: '#d97706', name: 'changed' },
-  'same-result': { colour: '#65a30d', name: 'changed, same bytes' },
+  'same-result': { colour: '#65a30d', name: 'same bytes' },
   inputs: { colour: '#64748b', name: 'inputs differ' },
   runtime: { colour: '#0891b2', name: 'runtime differs' },
   nondeterministic: { colour: '#dc2626', name: 'not reproducible' },

@@ -28,6 +28,9 @@
 //   j  operations that reference an architecture (scenarios_refs.mjs): Train's
 //      `net` shown on the canvas and picked in the inspector, seen by a second
 //      browser, the warning when unset, "Open architecture", and a run to green
+//   k  lineage (scenarios_lineage.mjs): a model's lineage from the artifacts
+//      view, a job's code, a second run compared (the changed attribute
+//      shown), the first model reified onto a branch and run (all cached)
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -35,6 +38,7 @@ import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
 import { archScenarios } from './scenarios_arch.mjs';
 import { refsScenarios } from './scenarios_refs.mjs';
+import { lineageScenarios } from './scenarios_lineage.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -663,12 +667,13 @@ class Sum(kiln.Operation):
   ...dataScenarios({ browser, base, api, runner, newPage, poll, dragConnection, deselect, allow, executionsAvailable: () => executionsAvailable }),
   ...archScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_arch.mjs
   ...refsScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_refs.mjs
+  ...lineageScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_lineage.mjs
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('k') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
