@@ -15,7 +15,7 @@ describe('branchNameProblem', () => {
   it('says what is wrong otherwise', () => {
     expect(branchNameProblem('')).toMatch(/name/);
     expect(branchNameProblem('x'.repeat(256))).toMatch(/255/);
-    expect(branchNameProblem('my branch')).toMatch(/“ ” cannot be/);
+    expect(branchNameProblem('my branch')).toMatch(/^A space cannot be/);
     expect(branchNameProblem('é')).toMatch(/“é” cannot be/);
     expect(branchNameProblem('/a')).toMatch(/start or end/);
     expect(branchNameProblem('a/')).toMatch(/start or end/);

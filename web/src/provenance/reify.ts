@@ -16,7 +16,8 @@ export function branchNameProblem(name: string, existing: readonly string[] = []
   if (name === '') return 'Give the branch a name.';
   if (name.length > 255) return 'A branch name has at most 255 characters.';
   const bad = [...name].find((c) => !/[A-Za-z0-9._/-]/.test(c));
-  if (bad !== undefined) return `“${bad}” cannot be in a branch name: use letters, digits, '.', '_', '-' and '/'.`;
+  if (bad !== undefined)
+    return `${/\s/.test(bad) ? 'A space' : `“${bad}”`} cannot be in a branch name: use letters, digits, '.', '_', '-' and '/'.`;
   if (name.startsWith('/') || name.endsWith('/')) return 'A branch name cannot start or end with “/”.';
   if (name.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'A branch name cannot have an empty, “.” or “..” part.';
   if (existing.includes(name)) return `Branch “${name}” exists already: choose another name.`;
