@@ -28,7 +28,7 @@
 //   j  operations that reference an architecture (scenarios_refs.mjs): Train's
 //      `net` shown on the canvas and picked in the inspector, seen by a second
 //      browser, the warning when unset, "Open architecture", and a run to green
-//   k  lineage (scenarios_lineage.mjs): a model's lineage from the artifacts
+//   l  lineage (scenarios_lineage.mjs): a model's lineage from the artifacts
 //      view, a job's code, a second run compared (the changed attribute
 //      shown), the first model reified onto a branch and run (all cached)
 import { statSync } from 'node:fs';
@@ -673,7 +673,7 @@ class Sum(kiln.Operation):
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('k') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('l') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();

@@ -1,7 +1,7 @@
 // Browser scenario of lineage, compare and reify (docs/provenance.md,
 // web/src/provenance/):
 //
-//   k  a fork of the digits example (Train's epochs set to 2 to keep it
+//   l  a fork of the digits example (Train's epochs set to 2 to keep it
 //      short) runs to green from the Run button; the trained model's
 //      "Lineage" in the artifacts view draws LoadDigits → Split → Train →
 //      model; a click on Train shows the code it ran and its attributes; the
@@ -12,7 +12,7 @@
 //      this" on the first model creates branch reproduce-<digest8>, opens the
 //      new pipeline there, and its run is all cache hits.
 //
-// Registered in run.mjs (`...lineageScenarios(ctx)`); run alone with `--only k`.
+// Registered in run.mjs (`...lineageScenarios(ctx)`); run alone with `--only l`.
 import { assert } from './harness.mjs';
 
 /** ctx: { browser, base, api, runner, newPage, poll, allow } */
@@ -42,7 +42,7 @@ export function lineageScenarios(ctx) {
   const node = (page, title) => page.locator(`.react-flow__node:has([data-testid=graph-node][data-title="${title}"])`);
 
   return {
-    async k_lineage_compare_reify({ skip }) {
+    async l_lineage_compare_reify({ skip }) {
       const spec = await api('/openapi.json');
       if (!JSON.stringify(spec.body ?? {}).includes('/provenance')) {
         skip('this server has no provenance routes yet');
@@ -83,7 +83,7 @@ export function lineageScenarios(ctx) {
       const prov = await page.locator('[data-testid=prov-download]').getAttribute('href');
       const provDoc = await fetch(new URL(prov, base)).then((r) => r.json());
       assert(provDoc.entity && provDoc.activity, `the PROV-JSON link answers entities and activities, got ${JSON.stringify(provDoc).slice(0, 200)}`);
-      await page.screenshot({ path: runner.shotPath('k1-lineage') });
+      await page.screenshot({ path: runner.shotPath('l1-lineage') });
 
       // A job: the code it ran and its attributes.
       await node(page, 'Train').locator('.port-node-title').click();
@@ -91,7 +91,7 @@ export function lineageScenarios(ctx) {
       await poll(async () => (await page.locator('[data-testid=lineage-code] .cm-content').innerText()).includes('class Train'), 'Train’s code');
       const attrs = await page.locator('[data-testid=lineage-attributes]').innerText();
       assert(/epochs\s+2/.test(attrs), `the attributes say epochs 2, got "${attrs}"`);
-      await page.screenshot({ path: runner.shotPath('k2-lineage-job') });
+      await page.screenshot({ path: runner.shotPath('l2-lineage-job') });
       await page.getByRole('tab', { name: /Console/ }).click();
       await page.locator('[data-testid=lineage-job] [data-testid=job-panel]').waitFor(T);
 
@@ -128,7 +128,7 @@ export function lineageScenarios(ctx) {
       assert((await page.locator('[data-testid=job-diff][data-job=Split]').count()) === 0, 'Split is the same on both sides');
       const marked = await page.locator('.remote-tag', { hasText: 'changed' }).count();
       assert(marked === 2, `Train is marked on both sides, got ${marked}`);
-      await page.screenshot({ path: runner.shotPath('k3-compare') });
+      await page.screenshot({ path: runner.shotPath('l3-compare') });
 
       // Reify the first model onto a branch and run it: every job a cache hit.
       await page.goto(`${base}/#/p/${PROJECT}/lineage/${first}`);
@@ -143,7 +143,7 @@ export function lineageScenarios(ctx) {
       await branch.fill(`reproduce-${first.slice(0, 8)}`);
       await page.locator('[data-testid=reify-submit]').click();
       await page.locator('[data-testid=reify-open]').waitFor(T);
-      await page.screenshot({ path: runner.shotPath('k4-reified') });
+      await page.screenshot({ path: runner.shotPath('l4-reified') });
       await page.locator('[data-testid=reify-open]').click();
       await page.waitForURL(new RegExp(`/pipeline/[^?]+\\?branch=reproduce-${first.slice(0, 8)}`), T);
       await page.locator('[data-testid=graph-node][data-title=Train]').waitFor(T);
@@ -151,7 +151,7 @@ export function lineageScenarios(ctx) {
       const jobs = (await api(`/executions/${execution}`)).body.jobs;
       const ran = jobs.filter((j) => ['LoadDigits', 'Split', 'Train'].includes(j.name));
       assert(ran.length === 3 && ran.every((j) => j.state === 'cached'), `the reified run is all cache hits, got ${JSON.stringify(jobs.map((j) => [j.name, j.state]))}`);
-      await page.screenshot({ path: runner.shotPath('k5-reified-run') });
+      await page.screenshot({ path: runner.shotPath('l5-reified-run') });
       assert(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
     },
   };
