@@ -16,7 +16,7 @@ import { GraphCanvas } from '../graph/GraphCanvas';
 import type { PortFlowNode } from '../graph/PortNode';
 import { navigate, projectHref } from '../router';
 import { dateTime, describeError, formatSize } from '../ui/format';
-import { DEFAULT_DEPTH, getLineage, MAX_DEPTH, provJsonUrl } from './api';
+import { DEFAULT_DEPTH, getLineage, MAX_DEPTH, parseDepth, provJsonUrl } from './api';
 import { compareLineages, describeOrigin, type JobDiff, type LineageComparison } from './compare';
 import { CompareDialog } from './CompareDialog';
 import { Differences } from './Differences';
@@ -296,11 +296,11 @@ function titleOf(l: Lineage): string {
 function DepthInput({ depth, onChange }: { depth: number; onChange: (d: number) => void }) {
   const [text, setText] = useState(String(depth));
   useEffect(() => setText(String(depth)), [depth]);
-  const n = Number(text);
-  const valid = text.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= MAX_DEPTH;
+  const n = parseDepth(text);
+  const valid = n !== null;
   const apply = () => {
-    if (valid && n !== depth) onChange(n);
-    else if (!valid) setText(String(depth));
+    if (n !== null && n !== depth) onChange(n);
+    else if (n === null) setText(String(depth));
   };
   return (
     <label className="lineage-depth" title={`Job levels to walk (0–${MAX_DEPTH})`}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, KilnClient, type FetchLike } from '../api';
-import { getLineage, parseLineage, parseReify, provJsonUrl, reify } from './api';
+import { getLineage, MAX_DEPTH, parseDepth, parseLineage, parseReify, provJsonUrl, reify } from './api';
 import { digitsLineage } from './testing';
 
 function fakeFetch(status: number, body: unknown) {
@@ -93,5 +93,14 @@ describe('reify', () => {
   it('refuses an answer without a pipeline', () => {
     expect(() => parseReify({ branch: 'b', commit: 'c' })).toThrow('pipeline is not a string');
     expect(parseReify({ branch: 'b', commit: 'c', pipeline: 'p' })).toEqual({ branch: 'b', commit: 'c', pipeline: 'p', jobs: {}, notes: [] });
+  });
+});
+
+describe('parseDepth', () => {
+  it('takes whole numbers the server allows', () => {
+    expect(parseDepth('0')).toBe(0);
+    expect(parseDepth(' 12 ')).toBe(12);
+    expect(parseDepth(String(MAX_DEPTH))).toBe(MAX_DEPTH);
+    for (const bad of ['', '-1', '1.5', '1e3', 'ten', String(MAX_DEPTH + 1)]) expect(parseDepth(bad)).toBeNull();
   });
 });

@@ -26,6 +26,14 @@ import type {
 export const MAX_DEPTH = 100_000;
 export const DEFAULT_DEPTH = 100;
 
+/** A depth typed by the user: a whole number in 0..MAX_DEPTH, else null. */
+export function parseDepth(text: string): number | null {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return null;
+  const n = Number(t);
+  return n <= MAX_DEPTH ? n : null;
+}
+
 const seg = encodeURIComponent;
 
 function lineagePath(project: string, digest: string, query: LineageQuery, format?: 'prov'): string {
