@@ -3,8 +3,10 @@
 // environment), then each job that differs with what differs — attribute
 // values, code and architecture code as line diffs, inputs and why they
 // differ, runtime, outputs — and the jobs that are the same on both sides.
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { KilnClient } from '../api';
 import { CAUSE_MARKS } from './graph';
+import { metricChanges, metricText, type MetricChange } from './metrics';
 import { changeText, type JobDiff, type LineageComparison } from './compare';
 import { hunks, type DiffLine } from './lineDiff';
 
@@ -20,11 +22,13 @@ const CAUSE_TEXT: Readonly<Record<JobDiff['cause'], string>> = {
 };
 
 export function Differences({
+  client,
   comparison,
   first,
   second,
   onShow,
 }: {
+  client: KilnClient;
   comparison: LineageComparison;
   first: string;
   second: string;
@@ -123,6 +127,7 @@ export function Differences({
               ))}
             </Group>
           )}
+          {d.pair.a && d.pair.b && d.pair.a.id !== d.pair.b.id && <MetricsDiff client={client} a={d.pair.a.id} b={d.pair.b.id} />}
         </section>
       ))}
       {same.length > 0 && (
@@ -159,5 +164,33 @@ function CodeDiff({ lines }: { lines: readonly DiffLine[] }) {
         </div>
       ))}
     </pre>
+  );
+}
+
+/** The metrics both jobs logged: the last value of each series, side by side; loaded when shown. */
+function MetricsDiff({ client, a, b }: { client: KilnClient; a: string; b: string }) {
+  const [changes, setChanges] = useState<readonly MetricChange[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    Promise.all([client.jobMetrics(a, abort.signal), client.jobMetrics(b, abort.signal)]).then(
+      ([ma, mb]) => setChanges(metricChanges(ma, mb)),
+      (e: unknown) => {
+        if (!abort.signal.aborted) setError(e instanceof Error ? e.message : String(e));
+      },
+    );
+    return () => abort.abort();
+  }, [client, a, b]);
+  if (error) return <p className="muted small">Metrics could not be read: {error}</p>;
+  if (!changes || changes.length === 0) return null;
+  return (
+    <Group title="Metrics (last value)">
+      {changes.map((m) => (
+        <li key={m.name} className="mono" data-testid="diff-metric">
+          {m.name}: {metricText(m.a)} → {metricText(m.b)}
+          {m.pointsA !== m.pointsB && <span className="muted"> ({m.pointsA} vs {m.pointsB} points)</span>}
+        </li>
+      ))}
+    </Group>
   );
 }

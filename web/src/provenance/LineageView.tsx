@@ -157,6 +157,7 @@ export function LineageView({
   else if (drawn?.comparison && load.kind === 'ready' && load.b)
     side = (
       <Differences
+        client={client}
         comparison={drawn.comparison}
         first={`${rootName} ${digest.slice(0, 10)}`}
         second={`${titleOf(load.b)} ${load.b.artifact.slice(0, 10)}`}
