@@ -126,6 +126,8 @@ export function lineageScenarios(ctx) {
       const causes = await page.locator('[data-testid=lineage-causes]').innerText();
       assert(/Train changed: epochs: 2 → 3/.test(causes), `the cause is named, got "${causes}"`);
       assert((await page.locator('[data-testid=job-diff][data-job=Split]').count()) === 0, 'Split is the same on both sides');
+      // What the two trainings logged (Train's loss curve), last values side by side.
+      await trainDiff.locator('[data-testid=diff-metric]').first().waitFor(T);
       const marked = await page.locator('.remote-tag', { hasText: 'changed' }).count();
       assert(marked === 2, `Train is marked on both sides, got ${marked}`);
       await page.screenshot({ path: runner.shotPath('l3-compare') });
