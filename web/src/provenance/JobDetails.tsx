@@ -86,9 +86,13 @@ export function JobDetails({
             <>
               {' '}
               · cached from{' '}
-              <a href={execHref(job.cachedFrom.execution ?? job.execution)} data-testid="cached-from" title={`job ${job.cachedFrom.job}`}>
-                {jobName(job.cachedFrom.job) ?? 'job'} {job.cachedFrom.job.slice(0, 10)}
-              </a>
+              {job.cachedFrom.execution ? (
+                <a href={execHref(job.cachedFrom.execution)} data-testid="cached-from" title={`job ${job.cachedFrom.job} of run ${job.cachedFrom.execution}`}>
+                  {jobName(job.cachedFrom.job) ?? 'job'} {job.cachedFrom.job.slice(0, 10)}
+                </a>
+              ) : (
+                <code data-testid="cached-from">{job.cachedFrom.job.slice(0, 10)}</code>
+              )}
             </>
           ))}
       </p>
