@@ -11,6 +11,8 @@
 //   #/p/{project}/executions/{id}             one execution, live
 //   #/p/{project}/artifacts                   stored files: list, upload, download
 //   #/p/{project}/packages                    the project's Python packages
+//   #/p/{project}/lineage/{digest}            how an artifact was made (provenance/)
+//   #/p/{project}/lineage/{digest}/vs/{other} …compared with another artifact's
 //
 // Query (after the route, '?'): branch=NAME (default main) and at=COMMIT
 // (a read-only view of the project at that commit).
@@ -26,6 +28,7 @@ export type View =
   | { readonly kind: 'executions' }
   | { readonly kind: 'artifacts' }
   | { readonly kind: 'packages' }
+  | { readonly kind: 'lineage'; readonly digest: string; readonly compare: string | null }
   | { readonly kind: 'execution'; readonly id: string };
 
 export type Route =
@@ -60,6 +63,9 @@ export function parseRoute(hash: string): Route {
   else if (kind === 'executions' && id) view = { kind: 'execution', id };
   else if (kind === 'artifacts' && !id) view = { kind: 'artifacts' };
   else if (kind === 'packages' && !id) view = { kind: 'packages' };
+  else if (kind === 'lineage' && id && parts.length === 4) view = { kind: 'lineage', digest: id, compare: null };
+  else if (kind === 'lineage' && id && parts[4] === 'vs' && parts[5] && parts.length === 6)
+    view = { kind: 'lineage', digest: id, compare: parts[5] };
   if (!view) return { page: 'not-found', path };
   return { page: 'project', project, view, branch, at };
 }
@@ -77,6 +83,8 @@ export function formatRoute(r: Route): string {
   else if (v.kind === 'execution') path += `/executions/${encodeURIComponent(v.id)}`;
   else if (v.kind === 'artifacts') path += '/artifacts';
   else if (v.kind === 'packages') path += '/packages';
+  else if (v.kind === 'lineage')
+    path += `/lineage/${encodeURIComponent(v.digest)}${v.compare ? `/vs/${encodeURIComponent(v.compare)}` : ''}`;
   const q = new URLSearchParams();
   if (r.branch !== 'main') q.set('branch', r.branch);
   if (r.at) q.set('at', r.at);

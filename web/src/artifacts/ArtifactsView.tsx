@@ -28,6 +28,7 @@ import { artifactSource } from './source';
 import { isAbortError, type UploadProgress } from './upload';
 import { InlineValue } from './InlineValue';
 import { showsInline } from './value';
+import { CompareDialog } from '../provenance/CompareDialog';
 import './artifacts.css';
 
 type Load =
@@ -73,6 +74,7 @@ export function ArtifactsView({
   const [filter, setFilter] = useState<ArtifactFilter>(NO_FILTER);
   const [dragging, setDragging] = useState(false);
   const [downloading, setDownloading] = useState<string | null>(null);
+  const [comparing, setComparing] = useState<Artifact | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const reload = useCallback(() => setTick((n) => n + 1), []);
 
@@ -377,6 +379,23 @@ export function ArtifactsView({
                     <code title={a.digest}>{shortDigest(a.digest)}</code>
                   </td>
                   <td className="row-actions">
+                    <a
+                      className="button secondary small"
+                      href={projectHref(project, { kind: 'lineage', digest: a.digest, compare: null }, { branch })}
+                      aria-label={`Lineage of ${a.name}`}
+                      data-testid="artifact-lineage"
+                    >
+                      Lineage
+                    </a>
+                    <button
+                      type="button"
+                      className="ghost small"
+                      onClick={() => setComparing(a)}
+                      aria-label={`Compare the lineage of ${a.name} with…`}
+                      data-testid="artifact-compare"
+                    >
+                      Compare lineage with…
+                    </button>
                     <button
                       type="button"
                       className="secondary small"
@@ -404,6 +423,17 @@ export function ArtifactsView({
         </table>
       )}
       {all.length > 0 && artifacts.length === 0 && <p className="muted pad">No artifact matches these filters.</p>}
+      {comparing && (
+        <CompareDialog
+          client={client}
+          project={project}
+          branch={branch}
+          digest={comparing.digest}
+          name={comparing.name}
+          artifacts={load.kind === 'ready' ? load.artifacts : undefined}
+          onClose={() => setComparing(null)}
+        />
+      )}
       {deleting && (
         <DeleteArtifactDialog
           client={client}

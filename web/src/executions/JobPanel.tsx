@@ -12,6 +12,7 @@ import { Console } from './Console';
 import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSeries, isJobFinished } from './events';
 import { FigureView } from './FigureView';
 import { MetricCharts } from './MetricChart';
+import { LineageLink } from '../provenance/LineageLink';
 
 type Tab = 'console' | 'metrics' | 'figures' | 'outputs';
 
@@ -181,6 +182,9 @@ export function JobPanel({
                         <a href={client.artifactUrl(o.digest, undefined, undefined, name)} download={name} title={o.digest}>
                           Download
                         </a>
+                      </td>
+                      <td>
+                        <LineageLink digest={o.digest} />
                       </td>
                     </tr>
                   ))}

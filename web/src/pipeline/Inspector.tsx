@@ -13,6 +13,7 @@ import { InputBinding } from './InputBinding';
 import { artifactChoices, attributeFields, nameOf, portsOf, type ArtifactChoice, type AttributeField } from './model';
 import { commitField, fieldState, typed } from './collision';
 import { ReferencePicker } from './ReferencePicker';
+import { LineageLink } from '../provenance/LineageLink';
 import '../operations/collide.css';
 
 type EditFn = ((ops: readonly Op[], label: string) => string | null) | null;
@@ -56,6 +57,11 @@ export function Inspector({
   );
 }
 
+/** The artifacts an Output stored: named after it (`name/input` with several inputs); a few, for their lineage. */
+function storedBy<T extends { readonly name: string; readonly digest: string }>(artifacts: readonly T[], name: string): T[] {
+  return artifacts.filter((a) => a.name === name || a.name.startsWith(`${name}/`)).slice(0, 5);
+}
+
 /** Attributes an Input or Output keeps for Kiln (plan.h): shown by InputBinding, not as fields. */
 const DATA_ATTRIBUTES = new Set(['artifact', 'serializer']);
 
@@ -97,6 +103,12 @@ function NodeInspector({
             Each run stores what flows in as the artifact <strong>{nameOf(tree, node)}</strong> of the project.
           </p>
         )}
+        {kind === 'output' &&
+          storedBy<{ name: string; digest: string }>(inputChoices ?? artifacts, nameOf(tree, node)).map((a) => (
+            <p key={a.digest} className="small" data-testid="output-lineage">
+              Stored {a.name} <code title={a.digest}>{a.digest.slice(0, 10)}</code> · <LineageLink digest={a.digest} />
+            </p>
+          ))}
         {kind === 'operation' && definition && tree.nodes[definition] && (
           <p className="muted small">
             Instance of{' '}

@@ -28,6 +28,7 @@ const HistoryView = lazy(() => import('../history/HistoryView').then((m) => ({ d
 const ExecutionsList = lazy(() => import('../executions/ExecutionsList').then((m) => ({ default: m.ExecutionsList })));
 const ArtifactsView = lazy(() => import('../artifacts/ArtifactsView').then((m) => ({ default: m.ArtifactsView })));
 const ExecutionView = lazy(() => import('../executions/ExecutionView'));
+const LineageView = lazy(() => import('../provenance/LineageView'));
 
 export interface ProjectViewProps {
   readonly client: KilnClient;
@@ -173,7 +174,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     );
 
   let content;
-  if (!readOnly && state.failure && !state.branch && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts')
+  if (!readOnly && state.failure && !state.branch && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts' && view.kind !== 'lineage')
     content = (
       <div className="state error centered" role="alert">
         <p>
@@ -188,7 +189,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         Could not read the project at {shortId(at!)}: {snapshot.error}
       </div>
     );
-  else if (!tree && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts')
+  else if (!tree && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts' && view.kind !== 'lineage')
     content = <Loading text={state.status === 'offline' ? 'Connecting to the server…' : 'Loading project…'} />;
   else if (view.kind === 'history')
     content = (
@@ -219,6 +220,12 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     content = (
       <Suspense fallback={<Loading text="Loading execution…" />}>
         <ExecutionView client={client} project={project} branch={branch} id={view.id} session={session} notify={notify} />
+      </Suspense>
+    );
+  else if (view.kind === 'lineage')
+    content = (
+      <Suspense fallback={<Loading text="Loading the lineage…" />}>
+        <LineageView key={`${view.digest}/${view.compare ?? ''}`} client={client} project={project} branch={branch} digest={view.digest} compare={view.compare} />
       </Suspense>
     );
   else if (view.kind === 'packages' && tree) content = <PackagesView tree={tree} editing={editing} />;
@@ -522,7 +529,7 @@ function Sidebar({
         >
           Executions
         </SidebarLink>
-        <SidebarLink href={href({ kind: 'artifacts' })} active={view.kind === 'artifacts'} icon="▤">
+        <SidebarLink href={href({ kind: 'artifacts' })} active={view.kind === 'artifacts' || view.kind === 'lineage'} icon="▤">
           Artifacts
         </SidebarLink>
         <SidebarLink href={href({ kind: 'packages' })} active={view.kind === 'packages'} icon="⬡">
