@@ -48,7 +48,13 @@ const NOT_IN_CLIENT: ReadonlyMap<string, string> = new Map([
  * server does not serve yet. When the server gains one (check-openapi.mjs
  * --write), the last test fails until it is removed from here.
  */
-const CLIENT_AHEAD_OF_SNAPSHOT: ReadonlySet<string> = new Set([]);
+const CLIENT_AHEAD_OF_SNAPSHOT: ReadonlySet<string> = new Set([
+  // docs/sweeps.md: the lead's server work for issue 16.
+  'POST /api/v1/projects/{p}/sweeps',
+  'GET /api/v1/projects/{p}/sweeps',
+  'GET /api/v1/sweeps/{id}',
+  'POST /api/v1/sweeps/{id}/cancel',
+]);
 
 type ClientMethod = {
   [K in keyof KilnClient]: KilnClient[K] extends (...args: never[]) => unknown ? K : never;
@@ -84,6 +90,10 @@ const CALLS: Record<Exclude<ClientMethod, 'request'>, (c: KilnClient) => Promise
   getExecution: (c) => c.getExecution('E'),
   cancelExecution: (c) => c.cancelExecution('E'),
   rerunExecution: (c) => c.rerunExecution('E'),
+  startSweep: (c) => c.startSweep('P', { pipeline: 'G', ref: 'main', parameters: [], mode: 'grid' }),
+  listSweeps: (c) => c.listSweeps('P'),
+  sweep: (c) => c.sweep('S'),
+  cancelSweep: (c) => c.cancelSweep('S'),
   jobEvents: (c) => c.jobEvents('J', { after: 1 }),
   jobMetrics: (c) => c.jobMetrics('J'),
   listArtifacts: (c) => c.listArtifacts('P', 'main'),
