@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ParallelCoordinates } from './ParallelCoordinates';
 import { TrialsTable } from './TrialsTable';
+import './sweeps.css';
 import { bestRow, columnsOf, defaultObjective, type Direction, type Objective, type TrialRow } from './trials';
 
 export function TrialsPanel({
