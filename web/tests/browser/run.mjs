@@ -30,6 +30,8 @@
 //      browser, the warning when unset, "Open architecture", and a run to green
 //   k  project archives (scenarios_archive.mjs): export a project from its card,
 //      import the file as a new project; a taken name and a damaged file refused
+//   m  sweeps (scenarios_sweeps.mjs): "Sweep…" over Train's epochs on a fork of
+//      digits, followed live; the trials table and parallel-coordinates plot
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -38,6 +40,7 @@ import { dataScenarios } from './scenarios_data.mjs';
 import { archScenarios } from './scenarios_arch.mjs';
 import { refsScenarios } from './scenarios_refs.mjs';
 import { archiveScenarios } from './scenarios_archive.mjs';
+import { sweepScenarios } from './scenarios_sweeps.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -667,12 +670,13 @@ class Sum(kiln.Operation):
   ...archScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_arch.mjs
   ...refsScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_refs.mjs
   ...archiveScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_archive.mjs
+  ...sweepScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_sweeps.mjs
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') || name.startsWith('m') ? 480_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
