@@ -176,7 +176,7 @@ function SweepsTable({
 }) {
   return (
     <>
-      <h3>Sweeps</h3>
+      <h3 className="sweeps-heading">Sweeps</h3>
       <table className="table" data-testid="sweeps">
         <thead>
           <tr>
@@ -207,7 +207,7 @@ function SweepsTable({
           ))}
         </tbody>
       </table>
-      <h3>Executions</h3>
+      <h3 className="sweeps-heading">Executions</h3>
     </>
   );
 }

@@ -25,7 +25,7 @@ export function ParallelCoordinates({
   /** The executions inside every brush (all when none), each time the brushes change. */
   onBrush?: (inside: ReadonlySet<string>) => void;
 }) {
-  const width = Math.max(360, specs.length * 150);
+  const width = Math.max(480, specs.length * 170);
   const layout: Layout = { ...LAYOUT, width };
   const axes = useMemo(() => buildAxes(rows, specs), [rows, specs]);
   const [brushes, setBrushes] = useState<Brushes>(new Map());

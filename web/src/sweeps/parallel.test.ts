@@ -46,6 +46,8 @@ describe('parallel coordinates geometry', () => {
     expect(fractionY(layout, 0)).toBe(110);
     expect(yFraction(layout, 60)).toBe(0.5);
     expect(yFraction(layout, 500)).toBe(0);
+    expect(yFraction(layout, 108)).toBe(0); // 2 % above the bottom: snapped
+    expect(yFraction(layout, 11)).toBe(1);
   });
 
   it('draws a row through its values; a missing value breaks the line', () => {

@@ -74,10 +74,16 @@ export function fractionY(layout: Layout, f: number): number {
   return layout.padTop + (1 - f) * (layout.height - layout.padTop - layout.padBottom);
 }
 
-/** The fraction at a y (inverse of fractionY), clamped to the axis. */
+/**
+ * The fraction at a y (inverse of fractionY), clamped to the axis; within 3 %
+ * of an end it snaps to it, so a brush dragged from an end keeps the trials
+ * lying exactly there.
+ */
 export function yFraction(layout: Layout, y: number): number {
   const f = 1 - (y - layout.padTop) / (layout.height - layout.padTop - layout.padBottom);
-  return Math.min(1, Math.max(0, f));
+  if (f < 0.03) return 0;
+  if (f > 0.97) return 1;
+  return f;
 }
 
 /**
