@@ -199,7 +199,8 @@ function SweepsTable({
                 <a href={projectHref(project, { kind: 'sweep', id: s.id }, { branch })}>{shortId(s.id)}</a>
               </td>
               <td className="mono small">
-                {s.parameters.map((p) => `${p.node_name ?? shortId(p.node)}.${p.attribute}`).join(', ')} · {s.mode}
+                {s.parameters.map((p) => p.name ?? `${p.node_name ?? shortId(p.node)}.${p.attribute}`).join(', ')} · {s.mode}
+                {s.trial_count !== undefined ? ` · ${s.trial_count} trials` : ''}
               </td>
               <td>{s.user ?? ''}</td>
               <td title={dateTime(s.created_ms)}>{timeAgo(s.created_ms)}</td>

@@ -36,6 +36,8 @@ describe('trials', () => {
     expect(defaultObjective(['Score.accuracy', 'Train.time'])).toEqual({ metric: 'Score.accuracy', direction: 'max' });
     expect(defaultObjective(['b', 'a'])).toEqual({ metric: 'a', direction: 'min' });
     expect(defaultObjective([])).toBeNull();
+    expect(defaultObjective(['Score.accuracy', 'Train.batch_loss', 'Train.loss'])).toEqual({ metric: 'Train.loss', direction: 'min' });
+    expect(defaultObjective(['B.val_loss', 'A.val_loss'])).toEqual({ metric: 'A.val_loss', direction: 'min' });
   });
 
   it('finds the best row by the objective; rows without the metric do not count', () => {

@@ -53,17 +53,21 @@ export function columnsOf(rows: readonly TrialRow[]): { params: string[]; metric
 }
 
 /**
- * The metric judged by default: the first (by name) whose name contains
- * "loss" (lower is better), else the first containing "acc" (higher is
- * better), else the first metric, lower is better. Null without metrics.
+ * The metric judged by default: one whose name contains "loss" (lower is
+ * better), else one containing "acc" (higher is better), else the first
+ * metric, lower is better; null without metrics. Among several, the
+ * shortest metric name after the job's wins ("Train.loss" over
+ * "Train.batch_loss", a per-batch value), then the first by name.
  */
 export function defaultObjective(metrics: readonly string[]): Objective | null {
-  const sorted = [...metrics].sort();
+  const metricPart = (m: string) => m.slice(m.lastIndexOf('.') + 1);
+  const sorted = [...metrics].sort((a, b) => metricPart(a).length - metricPart(b).length || a.localeCompare(b));
   const loss = sorted.find((m) => /loss/i.test(m));
   if (loss) return { metric: loss, direction: 'min' };
   const acc = sorted.find((m) => /acc/i.test(m));
   if (acc) return { metric: acc, direction: 'max' };
-  return sorted[0] !== undefined ? { metric: sorted[0], direction: 'min' } : null;
+  const first = [...metrics].sort()[0];
+  return first !== undefined ? { metric: first, direction: 'min' } : null;
 }
 
 /** The execution of the best row with a value for the metric; the first of ties; null when none has one. */

@@ -117,6 +117,8 @@ export interface Execution {
   readonly overrides?: AttributeOverrides;
   /** The sweep this execution is a trial of; null or absent when none. */
   readonly sweep?: string | null;
+  /** Its trial's index in that sweep. */
+  readonly sweep_trial?: number | null;
   readonly [key: string]: unknown;
 }
 
@@ -205,8 +207,10 @@ export interface Sweep {
   readonly user?: string;
   readonly created_ms: number;
   readonly state: ExecutionState;
-  readonly parameters: readonly (SweepParameter & { readonly node_name?: string })[];
+  /** As asked, with the instance's name: `name` is "<node_name>.<attribute>", the trials' key. */
+  readonly parameters: readonly (SweepParameter & { readonly node_name?: string; readonly name?: string })[];
   readonly mode: SweepMode;
+  readonly trial_count?: number;
   readonly samples?: number;
   readonly seed?: number;
   readonly [key: string]: unknown;
