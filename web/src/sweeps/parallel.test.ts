@@ -36,7 +36,7 @@ describe('parallel coordinates geometry', () => {
     expect(fraction(loss!, 2)).toBe(0.5);
     expect(fraction(loss!, undefined)).toBeNull();
     expect(fraction(opt!, 'rmsprop')).toBeNull();
-    expect(fraction({ key: 'k', label: 'k', kind: 'number', min: 4, max: 4, log: false }, 4)).toBe(0.5);
+    expect(fraction({ key: 'k', label: 'k', kind: 'number', min: 4, max: 4, log: false, integer: true }, 4)).toBe(0.5);
   });
 
   it('spreads axes across the width and maps fractions to y and back', () => {
@@ -82,6 +82,11 @@ describe('parallel coordinates geometry', () => {
   it('labels numeric axes at min, middle, max; categories each', () => {
     const [lr, opt] = buildAxes(rows, specs);
     expect(axisTicks(lr!).map((t) => t.text)).toEqual(['0.001', '0.01', '0.1']);
+    const epochs = buildAxes([row('a', { e: 1 }, {}), row('b', { e: 2 }, {}), row('c', { e: 5 }, {})], [{ key: 'param:e', label: 'e' }]);
+    expect(epochs[0]).toMatchObject({ integer: true });
+    expect(axisTicks(epochs[0]!).map((t) => t.text)).toEqual(['1', '3', '5']);
+    const two = buildAxes([row('a', { e: 1 }, {}), row('b', { e: 2 }, {})], [{ key: 'param:e', label: 'e' }]);
+    expect(axisTicks(two[0]!).map((t) => t.text)).toEqual(['1', '2']);
     expect(axisTicks(opt!)).toEqual([
       { f: 0, text: 'adam' },
       { f: 1, text: 'sgd' },

@@ -12,7 +12,14 @@ export interface AxisSpec {
 }
 
 export type Axis =
-  | (AxisSpec & { readonly kind: 'number'; readonly min: number; readonly max: number; readonly log: boolean })
+  | (AxisSpec & {
+      readonly kind: 'number';
+      readonly min: number;
+      readonly max: number;
+      readonly log: boolean;
+      /** Every value is whole (epochs, seeds): no tick between two integers. */
+      readonly integer: boolean;
+    })
   | (AxisSpec & { readonly kind: 'category'; readonly categories: readonly string[] });
 
 export interface Layout {
@@ -42,7 +49,7 @@ export function buildAxes(rows: readonly TrialRow[], specs: readonly AxisSpec[])
       const nums = values as number[];
       const min = Math.min(...nums);
       const max = Math.max(...nums);
-      return { ...s, kind: 'number', min, max, log: min > 0 && max / min >= 100 };
+      return { ...s, kind: 'number', min, max, log: min > 0 && max / min >= 100, integer: nums.every((n) => Number.isInteger(n)) };
     }
     const categories = [...new Set(values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))))].sort();
     return { ...s, kind: 'category', categories };
@@ -138,6 +145,11 @@ export function axisTicks(axis: Axis): { f: number; text: string }[] {
   const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(3)).toString());
   if (axis.min === axis.max) return [{ f: 0.5, text: fmt(axis.min) }];
   const mid = axis.log ? Math.sqrt(axis.min * axis.max) : (axis.min + axis.max) / 2;
+  if (axis.integer && !Number.isInteger(mid))
+    return [
+      { f: 0, text: fmt(axis.min) },
+      { f: 1, text: fmt(axis.max) },
+    ];
   return [
     { f: 0, text: fmt(axis.min) },
     { f: 0.5, text: fmt(mid) },

@@ -51,7 +51,8 @@ export function sweepScenarios(ctx) {
       await page.locator('[data-testid=sweep-view]').waitFor(T);
       assert(/#\/p\/digits-sweep\/sweeps\//.test(page.url()), `the sweep's route, got ${page.url()}`);
       await page.locator('[data-testid=sweep-state]:not(:has-text("running"))').waitFor({ timeout: 420_000 });
-      const state = await page.locator('[data-testid=sweep-state]').innerText();
+      // textContent: the pill capitalises what it shows.
+      const state = (await page.locator('[data-testid=sweep-state]').textContent())?.trim();
       assert(state === 'succeeded', `the sweep succeeded, got ${state}`);
 
       // The table: a row per trial, its epochs, its metrics, one best row.
