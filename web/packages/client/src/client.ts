@@ -204,7 +204,8 @@ export class KilnClient {
 
   // ---- Sweeps (docs/sweeps.md) ----
 
-  startSweep(project: string, req: StartSweepRequest): Promise<{ id: string; trials: number }> {
+  /** 201 {id, trials: the count, executions: the trials' execution ids}. */
+  startSweep(project: string, req: StartSweepRequest): Promise<{ id: string; trials: number; executions?: string[] }> {
     return this.request('POST', `/projects/${seg(project)}/sweeps`, { body: req });
   }
 
