@@ -37,6 +37,7 @@ from .client_http import (BadRequest, Conflict, FailedPrecondition, KilnError,  
                           Progress, ServerError, TooManyRequests, Transport, Unauthenticated,
                           Unavailable, query, segment)
 from .patch_builder import PatchBuilder, meta_guid
+from .sweep_parameters import resolve_parameters
 
 __all__ = [
     "Client", "Execution", "ExecutionFailed", "PatchBuilder", "KilnError", "BadRequest",
@@ -325,6 +326,60 @@ class Client:
     def executions(self, project: str, limit: Optional[int] = None) -> List[dict]:
         """The project's executions, newest first (without their jobs)."""
         return self._t.json("GET", f"{self._p(project)}/executions{query({'limit': limit})}")["executions"]
+
+    # ---- sweeps (docs/sweeps.md) ----
+
+    def sweep(self, project: str, pipeline: str, parameters: Dict[str, Any], mode: str = "grid",
+              samples: Optional[int] = None, seed: Optional[int] = None, ref: str = "main",
+              wait: bool = False, timeout: Optional[float] = None, poll: float = 1.0) -> dict:
+        """Starts a sweep of a pipeline (guid or name) at ``ref``; returns the sweep with its trials.
+
+        ``parameters``: ``{"Train.learning_rate": [0.001, 0.01], "epochs": {"min": 2,
+        "max": 10, "steps": 3, "integer": True}}`` — an attribute as ``<operation
+        name>.<attribute>``, or bare when one operation of the pipeline has it;
+        a list of values or a range.  ``mode``: ``"grid"`` (every combination)
+        or ``"random"`` (``samples`` trials; ``seed`` repeats them).  With
+        ``wait`` it returns once every trial ended (TimeoutError after
+        ``timeout`` s; the sweep goes on).
+        """
+        if mode not in ("grid", "random"):
+            raise ValueError(f"mode is 'grid' or 'random', not {mode!r}")
+        if mode == "random" and samples is None:
+            raise ValueError("a random sweep needs samples (the number of trials)")
+        guid = self.pipeline_guid(project, pipeline, ref)
+        body: Dict[str, Any] = {
+            "pipeline": guid, "ref": ref, "mode": mode,
+            "parameters": resolve_parameters(self.tree(project, ref)["tree"], guid, parameters)}
+        if samples is not None:
+            body["samples"] = samples
+        if seed is not None:
+            body["seed"] = seed
+        sweep_id = self._t.json("POST", f"{self._p(project)}/sweeps", body)["id"]
+        return self.wait_sweep(sweep_id, timeout=timeout, poll=poll) if wait else self.get_sweep(sweep_id)
+
+    def sweeps(self, project: str) -> List[dict]:
+        """The project's sweeps, newest first (without their trials)."""
+        return self._t.json("GET", f"{self._p(project)}/sweeps")["sweeps"]
+
+    def get_sweep(self, sweep_id: str) -> dict:
+        """A sweep with its ``trials``: each one's values, execution, state and final metrics."""
+        return self._t.json("GET", f"/sweeps/{segment(sweep_id)}")
+
+    def cancel_sweep(self, sweep_id: str) -> dict:
+        """Cancels the sweep's running trials; returns the sweep as it is then."""
+        self._t.json("POST", f"/sweeps/{segment(sweep_id)}/cancel")
+        return self.get_sweep(sweep_id)
+
+    def wait_sweep(self, sweep_id: str, timeout: Optional[float] = None, poll: float = 1.0) -> dict:
+        """The sweep once it is no longer running (TimeoutError after ``timeout`` s)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            sweep = self.get_sweep(sweep_id)
+            if sweep.get("state") != "running":
+                return sweep
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"sweep {sweep_id} still running after {timeout} s")
+            time.sleep(poll)
 
     def job(self, job_id: str) -> dict:
         return self._t.json("GET", f"/jobs/{segment(job_id)}")

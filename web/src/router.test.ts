@@ -12,6 +12,7 @@ describe('router', () => {
       '#/p/digits/history',
       '#/p/digits/executions',
       '#/p/digits/executions/e1',
+      '#/p/digits/sweeps/s-1',
       '#/p/digits/artifacts',
       '#/p/digits/artifacts?branch=exp',
       '#/p/digits/packages',
@@ -34,6 +35,8 @@ describe('router', () => {
     expect(parseRoute('#/p/x/artifacts/y')).toMatchObject({ page: 'not-found' });
     expect(parseRoute('#/p/x/packages')).toMatchObject({ view: { kind: 'packages' } });
     expect(parseRoute('#/p/x/packages/y')).toMatchObject({ page: 'not-found' });
+    expect(parseRoute('#/p/x/sweeps/s-1')).toMatchObject({ view: { kind: 'sweep', id: 's-1' } });
+    expect(parseRoute('#/p/x/sweeps')).toMatchObject({ page: 'not-found' });
     expect(parseRoute('#/p/x/artifacts')).toMatchObject({ view: { kind: 'artifacts' } });
     expect(projectHref('a', { kind: 'history' }, { branch: 'dev' })).toBe('#/p/a/history?branch=dev');
   });

@@ -9,6 +9,7 @@
 //   #/p/{project}/history                     commit list, branches, tags, diff
 //   #/p/{project}/executions                  list of executions
 //   #/p/{project}/executions/{id}             one execution, live
+//   #/p/{project}/sweeps/{id}                 one sweep, live: trials, parallel coordinates
 //   #/p/{project}/artifacts                   stored files: list, upload, download
 //   #/p/{project}/packages                    the project's Python packages
 //   #/p/{project}/lineage/{digest}            how an artifact was made (provenance/)
@@ -29,7 +30,8 @@ export type View =
   | { readonly kind: 'artifacts' }
   | { readonly kind: 'packages' }
   | { readonly kind: 'lineage'; readonly digest: string; readonly compare: string | null }
-  | { readonly kind: 'execution'; readonly id: string };
+  | { readonly kind: 'execution'; readonly id: string }
+  | { readonly kind: 'sweep'; readonly id: string };
 
 export type Route =
   | { readonly page: 'projects' }
@@ -61,6 +63,7 @@ export function parseRoute(hash: string): Route {
   else if (kind === 'history' && !id) view = { kind: 'history' };
   else if (kind === 'executions' && !id) view = { kind: 'executions' };
   else if (kind === 'executions' && id) view = { kind: 'execution', id };
+  else if (kind === 'sweeps' && id) view = { kind: 'sweep', id };
   else if (kind === 'artifacts' && !id) view = { kind: 'artifacts' };
   else if (kind === 'packages' && !id) view = { kind: 'packages' };
   else if (kind === 'lineage' && id && parts.length === 4) view = { kind: 'lineage', digest: id, compare: null };
@@ -81,6 +84,7 @@ export function formatRoute(r: Route): string {
   else if (v.kind === 'history') path += '/history';
   else if (v.kind === 'executions') path += '/executions';
   else if (v.kind === 'execution') path += `/executions/${encodeURIComponent(v.id)}`;
+  else if (v.kind === 'sweep') path += `/sweeps/${encodeURIComponent(v.id)}`;
   else if (v.kind === 'artifacts') path += '/artifacts';
   else if (v.kind === 'packages') path += '/packages';
   else if (v.kind === 'lineage')

@@ -15,7 +15,7 @@ const COLOURS = ['#ea580c', '#2563eb', '#16a34a', '#9333ea', '#db2777', '#0891b2
 type Load = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; charts: CompareChart[] };
 
 /** What each execution's jobs logged (jobs that never started have no metrics). */
-async function fetchRuns(client: KilnClient, executions: readonly Execution[], signal: AbortSignal): Promise<RunMetrics[]> {
+export async function fetchRuns(client: KilnClient, executions: readonly Execution[], signal: AbortSignal): Promise<RunMetrics[]> {
   return Promise.all(
     executions.map(async (e) => {
       const detail = await client.getExecution(e.id, signal);
@@ -33,11 +33,24 @@ async function fetchRuns(client: KilnClient, executions: readonly Execution[], s
   );
 }
 
-export function CompareMetrics({ client, executions }: { client: KilnClient; executions: readonly Execution[] }) {
+export function CompareMetrics({
+  client,
+  executions,
+  runs,
+}: {
+  client: KilnClient;
+  executions: readonly Execution[];
+  /** What the executions logged when the caller has fetched it already (fetchRuns); fetched here otherwise. */
+  runs?: readonly RunMetrics[];
+}) {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [options, setOptions] = useState<ChartOptions>(RAW);
   const ids = executions.map((e) => e.id).join(',');
   useEffect(() => {
+    if (runs) {
+      setLoad({ kind: 'ready', charts: compareMetrics(borrowCachedMetrics(runs)) });
+      return;
+    }
     const abort = new AbortController();
     setLoad({ kind: 'loading' });
     fetchRuns(client, executions, abort.signal).then(
@@ -47,7 +60,7 @@ export function CompareMetrics({ client, executions }: { client: KilnClient; exe
     return () => abort.abort();
     // The ids say everything about the selection.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, ids]);
+  }, [client, ids, runs]);
 
   const colourOf = useMemo(
     () => new Map(executions.map((e, i) => [e.id, COLOURS[i % COLOURS.length]!])),

@@ -5,12 +5,14 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, type ExecutionDetail, type JobEvent, type KilnClient } from '@kiln/client';
 import type { Guid, Tree } from '../model';
+import { nameOf } from '../pipeline/model';
 import { PipelineEditor } from '../pipeline/PipelineEditor';
 import { navigate, projectHref } from '../router';
 import type { SyncSession } from '../sync';
 import { dateTime, describeError, duration, shortId } from '../ui/format';
 import { executionSummary, isExecutionFinished, mergeEvents, mergeExecutionDetail, mergeExecutionRecord, upsertJob } from './events';
 import { JobPanel } from './JobPanel';
+import '../sweeps/sweeps.css';
 import { NO_EXECUTIONS } from './RunButton';
 
 export default function ExecutionView({
@@ -176,6 +178,21 @@ export default function ExecutionView({
       <span className="muted small" title={`Commit ${exec.commit}, started ${dateTime(exec.created_ms)}`}>
         {done}/{total} jobs done · {duration((exec.finished_ms || Date.now()) - exec.created_ms)}
       </span>
+      {typeof exec.sweep === 'string' && exec.sweep !== '' && (
+        <a className="sweep-mark" href={projectHref(project, { kind: 'sweep', id: exec.sweep }, { branch })} data-testid="execution-of-sweep">
+          {typeof exec.sweep_trial === 'number' ? `trial #${exec.sweep_trial + 1} of a sweep` : 'a trial of a sweep'}
+        </a>
+      )}
+      {exec.overrides && Object.keys(exec.overrides).length > 0 && (
+        <span className="muted small" data-testid="execution-overrides" title="Attribute values this execution ran with instead of the pipeline's">
+          with{' '}
+          {Object.entries(exec.overrides)
+            .flatMap(([node, attrs]) =>
+              Object.entries(attrs).map(([a, v]) => `${tree?.nodes[node] ? nameOf(tree, node) : shortId(node)}.${a} = ${JSON.stringify(v)}`),
+            )
+            .join(', ')}
+        </span>
+      )}
       {running ? (
         <button type="button" className="secondary small" onClick={() => void cancel()} disabled={busy}>
           Cancel

@@ -1,12 +1,14 @@
-// The list of a project's executions (newest first), refreshed while any runs.
-// Ticking executions of one pipeline compares their metrics on shared charts
-// (CompareMetrics: one chart per metric, one series per execution).
+// The list of a project's executions (newest first), refreshed while any runs,
+// with the project's sweeps above it (an execution that is a sweep's trial
+// links to its sweep). Ticking executions of one pipeline compares them
+// (CompareExecutions: what differs, final metrics, parallel coordinates, and
+// one chart per metric with one series per execution).
 import { useEffect, useState } from 'react';
-import { ApiError, type Execution, type KilnClient } from '@kiln/client';
+import { ApiError, type Execution, type KilnClient, type Sweep } from '@kiln/client';
 import { projectHref } from '../router';
 import { dateTime, describeError, duration, shortId, timeAgo } from '../ui/format';
 import { canSelect } from './compare';
-import { CompareMetrics } from './CompareMetrics';
+import { CompareExecutions } from './CompareExecutions';
 import { NO_EXECUTIONS } from './RunButton';
 
 type Load =
@@ -30,8 +32,11 @@ export function ExecutionsList({
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [tick, setTick] = useState(0);
   const [picked, setPicked] = useState<readonly string[]>([]);
+  // The project's sweeps; empty on a server without them (404) or when they cannot be read.
+  const [sweeps, setSweeps] = useState<readonly Sweep[]>([]);
   useEffect(() => {
     const abort = new AbortController();
+    client.listSweeps(project, abort.signal).then(setSweeps, () => undefined);
     client.listExecutions(project, abort.signal).then(
       (executions) => setLoad({ kind: 'ready', executions }),
       (e: unknown) => {
@@ -42,7 +47,8 @@ export function ExecutionsList({
     );
     return () => abort.abort();
   }, [client, project, tick]);
-  const running = load.kind === 'ready' && load.executions.some((e) => e.state === 'running');
+  const running =
+    (load.kind === 'ready' && load.executions.some((e) => e.state === 'running')) || sweeps.some((s) => s.state === 'running');
   useEffect(() => {
     if (!running) return;
     const t = setInterval(() => setTick((n) => n + 1), 3000);
@@ -63,6 +69,7 @@ export function ExecutionsList({
           Refresh
         </button>
       </div>
+      {sweeps.length > 0 && <SweepsTable project={project} branch={branch} sweeps={sweeps} pipelineNames={pipelineNames} />}
       {load.kind === 'loading' && <p className="state">Loading executions…</p>}
       {load.kind === 'unavailable' && (
         <div className="state" role="status" data-testid="executions-unavailable">
@@ -124,6 +131,19 @@ export function ExecutionsList({
                 </td>
                 <td>
                   <a href={projectHref(project, { kind: 'execution', id: e.id }, { branch })}>{shortId(e.id)}</a>
+                  {typeof e.sweep === 'string' && e.sweep !== '' && (
+                    <>
+                      {' '}
+                      <a
+                        className="sweep-mark"
+                        href={projectHref(project, { kind: 'sweep', id: e.sweep }, { branch })}
+                        title={`A trial of sweep ${e.sweep}`}
+                        data-testid="execution-sweep"
+                      >
+                        sweep {shortId(e.sweep)}
+                      </a>
+                    </>
+                  )}
                 </td>
                 <td>{e.ref}</td>
                 <td className="mono">{shortId(e.commit)}</td>
@@ -138,7 +158,57 @@ export function ExecutionsList({
       {load.kind === 'ready' && load.executions.length > 1 && chosen.length < 2 && (
         <p className="muted small">Tick two or more executions of the same pipeline to compare their metrics.</p>
       )}
-      {chosen.length >= 2 && <CompareMetrics client={client} executions={chosen} />}
+      {chosen.length >= 2 && <CompareExecutions client={client} project={project} branch={branch} executions={chosen} />}
     </div>
+  );
+}
+
+function SweepsTable({
+  project,
+  branch,
+  sweeps,
+  pipelineNames,
+}: {
+  project: string;
+  branch: string;
+  sweeps: readonly Sweep[];
+  pipelineNames?: ReadonlyMap<string, string> | undefined;
+}) {
+  return (
+    <>
+      <h3 className="sweeps-heading">Sweeps</h3>
+      <table className="table" data-testid="sweeps">
+        <thead>
+          <tr>
+            <th>State</th>
+            <th>Pipeline</th>
+            <th>Sweep</th>
+            <th>Parameters</th>
+            <th>By</th>
+            <th>Started</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sweeps.map((s) => (
+            <tr key={s.id} data-testid="sweep-row">
+              <td>
+                <span className={`status-pill ${s.state}`}>{s.state}</span>
+              </td>
+              <td>{s.pipeline_name ?? pipelineNames?.get(s.pipeline) ?? shortId(s.pipeline)}</td>
+              <td>
+                <a href={projectHref(project, { kind: 'sweep', id: s.id }, { branch })}>{shortId(s.id)}</a>
+              </td>
+              <td className="mono small">
+                {s.parameters.map((p) => p.name ?? `${p.node_name ?? shortId(p.node)}.${p.attribute}`).join(', ')} · {s.mode}
+                {s.trial_count !== undefined ? ` · ${s.trial_count} trials` : ''}
+              </td>
+              <td>{s.user ?? ''}</td>
+              <td title={dateTime(s.created_ms)}>{timeAgo(s.created_ms)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3 className="sweeps-heading">Executions</h3>
+    </>
   );
 }

@@ -13,6 +13,7 @@ import { SyncSession, useSyncState, type SyncState } from '../sync';
 import { describeError, initials, shortId } from '../ui/format';
 import { Toast, type ToastMessage } from '../ui/Toast';
 import { RunButton } from '../executions/RunButton';
+import { SweepButton } from '../sweeps/SweepButton';
 import { artifactSource } from '../artifacts/source';
 import { PackagesView } from './PackagesView';
 import { architectures, isArchitecture, newArchitectureOps, usesLibrary } from '../architecture/model';
@@ -29,6 +30,7 @@ const ExecutionsList = lazy(() => import('../executions/ExecutionsList').then((m
 const ArtifactsView = lazy(() => import('../artifacts/ArtifactsView').then((m) => ({ default: m.ArtifactsView })));
 const ExecutionView = lazy(() => import('../executions/ExecutionView'));
 const LineageView = lazy(() => import('../provenance/LineageView'));
+const SweepView = lazy(() => import('../sweeps/SweepView').then((m) => ({ default: m.SweepView })));
 
 export interface ProjectViewProps {
   readonly client: KilnClient;
@@ -174,7 +176,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     );
 
   let content;
-  if (!readOnly && state.failure && !state.branch && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts' && view.kind !== 'lineage')
+  if (!readOnly && state.failure && !state.branch && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts' && view.kind !== 'lineage' && view.kind !== 'sweep')
     content = (
       <div className="state error centered" role="alert">
         <p>
@@ -189,7 +191,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         Could not read the project at {shortId(at!)}: {snapshot.error}
       </div>
     );
-  else if (!tree && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts' && view.kind !== 'lineage')
+  else if (!tree && view.kind !== 'history' && view.kind !== 'executions' && view.kind !== 'execution' && view.kind !== 'artifacts' && view.kind !== 'lineage' && view.kind !== 'sweep')
     content = <Loading text={state.status === 'offline' ? 'Connecting to the server…' : 'Loading project…'} />;
   else if (view.kind === 'history')
     content = (
@@ -226,6 +228,12 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
     content = (
       <Suspense fallback={<Loading text="Loading the lineage…" />}>
         <LineageView key={`${view.digest}/${view.compare ?? ''}`} client={client} project={project} branch={branch} digest={view.digest} compare={view.compare} />
+      </Suspense>
+    );
+  else if (view.kind === 'sweep')
+    content = (
+      <Suspense fallback={<Loading text="Loading sweep…" />}>
+        <SweepView key={view.id} client={client} project={project} branch={branch} id={view.id} />
       </Suspense>
     );
   else if (view.kind === 'packages' && tree) content = <PackagesView tree={tree} editing={editing} />;
@@ -269,15 +277,26 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         artifacts={artifacts}
         toolbar={
           readOnly ? null : (
-            <RunButton
-              client={client}
-              project={project}
-              branch={branch}
-              pipeline={view.guid}
-              pending={state.branch?.pending.length ?? 0}
-              notify={notify}
-              onStarted={(id) => navigate(href({ kind: 'execution', id }))}
-            />
+            <>
+              <RunButton
+                client={client}
+                project={project}
+                branch={branch}
+                pipeline={view.guid}
+                pending={state.branch?.pending.length ?? 0}
+                notify={notify}
+                onStarted={(id) => navigate(href({ kind: 'execution', id }))}
+              />
+              <SweepButton
+                client={client}
+                project={project}
+                branch={branch}
+                tree={tree}
+                pipeline={view.guid}
+                pending={state.branch?.pending.length ?? 0}
+                onStarted={(id) => navigate(href({ kind: 'sweep', id }))}
+              />
+            </>
           )
         }
       />
@@ -405,7 +424,11 @@ function ProjectBar({
         <select
           value={branch}
           onChange={(e) =>
-            navigate(projectHref(project, view.kind === 'execution' ? { kind: 'executions' } : view, { branch: e.target.value }))
+            navigate(
+              projectHref(project, view.kind === 'execution' || view.kind === 'sweep' ? { kind: 'executions' } : view, {
+                branch: e.target.value,
+              }),
+            )
           }
           aria-label="Branch"
         >
@@ -524,7 +547,7 @@ function Sidebar({
         </SidebarLink>
         <SidebarLink
           href={href({ kind: 'executions' })}
-          active={view.kind === 'executions' || view.kind === 'execution'}
+          active={view.kind === 'executions' || view.kind === 'execution' || view.kind === 'sweep'}
           icon="▷"
         >
           Executions

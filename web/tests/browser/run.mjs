@@ -33,6 +33,8 @@
 //   l  lineage (scenarios_lineage.mjs): a model's lineage from the artifacts
 //      view, a job's code, a second run compared (the changed attribute
 //      shown), the first model reified onto a branch and run (all cached)
+//   m  sweeps (scenarios_sweeps.mjs): "Sweep…" over Train's epochs on a fork of
+//      digits, followed live; the trials table and parallel-coordinates plot
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -42,6 +44,7 @@ import { archScenarios } from './scenarios_arch.mjs';
 import { refsScenarios } from './scenarios_refs.mjs';
 import { archiveScenarios } from './scenarios_archive.mjs';
 import { lineageScenarios } from './scenarios_lineage.mjs';
+import { sweepScenarios } from './scenarios_sweeps.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -672,12 +675,13 @@ class Sum(kiln.Operation):
   ...refsScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_refs.mjs
   ...archiveScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_archive.mjs
   ...lineageScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_lineage.mjs
+  ...sweepScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_sweeps.mjs
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') ? 480_000 : name.startsWith('l') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') || name.startsWith('m') ? 480_000 : name.startsWith('l') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();

@@ -165,6 +165,33 @@ describe('KilnClient: history and executions', () => {
     expect(calls[4]!.body).toEqual({ force: true });
   });
 
+  it('calls the sweeps endpoints of docs/sweeps.md', async () => {
+    const { fetch, calls } = fakeFetch(
+      [201, { id: 's-1', trials: 3 }],
+      [200, { sweeps: [{ id: 's-1', state: 'running' }] }],
+      [200, { id: 's-1', trials: [{ index: 0, values: { 'Train.epochs': 1 }, execution: 'e1', state: 'running', metrics: {} }] }],
+      [200, {}],
+    );
+    const c = new KilnClient({ fetch });
+    const req = {
+      pipeline: 'g',
+      ref: 'main',
+      parameters: [{ node: 'n', attribute: 'epochs', range: { min: 1, max: 3, steps: 3, integer: true } }],
+      mode: 'grid' as const,
+    };
+    expect(await c.startSweep('my p', req)).toEqual({ id: 's-1', trials: 3 });
+    expect((await c.listSweeps('my p'))[0]?.id).toBe('s-1');
+    expect((await c.sweep('s-1')).trials[0]?.execution).toBe('e1');
+    await c.cancelSweep('s-1');
+    expect(calls.map((x) => `${x.method} ${x.url}`)).toEqual([
+      'POST /api/v1/projects/my%20p/sweeps',
+      'GET /api/v1/projects/my%20p/sweeps',
+      'GET /api/v1/sweeps/s-1',
+      'POST /api/v1/sweeps/s-1/cancel',
+    ]);
+    expect(calls[0]!.body).toEqual(req);
+  });
+
   it('lists, deletes, uploads and downloads artifacts; forks projects', async () => {
     const { fetch, calls } = fakeFetch(
       [200, { artifacts: [{ guid: 'g', name: 'a b', digest: 'd1', size: 3 }], commit: 'c' }],

@@ -39,6 +39,9 @@ import type {
   ReifyRequest,
   ReifyResult,
   StartExecutionRequest,
+  StartSweepRequest,
+  Sweep,
+  SweepDetail,
   Tag,
   TreeResponse,
 } from './types';
@@ -197,6 +200,25 @@ export class KilnClient {
 
   rerunExecution(id: string, force = false): Promise<{ id: string }> {
     return this.request('POST', `/executions/${seg(id)}/rerun`, { body: { force } });
+  }
+
+  // ---- Sweeps (docs/sweeps.md) ----
+
+  /** 201 {id, trials: the count, executions: the trials' execution ids}. */
+  startSweep(project: string, req: StartSweepRequest): Promise<{ id: string; trials: number; executions?: string[] }> {
+    return this.request('POST', `/projects/${seg(project)}/sweeps`, { body: req });
+  }
+
+  async listSweeps(project: string, signal?: AbortSignal): Promise<Sweep[]> {
+    return listOf<Sweep>(await this.request('GET', `/projects/${seg(project)}/sweeps`, { signal }), 'sweeps');
+  }
+
+  sweep(id: string, signal?: AbortSignal): Promise<SweepDetail> {
+    return this.request('GET', `/sweeps/${seg(id)}`, { signal });
+  }
+
+  async cancelSweep(id: string): Promise<void> {
+    await this.request('POST', `/sweeps/${seg(id)}/cancel`, { body: {} });
   }
 
   async jobEvents(job: string, query: EventsQuery = {}, signal?: AbortSignal): Promise<JobEvent[]> {

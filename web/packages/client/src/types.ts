@@ -113,8 +113,17 @@ export interface Execution {
   readonly reason?: string;
   readonly created_ms: number;
   readonly finished_ms?: number;
+  /** Attribute values this execution ran with instead of the pipeline's (docs/sweeps.md). */
+  readonly overrides?: AttributeOverrides;
+  /** The sweep this execution is a trial of; null or absent when none. */
+  readonly sweep?: string | null;
+  /** Its trial's index in that sweep. */
+  readonly sweep_trial?: number | null;
   readonly [key: string]: unknown;
 }
+
+/** {"<instance guid>": {"<attribute>": value}}: values keep the attribute's type. */
+export type AttributeOverrides = Readonly<Record<Guid, Readonly<Record<string, unknown>>>>;
 
 export interface OutputInfo {
   readonly digest: string;
@@ -144,6 +153,71 @@ export interface StartExecutionRequest {
   readonly pipeline: Guid;
   readonly ref: string;
   readonly force?: boolean;
+}
+
+// ---- Sweeps (docs/sweeps.md) ----
+
+/** A numeric range: `steps` values in grid mode (geometric when `log`), uniform draws in random mode. */
+export interface SweepRange {
+  readonly min: number;
+  readonly max: number;
+  readonly steps?: number;
+  readonly log?: boolean;
+  readonly integer?: boolean;
+}
+
+/** One swept attribute of one instance: either `values` or `range`. */
+export interface SweepParameter {
+  readonly node: Guid;
+  readonly attribute: string;
+  readonly values?: readonly unknown[];
+  readonly range?: SweepRange;
+}
+
+export type SweepMode = 'grid' | 'random';
+
+export interface StartSweepRequest {
+  readonly pipeline: Guid;
+  readonly ref: string;
+  readonly parameters: readonly SweepParameter[];
+  readonly mode: SweepMode;
+  /** Trials in random mode. */
+  readonly samples?: number;
+  readonly seed?: number;
+}
+
+export interface SweepTrial {
+  readonly index: number;
+  /** "<operation name>.<attribute>" → the value this trial ran with. */
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly execution: string;
+  readonly state: ExecutionState;
+  readonly reason?: string;
+  /** "<job name>.<metric>" → the last value logged. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface Sweep {
+  readonly id: string;
+  readonly project: string;
+  readonly pipeline: Guid;
+  readonly pipeline_name?: string;
+  readonly ref: string;
+  readonly commit: CommitId;
+  readonly user?: string;
+  readonly created_ms: number;
+  readonly state: ExecutionState;
+  /** As asked, with the instance's name: `name` is "<node_name>.<attribute>", the trials' key. */
+  readonly parameters: readonly (SweepParameter & { readonly node_name?: string; readonly name?: string })[];
+  readonly mode: SweepMode;
+  readonly trial_count?: number;
+  readonly samples?: number;
+  readonly seed?: number;
+  readonly [key: string]: unknown;
+}
+
+export interface SweepDetail extends Sweep {
+  readonly trials: readonly SweepTrial[];
 }
 
 export interface JobEvent {
