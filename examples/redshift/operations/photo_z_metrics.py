@@ -45,10 +45,10 @@ class PhotoZMetrics(kiln.Operation):
         bins = np.linspace(0, self.z_max, 41)
         counts, _, _, image = ax.hist2d(z_true, z_pred, bins=[bins, bins], cmap="viridis",
                                         cmin=1)
-        ax.plot([0, self.z_max], [0, self.z_max], color="white", linewidth=0.8)
+        ax.plot([0, self.z_max], [0, self.z_max], color="black", linewidth=0.8)
         for sign in (-1, 1):  # the outlier boundary |Δz| = threshold · (1 + z)
             zs = np.linspace(0, self.z_max, 50)
-            ax.plot(zs, zs + sign * self.outlier_threshold * (1 + zs), color="white",
+            ax.plot(zs, zs + sign * self.outlier_threshold * (1 + zs), color="gray",
                     linewidth=0.6, linestyle="--")
         fig.colorbar(image, ax=ax, label="galaxies")
         ax.set(xlabel="true z", ylabel="estimated z", xlim=(0, self.z_max),

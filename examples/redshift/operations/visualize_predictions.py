@@ -36,7 +36,7 @@ class VisualizePredictions(kiln.Operation):
                              "z_pred": float(z_pred[i]), "pdf": [float(p) for p in pdf[i]]})
         axes[0, 0].legend(loc="upper left", fontsize=8)
         axes[-1, 0].set_xlabel("redshift")
-        fig.suptitle("Redshift probability over the 32 bins")
+        fig.suptitle(f"Redshift probability over the {n_bins} bins")
         plt.show()
         for e in examples:
             print(f"galaxy {e['validation_row']}: true z {e['z_true']:.3f}, "
