@@ -11,6 +11,7 @@ import json
 import math
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,6 @@ import urllib.request
 import pytest
 
 from conftest import PYTHON_DIR
-from test_examples_serve import free_port
 
 ROOT = os.path.dirname(PYTHON_DIR)
 KILN = os.environ.get("KILN_BINARY") or os.path.join(ROOT, "build", "src", "cli", "kiln")
@@ -29,6 +29,12 @@ OPERATIONS = ("GenerateSurvey", "QueryCatalog", "DownloadFits", "Preprocess", "T
 
 pytestmark = pytest.mark.skipif(not os.access(KILN, os.X_OK),
                                 reason=f"no kiln binary at {KILN} (build it: ninja -C build kiln)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
