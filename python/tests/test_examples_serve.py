@@ -89,7 +89,7 @@ def test_a_fresh_server_opens_with_every_example(server):
     with urllib.request.urlopen(server["url"] + "/api/v1/projects", timeout=10) as r:
         body = json.load(r)
     names = {p["name"] for p in (body["projects"] if isinstance(body, dict) else body)}
-    assert {"digits", "stations", "galaxy-lines"} <= names
+    assert {"digits", "stations", "galaxy-lines", "redshift"} <= names
 
 
 def test_stations_from_an_uploaded_csv_to_a_summary(server, tmp_path):
