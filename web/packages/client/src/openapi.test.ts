@@ -48,7 +48,10 @@ const NOT_IN_CLIENT: ReadonlyMap<string, string> = new Map([
  * server does not serve yet. When the server gains one (check-openapi.mjs
  * --write), the last test fails until it is removed from here.
  */
-const CLIENT_AHEAD_OF_SNAPSHOT: ReadonlySet<string> = new Set([]);
+const CLIENT_AHEAD_OF_SNAPSHOT: ReadonlySet<string> = new Set([
+  // issue 16: python/kiln/preview.py run on the stored file.
+  'GET /api/v1/projects/{p}/artifacts/{digest}/preview',
+]);
 
 type ClientMethod = {
   [K in keyof KilnClient]: KilnClient[K] extends (...args: never[]) => unknown ? K : never;
@@ -90,6 +93,7 @@ const CALLS: Record<Exclude<ClientMethod, 'request'>, (c: KilnClient) => Promise
   deleteArtifact: (c) => c.deleteArtifact('P', 'G'),
   artifactUploadUrl: (c) => ({ url: c.artifactUploadUrl('P', 'n'), method: 'POST' }),
   artifactUrl: (c) => ({ url: c.artifactUrl('D', 'P'), method: 'GET' }),
+  artifactPreview: (c) => c.artifactPreview('P', 'D', 'numpy'),
   artifactProvenance: (c) => c.artifactProvenance('P', 'D', { direction: 'both' }),
   artifactProvenanceProv: (c) => c.artifactProvenanceProv('P', 'D'),
   reify: (c) => c.reify('P', 'D', { branch: 'b' }),
