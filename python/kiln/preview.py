@@ -34,8 +34,8 @@ names it, since unpickling it would run the class's code.  The caller bounds
 time (the server kills a preview that runs too long).
 
 Exit status: 0 with the JSON; 2 with one line on stderr when the file cannot
-be previewed as the given serializer (unreadable, corrupt): the server answers
-that message with 422.
+be previewed as the given serializer (unreadable, corrupt), 1 with one line
+when the preview itself failed: the server answers that message with 422.
 
 Thread-safety: ``preview`` keeps no state; safe from any thread.
 """
@@ -111,6 +111,9 @@ def main(argv=None) -> int:
     except PreviewError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except (Exception, MemoryError) as e:  # noqa: BLE001 - the server shows this line; no traceback
+        print(f"preview failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     sys.stdout.write(json.dumps(_clean(result), allow_nan=False, separators=(",", ":")))
     sys.stdout.write("\n")
     return 0
@@ -424,7 +427,7 @@ def _plot_1d(arr) -> dict:
     n = arr.shape[0]
     if n <= LINE_POINTS:
         y = np.asarray(arr, dtype=np.float64)
-        line = {"x": list(range(n)), "y": _floats(y)}
+        line = {"x": list(range(n)), "y": _floats(y, 7)}
     else:
         # Buckets of equal width: mean, min and max each (the envelope keeps spikes visible).
         step = -(-n // LINE_POINTS)
@@ -440,9 +443,9 @@ def _plot_1d(arr) -> dict:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 line = {"x": [int(i * step * stride) for i in range(blocks.shape[0])],
-                        "y": _floats(np.nanmean(blocks, axis=1)),
-                        "min": _floats(np.nanmin(blocks, axis=1)),
-                        "max": _floats(np.nanmax(blocks, axis=1)),
+                        "y": _floats(np.nanmean(blocks, axis=1), 7),
+                        "min": _floats(np.nanmin(blocks, axis=1), 7),
+                        "max": _floats(np.nanmax(blocks, axis=1), 7),
                         "bucket": int(step * stride)}
     values, _ = _sample(arr)
     values = values.astype(np.float64, copy=False)
@@ -909,9 +912,12 @@ def _hdu(hdu, index: int) -> dict:
 # --- JSON-safe values --------------------------------------------------------------
 
 
-def _floats(values) -> list:
-    return [float(x) if math.isfinite(x) else None for x in values.tolist()] \
-        if hasattr(values, "tolist") else [_jsonable(x) for x in values]
+def _floats(values, digits: int = 0) -> list:
+    """Finite floats (NaN/Inf as None); rounded to ``digits`` significant digits when given."""
+    vals = values.tolist() if hasattr(values, "tolist") else list(values)
+    if digits:
+        return [float(f"{x:.{digits}g}") if math.isfinite(x) else None for x in vals]
+    return [float(x) if math.isfinite(x) else None for x in vals]
 
 
 def _jsonable(v, depth: int = 0):
