@@ -8,11 +8,13 @@ import { formatNumber } from '../artifacts/value';
 import './charts.css';
 import {
   basis,
+  colourStops,
   cubeEdges,
   DEFAULT_VIEW,
   dragged,
   drawOrder,
   niceTicks,
+  outward,
   pick,
   project,
   rangeOf,
@@ -262,7 +264,13 @@ export function Scatter3DView({ axes }: { axes: Axes3DSpec }) {
       <div className="scatter3d-foot muted small">
         <span>Drag to rotate · scroll to zoom · hover a point</span>
         {colourSeries?.c && (
-          <span>
+          <span className="scatter3d-colour">
+            {colourSeries.colors && (
+              <span
+                className="scatter3d-colourbar"
+                style={{ background: `linear-gradient(to right, ${colourStops(colourSeries.c, colourSeries.colors).join(', ')})` }}
+              />
+            )}
             colour: {colourSeries.clabel || 'value'}
             {colourSeries.clim && typeof colourSeries.clim[0] === 'number' && typeof colourSeries.clim[1] === 'number'
               ? ` (${formatNumber(colourSeries.clim[0])} – ${formatNumber(colourSeries.clim[1])})`
@@ -287,15 +295,10 @@ function drawAxisTicks(
   ctx.fillStyle = '#667085';
   ctx.font = '10px system-ui, sans-serif';
   ctx.textAlign = 'center';
-  const edge: [number, number, number][] = [
-    [0, -1, -1],
-    [1, -1, -1],
-    [-1, -1, 0],
-  ];
   // Put each axis on the edge nearest the viewer's bottom: pick the corner
   // offsets (±1) that project lowest on screen.
   ([0, 1, 2] as const).forEach((axis) => {
-    let best = edge[axis]!;
+    let best: [number, number, number] = [0, 0, 0];
     let bestY = -Infinity;
     for (const a of [-1, 1])
       for (const b of [-1, 1]) {
@@ -312,19 +315,25 @@ function drawAxisTicks(
           if (y > bestY) [best, bestY] = [p, y];
         }
       }
+    // Every label of an edge moves the same way: out from the cube's centre through the edge's middle.
+    const centre = at([0, 0, 0]);
+    const mid = at(best);
+    const shift = (px: number) => {
+      const o = outward(mid, centre, px);
+      return { x: o.x - mid.x, y: o.y - mid.y };
+    };
+    const tickShift = shift(12);
     for (const t of niceTicks(ranges[axis])) {
       const p = [...best] as [number, number, number];
       p[axis] = toCube(t, ranges[axis]);
       const q = at(p);
-      ctx.fillText(formatNumber(t), q.x + (axis === 2 ? -14 : 0), q.y + (axis === 2 ? 3 : 12));
+      ctx.fillText(formatNumber(t), q.x + tickShift.x, q.y + tickShift.y + 3);
     }
     const label = labels[axis];
     if (label) {
-      const p = [...best] as [number, number, number];
-      p[axis] = 0;
-      const q = at(p);
+      const s = shift(32);
       ctx.fillStyle = '#344054';
-      ctx.fillText(label, q.x + (axis === 2 ? -34 : 0), q.y + (axis === 2 ? 3 : 26));
+      ctx.fillText(label, mid.x + s.x, mid.y + s.y + 3);
       ctx.fillStyle = '#667085';
     }
   });

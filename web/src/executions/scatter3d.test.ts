@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   basis,
+  colourStops,
   cubeEdges,
   DEFAULT_VIEW,
   dragged,
@@ -8,6 +9,7 @@ import {
   MAX_ZOOM,
   MIN_ZOOM,
   niceTicks,
+  outward,
   pick,
   project,
   rangeOf,
@@ -142,5 +144,21 @@ describe('cube edges and ticks', () => {
     expect(niceTicks([0, 1])).toEqual([0, 0.5, 1]);
     expect(niceTicks([0.013, 0.091], 4)).toEqual([0.02, 0.04, 0.06, 0.08]);
     expect(niceTicks([-3, 7], 5)).toEqual([-2, 0, 2, 4, 6]);
+  });
+});
+
+describe('labels and the colour bar', () => {
+  it('moves a label away from the centre by the given pixels', () => {
+    expect(outward({ x: 13, y: 14 }, { x: 10, y: 10 }, 10)).toEqual({ x: 19, y: 22 });
+    expect(outward({ x: 10, y: 10 }, { x: 10, y: 10 }, 5)).toEqual({ x: 10, y: 15 });
+  });
+  it('colour stops are evenly spaced in value, each the nearest point’s colour', () => {
+    const values = Array.from({ length: 101 }, (_, i) => 100 - i);
+    const colours = values.map((v) => `#${v}`);
+    expect(colourStops(values, colours, 3)).toEqual(['#0', '#50', '#100']);
+    // Skewed values: the bar follows the value scale, not the ranks.
+    expect(colourStops([0, 0, 0, 0, 1, null], ['#a', '#a', '#a', '#a', '#b', '#x'], 3)).toEqual(['#a', '#a', '#b']);
+    expect(colourStops([0, 0.9, 1], ['#a', '#c', '#b'], 3)).toEqual(['#a', '#c', '#b']);
+    expect(colourStops([1, 2], [null, '#b'])).toEqual(['#b']);
   });
 });

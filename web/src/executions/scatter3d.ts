@@ -161,3 +161,40 @@ export function niceTicks([lo, hi]: Range, n = 4): number[] {
   for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(10)));
   return out;
 }
+
+/** `p` moved `px` pixels further from `centre` (tick and axis labels sit outside the cube). */
+export function outward(p: { x: number; y: number }, centre: { x: number; y: number }, px: number): { x: number; y: number } {
+  const dx = p.x - centre.x;
+  const dy = p.y - centre.y;
+  const len = Math.hypot(dx, dy);
+  if (len === 0) return { x: p.x, y: p.y + px };
+  return { x: p.x + (dx / len) * px, y: p.y + (dy / len) * px };
+}
+
+/**
+ * The stops of a colour bar for a colour-mapped series: for `n` values evenly
+ * spaced from the smallest to the largest, the colour of the point whose value
+ * is nearest (points without a value or a colour are left out).
+ */
+export function colourStops(values: readonly (number | null)[], colours: readonly (string | null)[], n = 12): string[] {
+  const pairs = values
+    .map((v, i) => [v, colours[i]] as const)
+    .filter((p): p is readonly [number, string] => typeof p[0] === 'number' && Number.isFinite(p[0]) && typeof p[1] === 'string')
+    .sort((a, b) => a[0] - b[0]);
+  if (pairs.length <= 1) return pairs.map((p) => p[1]);
+  const lo = pairs[0]![0];
+  const hi = pairs[pairs.length - 1]![0];
+  return Array.from({ length: n }, (_, k) => {
+    const target = lo + ((hi - lo) * k) / (n - 1);
+    // The first pair at or above the target, or the one before it when that is nearer.
+    let a = 0;
+    let b = pairs.length - 1;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (pairs[m]![0] < target) a = m + 1;
+      else b = m;
+    }
+    const before = pairs[Math.max(0, a - 1)]!;
+    return (target - before[0] <= pairs[a]![0] - target ? before : pairs[a]!)[1];
+  });
+}

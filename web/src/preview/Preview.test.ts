@@ -25,6 +25,7 @@ describe('PreviewBody renders what the Python module sends', () => {
     const h = html(json);
     expect(h).toContain('data-kind="json"');
     expect(h).toContain('&quot;sigma_mad&quot;: 0.02');
+    expect(h).toContain('&quot;bins&quot;: [0, 1, 2,');
     expect(h).toContain('JSON object of 3 keys (cut)');
   });
   it('1-D array: statistics, a histogram with one bar per bin, the line chart host', () => {

@@ -10,7 +10,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { ApiError, type ArtifactPreview, type ArrayPreview, type FitsHdu, type KilnClient, type PreviewBandImage, type PreviewPlot, type PreviewStats } from '@kiln/client';
 import { describeError } from '../ui/format';
-import { cellText, formatCount, formatShape, headerEntries, histogramBars, isNumeric, lineData, statsEntries, summary } from './model';
+import { cellText, formatCount, formatShape, headerEntries, histogramBars, isNumeric, lineData, prettyJson, statsEntries, summary } from './model';
 import './preview.css';
 
 type Load = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; preview: ArtifactPreview };
@@ -68,7 +68,7 @@ function Kind({ preview: p, name }: { preview: ArtifactPreview; name: string }) 
     case 'json':
       return (
         <pre className="preview-json">
-          {JSON.stringify(p.value, null, 2)}
+          {prettyJson(p.value)}
           {p.truncated ? '\n…' : ''}
         </pre>
       );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ArtifactPreview } from '@kiln/client';
-import { cellText, formatCount, formatShape, headerEntries, histogramBars, lineData, statsEntries, summary } from './model';
+import { cellText, formatCount, formatShape, headerEntries, histogramBars, lineData, prettyJson, statsEntries, summary } from './model';
 
 describe('numbers', () => {
   it('shapes and counts', () => {
@@ -81,5 +81,17 @@ describe('plots', () => {
       ['(blank)', 'note'],
       ['X', '–'],
     ]);
+  });
+});
+
+describe('prettyJson', () => {
+  it('keeps lists of scalars on one line and indents the rest like JSON.stringify', () => {
+    expect(prettyJson({ a: [1, 2, null, 'x'], b: { c: [] }, d: [{ e: true }], f: {} })).toBe(
+      '{\n  "a": [1, 2, null, "x"],\n  "b": {\n    "c": []\n  },\n  "d": [\n    {\n      "e": true\n    }\n  ],\n  "f": {}\n}',
+    );
+    expect(prettyJson(3)).toBe('3');
+    expect(prettyJson('s')).toBe('"s"');
+    const v = { x: [{ y: [1, { z: 2 }] }] };
+    expect(JSON.parse(prettyJson(v))).toEqual(v);
   });
 });

@@ -117,3 +117,22 @@ export function cellText(v: unknown): string {
 export function isNumeric(v: unknown): boolean {
   return typeof v === 'number';
 }
+
+/**
+ * A JSON value indented like JSON.stringify(v, null, 2), except that a list
+ * of scalars stays on one line (a list of 300 numbers is one line, not 300).
+ */
+export function prettyJson(v: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => JSON.stringify(x) ?? 'null').join(', ')}]`;
+    return `[\n${v.map((x) => inner + prettyJson(x, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyJson(x, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
