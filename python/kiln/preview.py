@@ -15,8 +15,9 @@ upload) the format is sniffed from the bytes.  Kinds:
   H×W×C cubes and N×C×H×W stacks: ``images``, one per band of the first item,
   each ``{"label", "image"}``, with ``layout``.
 * ``{"kind": "state_dict", "tensors": [{name, shape, dtype, params}],
-  "total_params", "count", "module"?}``: a torch state dict, module (its class
-  name in ``module``), checkpoint dict or list of tensors.
+  "total_params", "count", "module"?, "values"?}``: a torch state dict, module
+  (its class name in ``module``), checkpoint dict (its plain numbers and
+  strings, such as the epoch, in ``values``) or list of tensors.
 * ``{"kind": "fits", "hdus": [{name, type, header, shape?, image?, images?,
   columns?, rows?}]}``: a FITS file (astropy), header = first 60 cards.
 * ``{"kind": "table", "columns", "rows", "count"}``: CSV text, a structured
@@ -729,13 +730,14 @@ def _walk_real(v, name, out):
 
 def _state_dict_kind(value) -> dict:
     tensors: list = []
-    module = _walk(value, "", tensors, 0)
+    values: dict = {}
+    module = _walk(value, "", tensors, 0, values)
     if not tensors and not module:
         return _json_kind(_jsonable(_plain(value)))
-    return _tensor_list(tensors, module)
+    return _tensor_list(tensors, module, values)
 
 
-def _tensor_list(tensors: list, module: str | None) -> dict:
+def _tensor_list(tensors: list, module: str | None, values: dict | None = None) -> dict:
     out = {"kind": "state_dict",
            "tensors": [{"name": n, "shape": s, "dtype": d, "params": p}
                        for n, s, d, p in tensors[:MAX_TENSORS]],
@@ -743,14 +745,24 @@ def _tensor_list(tensors: list, module: str | None) -> dict:
            "total_params": sum(p for _, _, _, p in tensors)}
     if module:
         out["module"] = module
+    if values:
+        out["values"] = values
     return out
 
 
-def _walk(v, name: str, out: list, depth: int) -> str | None:
-    """Collect (name, shape, dtype, params) of the tensors in ``v``; the module's class if one."""
+MAX_VALUES = 50  # a checkpoint's plain values (epoch, loss, learning rate...) shown beside its tensors
+
+
+def _walk(v, name: str, out: list, depth: int, values: dict | None = None) -> str | None:
+    """Collect (name, shape, dtype, params) of the tensors in ``v``, and into ``values``
+    its plain numbers and strings by name; returns the module's class if ``v`` is one."""
     if depth > 50:
         return None
     join = (lambda k: f"{name}.{k}" if name else str(k))
+    if values is not None and name and (v is None or isinstance(v, (bool, int, float, str))):
+        if len(values) < MAX_VALUES:
+            values[name] = _jsonable(v if not isinstance(v, str) else v[:200])
+        return None
     if isinstance(v, _Tensor):
         out.append((name, list(v.shape), v.dtype, v.numel))
         return None
@@ -768,14 +780,14 @@ def _walk(v, name: str, out: list, depth: int) -> str | None:
         items = v.__dict__.get("_items") or (state if isinstance(state, dict) else None)
         if items:
             for k, x in items.items():
-                _walk(x, join(k), out, depth + 1)
+                _walk(x, join(k), out, depth + 1, values)
         return None
     if isinstance(v, dict):
         for k, x in v.items():
-            _walk(x, join(k), out, depth + 1)
+            _walk(x, join(k), out, depth + 1, values)
     elif isinstance(v, (list, tuple)):
         for i, x in enumerate(v):
-            _walk(x, join(i), out, depth + 1)
+            _walk(x, join(i), out, depth + 1, values)
     return None
 
 

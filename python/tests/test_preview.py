@@ -130,6 +130,19 @@ def test_state_dict_and_module_without_importing_torch(tmp_path):
     assert "module" not in from_sd
 
 
+def test_checkpoint_lists_tensors_and_plain_values(tmp_path):
+    torch = pytest.importorskip("torch")
+    p = str(tmp_path / "ckpt")
+    lin = torch.nn.Linear(2, 3)
+    serializers.save({"epoch": 7, "loss": 0.25, "model": lin.state_dict(),
+                      "optimizer": {"lr": 0.01, "momentum": None}}, p, "torch")
+    out = pv.preview(p)
+    assert [t["name"] for t in out["tensors"]] == ["model.weight", "model.bias"]
+    assert out["total_params"] == 9
+    assert out["values"] == {"epoch": 7, "loss": 0.25, "optimizer.lr": 0.01,
+                             "optimizer.momentum": None}
+
+
 def test_single_tensor_is_an_array_read_from_the_zip(tmp_path):
     torch = pytest.importorskip("torch")
     p = str(tmp_path / "t")

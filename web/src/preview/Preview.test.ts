@@ -51,6 +51,9 @@ describe('PreviewBody renders what the Python module sends', () => {
     expect(h).toContain('0.weight');
     expect(h).toContain('4 × 5 × 3 × 3');
     expect(h).toContain('Sequential · 4 tensors · 194 parameters');
+    const ckpt = html({ ...stateDict, module: undefined, values: { epoch: 7, 'optimizer.lr': 0.01 } });
+    expect(ckpt).toContain('<td>epoch</td><td class="num mono">7</td>');
+    expect(ckpt).toContain('<td>optimizer.lr</td><td class="num mono">0.01</td>');
   });
   it('fits: each HDU with its header cards, image and table rows', () => {
     const h = html(fits);

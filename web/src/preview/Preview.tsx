@@ -98,6 +98,9 @@ function Kind({ preview: p, name }: { preview: ArtifactPreview; name: string }) 
             </tbody>
           </table>
           {p.count > p.tensors.length && <p className="muted small">… and {p.count - p.tensors.length} more tensors.</p>}
+          {p.values && Object.keys(p.values).length > 0 && (
+            <Rows columns={['name', 'value']} rows={Object.entries(p.values)} count={null} />
+          )}
         </>
       );
     case 'fits':

@@ -525,6 +525,8 @@ export interface StateDictPreview {
   readonly total_params: number;
   /** A whole module's class, e.g. torch.nn.modules.container.Sequential. */
   readonly module?: string;
+  /** A checkpoint's plain values by dotted name (epoch, loss, optimizer.lr…), at most 50. */
+  readonly values?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 export interface FitsHdu {
