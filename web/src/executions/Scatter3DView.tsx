@@ -57,6 +57,7 @@ const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
 const W = 480;
 const H = 360;
 const PICK_RADIUS = 6;
+const MANY_POINTS = 20_000;
 
 interface Point {
   readonly cube: readonly [number, number, number];
@@ -161,16 +162,22 @@ export function Scatter3DView({ axes }: { axes: Axes3DSpec }) {
 
     const proj = points.map((p) => at(p.cube));
     projected.current = proj;
+    // Many points: squares (fillRect) keep a drag smooth where arcs would not.
+    const squares = points.length > MANY_POINTS;
+    ctx.globalAlpha = 0.85;
     for (const i of drawOrder(proj)) {
       const p = proj[i]!;
       const pt = points[i]!;
+      ctx.fillStyle = pt.colour;
+      if (squares) {
+        ctx.fillRect(p.x - pt.r, p.y - pt.r, 2 * pt.r, 2 * pt.r);
+        continue;
+      }
       ctx.beginPath();
       ctx.arc(p.x, p.y, pt.r, 0, 2 * Math.PI);
-      ctx.fillStyle = pt.colour;
-      ctx.globalAlpha = 0.85;
       ctx.fill();
-      ctx.globalAlpha = 1;
     }
+    ctx.globalAlpha = 1;
     if (hover !== null && proj[hover]) {
       const p = proj[hover]!;
       ctx.beginPath();
