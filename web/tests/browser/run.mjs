@@ -30,11 +30,14 @@
 //      browser, the warning when unset, "Open architecture", and a run to green
 //   k  project archives (scenarios_archive.mjs): export a project from its card,
 //      import the file as a new project; a taken name and a damaged file refused
+//   n  artifact previews (scenarios_preview.mjs): one upload of every preview
+//      kind, each previewed in the Artifacts view
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
 import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
+import { previewScenarios } from './scenarios_preview.mjs';
 import { archScenarios } from './scenarios_arch.mjs';
 import { refsScenarios } from './scenarios_refs.mjs';
 import { archiveScenarios } from './scenarios_archive.mjs';
@@ -667,6 +670,7 @@ class Sum(kiln.Operation):
   ...archScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_arch.mjs
   ...refsScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_refs.mjs
   ...archiveScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_archive.mjs
+  ...previewScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_preview.mjs
 };
 
 try {
