@@ -20,8 +20,16 @@ Event payload (see docs/job-protocol.md, "figure"):
   points in all: titles, axis labels, scales, limits and each series' ``x``,
   ``y``, ``label``, ``kind``, ``color`` ... so the browser draws an interactive
   chart.
-* ``format: "png"`` otherwise (images, bars, patches, text annotations, 3-D,
-  polar, too many points): a base64 PNG rendered with Agg.
+* 3-D axes (``projection="3d"``) holding only scatter plots and lines are
+  chart data too: the axes has ``projection: "3d"``, ``zlabel``, ``zlim``,
+  ``view`` (matplotlib's elevation and azimuth) and series ``scatter3d``
+  (``x``, ``y``, ``z``; ``c`` the colour-mapped values with ``cmap``, ``clim``
+  and the colour bar's label ``clabel``; ``color`` | ``colors``; ``size`` |
+  ``sizes``) or ``line3d``; a colour bar of such a scatter is not an axes of
+  its own.  The browser rotates, zooms and picks points.
+* ``format: "png"`` otherwise (images, histograms, ``hist2d``/``hexbin``
+  density plots, bars, patches, text annotations, 3-D surfaces, polar, too
+  many points): a base64 PNG rendered with Agg.
 
 The same figure emitted again unchanged (``savefig`` then ``show``) is skipped.
 Without a Kiln event channel this backend behaves like Agg: ``savefig`` works,
@@ -37,6 +45,7 @@ import io
 import json
 import math
 
+import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.backend_bases import FigureManagerBase, _Backend
@@ -67,7 +76,6 @@ class _NotChart(Exception):
 
 
 def _floats(values) -> list:
-    import numpy as np
     try:
         arr = np.ma.filled(np.ma.asarray(values, dtype=float), np.nan).ravel()
     except (TypeError, ValueError):
@@ -148,6 +156,91 @@ def _axes_chart(ax) -> dict:
     }
 
 
+def _colors_of(coll) -> tuple:
+    """(values, hex colours per point, cmap name, [vmin, vmax]) of a colour-mapped
+    collection; values and cmap are None when it has plain colours."""
+    values = coll.get_array()
+    if values is not None and len(values):
+        rgba = coll.to_rgba(np.ma.asarray(values).ravel())
+        norm = coll.norm
+        return (_floats(values), [_hex(c) for c in rgba], coll.cmap.name,
+                [_num(norm.vmin), _num(norm.vmax)])
+    # The colours as given: a 3-D collection's get_facecolors() is depth-shaded after a draw.
+    faces = getattr(coll, "_facecolor3d", None)
+    if faces is None or not len(faces):
+        faces = coll.get_facecolors()
+    return None, [_hex(c) for c in faces], None, None
+
+
+def _axes3d_chart(ax, colorbar_labels: dict) -> dict:
+    """A 3-D axes holding only scatter plots and lines: points and colours, for a 3-D view."""
+    from mpl_toolkits.mplot3d.art3d import Line3D, Path3DCollection
+    if not ax.get_visible():
+        raise _NotChart
+    if len(ax.images) or len(ax.patches) or len(ax.tables) or len(ax.artists) or len(ax.texts):
+        raise _NotChart
+    series = []
+    for line in ax.get_lines():
+        if not line.get_visible():
+            continue
+        if not isinstance(line, Line3D):
+            raise _NotChart
+        x, y, z = line.get_data_3d()
+        series.append({"kind": "line3d", "label": _label(line), "x": _floats(x), "y": _floats(y),
+                       "z": _floats(z), "color": _hex(line.get_color())})
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if type(coll) is not Path3DCollection:
+            raise _NotChart  # surfaces, bars, polygons: a PNG shows them as drawn
+        xs, ys, zs = coll._offsets3d
+        values, colors, cmap, clim = _colors_of(coll)
+        if len(colors) not in (0, 1, len(np.ravel(xs))):
+            raise _NotChart
+        sizes = coll.get_sizes()
+        series.append({
+            "kind": "scatter3d",
+            "label": _label(coll),
+            "x": _floats(xs), "y": _floats(ys), "z": _floats(zs),
+            "c": values,
+            "cmap": cmap,
+            "clim": clim,
+            "clabel": colorbar_labels.get(id(coll)),
+            "color": colors[0] if len(set(colors)) == 1 else None,
+            "colors": colors if len(set(colors)) > 1 else None,
+            "size": _num(sizes[0]) if len(sizes) == 1 else None,
+            "sizes": _floats(sizes) if len(sizes) > 1 else None,
+        })
+    legend = ax.get_legend()
+    return {
+        "projection": "3d",
+        "title": ax.get_title() or None,
+        "xlabel": ax.get_xlabel() or None,
+        "ylabel": ax.get_ylabel() or None,
+        "zlabel": ax.get_zlabel() or None,
+        "xlim": [_num(v) for v in ax.get_xlim3d()],
+        "ylim": [_num(v) for v in ax.get_ylim3d()],
+        "zlim": [_num(v) for v in ax.get_zlim3d()],
+        "view": {"elev": _num(ax.elev), "azim": _num(ax.azim)},
+        "legend": legend is not None and legend.get_visible(),
+        "series": series,
+    }
+
+
+def _colorbars_of_3d(fig) -> tuple:
+    """The colour bars of 3-D scatter plots (their axes are left out of the chart,
+    their label goes with the scatter) as (set of their axes, {id(collection): label})."""
+    from mpl_toolkits.mplot3d.art3d import Path3DCollection
+    skip, labels = set(), {}
+    for ax in fig.axes:
+        cb = getattr(ax, "_colorbar", None)
+        if cb is not None and type(cb.mappable) is Path3DCollection:
+            skip.add(ax)
+            label = ax.get_ylabel() if cb.orientation == "vertical" else ax.get_xlabel()
+            labels[id(cb.mappable)] = label or None
+    return skip, labels
+
+
 def _chart(fig) -> dict | None:
     if not fig.axes or len(fig.images) or len(fig.legends) or len(fig.patches):
         return None
@@ -155,7 +248,12 @@ def _chart(fig) -> dict | None:
     if any(t is not sup for t in fig.texts):
         return None
     try:
-        axes = [_axes_chart(ax) for ax in fig.axes]
+        if any(ax.name == "3d" for ax in fig.axes):
+            skip, labels = _colorbars_of_3d(fig)
+            axes = [_axes3d_chart(ax, labels) if ax.name == "3d" else _axes_chart(ax)
+                    for ax in fig.axes if ax not in skip]
+        else:
+            axes = [_axes_chart(ax) for ax in fig.axes]
     except _NotChart:
         return None
     points = sum(len(s["x"]) for a in axes for s in a["series"])

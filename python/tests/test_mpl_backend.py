@@ -122,3 +122,77 @@ def test_a_loop_that_plots_and_shows_keeps_every_figure(plt):
     plt.show()
     evs = plt.events()[3:]
     assert [(e["figure"], e["revision"]) for e in evs] == [(4, 1), (4, 2), (5, 1)]
+
+
+def test_3d_scatter_becomes_chart_data_with_its_colour_values(plt):
+    import numpy as np
+    fig = plt.figure()
+    ax = fig.add_subplot(projection="3d")
+    x, y, z = [0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]
+    sc = ax.scatter(x, y, z, c=[0.1, 0.5, 0.9], cmap="plasma", s=[5, 10, 20], label="galaxies")
+    ax.plot([0, 1], [0, 1], [0, 2], color="black")
+    fig.colorbar(sc, label="|dz|")
+    ax.set_xlabel("t-SNE 1")
+    ax.set_zlabel("t-SNE 3")
+    ax.set_title("embedding")
+    ax.view_init(elev=20, azim=35)
+    plt.show()
+    (ev,) = plt.events()
+    assert ev["format"] == "chart"
+    (axd,) = ev["axes"]  # the colour bar is not an axes of its own
+    assert (axd["projection"], axd["title"], axd["xlabel"], axd["zlabel"]) == \
+        ("3d", "embedding", "t-SNE 1", "t-SNE 3")
+    assert axd["view"] == {"elev": 20.0, "azim": 35.0} and len(axd["zlim"]) == 2
+    line, pts = axd["series"]
+    assert line == {**line, "kind": "line3d", "z": [0.0, 2.0], "color": "#000000"}
+    assert pts["kind"] == "scatter3d" and pts["label"] == "galaxies"
+    assert (pts["x"], pts["y"], pts["z"]) == (x, y, z)
+    assert pts["c"] == [0.1, 0.5, 0.9] and pts["cmap"] == "plasma" and pts["clim"] == [0.1, 0.9]
+    assert pts["clabel"] == "|dz|" and pts["sizes"] == [5.0, 10.0, 20.0]
+    # The colours are the colour map's, not depth-shaded.
+    import matplotlib
+    cmap = matplotlib.colormaps["plasma"]
+    assert pts["colors"] == [matplotlib.colors.to_hex(cmap(v)) for v in (0.0, 0.5, 1.0)]
+    # matplotlib drops a point with a NaN coordinate; every list stays aligned.
+    ax2 = plt.figure().add_subplot(projection="3d")
+    ax2.scatter([0, 1, 2], [0, 1, 2], [0, np.nan, 2], c=[1.0, 2.0, 3.0])
+    plt.show()
+    pts = plt.events()[-1]["axes"][0]["series"][0]
+    assert (pts["z"], pts["c"], len(pts["colors"])) == ([0.0, 2.0], [1.0, 3.0], 2)
+
+
+def test_3d_scatter_with_plain_colour_and_3d_surfaces_as_png(plt):
+    import numpy as np
+    fig = plt.figure()
+    ax = fig.add_subplot(projection="3d")
+    ax.scatter([1, 2], [3, 4], [5, 6], color="red")
+    fig.savefig("/dev/null", format="png")  # a draw: colours must stay unshaded
+    plt.show()
+    fig2 = plt.figure()
+    ax2 = fig2.add_subplot(projection="3d")
+    xx, yy = np.meshgrid(np.arange(4.0), np.arange(4.0))
+    ax2.plot_surface(xx, yy, xx * yy)
+    plt.show()
+    first, second = plt.events()
+    pts = first["axes"][0]["series"][0]
+    assert pts["color"] == "#ff0000" and pts["c"] is None and pts["colors"] is None
+    assert second["format"] == "png"
+
+
+def test_images_histograms_and_density_plots_render_as_png(plt):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=500), rng.normal(size=500)
+    kinds = []
+    for draw in (lambda ax: ax.imshow(rng.random((8, 8))),
+                 lambda ax: ax.hist(a, bins=20),
+                 lambda ax: ax.hist2d(a, b, bins=10),
+                 lambda ax: ax.hexbin(a, b, gridsize=10)):
+        fig, ax = plt.subplots()
+        draw(ax)
+        plt.show()
+    for ev in plt.events():
+        kinds.append(ev["format"])
+        png = base64.b64decode(ev["png"])
+        assert png.startswith(b"\x89PNG") and len(png) > 1000  # something was drawn
+    assert kinds == ["png"] * 4

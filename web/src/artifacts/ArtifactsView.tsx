@@ -1,14 +1,16 @@
 // A project's artifacts: the files its jobs made and the ones people
 // uploaded. Lists them (at the branch, or the read-only commit) with where
 // each came from, filterable by pipeline and kind, small JSON results shown
-// as their value; downloads them under their own names, uploads files with
+// as their value, any of them previewed in an expanded row (Preview: an
+// array's image, a model's tensors, a FITS header…); downloads them under their own names, uploads files with
 // a progress bar (cancel any time; over the server's limit refused before
 // sending), and deletes them after a confirmation; the server refuses to
 // delete an artifact the model still uses (422) until told to force it.
 // A row can be dragged onto a pipeline's canvas to become an Input.
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '@kiln/client';
 import { DROP_TYPE, encodeDropItem } from '../pipeline/data';
+import { Preview } from '../preview/Preview';
 import { projectHref } from '../router';
 import { Dialog } from '../ui/Dialog';
 import { saveBlob } from '../ui/saveBlob';
@@ -75,6 +77,8 @@ export function ArtifactsView({
   const [dragging, setDragging] = useState(false);
   const [downloading, setDownloading] = useState<string | null>(null);
   const [comparing, setComparing] = useState<Artifact | null>(null);
+  /** The artifact whose preview row is open (artifactKey). */
+  const [previewing, setPreviewing] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const reload = useCallback(() => setTick((n) => n + 1), []);
 
@@ -346,77 +350,97 @@ export function ArtifactsView({
           <tbody>
             {artifacts.map((a) => {
               const key = artifactKey(a);
+              const open = previewing === key;
               return (
-                <tr
-                  key={key}
-                  data-testid={`artifact-${a.name}`}
-                  draggable
-                  onDragStart={(e) => {
-                    e.dataTransfer.setData(
-                      DROP_TYPE,
-                      encodeDropItem({ kind: 'artifact', artifact: { digest: a.digest, name: a.name, serializer: kindOf(a) } }),
-                    );
-                    e.dataTransfer.effectAllowed = 'copy';
-                  }}
-                  title="Drag onto a pipeline's canvas to use it as an Input"
-                >
-                  <td className="artifact-name">{a.name}</td>
-                  <td className="artifact-value" data-testid="artifact-value">
-                    {a.value !== undefined ? (
-                      <InlineValue value={a.value} />
-                    ) : showsInline(a) ? (
-                      <InlineValue url={client.artifactUrl(a.digest, project, ref)} headers={client.extraHeaders} />
-                    ) : null}
-                  </td>
-                  <td className="num" title={a.size === undefined ? undefined : `${a.size} bytes`}>
-                    {formatSize(a.size)}
-                  </td>
-                  <td>{kindOf(a)}</td>
-                  <td>
-                    <Origin artifact={a} project={project} branch={branch} />
-                  </td>
-                  <td>
-                    <code title={a.digest}>{shortDigest(a.digest)}</code>
-                  </td>
-                  <td className="row-actions">
-                    <a
-                      className="button secondary small"
-                      href={projectHref(project, { kind: 'lineage', digest: a.digest, compare: null }, { branch })}
-                      aria-label={`Lineage of ${a.name}`}
-                      data-testid="artifact-lineage"
-                    >
-                      Lineage
-                    </a>
-                    <button
-                      type="button"
-                      className="ghost small"
-                      onClick={() => setComparing(a)}
-                      aria-label={`Compare the lineage of ${a.name} with…`}
-                      data-testid="artifact-compare"
-                    >
-                      Compare lineage with…
-                    </button>
-                    <button
-                      type="button"
-                      className="secondary small"
-                      onClick={() => void download(a)}
-                      disabled={downloading === key}
-                      aria-label={`Download ${a.name}`}
-                    >
-                      {downloading === key ? 'Downloading…' : 'Download'}
-                    </button>
-                    {!readOnly && a.guid !== null && (
+                <Fragment key={key}>
+                  <tr
+                    className={open ? 'previewing' : undefined}
+                    data-testid={`artifact-${a.name}`}
+                    draggable
+                    onDragStart={(e) => {
+                      e.dataTransfer.setData(
+                        DROP_TYPE,
+                        encodeDropItem({ kind: 'artifact', artifact: { digest: a.digest, name: a.name, serializer: kindOf(a) } }),
+                      );
+                      e.dataTransfer.effectAllowed = 'copy';
+                    }}
+                    title="Drag onto a pipeline's canvas to use it as an Input"
+                  >
+                    <td className="artifact-name">{a.name}</td>
+                    <td className="artifact-value" data-testid="artifact-value">
+                      {a.value !== undefined ? (
+                        <InlineValue value={a.value} />
+                      ) : showsInline(a) ? (
+                        <InlineValue url={client.artifactUrl(a.digest, project, ref)} headers={client.extraHeaders} />
+                      ) : null}
+                    </td>
+                    <td className="num" title={a.size === undefined ? undefined : `${a.size} bytes`}>
+                      {formatSize(a.size)}
+                    </td>
+                    <td>{kindOf(a)}</td>
+                    <td>
+                      <Origin artifact={a} project={project} branch={branch} />
+                    </td>
+                    <td>
+                      <code title={a.digest}>{shortDigest(a.digest)}</code>
+                    </td>
+                    <td className="row-actions">
+                      <a
+                        className="button secondary small"
+                        href={projectHref(project, { kind: 'lineage', digest: a.digest, compare: null }, { branch })}
+                        aria-label={`Lineage of ${a.name}`}
+                        data-testid="artifact-lineage"
+                      >
+                        Lineage
+                      </a>
                       <button
                         type="button"
-                        className="ghost danger small"
-                        onClick={() => setDeleting({ ...a, guid: a.guid! })}
-                        aria-label={`Delete ${a.name}`}
+                        className="ghost small"
+                        onClick={() => setComparing(a)}
+                        aria-label={`Compare the lineage of ${a.name} with…`}
+                        data-testid="artifact-compare"
                       >
-                        Delete
+                        Compare lineage with…
                       </button>
-                    )}
-                  </td>
-                </tr>
+                      <button
+                        type="button"
+                        className="ghost small"
+                        onClick={() => setPreviewing(open ? null : key)}
+                        aria-expanded={open}
+                        aria-label={`${open ? 'Hide the preview of' : 'Preview'} ${a.name}`}
+                        data-testid="preview-artifact"
+                      >
+                        {open ? 'Hide' : 'Preview'}
+                      </button>
+                      <button
+                        type="button"
+                        className="secondary small"
+                        onClick={() => void download(a)}
+                        disabled={downloading === key}
+                        aria-label={`Download ${a.name}`}
+                      >
+                        {downloading === key ? 'Downloading…' : 'Download'}
+                      </button>
+                      {!readOnly && a.guid !== null && (
+                        <button
+                          type="button"
+                          className="ghost danger small"
+                          onClick={() => setDeleting({ ...a, guid: a.guid! })}
+                          aria-label={`Delete ${a.name}`}
+                        >
+                          Delete
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                  {open && (
+                    <tr className="artifact-preview-row">
+                      <td colSpan={7}>
+                        <Preview client={client} project={project} digest={a.digest} serializer={a.serializer} name={a.name} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               );
             })}
           </tbody>

@@ -229,7 +229,7 @@ export default function ExecutionView({
           onSelectNode={(n) => n && setSelected(n)}
           side={
             job ? (
-              <JobPanel client={client} job={job} live={live.get(job.id) ?? []} onClose={() => setSelected(null)} />
+              <JobPanel client={client} project={project} job={job} live={live.get(job.id) ?? []} onClose={() => setSelected(null)} />
             ) : (
               <JobList exec={exec} onPick={setSelected} />
             )

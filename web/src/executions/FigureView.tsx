@@ -1,6 +1,8 @@
 // Figures from kiln.mpl_backend: "png" (an image) or "chart" (axes with line
-// and scatter series, drawn here as SVG so they stay sharp and small).
+// and scatter series, drawn here as SVG so they stay sharp and small; 3-D
+// axes as an interactive canvas, Scatter3DView).
 import type { Figure } from './events';
+import { Scatter3DView, type Axes3DSpec } from './Scatter3DView';
 
 interface SeriesSpec {
   kind?: string;
@@ -12,6 +14,7 @@ interface SeriesSpec {
 }
 
 interface AxesSpec {
+  projection?: string;
   title?: string;
   xlabel?: string;
   ylabel?: string;
@@ -36,9 +39,9 @@ export function FigureView({ figure }: { figure: Figure }) {
     return (
       <figure className="job-figure">
         {typeof figure['title'] === 'string' && figure['title'] && <div className="figure-title">{figure['title']}</div>}
-        {axes.map((a, i) => (
-          <AxesView key={i} axes={a} />
-        ))}
+        {axes.map((a, i) =>
+          a.projection === '3d' ? <Scatter3DView key={i} axes={a as unknown as Axes3DSpec} /> : <AxesView key={i} axes={a} />,
+        )}
         <figcaption>{name}</figcaption>
       </figure>
     );

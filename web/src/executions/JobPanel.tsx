@@ -1,12 +1,13 @@
 // One job of an execution: state and timings, progress, and tabs with the
 // streaming console, live metric charts, figures and the outputs (small JSON
-// ones shown as their value, every one downloadable).
+// ones shown as their value, any one previewed in place, every one downloadable).
 // Events come from the REST endpoint first, then live from the WebSocket
 // ("events" pushed to `live`), with polling as a fallback while it runs.
-import { useEffect, useMemo, useState } from 'react';
+import { Fragment, useEffect, useMemo, useState } from 'react';
 import type { Job, JobEvent, KilnClient, MetricSeries } from '@kiln/client';
 import { InlineValue } from '../artifacts/InlineValue';
 import { showsInline } from '../artifacts/value';
+import { Preview } from '../preview/Preview';
 import { describeError, duration, formatSize } from '../ui/format';
 import { Console } from './Console';
 import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSeries, isJobFinished } from './events';
@@ -18,11 +19,14 @@ type Tab = 'console' | 'metrics' | 'figures' | 'outputs';
 
 export function JobPanel({
   client,
+  project,
   job,
   live,
   onClose,
 }: {
   client: KilnClient;
+  /** The execution's project: previews of the outputs are asked of it. */
+  project: string;
   job: Job;
   /** Events pushed over the WebSocket for this job. */
   live: readonly JobEvent[];
@@ -32,6 +36,8 @@ export function JobPanel({
   const [initialMetrics, setInitialMetrics] = useState<MetricSeries>({});
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('console');
+  /** The output whose preview row is open. */
+  const [previewing, setPreviewing] = useState<string | null>(null);
   const finished = isJobFinished(job);
 
   // First page of events and the metric series so far.
@@ -169,24 +175,42 @@ export function JobPanel({
               <table className="table compact">
                 <tbody>
                   {outputs.map(([name, o]) => (
-                    <tr key={name} data-testid={`output-${name}`}>
-                      <td className="mono">{name}</td>
-                      <td className="output-value" data-testid="output-value">
-                        {showsInline(o) ? (
-                          <InlineValue url={client.artifactUrl(o.digest)} headers={client.extraHeaders} max={48} />
-                        ) : null}
-                      </td>
-                      <td className="muted">{o.serializer ?? ''}</td>
-                      <td className="muted">{formatSize(o.size)}</td>
-                      <td>
-                        <a href={client.artifactUrl(o.digest, undefined, undefined, name)} download={name} title={o.digest}>
-                          Download
-                        </a>
-                      </td>
-                      <td>
-                        <LineageLink digest={o.digest} />
-                      </td>
-                    </tr>
+                    <Fragment key={name}>
+                      <tr data-testid={`output-${name}`}>
+                        <td className="mono">{name}</td>
+                        <td className="output-value" data-testid="output-value">
+                          {showsInline(o) ? (
+                            <InlineValue url={client.artifactUrl(o.digest)} headers={client.extraHeaders} max={48} />
+                          ) : null}
+                        </td>
+                        <td className="muted">{o.serializer ?? ''}</td>
+                        <td className="muted">{formatSize(o.size)}</td>
+                        <td className="row-actions">
+                          <button
+                            type="button"
+                            className="link small"
+                            onClick={() => setPreviewing(previewing === name ? null : name)}
+                            aria-expanded={previewing === name}
+                            data-testid="preview-output"
+                          >
+                            {previewing === name ? 'Hide' : 'Preview'}
+                          </button>{' '}
+                          <a href={client.artifactUrl(o.digest, undefined, undefined, name)} download={name} title={o.digest}>
+                            Download
+                          </a>
+                        </td>
+                        <td>
+                          <LineageLink digest={o.digest} />
+                        </td>
+                      </tr>
+                      {previewing === name && (
+                        <tr className="output-preview-row">
+                          <td colSpan={6}>
+                            <Preview client={client} project={project} digest={o.digest} serializer={o.serializer} name={name} />
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
                   ))}
                 </tbody>
               </table>

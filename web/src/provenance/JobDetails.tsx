@@ -163,7 +163,7 @@ export function JobDetails({
           </dl>
         </div>
       ) : (
-        <RunTab client={client} job={job} onClose={() => setTab('operation')} />
+        <RunTab client={client} project={project} job={job} onClose={() => setTab('operation')} />
       )}
     </aside>
   );
@@ -179,7 +179,7 @@ function Pair({ k, v }: { k: string; v: string }) {
 }
 
 /** The job as its execution reports it, shown by the execution view's JobPanel. */
-function RunTab({ client, job, onClose }: { client: KilnClient; job: LineageJob; onClose: () => void }) {
+function RunTab({ client, project, job, onClose }: { client: KilnClient; project: string; job: LineageJob; onClose: () => void }) {
   const [found, setFound] = useState<Job | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -207,7 +207,7 @@ function RunTab({ client, job, onClose }: { client: KilnClient; job: LineageJob;
   if (!found) return <p className="muted pad">Loading…</p>;
   return (
     <div className="lineage-run">
-      <JobPanel client={client} job={found} live={NO_EVENTS} onClose={onClose} />
+      <JobPanel client={client} project={project} job={found} live={NO_EVENTS} onClose={onClose} />
     </div>
   );
 }

@@ -35,6 +35,7 @@ import {
   type NodeRef,
 } from './graph';
 import { JobDetails } from './JobDetails';
+import { Preview } from '../preview/Preview';
 import { ReifyDialog } from './ReifyDialog';
 import { DIRECTIONS, type Direction, type Lineage, type LineageArtifact } from './types';
 import './provenance.css';
@@ -386,6 +387,9 @@ function ArtifactDetails({
             </button>
           </>
         )}
+      </div>
+      <div className="pad-x" data-testid="lineage-artifact-preview">
+        <Preview client={client} project={project} digest={a.digest} serializer={a.serializer ?? undefined} name={artifactTitle(a)} />
       </div>
     </aside>
   );

@@ -35,11 +35,14 @@
 //      shown), the first model reified onto a branch and run (all cached)
 //   m  sweeps (scenarios_sweeps.mjs): "Sweep…" over Train's epochs on a fork of
 //      digits, followed live; the trials table and parallel-coordinates plot
+//   n  artifact previews (scenarios_preview.mjs): one upload of every preview
+//      kind, each previewed in the Artifacts view
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
 import { collabScenarios } from './scenarios_collab.mjs';
 import { dataScenarios } from './scenarios_data.mjs';
+import { previewScenarios } from './scenarios_preview.mjs';
 import { archScenarios } from './scenarios_arch.mjs';
 import { refsScenarios } from './scenarios_refs.mjs';
 import { archiveScenarios } from './scenarios_archive.mjs';
@@ -676,6 +679,7 @@ class Sum(kiln.Operation):
   ...archiveScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_archive.mjs
   ...lineageScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_lineage.mjs
   ...sweepScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_sweeps.mjs
+  ...previewScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_preview.mjs
 };
 
 try {

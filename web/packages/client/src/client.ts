@@ -9,6 +9,7 @@ import type { Patch } from './wire';
 import { ApiError, errorFromResponse } from './errors';
 import type {
   Artifact,
+  ArtifactPreview,
   Branch,
   Commit,
   CommitsQuery,
@@ -274,6 +275,18 @@ export class KilnClient {
     if (filename) q.set('name', filename);
     const query = q.toString();
     return query ? `${base}?${query}` : base;
+  }
+
+  /**
+   * What an artifact holds, to show without a download (python/kiln/preview.py):
+   * a JSON value, an array's statistics and images, a state dict's tensors, a
+   * FITS header, a table's first rows… `serializer` is how it was saved
+   * (sniffed from the bytes when absent). 422 when the file is not readable
+   * as that serializer, thrown as ApiError with the server's message.
+   */
+  artifactPreview(project: string, digest: string, serializer?: string, signal?: AbortSignal): Promise<ArtifactPreview> {
+    const qs = serializer ? `?${new URLSearchParams({ serializer })}` : '';
+    return this.request('GET', `/projects/${seg(project)}/artifacts/${seg(digest)}/preview${qs}`, { signal });
   }
 
   // ---- Provenance (docs/provenance.md) ----

@@ -94,6 +94,7 @@ const CALLS: Record<Exclude<ClientMethod, 'request'>, (c: KilnClient) => Promise
   deleteArtifact: (c) => c.deleteArtifact('P', 'G'),
   artifactUploadUrl: (c) => ({ url: c.artifactUploadUrl('P', 'n'), method: 'POST' }),
   artifactUrl: (c) => ({ url: c.artifactUrl('D', 'P'), method: 'GET' }),
+  artifactPreview: (c) => c.artifactPreview('P', 'D', 'numpy'),
   artifactProvenance: (c) => c.artifactProvenance('P', 'D', { direction: 'both' }),
   artifactProvenanceProv: (c) => c.artifactProvenanceProv('P', 'D'),
   reify: (c) => c.reify('P', 'D', { branch: 'b' }),

@@ -520,3 +520,146 @@ export interface ProjectImportResult {
   /** Refs written: the project's own (`project`) and its branches and tags (docs/formats.md). */
   readonly refs: number;
 }
+
+// ---- Artifact previews (GET projects/{p}/artifacts/{digest}/preview) ----
+// The JSON python/kiln/preview.py prints for a stored file; the server
+// answers it as it is (422 with the module's message when the file cannot be
+// read as its serializer). Images are PNG data URLs of at most 256 px a side.
+
+/** min/max/mean/std over the finite values (null when none), NaNs counted. */
+export interface PreviewStats {
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly mean: number | null;
+  readonly std: number | null;
+  readonly nan: number;
+  /** How many ±Infinity values. */
+  readonly inf?: number;
+  /** Present when computed over a strided sample of this many values. */
+  readonly sampled?: number;
+}
+
+export interface PreviewBandImage {
+  /** "band 0", "slice 3"… */
+  readonly label: string;
+  /** data:image/png;base64,… */
+  readonly image: string;
+}
+
+/** A 1-D array's plot: the values (bucketed with min/max envelope when long) and a histogram. */
+export interface PreviewPlot {
+  readonly line: {
+    readonly x: readonly number[];
+    readonly y: readonly (number | null)[];
+    readonly min?: readonly (number | null)[];
+    readonly max?: readonly (number | null)[];
+    /** Values per point when bucketed. */
+    readonly bucket?: number;
+  };
+  readonly hist: { readonly edges: readonly (number | null)[]; readonly counts: readonly number[] } | null;
+}
+
+export interface JsonPreview {
+  readonly kind: 'json';
+  readonly value: unknown;
+  readonly truncated?: boolean;
+}
+
+export interface ArrayPreview {
+  readonly kind: 'array';
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly stats: PreviewStats | null;
+  /** A 0-d array's (or a tiny string array's) value. */
+  readonly value?: unknown;
+  /** 2-D arrays. */
+  readonly image?: string;
+  /** 3-D cubes and 4-D stacks: one image per band of the first item. */
+  readonly images?: readonly PreviewBandImage[];
+  /** "channels first", "channels last", "first of 10, channels first"… */
+  readonly layout?: string;
+  /** 1-D arrays. */
+  readonly plot?: PreviewPlot;
+  readonly note?: string;
+}
+
+export interface PreviewTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly params: number;
+}
+
+export interface StateDictPreview {
+  readonly kind: 'state_dict';
+  /** The first 500 tensors. */
+  readonly tensors: readonly PreviewTensor[];
+  /** All tensors. */
+  readonly count: number;
+  readonly total_params: number;
+  /** A whole module's class, e.g. torch.nn.modules.container.Sequential. */
+  readonly module?: string;
+  /** A checkpoint's plain values by dotted name (epoch, loss, optimizer.lr…), at most 50. */
+  readonly values?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface FitsHdu {
+  readonly name: string;
+  /** PrimaryHDU, ImageHDU, BinTableHDU… */
+  readonly type: string;
+  /** The first 60 cards (COMMENT/HISTORY joined by newlines). */
+  readonly header: Readonly<Record<string, string | number | boolean | null>>;
+  readonly shape?: readonly number[];
+  readonly stats?: PreviewStats;
+  readonly image?: string;
+  readonly images?: readonly PreviewBandImage[];
+  readonly layout?: string;
+  readonly columns?: readonly { readonly name: string; readonly format: string; readonly unit: string | null }[];
+  readonly rows?: readonly (readonly unknown[])[];
+  readonly count?: number;
+}
+
+export interface FitsPreview {
+  readonly kind: 'fits';
+  /** The first 10 HDUs. */
+  readonly hdus: readonly FitsHdu[];
+}
+
+export interface TablePreview {
+  readonly kind: 'table';
+  readonly columns: readonly string[];
+  /** The first 20 rows. */
+  readonly rows: readonly (readonly unknown[])[];
+  /** All rows; null when the file is too large to count. */
+  readonly count: number | null;
+  readonly dtype?: string;
+}
+
+export interface TextPreview {
+  readonly kind: 'text';
+  /** The first 4 KiB. */
+  readonly text: string;
+  readonly size: number;
+  readonly truncated: boolean;
+  readonly note?: string;
+}
+
+export interface BinaryPreview {
+  readonly kind: 'binary';
+  readonly size: number;
+  /** The first 16 bytes in hex. */
+  readonly magic: string;
+  /** png, gzip, zip, hdf5… when the magic says. */
+  readonly format?: string;
+  /** Why it is not shown otherwise (a pickle of a class, too large…). */
+  readonly note?: string;
+}
+
+export type ArtifactPreview =
+  | JsonPreview
+  | ArrayPreview
+  | StateDictPreview
+  | FitsPreview
+  | TablePreview
+  | TextPreview
+  | BinaryPreview;
