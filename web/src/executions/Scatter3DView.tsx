@@ -210,7 +210,15 @@ export function Scatter3DView({ axes }: { axes: Axes3DSpec }) {
   const colourSeries = series.find((s) => s.kind === 'scatter3d' && s.c);
 
   return (
-    <div className="scatter3d" data-testid="scatter3d">
+    // data-azim/-elev/-zoom: the current view angles, for tests (and devtools) to
+    // see a drag rotate the view without reading the canvas's pixels.
+    <div
+      className="scatter3d"
+      data-testid="scatter3d"
+      data-azim={view.azim.toFixed(1)}
+      data-elev={view.elev.toFixed(1)}
+      data-zoom={view.zoom.toFixed(2)}
+    >
       {axes.title && <div className="axes-title scatter3d-title">{axes.title}</div>}
       <div className="scatter3d-stage">
         <canvas

@@ -37,6 +37,9 @@
 //      digits, followed live; the trials table and parallel-coordinates plot
 //   n  artifact previews (scenarios_preview.mjs): one upload of every preview
 //      kind, each previewed in the Artifacts view
+//   o  redshift end to end (scenarios_redshift.mjs): a fork patched small, run
+//      from the UI with live curves, the 3-D embedding rotated and hovered, a
+//      sweep over the learning rate read as a table and parallel coordinates
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -48,6 +51,7 @@ import { refsScenarios } from './scenarios_refs.mjs';
 import { archiveScenarios } from './scenarios_archive.mjs';
 import { lineageScenarios } from './scenarios_lineage.mjs';
 import { sweepScenarios } from './scenarios_sweeps.mjs';
+import { redshiftScenarios } from './scenarios_redshift.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -680,12 +684,13 @@ class Sum(kiln.Operation):
   ...lineageScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_lineage.mjs
   ...sweepScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_sweeps.mjs
   ...previewScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_preview.mjs
+  ...redshiftScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_redshift.mjs
 };
 
 try {
   for (const [name, fn] of Object.entries(scenarios)) {
     if (args.only && !name.startsWith(args.only)) continue;
-    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') || name.startsWith('m') ? 480_000 : name.startsWith('l') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
+    await runner.test(name, fn, { timeout: name.startsWith('f') || name.startsWith('g') || name.startsWith('j') || name.startsWith('m') || name.startsWith('o') ? 480_000 : name.startsWith('l') ? 1_200_000 : name.startsWith('d') || name.startsWith('e') ? 240_000 : 120_000 });
   }
 } finally {
   await browser.close();
