@@ -25,9 +25,13 @@ export function ParallelCoordinates({
   /** The executions inside every brush (all when none), each time the brushes change. */
   onBrush?: (inside: ReadonlySet<string>) => void;
 }) {
-  const width = Math.max(480, specs.length * 170);
-  const layout: Layout = { ...LAYOUT, width };
   const axes = useMemo(() => buildAxes(rows, specs), [rows, specs]);
+  // Labels are centred on their axes: the side padding and the spacing
+  // leave room for the longest ("TrainValidate.learning_rate"), about 7 px a character.
+  const labelWidth = Math.max(0, ...axes.map((a) => a.label.length)) * 7;
+  const padX = Math.max(LAYOUT.padX, Math.ceil(labelWidth / 2) + 8);
+  const width = Math.max(480, specs.length * Math.max(170, labelWidth + 16) + 2 * (padX - LAYOUT.padX));
+  const layout: Layout = { ...LAYOUT, padX, width };
   const [brushes, setBrushes] = useState<Brushes>(new Map());
   const drag = useRef<{ key: string; from: number } | null>(null);
   const svg = useRef<SVGSVGElement>(null);
