@@ -165,6 +165,33 @@ def test_the_trained_model_reified_runs_all_cached(server):
     assert "[succeeded] Train" not in out, out
 
 
+def test_a_sweep_of_four_trainings_shares_the_data_jobs(server):
+    """Four trials over Train's epochs: four trained models, and LoadDigits
+    and Split computed at most once across them (docs/sweeps.md)."""
+    tree = api(server, "GET", "/projects/digits/tree")["tree"]["nodes"]
+    pipeline = [g for g, n in tree.items() if (n.get("attrs") or {}).get("name") == "Digits classifier"][0]
+    r = api(server, "POST", "/projects/digits/sweeps",
+            {"pipeline": pipeline, "parameters": [{"name": "Train.epochs", "values": [1, 2, 3, 4]}]})
+    assert r["trials"] == 4
+    deadline = time.time() + 600
+    while True:
+        sweep = api(server, "GET", f"/sweeps/{r['id']}")
+        if sweep["state"] != "running" or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert sweep["state"] == "succeeded", sweep
+    models, ran = set(), {"LoadDigits": 0, "Split": 0}
+    for trial in sweep["trials"]:
+        assert "Score.accuracy" in trial["metrics"], trial
+        for j in api(server, "GET", f"/executions/{trial['execution']}")["jobs"]:
+            if j["name"] == "Train":
+                models.add(j["outputs"]["model"]["digest"])
+            if j["name"] in ran and j["state"] == "succeeded":
+                ran[j["name"]] += 1
+    assert len(models) == 4
+    assert ran["LoadDigits"] <= 1 and ran["Split"] <= 1, ran
+
+
 def test_an_edit_to_the_architecture_reruns_only_what_references_it(server):
     """Train and Score reference the DigitsCNN architecture: its generated code is
     in their cache key, so changing one layer re-runs them and nothing upstream."""
