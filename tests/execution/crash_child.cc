@@ -4,7 +4,7 @@
 // long job is running, then waits to be SIGKILLed.
 //
 //   quick ──▶ slow (sleeps 300 s; writes its pid to <dir>/slow.pid) ──▶ after
-//   other (independent, quick)
+//   other (independent, its own code: quick's would share quick's cache key)
 //
 // Usage: execution_crash_child <dir>. Exits 1 on any setup failure.
 #include <unistd.h>
@@ -58,7 +58,12 @@ int Main(const fs::path& dir) {
   std::string q = b.Instance(quick, "quick");
   std::string s = b.Instance(slow, "slow", {{"pid_file", (dir / "slow.pid").string()}});
   std::string a = b.Instance(pass, "after");
-  b.Instance(quick, "other");
+  // Its own code: a job with quick's cache key would wait for quick and be
+  // cached, not run (the driver computes one key once at a time).
+  std::string other = b.Definition(
+      "Other", "class Other:\n    def execute(self):\n        y = 2\n        return y\n", {},
+      {"y"});
+  b.Instance(other, "other");
   b.Connect(q, "y", s, "x").Connect(s, "y", a, "x");
   if (!repo.Commit({"p", "main", "ada", "pipeline", std::nullopt}, b.Build()).ok()) {
     return Fail("commit");
