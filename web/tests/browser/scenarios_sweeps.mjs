@@ -24,7 +24,13 @@ export function sweepScenarios(ctx) {
       const spec = await api('/openapi.json');
       if (!spec.body?.paths?.['/api/v1/projects/{p}/sweeps'] && !Object.keys(spec.body?.paths ?? {}).some((p) => p.endsWith('/sweeps')))
         return skip('this server has no sweep routes yet (GET /api/v1/openapi.json lists no …/sweeps)');
-      const forked = await api('/projects', json({ name: 'digits-sweep', from: { project: 'digits', ref: 'main' } }));
+      // A fork of the digits example as it ships: its second-oldest commit (the
+      // oldest is the empty project); other scenarios edit digits itself.
+      const history = (await api('/projects/digits/commits?ref=main')).body.commits;
+      const forked = await api(
+        '/projects',
+        json({ name: 'digits-sweep', from: { project: 'digits', ref: history[history.length - 2].commit } }),
+      );
       assert(forked.status === 201, `digits forked, got ${forked.status}`);
 
       const { page, errors } = await ctx.newPage(ctx.browser, base, { allow: ctx.allow });
