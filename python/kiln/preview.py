@@ -24,6 +24,8 @@ upload) the format is sniffed from the bytes.  Kinds:
   NumPy array or a list of flat dicts; the first 20 rows.
 * ``{"kind": "text", "text", "size", "truncated"}``: the first 4 KiB of text.
 * ``{"kind": "binary", "size", "magic", "format"?, "note"?}``: anything else.
+* A dict of FITS files ({name: FITS bytes}, pickled) previews as ``fits``: its
+  catalogue (or first file), with ``files`` (how many) and a ``note``.
 
 Bounds: arrays are memory-mapped and their statistics computed on a strided
 sample of at most ``SAMPLE_ELEMENTS`` values; nothing else reads more than
@@ -847,6 +849,9 @@ def _value_kind(value) -> dict:
     import numpy as np
     if type(value) is np.ndarray:
         return _array_kind(value)
+    members = _fits_members(value)
+    if members:
+        return _fits_collection(members)
     if isinstance(value, (list, tuple)):
         table = _records_table(list(value))
         if table is not None:
@@ -872,6 +877,36 @@ def _fits_file(path: str) -> dict:
     except (OSError, ValueError, TypeError) as e:
         raise PreviewError(f"unreadable FITS file: {e}") from None
     return {"kind": "fits", "hdus": hdus}
+
+
+def _fits_members(value) -> list:
+    """(name, bytes) of the FITS files a dict holds ({file name: FITS bytes},
+    as the redshift example's survey is saved), sorted by name; [] otherwise."""
+    if not isinstance(value, dict) or not value:
+        return []
+    members = [(str(k), v) for k, v in value.items()
+               if isinstance(v, (bytes, bytearray)) and bytes(v[:9]) == b"SIMPLE  ="]
+    return sorted(members) if len(members) * 2 >= len(value) else []
+
+
+def _fits_collection(members: list) -> dict:
+    """The first FITS file of a collection (a catalogue first, when there is
+    one), with how many there are."""
+    import io
+    try:
+        from astropy.io import fits
+    except ImportError:
+        raise PreviewError("FITS previews need astropy (Debian: python3-astropy)") from None
+    catalogues = [m for m in members if "catalog" in m[0].lower()]
+    name, data = (catalogues or members)[0]
+    try:
+        with fits.open(io.BytesIO(bytes(data))) as hdul:
+            hdus = [_hdu(hdu, i) for i, hdu in enumerate(hdul) if i < 10]
+    except (OSError, ValueError, TypeError) as e:
+        raise PreviewError(f"unreadable FITS file {name}: {e}") from None
+    shown = ", ".join(m[0] for m in members[:5]) + (", …" if len(members) > 5 else "")
+    return {"kind": "fits", "hdus": hdus, "files": len(members),
+            "note": f"{name}, one of {len(members)} FITS files in this artifact ({shown})"}
 
 
 def _hdu(hdu, index: int) -> dict:

@@ -242,3 +242,29 @@ def test_cli_prints_json_and_reports_bad_files_with_status_2(tmp_path):
     assert r.returncode == 2 and "not a NumPy .npy file" in r.stderr and r.stdout == ""
     r = cli(str(tmp_path / "missing"))
     assert r.returncode == 2 and "cannot read" in r.stderr
+
+
+def test_a_dict_of_fits_files_previews_its_catalogue(tmp_path):
+    """The redshift example's survey: {file name: FITS bytes}, pickled."""
+    import io
+    from astropy.io import fits
+
+    def fits_bytes(hdul):
+        buf = io.BytesIO()
+        hdul.writeto(buf)
+        return buf.getvalue()
+
+    table = fits.BinTableHDU.from_columns([fits.Column(name="z", format="E", array=np.array([0.1, 0.2]))])
+    survey = {f"images/{i:06d}-{b}.fits": fits_bytes(fits.HDUList([fits.PrimaryHDU(np.zeros((8, 8)))]))
+              for i in range(3) for b in "ugriz"}
+    survey["catalog.fits"] = fits_bytes(fits.HDUList([fits.PrimaryHDU(), table]))
+    p = str(tmp_path / "survey")
+    assert serializers.save(survey, p) == "pickle"
+    out = pv.preview(p, "pickle")
+    assert out["kind"] == "fits" and out["files"] == 16
+    assert out["note"].startswith("catalog.fits, one of 16 FITS files")
+    assert out["hdus"][1]["columns"][0]["name"] == "z"
+    # A dict of other bytes is no FITS collection.
+    q = str(tmp_path / "other")
+    serializers.save({"a": b"hello", "b": b"world"}, q)
+    assert pv.preview(q, "pickle")["kind"] != "fits"

@@ -106,6 +106,7 @@ function Kind({ preview: p, name }: { preview: ArtifactPreview; name: string }) 
     case 'fits':
       return (
         <>
+          {p.note && <p className="muted small">{p.note}</p>}
           {p.hdus.map((h, i) => (
             <HduView key={i} hdu={h} name={name} />
           ))}

@@ -623,6 +623,9 @@ export interface FitsPreview {
   readonly kind: 'fits';
   /** The first 10 HDUs. */
   readonly hdus: readonly FitsHdu[];
+  /** A collection of FITS files (a dict of them): how many; the HDUs are its first. */
+  readonly files?: number;
+  readonly note?: string;
 }
 
 export interface TablePreview {
