@@ -49,13 +49,6 @@ json NodeJson(const NodeRef& n) {
 }
 
 // Runs `f` and turns a failed Status into the error response.
-template <typename F>
-HttpResponse Guarded(F&& f) {
-  Result<HttpResponse> r = f();
-  if (!r.ok()) return HttpResponse::Error(r.status());
-  return std::move(r).value();
-}
-
 Result<size_t> LimitParam(const HttpRequest& r, size_t fallback, size_t max) {
   std::string s = r.Query("limit");
   if (s.empty()) return fallback;

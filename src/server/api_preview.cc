@@ -11,7 +11,7 @@ void RegisterPreviewApi(Router& router, PreviewContext& context) {
   router.Add(
       "GET", "/api/v1/projects/{p}/artifacts/{digest}/preview",
       [=](HttpRequest& r) {
-        Result<HttpResponse> answer = [&]() -> Result<HttpResponse> {
+        return Guarded([&]() -> Result<HttpResponse> {
           const std::string& p = r.Param("p");
           KILN_RETURN_IF_ERROR(ctx->access.Check(r.user, p, Role::kRead));
           KILN_ASSIGN_OR_RETURN(Digest d, Digest::FromHex(r.Param("digest")));
@@ -43,8 +43,7 @@ void RegisterPreviewApi(Router& router, PreviewContext& context) {
           // Content-addressed: the same digest always previews the same.
           resp.headers.emplace_back("Cache-Control", "private, max-age=3600");
           return resp;
-        }();
-        return answer.ok() ? std::move(answer).value() : HttpResponse::Error(answer.status());
+        });
       },
       "What an artifact holds (?serializer= when known): a value, an array's shape, statistics "
       "and image, a state dict's tensors, FITS headers, a table's first rows");

@@ -19,13 +19,6 @@ using json = nlohmann::json;
 
 constexpr int64_t kMaxDepth = 100000;
 
-template <typename F>
-HttpResponse Guarded(F&& f) {
-  Result<HttpResponse> r = f();
-  if (!r.ok()) return HttpResponse::Error(r.status());
-  return std::move(r).value();
-}
-
 Result<int64_t> DepthQuery(const HttpRequest& r) {
   std::string s = r.Query("depth");
   if (s.empty()) return 100;

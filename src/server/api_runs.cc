@@ -17,13 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 
-template <typename F>
-HttpResponse Guarded(F&& f) {
-  Result<HttpResponse> r = f();
-  if (!r.ok()) return HttpResponse::Error(r.status());
-  return std::move(r).value();
-}
-
 Result<int64_t> IntQuery(const HttpRequest& r, const char* name, int64_t fallback) {
   std::string s = r.Query(name);
   if (s.empty()) return fallback;

@@ -11,13 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-template <typename F>
-HttpResponse Guarded(F&& f) {
-  Result<HttpResponse> r = f();
-  if (!r.ok()) return HttpResponse::Error(r.status());
-  return std::move(r).value();
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -58,6 +58,15 @@ struct HttpResponse {
 // Corruption/IOError/Internal 500.
 int HttpStatusFor(Code code);
 
+// Runs a handler body that returns Result<HttpResponse>: an error Status
+// becomes the error response (HttpResponse::Error).
+template <typename F>
+HttpResponse Guarded(F&& f) {
+  Result<HttpResponse> r = f();
+  if (!r.ok()) return HttpResponse::Error(r.status());
+  return std::move(r).value();
+}
+
 // Parses a request body as a JSON object, or says why not.
 Result<nlohmann::json> ParseJsonBody(const HttpRequest& request);
 
