@@ -372,6 +372,10 @@ void Driver::Advance(Execution& e) {
         continue;
       }
       if (!e.force_nodes.count(pj.node)) {
+        if (auto made = unwritten_cache_.find(key); made != unwritten_cache_.end()) {
+          TakeCached(e, i, made->second.outputs, made->second.job);
+          continue;
+        }
         auto hit = runs_.GetCache(key);
         bool usable = hit.ok() && hit->has_value();
         // An entry whose artifacts were deleted is a miss.
@@ -634,7 +638,10 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
     }
     writes_.grants.push_back({e.rec.project, o.digest, "job", now});
   }
-  if (e.keys[i]) writes_.cache.push_back({*e.keys[i], outputs, j.id, now});
+  if (e.keys[i]) {
+    writes_.cache.push_back({*e.keys[i], outputs, j.id, now});
+    unwritten_cache_[*e.keys[i]] = {outputs, j.id, batches_swapped_};
+  }
   return Status::Ok();
 }
 
@@ -857,6 +864,7 @@ void Driver::Deliver() {
   for (;;) {
     std::deque<Notice> batch;
     RunsBatch writes;
+    uint64_t batch_number = 0;
     {
       std::lock_guard lock(mu_);
       if (delivering_) return;  // the thread delivering now will take ours too
@@ -864,6 +872,7 @@ void Driver::Deliver() {
       delivering_ = true;
       batch.swap(notices_);
       std::swap(writes, writes_);
+      batch_number = batches_swapped_++;
     }
     // Records first, in one transaction, so that a listener who queries
     // runs.db sees what it was told about.
@@ -903,6 +912,10 @@ void Driver::Deliver() {
       }
     }
     std::lock_guard lock(mu_);
+    // runs.db has them now (or failed to take them: then they are lost
+    // either way, as a restarted server would lose them).
+    std::erase_if(unwritten_cache_,
+                  [&](const auto& entry) { return entry.second.batch <= batch_number; });
     delivering_ = false;
     cv_.notify_all();
   }

@@ -236,6 +236,17 @@ class Driver : private JobSink {
   RunsBatch writes_;
   std::deque<Notice> notices_;  // guarded by mu_
   bool delivering_ = false;     // guarded by mu_: one thread delivers at a time, in order
+  // Cache entries made but perhaps not yet in runs.db (still in writes_, or
+  // swapped out and being written): a job readied in that window must hit
+  // them, or it computes the same key again. Guarded by mu_; an entry goes
+  // once the batch it was put in (numbered by batches_swapped_) is written.
+  struct UnwrittenCache {
+    Outputs outputs;
+    std::string job;
+    uint64_t batch;
+  };
+  std::map<Digest, UnwrittenCache> unwritten_cache_;
+  uint64_t batches_swapped_ = 0;
   std::mutex listeners_mu_;
   uint64_t next_listener_ = 1;
   std::map<uint64_t, std::pair<std::string, ExecutionListener*>> listeners_;
