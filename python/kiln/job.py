@@ -16,6 +16,11 @@ could not be saved), 2 the bundle is unusable (bad spec, unreadable code, no
 operation class) or an internal error, 143 cancelled by SIGTERM.  ``result.json``
 is written in every case the process survives (not after SIGKILL).
 
+Pushed events (docs/compute.md): with ``KILN_EVENTS_URL`` and ``KILN_JOB_TOKEN``
+set and a file as the event channel, an ``event_push.EventPusher`` thread also
+posts the file's lines to the server as they are written; after the final
+state event the runner flushes it (up to ``PUSH_FLUSH_S``) before returning.
+
 Who owns what: the process (or the zygote's forked child) running
 ``run_bundle`` owns the bundle folder, the outputs folder, fds 1/2 and the event
 channel for the duration of the job.  Called once per process: it changes the
@@ -37,7 +42,7 @@ import sys
 import time
 import traceback
 
-from . import runtime, serializers, venv
+from . import event_push, runtime, serializers, venv
 from .interface import InterfaceError, _parse
 
 __all__ = ["run_bundle", "main", "JobCancelled", "EXIT_OK", "EXIT_FAILED", "EXIT_BUNDLE",
@@ -49,6 +54,7 @@ EXIT_BUNDLE = 2
 EXIT_CANCELLED = 128 + signal.SIGTERM
 
 DEFAULT_MPL_BACKEND = "module://kiln.mpl_backend"
+PUSH_FLUSH_S = 30.0  # how long a finished job keeps trying to push its last events
 
 
 class JobCancelled(BaseException):
@@ -91,17 +97,49 @@ def _read_spec(bundle: str) -> dict:
     return spec
 
 
+def _channel_path(bundle: str, spec: dict) -> str | None:
+    """The file the job's event channel appends to, or None when the channel is an fd."""
+    events = spec.get("events")
+    if isinstance(events, int) and not isinstance(events, bool):
+        return None
+    if isinstance(events, str) and events:
+        return os.path.join(bundle, events)
+    if os.environ.get("KILN_EVENTS_FD"):
+        return None
+    if os.environ.get("KILN_EVENTS_PATH"):
+        return os.environ["KILN_EVENTS_PATH"]
+    return os.path.join(bundle, "events.jsonl")
+
+
 def _open_channel(bundle: str, spec: dict, job_id) -> runtime.EventChannel:
+    path = _channel_path(bundle, spec)
+    if path is not None:
+        return runtime.EventChannel.open_path(path, job_id)
     events = spec.get("events")
     if isinstance(events, int) and not isinstance(events, bool):
         return runtime.EventChannel(events, job_id)
-    if isinstance(events, str) and events:
-        return runtime.EventChannel.open_path(os.path.join(bundle, events), job_id)
-    if os.environ.get("KILN_EVENTS_FD"):
-        return runtime.EventChannel(int(os.environ["KILN_EVENTS_FD"]), job_id)
-    if os.environ.get("KILN_EVENTS_PATH"):
-        return runtime.EventChannel.open_path(os.environ["KILN_EVENTS_PATH"], job_id)
-    return runtime.EventChannel.open_path(os.path.join(bundle, "events.jsonl"), job_id)
+    return runtime.EventChannel(int(os.environ["KILN_EVENTS_FD"]), job_id)
+
+
+def _start_pusher(path: str | None):
+    """An EventPusher tailing the events file, when the backend asked for pushed events.
+
+    Only with KILN_EVENTS_URL and KILN_JOB_TOKEN set (a backend whose jobs
+    push, docs/compute.md) and a regular file as the channel (not an fd or a
+    FIFO). The token is then taken out of the environment: the operation and
+    the processes it starts have no use for it.
+    """
+    if path is None or not os.environ.get("KILN_EVENTS_URL") or not os.environ.get("KILN_JOB_TOKEN"):
+        return None
+    if not os.path.isfile(path):
+        return None
+    try:
+        pusher = event_push.from_environment(path)
+    except Exception:  # pushing is a convenience: the backend reads the file in the end
+        sys.stderr.write("kiln: cannot push events to the server:\n" + traceback.format_exc())
+        return None
+    os.environ.pop("KILN_JOB_TOKEN", None)
+    return pusher
 
 
 def _apply_thread_count() -> None:
@@ -237,6 +275,7 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
     result_path = os.path.join(bundle, "result.json")
     channel = None
     capture = None
+    pusher = None
     marks = {"start": t_start}
 
     def on_sigterm(signum, frame):
@@ -253,6 +292,7 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
             channel = _open_channel(bundle, spec, job_id)
         except (OSError, ValueError) as e:
             raise _BundleError(f"cannot open the event channel: {e}") from None
+        pusher = _start_pusher(_channel_path(bundle, spec))
         runtime.configure(channel)
         channel.emit("state", state="starting", pid=os.getpid())
         os.environ["KILN_JOB_ID"] = str(job_id)
@@ -367,6 +407,9 @@ def run_bundle(bundle: str, *, started_at: float | None = None) -> int:
             channel.emit("state", **final)
             runtime.configure(None)
             channel.close()
+        if pusher is not None:
+            # After the final state is in the file: the server gets it live too.
+            pusher.finish(timeout=PUSH_FLUSH_S)
         signal.signal(signal.SIGTERM, old_term)
     return result["exit_code"]
 
