@@ -114,6 +114,8 @@ int Main(int argc, char** argv) {
   s->add_option("--examples", serve.examples_dir, "Example projects to seed")
       ->capture_default_str();
   s->add_flag("--auth", serve.force_auth, "Require sign-in even on loopback");
+  s->add_option("--config", serve.config_path,
+                "Config file: compute backends and routing (docs/compute.md)");
   s->add_option("--threads", serve.server.threads, "I/O threads")->capture_default_str();
   s->add_option("--slots", serve.compute_slots, "Jobs at once on local compute (0: one per core)")
       ->capture_default_str();
@@ -520,6 +522,9 @@ int Main(int argc, char** argv) {
   run->add_option("--branch,-b", branch, "Branch (or tag, commit) to run")->capture_default_str();
   run->add_flag("--wait,-w", wait, "Follow it until it ends; exit 1 unless it succeeded");
   run->add_flag("--force", force, "Run every job, past the cache");
+  std::string run_backend;
+  run->add_option("--backend", run_backend,
+                  "Where its jobs run: a backend of the server's config file (kiln backends)");
   add_remote_flags(run);
   run->callback([&] {
     RemoteClient remote(server_url, token);
@@ -528,6 +533,7 @@ int Main(int argc, char** argv) {
     if (!found.ok()) return void(rc = Fail(found.status()));
     std::string guid = *found;
     json body = {{"pipeline", guid}, {"ref", branch}, {"force", force}};
+    if (!run_backend.empty()) body["backend"] = run_backend;
     auto started = remote.Call("POST", base + "/executions", &body);
     if (!started.ok()) return void(rc = Fail(started.status()));
     std::string id = (*started)["id"];
@@ -560,8 +566,15 @@ int Main(int argc, char** argv) {
         if (states[jid] != state) {
           states[jid] = state;
           std::string reason = j["reason"];
-          std::cout << "[" << state << "] " << name << (reason.empty() ? "" : ": " + reason)
-                    << "\n";
+          std::string where;  // "on cluster, node n01, Slurm job 1234_7"
+          if (state == "running" && j.value("backend", "") != "") {
+            where = " (on " + j.value("backend", "");
+            if (j.value("host", "") != "") where += ", node " + j.value("host", "");
+            if (j.value("backend_job", "") != "") where += ", job " + j.value("backend_job", "");
+            where += ")";
+          }
+          std::cout << "[" << state << "] " << name << where
+                    << (reason.empty() ? "" : ": " + reason) << "\n";
         }
       }
       std::cout.flush();

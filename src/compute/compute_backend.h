@@ -5,7 +5,9 @@
 // caches or artifacts: the scheduler's Driver does those.
 //
 // Implementations: LocalBackend (local_backend.h: warm zygote workers on this
-// machine), FakeBackend (fake_backend.h: for scheduler tests); later Slurm.
+// machine), SlurmBackend (slurm/slurm_backend.h: sbatch on a cluster),
+// BackendRouter (backend_router.h: several named backends as one, GPU slots),
+// FakeBackend (fake_backend.h: for scheduler tests).
 //
 // Callbacks: for one job, every OnEvents call comes before its OnExit, never
 // two at once, and never from inside Submit() or Cancel() (a driver may hold
@@ -26,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "core/job_resources.h"
 #include "core/status.h"
 
 namespace kiln {
@@ -46,6 +49,19 @@ struct JobRequest {
   // to pick a worker (the local one runs a job needing only the standard
   // library in a worker without torch).
   std::optional<std::vector<std::string>> modules;
+  JobResources resources;  // CPUs, GPUs, partition, backend name (docs/compute.md)
+};
+
+// Where a job is, as its backend reports it after Submit (or Adopt): which
+// backend, on which host, under which id of the backend's own ("1234_7" for
+// a Slurm array task), and whether it is running or waiting there (a job
+// pending in Slurm's queue, or waiting for a GPU).
+struct JobPlacement {
+  std::string backend;
+  std::string host;
+  std::string backend_job;
+  bool running = false;
+  std::string note;  // why it waits, in words ("" when running)
 };
 
 // How a job's process ended, as the backend saw it.
@@ -69,6 +85,11 @@ class JobSink {
   // Complete JSON lines the job wrote on its event channel, in order.
   virtual void OnEvents(const std::string& job_id, std::vector<std::string> lines) = 0;
   virtual void OnExit(const std::string& job_id, const JobExit& exit) = 0;
+  // Optional: where the job is now. Same threading rules as OnEvents.
+  virtual void OnPlaced(const std::string& job_id, const JobPlacement& placement) {
+    (void)job_id;
+    (void)placement;
+  }
 };
 
 class ComputeBackend {
@@ -82,6 +103,28 @@ class ComputeBackend {
   // grace period); its OnExit follows with cancelled = true. NotFound when
   // the job is not running (it may just have ended).
   virtual Status Cancel(const std::string& job_id) = 0;
+  // Whether the job could ever run here: a request for more than the backend
+  // can give (GPUs, memory, an unknown backend name) is refused with the
+  // reason before the job is queued. Safe from any thread.
+  virtual Status Admit(const JobRequest& request) const {
+    (void)request;
+    return Status::Ok();
+  }
+  // After a server restart: takes back a job a previous process submitted
+  // and that may still run (its OnExit follows, as after Submit). NotFound
+  // when the backend does not know it (the driver then fails it).
+  virtual Status Adopt(const std::string& job_id, JobSink* sink) {
+    (void)job_id;
+    (void)sink;
+    return NotFound("this backend cannot adopt jobs");
+  }
+  // A server shutting down: forgets the job without stopping it, so a later
+  // process can Adopt it; no callback for it follows. False when the job
+  // cannot outlive the server here (the caller cancels it).
+  virtual bool Detach(const std::string& job_id) {
+    (void)job_id;
+    return false;
+  }
 };
 
 }  // namespace kiln

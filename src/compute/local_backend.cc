@@ -357,8 +357,11 @@ Status LocalBackend::Submit(const JobRequest& request, JobSink* sink) {
   job->result_path = result;
 
   nlohmann::json env = nlohmann::json::object();
+  // An operation's job_cpus, else the machine's cores shared by the slots.
   std::string threads = std::to_string(
-      std::max<size_t>(1, std::max(1u, std::thread::hardware_concurrency()) / slots_));
+      request.resources.cpus > 0
+          ? size_t(request.resources.cpus)
+          : std::max<size_t>(1, std::max(1u, std::thread::hardware_concurrency()) / slots_));
   for (const char* k : {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
     env[k] = threads;
   }

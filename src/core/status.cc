@@ -30,6 +30,8 @@ const char* CodeName(Code code) {
       return "InsufficientStorage";
     case Code::kCancelled:
       return "Cancelled";
+    case Code::kUnavailable:
+      return "Unavailable";
     case Code::kInternal:
       return "Internal";
   }

@@ -31,6 +31,7 @@ enum class Code {
   kResourceExhausted,    // too large, too many
   kInsufficientStorage,  // no room left where the data would go (disk, bucket quota)
   kCancelled,
+  kUnavailable,  // a service is down or busy (a controller, a store): worth retrying
   kInternal,  // a bug: an invariant did not hold
 };
 
@@ -66,6 +67,7 @@ inline Status FailedPrecondition(std::string m) {
 }
 inline Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
 inline Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
 

@@ -1,5 +1,7 @@
 #include "pipeline/plan.h"
 
+#include <cmath>
+
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -44,9 +46,46 @@ const char* OperationKindName(OperationKind kind) {
 
 const std::set<std::string, std::less<>>& ReservedAttributes() {
   static const std::set<std::string, std::less<>> names = {
-      "name",     "code",       "kind",          "description",
-      "artifact", "serializer", "job_memory_mb", "job_timeout_s"};
+      "name",          "code",          "kind",     "description",  "artifact",
+      "serializer",    "job_memory_mb", "job_timeout_s", "job_cpus",  "job_gpus",
+      "job_gpu_type",  "job_partition", "job_backend"};
   return names;
+}
+
+// job_cpus, job_gpus (whole counts), job_gpu_type, job_partition and
+// job_backend (names): where the job runs and what it asks of it
+// (docs/compute.md).
+static Status ReadResourceAttributes(const NodeRef& op, PlanJob& job) {
+  for (const char* count : {"job_cpus", "job_gpus"}) {
+    const Value* v = op.Attr(count);
+    if (!v || v->is_null()) continue;
+    bool whole = v->is_int() || (v->is_float() && v->as_number() == double(int64_t(v->as_number())));
+    double n = (v->is_int() || v->is_float()) ? v->as_number() : -1;
+    bool gpus = std::string_view(count) == "job_gpus";
+    if (!whole || n < (gpus ? 0 : 1) || n > 4096) {
+      return FailedPrecondition("operation " + op.Describe() + ": '" + count + "' must be a " +
+                                (gpus ? "whole number of GPUs (0 or more)"
+                                      : "whole number of CPUs (1 or more)"));
+    }
+    (gpus ? job.asks.gpus : job.asks.cpus) = int(n);
+  }
+  for (const char* name : {"job_gpu_type", "job_partition", "job_backend"}) {
+    const Value* v = op.Attr(name);
+    if (!v || v->is_null()) continue;
+    if (!v->is_string()) {
+      return FailedPrecondition("operation " + op.Describe() + ": '" + name + "' must be a string");
+    }
+    const std::string& text = v->as_string();
+    if (text.find_first_of(" \t\n\r;'\"`$\\") != std::string::npos) {
+      return FailedPrecondition("operation " + op.Describe() + ": '" + name +
+                                "' must be a plain name (no spaces, quotes or shell characters)");
+    }
+    std::string_view which(name);
+    (which == "job_gpu_type" ? job.asks.gpu_type
+     : which == "job_partition" ? job.asks.partition
+                                : job.asks.backend) = text;
+  }
+  return Status::Ok();
 }
 
 Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
@@ -91,10 +130,12 @@ Result<Plan> CompilePipeline(const Tree& tree, std::string_view pipeline_guid,
       }
       if (std::string_view(limit) == "job_memory_mb") {
         job.memory_bytes = uint64_t(v->as_number() * 1024 * 1024);
+        job.asks.memory_mb = uint64_t(std::ceil(v->as_number()));
       } else {
         job.timeout_s = v->as_number();
       }
     }
+    KILN_RETURN_IF_ERROR(ReadResourceAttributes(child, job));
     for (const NodeRef& port : child.children()) {
       if (!port.IsA("Port")) continue;
       std::string name = port.Name();

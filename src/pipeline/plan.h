@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/digest.h"
+#include "core/job_resources.h"
 #include "core/status.h"
 #include "core/value.h"
 #include "model/tree.h"
@@ -96,6 +97,9 @@ struct PlanJob {
   // job_timeout_s), over the execution's defaults; not in the cache key.
   std::optional<uint64_t> memory_bytes;
   std::optional<double> timeout_s;
+  // What else it asks of where it runs (job_cpus, job_gpus, job_gpu_type,
+  // job_partition, job_backend; docs/compute.md); not in the cache key.
+  JobResources asks;
 };
 
 struct PlanEdge {

@@ -63,6 +63,7 @@ struct ExecutionRecord {
   std::string overrides{"{}"};
   std::string sweep{};       // the sweep it is a trial of; "" when none
   int64_t sweep_trial = -1;  // its index in the sweep
+  std::string backend;       // the backend asked for ("" = the default; docs/compute.md)
 };
 
 // One output of a job as stored: its artifact and how to load it.
@@ -85,6 +86,9 @@ struct JobRecord {
   int64_t queued_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
   std::optional<int> exit_code;
   Outputs outputs;
+  // Where it ran (docs/compute.md): the backend's name, the host, and the
+  // backend's own id of it ("1234_7" for a Slurm array task); "" unknown.
+  std::string backend, host, backend_job;
 };
 
 // What happened inside a job or to it. kind: "state", "log", "metric",

@@ -69,6 +69,10 @@ const AddedColumn kAddedColumns[] = {
     {"executions", "overrides", "TEXT NOT NULL DEFAULT '{}'"},
     {"executions", "sweep", "TEXT NOT NULL DEFAULT ''"},
     {"executions", "sweep_trial", "INTEGER NOT NULL DEFAULT -1"},
+    {"executions", "backend", "TEXT NOT NULL DEFAULT ''"},
+    {"jobs", "backend", "TEXT NOT NULL DEFAULT ''"},
+    {"jobs", "host", "TEXT NOT NULL DEFAULT ''"},
+    {"jobs", "backend_job", "TEXT NOT NULL DEFAULT ''"},
 };
 
 // Indexes on added columns, created once the columns exist.
@@ -160,7 +164,7 @@ Result<Digest> HexDigest(const std::string& hex) {
 
 const char* kExecutionColumns =
     "id, project, pipeline, commit_digest, ref, branch, user, state, reason, force, created_ms, "
-    "finished_ms, artifacts_commit, overrides, sweep, sweep_trial";
+    "finished_ms, artifacts_commit, overrides, sweep, sweep_trial, backend";
 
 // The first column of every row, as text.
 Result<std::vector<std::string>> FirstColumn(Stmt& s) {
@@ -194,12 +198,13 @@ Result<ExecutionRecord> ReadExecution(const Stmt& s) {
   e.overrides = s.Text(13);
   e.sweep = s.Text(14);
   e.sweep_trial = s.Int(15);
+  e.backend = s.Text(16);
   return e;
 }
 
 const char* kJobColumns =
     "id, execution, node, name, state, reason, cache_key, queued_ms, started_ms, finished_ms, "
-    "exit_code, outputs";
+    "exit_code, outputs, backend, host, backend_job";
 
 Result<JobRecord> ReadJob(const Stmt& s) {
   JobRecord j;
@@ -218,6 +223,9 @@ Result<JobRecord> ReadJob(const Stmt& s) {
   j.finished_ms = s.Int(9);
   if (!s.IsNull(10)) j.exit_code = int(s.Int(10));
   KILN_ASSIGN_OR_RETURN(j.outputs, OutputsFromJson(s.Text(11)));
+  j.backend = s.Text(12);
+  j.host = s.Text(13);
+  j.backend_job = s.Text(14);
   return j;
 }
 
@@ -238,6 +246,7 @@ void BindJob(Stmt& s, const JobRecord& j) {
   else
     s.BindNull(11);
   s.Bind(12, OutputsToJson(j.outputs));
+  s.Bind(13, j.backend).Bind(14, j.host).Bind(15, j.backend_job);
 }
 
 }  // namespace
@@ -377,7 +386,7 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
     Stmt s(db_, (std::string("INSERT INTO executions (") + kExecutionColumns +
-                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                     .c_str());
     s.Bind(1, e.id).Bind(2, e.project).Bind(3, e.pipeline).Bind(4, e.commit.Hex());
     s.Bind(5, e.ref).Bind(6, e.branch).Bind(7, e.user);
@@ -388,15 +397,16 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
     else
       s.BindNull(13);
     s.Bind(14, e.overrides.empty() ? std::string("{}") : e.overrides).Bind(15, e.sweep);
-    s.Bind(16, e.sweep_trial);
+    s.Bind(16, e.sweep_trial).Bind(17, e.backend);
     KILN_RETURN_IF_ERROR(s.Run());
     int64_t ord = 0;
     for (const JobRecord& j : jobs) {
       Stmt js(db_, PreparedLocked("INSERT INTO jobs (id, execution, node, name, state, reason, "
                                   "cache_key, queued_ms, started_ms, finished_ms, exit_code, "
-                                  "outputs, ord) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                  "outputs, backend, host, backend_job, ord) "
+                                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
       BindJob(js, j);
-      js.Bind(13, ord++);
+      js.Bind(16, ord++);
       KILN_RETURN_IF_ERROR(js.Run());
     }
     // New jobs have no events yet: their first seq is 1 without a query.
@@ -483,7 +493,8 @@ Status RunsStore::UpdateJobLocked(const JobRecord& j) {
                   // id, execution, node and name never change: assigning them would
                   // rewrite the index entries of every job updated.
                   "UPDATE jobs SET state=?5, reason=?6, cache_key=?7, queued_ms=?8, "
-                  "started_ms=?9, finished_ms=?10, exit_code=?11, outputs=?12 WHERE id=?1"));
+                  "started_ms=?9, finished_ms=?10, exit_code=?11, outputs=?12, backend=?13, "
+                  "host=?14, backend_job=?15 WHERE id=?1"));
   BindJob(s, j);
   KILN_RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) == 0) return NotFound("no job " + j.id);

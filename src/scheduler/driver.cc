@@ -111,6 +111,15 @@ Status Driver::Reconcile() {
   int64_t now = options_.clock->NowMillis();
   for (ExecutionRecord& e : running) {
     KILN_ASSIGN_OR_RETURN(auto jobs, runs_.ListJobs(e.id));
+    // Jobs a backend still runs (in Slurm) are followed again, and the
+    // execution goes on.
+    auto resumed = Resume(e, jobs);
+    if (!resumed.ok()) {
+      std::fprintf(stderr, "kiln: driver: cannot resume execution %s: %s\n", e.id.c_str(),
+                   resumed.status().message().c_str());
+    } else if (*resumed) {
+      continue;
+    }
     // One transaction per execution: it is reconciled entirely or not at all.
     RunsBatch batch;
     for (JobRecord& j : jobs) {
@@ -131,10 +140,116 @@ Status Driver::Reconcile() {
   return Status::Ok();
 }
 
+Result<bool> Driver::Resume(const ExecutionRecord& rec, const std::vector<JobRecord>& records) {
+  bool any_alive = false;
+  for (const JobRecord& j : records) {
+    any_alive = any_alive || j.state == JobState::kRunning || j.state == JobState::kQueued;
+  }
+  if (!any_alive) return false;
+  KILN_ASSIGN_OR_RETURN(auto tree, repo_.LoadTree(rec.commit));
+  KILN_ASSIGN_OR_RETURN(Plan plan, CompilePipeline(*tree, rec.pipeline, options_.generator));
+  KILN_ASSIGN_OR_RETURN(AttributeOverrides overrides, OverridesFromJson(rec.overrides));
+  KILN_RETURN_IF_ERROR(ApplyOverrides(plan, overrides));
+  std::map<std::string, const JobRecord*> by_node;
+  for (const JobRecord& j : records) by_node[j.node] = &j;
+  if (by_node.size() != plan.jobs.size()) return false;  // not the plan it ran
+  std::vector<std::string> names;
+  std::vector<std::pair<size_t, size_t>> edges;
+  for (const PlanJob& j : plan.jobs) names.push_back(j.name);
+  for (const PlanEdge& e : plan.edges) edges.emplace_back(e.from, e.to);
+  KILN_ASSIGN_OR_RETURN(ExecutionPlan state, ExecutionPlan::Create(std::move(names), edges));
+  auto owned = std::make_unique<Execution>(std::move(plan), std::move(state));
+  Execution& e = *owned;
+  e.rec = rec;
+  e.limits = options_.default_limits;
+  for (const PlanJob& pj : e.plan.jobs) {
+    auto it = by_node.find(pj.node);
+    if (it == by_node.end()) return false;
+    e.jobs.push_back(*it->second);
+  }
+  e.keys.resize(e.jobs.size());
+  e.output.resize(e.jobs.size());
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < e.jobs.size(); ++i) jobs_[e.jobs[i].id] = {&e, i};
+    // Which jobs the backend still has. Their callbacks wait for mu_.
+    std::set<size_t> adopted;
+    for (size_t i = 0; i < e.jobs.size(); ++i) {
+      const JobRecord& j = e.jobs[i];
+      bool alive = j.state == JobState::kRunning || j.state == JobState::kQueued;
+      if (alive && e.plan.jobs[i].kind == OperationKind::kOperation &&
+          backend_.Adopt(j.id, this).ok()) {
+        adopted.insert(i);
+      }
+    }
+    if (adopted.empty()) {
+      for (const JobRecord& j : e.jobs) jobs_.erase(j.id);
+      return false;
+    }
+    std::string id = rec.id;
+    active_[id] = std::move(owned);
+    // Walk the plan as it went: finished operations keep their outputs,
+    // adopted ones run on, the rest are ready again (their inputs' jobs
+    // are done) or wait for their upstream as before.
+    for (;;) {
+      std::vector<size_t> ready = e.state.TakeReady();
+      if (ready.empty()) break;
+      for (size_t i : ready) {
+        JobRecord& j = e.jobs[i];
+        e.keys[i] = j.cache_key;
+        bool operation = e.plan.jobs[i].kind == OperationKind::kOperation;
+        if (operation && (j.state == JobState::kSucceeded || j.state == JobState::kCached)) {
+          (void)e.state.Start(i);
+          (void)(j.state == JobState::kCached ? e.state.Cache(i) : e.state.Succeed(i));
+        } else if (adopted.count(i)) {
+          (void)e.state.Start(i);
+          ++running_;
+          if (j.cache_key && !computing_.count(*j.cache_key)) {
+            computing_[*j.cache_key] = j.id;
+            computing_key_[j.id] = *j.cache_key;
+          }
+        } else if (operation && (j.state == JobState::kFailed || j.state == JobState::kCancelled)) {
+          (void)e.state.Start(i);
+          auto skipped = j.state == JobState::kFailed ? e.state.Fail(i, j.reason)
+                                                      : e.state.Cancel(i, j.reason);
+          if (skipped.ok()) {
+            for (size_t s : *skipped) SetJob(e, s, JobState::kSkipped, e.state.reason(s));
+          }
+        } else {
+          Ready(e, i);
+        }
+      }
+    }
+    Dispatch();
+    MaybeFinish(e);
+  }
+  Deliver();
+  return true;
+}
+
 Driver::~Driver() {
   std::unique_lock lock(mu_);
   for (auto& [id, e] : active_) {
     if (e->finished) continue;
+    // Jobs that outlive the server (in Slurm) are left running: the next
+    // process adopts them and the execution goes on (Resume).
+    bool detached = false;
+    for (size_t j = 0; j < e->jobs.size(); ++j) {
+      if (e->state.state(j) != JobState::kRunning) continue;
+      if (backend_.Detach(e->jobs[j].id)) {
+        detached = true;
+        jobs_.erase(e->jobs[j].id);
+        if (running_ > 0) --running_;
+      }
+    }
+    if (detached) {
+      for (size_t j = 0; j < e->jobs.size(); ++j) {
+        if (e->state.state(j) == JobState::kRunning && jobs_.count(e->jobs[j].id)) {
+          (void)backend_.Cancel(e->jobs[j].id);
+        }
+      }
+      continue;
+    }
     e->cancelling = true;
     e->cancel_reason = "server shutting down";
     auto out = e->state.CancelAll(e->cancel_reason);
@@ -152,6 +267,11 @@ Driver::~Driver() {
 
 Result<std::string> Driver::Start(const StartRequest& req) {
   if (req.user.empty()) return InvalidArgument("an execution needs a user");
+  if (!req.backend.empty()) {
+    JobRequest ask;
+    ask.resources.backend = req.backend;
+    KILN_RETURN_IF_ERROR(backend_.Admit(ask));
+  }
   Digest commit;
   if (req.commit) {
     commit = *req.commit;
@@ -194,6 +314,7 @@ Result<std::string> Driver::Start(const StartRequest& req) {
   e->rec.overrides = OverridesToJson(req.overrides);
   e->rec.sweep = req.sweep;
   e->rec.sweep_trial = req.sweep_trial;
+  e->rec.backend = req.backend;
   e->force_nodes = req.force_nodes;
   e->limits = req.limits.value_or(options_.default_limits);
   for (const PlanJob& pj : e->plan.jobs) {
@@ -235,6 +356,7 @@ Result<std::string> Driver::Rerun(const std::string& execution, const std::strin
   req.user = user;
   req.force = force;
   KILN_ASSIGN_OR_RETURN(req.overrides, OverridesFromJson(e.overrides));
+  req.backend = e.backend;
   return Start(req);
 }
 
@@ -249,6 +371,7 @@ Result<std::string> Driver::RerunJob(const std::string& job, const std::string& 
   req.user = user;
   req.force_nodes = {j.node};
   KILN_ASSIGN_OR_RETURN(req.overrides, OverridesFromJson(e.overrides));
+  req.backend = e.backend;
   return Start(req);
 }
 
@@ -333,67 +456,97 @@ void Driver::Advance(Execution& e) {
   for (;;) {
     std::vector<size_t> ready = e.state.TakeReady();
     if (ready.empty()) break;
-    for (size_t i : ready) {
-      SetJob(e, i, JobState::kQueued, "");
-      const PlanJob& pj = e.plan.jobs[i];
-      JobRecord& j = e.jobs[i];
-      std::map<std::string, Digest> inputs = InputDigests(e, i);
-      if (inputs.size() != pj.inputs.size()) {
-        FailJob(e, i, "an upstream job did not produce the output this job reads");
-        continue;
-      }
-      Digest key = CacheKey(pj, inputs, options_.runtime);
-      e.keys[i] = key;
-      j.cache_key = key;
-      if (pj.kind == OperationKind::kInput) {
-        auto size = artifacts_.Size(*pj.artifact);
-        if (!size.ok()) {
-          FailJob(e, i, "input artifact " + pj.artifact->Hex() + ": " + size.status().message());
-          continue;
-        }
-        j.outputs[pj.outputs[0]] = OutputRef{*pj.artifact, pj.serializer, *size};
-        (void)e.state.Start(i);
-        ApplyTransition(e, i, JobState::kSucceeded, "");
-        continue;
-      }
-      if (pj.kind == OperationKind::kOutput) {
-        for (const PlanEdge& edge : e.plan.edges) {
-          if (edge.to != i) continue;
-          const JobRecord& from = e.jobs[edge.from];
-          const OutputRef& o = from.outputs.at(edge.output);
-          std::string name = pj.inputs.size() == 1 ? pj.name : pj.name + "/" + edge.input;
-          // Named by what it is, not by the execution: re-running a pipeline
-          // that produces the same bytes adds nothing to the project.
-          e.artifacts.push_back({DeriveGuid(pj.node + "/" + edge.input, o.digest.Hex()), name,
-                                 from.id, o.serializer, o.digest, o.size});
-        }
-        (void)e.state.Start(i);
-        ApplyTransition(e, i, JobState::kSucceeded, "");
-        continue;
-      }
-      if (!e.force_nodes.count(pj.node)) {
-        if (auto made = unwritten_cache_.find(key); made != unwritten_cache_.end()) {
-          TakeCached(e, i, made->second.outputs, made->second.job);
-          continue;
-        }
-        auto hit = runs_.GetCache(key);
-        bool usable = hit.ok() && hit->has_value();
-        // An entry whose artifacts were deleted is a miss.
-        if (usable) {
-          for (const auto& [name, o] : (*hit)->outputs) {
-            auto exists = artifacts_.Exists(o.digest);
-            usable = usable && exists.ok() && *exists;
-          }
-        }
-        if (usable) {
-          TakeCached(e, i, (*hit)->outputs, (*hit)->job);
-          continue;
-        }
-      }
-      QueueOrWait(e, i, e.force_nodes.count(pj.node) > 0);
-    }
+    for (size_t i : ready) Ready(e, i);
   }
   MaybeFinish(e);
+}
+
+void Driver::Ready(Execution& e, size_t i) {
+  SetJob(e, i, JobState::kQueued, "");
+  const PlanJob& pj = e.plan.jobs[i];
+  JobRecord& j = e.jobs[i];
+  std::map<std::string, Digest> inputs = InputDigests(e, i);
+  if (inputs.size() != pj.inputs.size()) {
+    FailJob(e, i, "an upstream job did not produce the output this job reads");
+    return;
+  }
+  Digest key = CacheKey(pj, inputs, options_.runtime);
+  e.keys[i] = key;
+  j.cache_key = key;
+  if (pj.kind == OperationKind::kInput) {
+    auto size = artifacts_.Size(*pj.artifact);
+    if (!size.ok()) {
+      FailJob(e, i, "input artifact " + pj.artifact->Hex() + ": " + size.status().message());
+      return;
+    }
+    j.outputs[pj.outputs[0]] = OutputRef{*pj.artifact, pj.serializer, *size};
+    (void)e.state.Start(i);
+    ApplyTransition(e, i, JobState::kSucceeded, "");
+    return;
+  }
+  if (pj.kind == OperationKind::kOutput) {
+    for (const PlanEdge& edge : e.plan.edges) {
+      if (edge.to != i) continue;
+      const JobRecord& from = e.jobs[edge.from];
+      const OutputRef& o = from.outputs.at(edge.output);
+      std::string name = pj.inputs.size() == 1 ? pj.name : pj.name + "/" + edge.input;
+      // Named by what it is, not by the execution: re-running a pipeline
+      // that produces the same bytes adds nothing to the project.
+      e.artifacts.push_back({DeriveGuid(pj.node + "/" + edge.input, o.digest.Hex()), name,
+                             from.id, o.serializer, o.digest, o.size});
+    }
+    (void)e.state.Start(i);
+    ApplyTransition(e, i, JobState::kSucceeded, "");
+    return;
+  }
+  if (!e.force_nodes.count(pj.node)) {
+    if (auto made = unwritten_cache_.find(key); made != unwritten_cache_.end()) {
+      TakeCached(e, i, made->second.outputs, made->second.job);
+      return;
+    }
+    auto hit = runs_.GetCache(key);
+    bool usable = hit.ok() && hit->has_value();
+    // An entry whose artifacts were deleted is a miss.
+    if (usable) {
+      for (const auto& [name, o] : (*hit)->outputs) {
+        auto exists = artifacts_.Exists(o.digest);
+        usable = usable && exists.ok() && *exists;
+      }
+    }
+    if (usable) {
+      TakeCached(e, i, (*hit)->outputs, (*hit)->job);
+      return;
+    }
+  }
+  // A job no backend can ever run fails now, with the reason, rather
+  // than waiting forever (docs/compute.md).
+  JobRequest ask;
+  ask.job_id = j.id;
+  ask.limits = LimitsOf(e, i);
+  ask.resources = ResourcesOf(e, i);
+  if (Status admitted = backend_.Admit(ask); !admitted.ok()) {
+    FailJob(e, i, admitted.message());
+    return;
+  }
+  QueueOrWait(e, i, e.force_nodes.count(pj.node) > 0);
+}
+
+JobResources Driver::ResourcesOf(const Execution& e, size_t i) const {
+  const PlanJob& pj = e.plan.jobs[i];
+  JobResources r = pj.asks;
+  if (r.backend.empty()) r.backend = e.rec.backend;
+  if (r.backend.empty()) {
+    if (auto op = options_.route_operations.find(pj.name); op != options_.route_operations.end()) {
+      r.backend = op->second;
+    } else if (auto p = options_.route_pipelines.find(e.plan.name);
+               p != options_.route_pipelines.end()) {
+      r.backend = p->second;
+    } else if (auto g = options_.route_pipelines.find(e.plan.pipeline);
+               g != options_.route_pipelines.end()) {
+      r.backend = g->second;
+    }
+  }
+  return r;
 }
 
 void Driver::TakeCached(Execution& e, size_t i, const Outputs& outputs,
@@ -500,7 +653,8 @@ void Driver::Launch(Execution& e, size_t i) {
   }
   std::vector<std::string> serializers;
   for (const auto& [name, input] : inputs) serializers.push_back(input.serializer);
-  JobRequest request{j.id, fs::absolute(dir), LimitsOf(e, i), env, JobModules(pj, serializers)};
+  JobRequest request{j.id,         fs::absolute(dir), LimitsOf(e, i),
+                     env,          JobModules(pj, serializers), ResourcesOf(e, i)};
   st = backend_.Submit(request, this);
   if (!st.ok()) {
     FailJob(e, i, "the compute backend refused the job: " + st.message());
@@ -578,6 +732,7 @@ JobLimits Driver::LimitsOf(const Execution& e, size_t i) {
 std::string Driver::FailureReason(const Execution& e, size_t i, const JobExit& exit) {
   const JobRecord& j = e.jobs[i];
   const JobLimits limits = LimitsOf(e, i);
+  if (exit.timed_out && limits.timeout_s <= 0 && !exit.reason.empty()) return exit.reason;
   if (exit.timed_out) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%g", limits.timeout_s);
@@ -670,6 +825,35 @@ Result<ArtifactInfo> Driver::StoreOutput(const ResultOutput& output) {
     }
   }
   return artifacts_.PutFile(output.path);
+}
+
+void Driver::OnPlaced(const std::string& job_id, const JobPlacement& placement) {
+  CallbackGuard guard(callbacks_);
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return;
+    Execution& e = *it->second.first;
+    size_t i = it->second.second;
+    JobRecord& j = e.jobs[i];
+    if (IsTerminal(j.state)) return;
+    j.backend = placement.backend;
+    if (!placement.host.empty() || placement.running) j.host = placement.host;
+    if (!placement.backend_job.empty()) j.backend_job = placement.backend_job;
+    if (placement.running && j.state != JobState::kRunning) {
+      SetJob(e, i, JobState::kRunning, "");
+    } else if (!placement.running && (j.state != JobState::kQueued || j.reason != placement.note)) {
+      // Waiting where it was sent (Slurm's queue, a free GPU): queued, with why.
+      JobState was = j.state;
+      int64_t started = j.started_ms;
+      SetJob(e, i, JobState::kQueued, placement.note);
+      if (was == JobState::kRunning) j.started_ms = started;
+    } else {
+      writes_.jobs.push_back(j);
+      Push({j});
+    }
+  }
+  Deliver();
 }
 
 void Driver::OnExit(const std::string& job_id, const JobExit& exit) {

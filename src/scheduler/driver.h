@@ -81,6 +81,9 @@ struct DriverOptions {
   // Provenance records for every output (docs/provenance.md). Off only to
   // measure what recording costs (bench/exec_bench --no-provenance).
   bool record_provenance = true;
+  // Routing (the config file's [routing]): operation name / pipeline name or
+  // guid → backend name, for jobs whose operation and execution name none.
+  std::map<std::string, std::string> route_operations, route_pipelines;
   const Clock* clock = &SystemClock::Get();
   // Called (outside the driver's lock) after the driver committed to a
   // branch, so a server can tell the branch's subscribers (Hub::BranchMoved).
@@ -98,6 +101,7 @@ struct StartRequest {
   std::set<std::string> force_nodes;  // ignore it for these operation instances
   std::optional<JobLimits> limits;    // else options.default_limits
   AttributeOverrides overrides;       // attribute values over the pipeline's
+  std::string backend;                // where its jobs run ("" = routing, then the default)
   std::string sweep;                  // the sweep this is a trial of (docs/sweeps.md)
   int64_t sweep_trial = -1;
 };
@@ -165,6 +169,12 @@ class Driver : private JobSink {
   // JobSink (backend threads).
   void OnEvents(const std::string& job_id, std::vector<std::string> lines) override;
   void OnExit(const std::string& job_id, const JobExit& exit) override;
+  void OnPlaced(const std::string& job_id, const JobPlacement& placement) override;
+  // Restart: takes an execution whose jobs the backend still runs back in
+  // flight (false when it has none of them; the execution then fails).
+  Result<bool> Resume(const ExecutionRecord& rec, const std::vector<JobRecord>& jobs);
+  // A job whose upstream jobs are done: cached, waiting or queued (mu_ held).
+  void Ready(Execution& e, size_t job);
 
   // All below run with mu_ held.
   void Advance(Execution& e);
@@ -190,6 +200,9 @@ class Driver : private JobSink {
   std::string FailureReason(const Execution& e, size_t job, const JobExit& exit);
   // The execution's limits with the operation's own over them.
   static JobLimits LimitsOf(const Execution& e, size_t job);
+  // The operation's resources; its backend chosen by job_backend, the
+  // execution's backend, then the routing tables.
+  JobResources ResourcesOf(const Execution& e, size_t job) const;
   void Push(Notice notice);
 
   // Delivers queued notices in order, without mu_.

@@ -6,7 +6,7 @@
 #include <semaphore>
 
 #include "compute/local_backend.h"
-#include "server/child_process.h"
+#include "core/child_process.h"
 
 namespace kiln {
 

@@ -57,7 +57,8 @@ json ExecutionJson(const ExecutionRecord& e) {
           {"artifacts_commit", e.artifacts ? json(e.artifacts->Hex()) : json(nullptr)},
           {"overrides", OverridesJson(e.overrides)},
           {"sweep", e.sweep.empty() ? json(nullptr) : json(e.sweep)},
-          {"sweep_trial", e.sweep.empty() ? json(nullptr) : json(e.sweep_trial)}};
+          {"sweep_trial", e.sweep.empty() ? json(nullptr) : json(e.sweep_trial)},
+          {"backend", e.backend}};
 }
 
 json JobJson(const JobRecord& j) {
@@ -72,7 +73,10 @@ json JobJson(const JobRecord& j) {
           {"started_ms", j.started_ms},
           {"finished_ms", j.finished_ms},
           {"exit_code", j.exit_code ? json(*j.exit_code) : json(nullptr)},
-          {"outputs", json::parse(OutputsToJson(j.outputs), nullptr, false)}};
+          {"outputs", json::parse(OutputsToJson(j.outputs), nullptr, false)},
+          {"backend", j.backend},
+          {"host", j.host},
+          {"backend_job", j.backend_job}};
 }
 
 json EventJson(const EventRecord& e) {
@@ -140,13 +144,19 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
               return InvalidArgument("'force' must be true or false");
             req.force = body["force"].get<bool>();
           }
+          if (body.contains("backend")) {
+            if (!body["backend"].is_string()) {
+              return InvalidArgument("'backend' must be a backend's name (GET /api/v1/backends)");
+            }
+            req.backend = body["backend"].get<std::string>();
+          }
           req.user = r.user;
           KILN_ASSIGN_OR_RETURN(Driver * d, driver());
           KILN_ASSIGN_OR_RETURN(std::string id, d->Start(req));
           return HttpResponse::Json(201, {{"id", id}});
         });
       },
-      "Run a pipeline: {pipeline (guid), ref?, force?}");
+      "Run a pipeline: {pipeline (guid), ref?, force?, backend?}");
   router.Add(
       "GET", "/api/v1/projects/{p}/executions",
       [=](HttpRequest& r) {

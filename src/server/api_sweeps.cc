@@ -125,6 +125,13 @@ void RegisterSweepsApi(Router& router, SweepsContext& context) {
           }
           std::string pipeline = body["pipeline"].get<std::string>();
           std::string ref = body.value("ref", std::string("main"));
+          std::string backend;
+          if (body.contains("backend")) {
+            if (!body["backend"].is_string()) {
+              return InvalidArgument("'backend' must be a backend's name (GET /api/v1/backends)");
+            }
+            backend = body["backend"].get<std::string>();
+          }
           KILN_ASSIGN_OR_RETURN(Digest commit, ctx->repo.Resolve(p, ref));
           KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(commit));
           auto node = tree->Find(pipeline);
@@ -148,6 +155,7 @@ void RegisterSweepsApi(Router& router, SweepsContext& context) {
             req.overrides = trials[i].overrides;
             req.sweep = sweep.id;
             req.sweep_trial = int64_t(i);
+            req.backend = backend;
             Result<std::string> id = ctx->driver->Start(req);
             if (!id.ok()) {
               if (i == 0) return id.status();

@@ -62,6 +62,8 @@ int HttpStatusFor(Code code) {
       return 422;
     case Code::kCancelled:
       return 499;
+    case Code::kUnavailable:
+      return 503;
     case Code::kCorruption:
     case Code::kIOError:
     case Code::kInternal:

@@ -7,7 +7,7 @@
 #include "compute/local_backend.h"
 #include "nn/catalog.h"
 #include "nn/codegen.h"
-#include "server/child_process.h"
+#include "core/child_process.h"
 
 namespace kiln {
 

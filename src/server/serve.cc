@@ -12,7 +12,12 @@
 #include <sstream>
 
 #include "access/access.h"
+#include "compute/backend_router.h"
 #include "compute/local_backend.h"
+#include "compute/pushed_events.h"
+#include "compute/slurm/slurm_backend.h"
+#include "config/config.h"
+#include "core/child_process.h"
 #include "model/meta.h"
 #include "model/repository.h"
 #include "nn/catalog.h"
@@ -22,6 +27,7 @@
 #include "runs/runs_store.h"
 #include "scheduler/driver.h"
 #include "server/api.h"
+#include "server/api_compute.h"
 #include "server/api_interface.h"
 #include "server/api_library.h"
 #include "server/api_preview.h"
@@ -34,6 +40,30 @@
 #include "store/sqlite_store.h"
 
 namespace kiln {
+
+namespace {
+
+std::string HostName() {
+  char name[256] = {0};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
+// GPUs this machine has: the lines `nvidia-smi -L` prints; 0 without it.
+int DetectGpus() {
+  for (const char* smi : {"/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"}) {
+    if (!std::filesystem::exists(smi)) continue;
+    ChildProcessOptions o;
+    o.argv = {smi, "-L"};
+    o.timeout = std::chrono::seconds(10);
+    auto r = RunChildProcess(o);
+    if (!r.ok() || r->exit_code != 0) return 0;
+    return int(std::count(r->out.begin(), r->out.end(), '\n'));
+  }
+  return 0;
+}
+
+}  // namespace
 
 std::string DefaultDataDir() {
   if (const char* d = std::getenv("KILN_DATA"); d && *d) return d;
@@ -184,28 +214,89 @@ Status Serve(const ServeOptions& options) {
   // Executions: jobs forked from a warm Python worker. Without a working
   // Python the server still serves everything else, and says why it cannot
   // run pipelines.
-  std::unique_ptr<LocalBackend> backend;
+  // Compute: the backends of the config file (docs/compute.md), else one
+  // local backend. Without a working Python the server still serves
+  // everything else, and says why it cannot run pipelines.
+  ServerConfig config;
+  if (!options.config_path.empty()) {
+    KILN_ASSIGN_OR_RETURN(config, LoadServerConfig(options.config_path));
+  }
+  if (config.backends.empty()) {
+    BackendConfig local;
+    local.name = local.kind = "local";
+    config.backends.push_back(local);
+  }
+  PushedEvents pushed_events;
+  std::vector<std::unique_ptr<ComputeBackend>> backends;
+  std::vector<std::unique_ptr<SlurmCommands>> slurm_commands;
+  std::unique_ptr<BackendRouter> backend;
+  size_t local_slots = 0;
   ArchitectureCodeGenerator architecture_code;  // operations that reference an Architecture
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
   RunsContext runs_ctx{access, repo,       hub, nullptr,
                        *runs,  *artifacts, "",  options.max_artifact_bytes};
+  std::string work_dir = options.data_dir + "/work";
   Status compute = [&]() -> Status {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
-    LocalBackendOptions backend_options;
-    if (options.compute_slots > 0) backend_options.slots = size_t(options.compute_slots);
-    backend_options.light_zygotes = options.light_workers;  // < 0 counts as 0
-    backend_options.light_preload = options.light_preload;
-    KILN_ASSIGN_OR_RETURN(backend, LocalBackend::Start(backend_options));
+    std::vector<RoutedBackend> routed;
+    std::string host = HostName();
+    for (const BackendConfig& b : config.backends) {
+      if (b.kind == "local") {
+        if (local_slots) return InvalidArgument("only one local backend may be configured");
+        LocalBackendOptions backend_options;
+        if (b.slots > 0) backend_options.slots = size_t(b.slots);
+        if (options.compute_slots > 0) backend_options.slots = size_t(options.compute_slots);
+        backend_options.light_zygotes = options.light_workers;  // < 0 counts as 0
+        backend_options.light_preload = options.light_preload;
+        KILN_ASSIGN_OR_RETURN(auto local, LocalBackend::Start(backend_options));
+        local_slots = local->Slots();
+        int gpus = b.gpus >= 0 ? b.gpus : DetectGpus();
+        routed.push_back({b.name, b.kind, local.get(), gpus, b.gpu_type,
+                          b.max_memory_mb << 20, host});
+        backends.push_back(std::move(local));
+        continue;
+      }
+      // Slurm: jobs push their events to this server's public URL.
+      std::string public_url = config.public_url;
+      if (public_url.empty()) {
+        if (options.server.port == 0) {
+          return InvalidArgument("backend '" + b.name +
+                                 "': jobs on a cluster need this server's address: set a fixed "
+                                 "--port or server.public_url in " + config.file.string());
+        }
+        public_url = "http://127.0.0.1:" + std::to_string(options.server.port);
+      }
+      SlurmBackendOptions so;
+      so.site = b.site;
+      so.site.events_url = public_url + "/api/v1/jobs";
+      if (so.site.pythonpath.empty()) so.site.pythonpath = LocalBackend::DefaultPythonPath().string();
+      so.shared_dir = b.shared_dir.empty() ? work_dir : b.shared_dir;
+      so.state_dir = options.data_dir + "/slurm";
+      so.max_jobs = b.max_jobs;
+      so.poll_min_s = b.poll_min_s;
+      so.poll_max_s = b.poll_max_s;
+      so.array_window_ms = b.array_window_ms;
+      so.retry_for_s = b.retry_for_s;
+      slurm_commands.push_back(std::make_unique<ProcessSlurmCommands>(b.bin_dir, b.env));
+      so.commands = slurm_commands.back().get();
+      so.events = &pushed_events;
+      KILN_ASSIGN_OR_RETURN(auto slurm, SlurmBackend::Start(so));
+      routed.push_back({b.name, b.kind, slurm.get(), -1, "", 0, ""});
+      backends.push_back(std::move(slurm));
+    }
+    backend = std::make_unique<BackendRouter>(routed, config.default_backend);
     DriverOptions driver_options;
-    driver_options.work_dir = options.data_dir + "/work";
-    driver_options.default_limits.memory_bytes = options.job_memory_mb
-                                                     ? options.job_memory_mb << 20
-                                                     : DefaultJobMemoryBytes(backend->Slots());
+    driver_options.work_dir = work_dir;
+    driver_options.default_limits.memory_bytes =
+        options.job_memory_mb ? options.job_memory_mb << 20
+                              : DefaultJobMemoryBytes(std::max<size_t>(local_slots, 1));
     driver_options.default_limits.timeout_s = options.job_timeout_s;
     driver_options.max_log_bytes = options.job_log_mb << 20;
     driver_options.runtime = runtime;
     driver_options.generator = &architecture_code;
+    driver_options.route_operations = config.route_operations;
+    driver_options.route_pipelines = config.route_pipelines;
     driver_options.on_commit = [&hub](const std::string& project, const std::string& branch,
                                       const Digest&) { hub.BranchMoved(project, branch); };
     KILN_ASSIGN_OR_RETURN(driver, Driver::Open(repo, *runs, *artifacts, *backend, driver_options));
@@ -215,18 +306,25 @@ Status Serve(const ServeOptions& options) {
     watch = std::make_unique<ExecutionWatch>(*driver, access);
     hub.set_execution_watch(watch.get());
     runs_ctx.driver = driver.get();
-    spdlog::info(
-        "local compute: {} slot(s), warm Python workers ready (with torch, and light); each "
-        "job may use {} MiB of memory{}",
-        backend->Slots(),
-        (options.job_memory_mb ? options.job_memory_mb << 20
-                               : DefaultJobMemoryBytes(backend->Slots())) >>
-            20,
-        options.job_timeout_s > 0 ? fmt::format(" and run {} s", options.job_timeout_s) : "");
+    for (const BackendInfo& b : backend->Backends()) {
+      spdlog::info("compute backend '{}' ({}{}): {} slot(s){}{}", b.name, b.kind,
+                   b.is_default ? ", the default" : "", b.slots,
+                   b.gpus > 0 ? fmt::format(", {} GPU(s)", b.gpus) : "",
+                   b.kind == "local" ? ", warm Python workers ready" : "");
+    }
+    spdlog::info("each local job may use {} MiB of memory{}",
+                 (options.job_memory_mb ? options.job_memory_mb << 20
+                                        : DefaultJobMemoryBytes(std::max<size_t>(local_slots, 1))) >>
+                     20,
+                 options.job_timeout_s > 0 ? fmt::format(" and run {} s", options.job_timeout_s)
+                                           : "");
   } else {
+    if (!options.config_path.empty() && compute.code() == Code::kInvalidArgument) return compute;
     runs_ctx.unavailable_reason = compute.message();
     spdlog::warn("pipelines cannot run here: {}", compute.message());
   }
+  ComputeContext compute_ctx{compute.ok() ? backend.get() : nullptr, &pushed_events};
+  RegisterComputeApi(router, compute_ctx);
   RegisterRunsApi(router, runs_ctx);
   // Exports copy inputs and write a zip: one at a time, with a longer deadline.
   InterfaceOptions export_python;
@@ -277,6 +375,7 @@ Status Serve(const ServeOptions& options) {
   watch.reset();
   driver.reset();
   backend.reset();
+  backends.clear();
   spdlog::info("stopped cleanly");
   return Status::Ok();
 }

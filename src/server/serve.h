@@ -33,6 +33,9 @@ struct ServeOptions {
   double job_timeout_s = 0;
   uint64_t job_log_mb = 256;
   ServerOptions server;
+  // The config file (docs/compute.md): compute backends and routing; "" = one
+  // local backend.
+  std::string config_path;
 };
 
 // The default data folder: $KILN_DATA, else ~/.local/share/kiln.

@@ -1,5 +1,5 @@
 // RunChildProcess: input and output, exit codes, deadlines, missing programs.
-#include "server/child_process.h"
+#include "core/child_process.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,210 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace kiln {
+
+namespace {
+
+// An error at a node: "<file>:<line>: <key>: <message>".
+struct Where {
+  const std::string& file;
+  Status Error(const toml::node& node, const std::string& key, const std::string& message) const {
+    return InvalidArgument(file + ":" + std::to_string(node.source().begin.line) + ": " + key +
+                           ": " + message);
+  }
+};
+
+Status String(const Where& w, const toml::node& n, const std::string& key, std::string& out) {
+  if (auto v = n.value<std::string>()) {
+    out = *v;
+    return Status::Ok();
+  }
+  return w.Error(n, key, "must be a string");
+}
+
+template <typename T>
+Status Number(const Where& w, const toml::node& n, const std::string& key, T& out, double min) {
+  std::optional<double> v;
+  if (n.is_integer()) v = double(*n.value<int64_t>());
+  if (n.is_floating_point()) v = *n.value<double>();
+  if (!v) return w.Error(n, key, "must be a number");
+  if (*v < min) return w.Error(n, key, "must be at least " + std::to_string(int64_t(min)));
+  if constexpr (std::is_integral_v<T>) {
+    if (*v != double(int64_t(*v))) return w.Error(n, key, "must be a whole number");
+  }
+  out = T(*v);
+  return Status::Ok();
+}
+
+Status StringMap(const Where& w, const toml::node& n, const std::string& key,
+                 std::map<std::string, std::string>& out) {
+  const toml::table* t = n.as_table();
+  if (!t) return w.Error(n, key, "must be a table of strings");
+  for (auto&& [k, v] : *t) {
+    std::string value;
+    KILN_RETURN_IF_ERROR(String(w, v, key + "." + std::string(k.str()), value));
+    out[std::string(k.str())] = value;
+  }
+  return Status::Ok();
+}
+
+Status ReadBackend(const Where& w, const std::string& name, const toml::node& node,
+                   BackendConfig& b) {
+  std::string prefix = "backends." + name;
+  const toml::table* t = node.as_table();
+  if (!t) return w.Error(node, prefix, "must be a table ([" + prefix + "])");
+  b.name = name;
+  b.site.name = name;
+  if (!t->contains("kind")) return w.Error(node, prefix + ".kind", "missing (local or slurm)");
+  KILN_RETURN_IF_ERROR(String(w, *t->get("kind"), prefix + ".kind", b.kind));
+  if (b.kind != "local" && b.kind != "slurm") {
+    return w.Error(*t->get("kind"), prefix + ".kind",
+                   "unknown backend kind '" + b.kind + "' (local, slurm)");
+  }
+  static const std::set<std::string> local_keys = {"kind", "slots", "gpus", "gpu_type",
+                                                    "max_memory_mb"};
+  static const std::set<std::string> slurm_keys = {
+      "kind",        "partition", "sbatch_args", "gpu_flag",   "python",
+      "pythonpath",  "shared_dir", "bin_dir",    "env",        "max_jobs",
+      "poll_min_s",  "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb"};
+  const auto& allowed = b.kind == "local" ? local_keys : slurm_keys;
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str()), full = prefix + "." + key;
+    if (!allowed.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return w.Error(v, full, "unknown setting for a " + b.kind + " backend (" + list + ")");
+    }
+    if (key == "kind") continue;
+    if (key == "slots") KILN_RETURN_IF_ERROR(Number(w, v, full, b.slots, 1));
+    if (key == "gpus") KILN_RETURN_IF_ERROR(Number(w, v, full, b.gpus, 0));
+    if (key == "gpu_type") KILN_RETURN_IF_ERROR(String(w, v, full, b.gpu_type));
+    if (key == "max_memory_mb") KILN_RETURN_IF_ERROR(Number(w, v, full, b.max_memory_mb, 1));
+    if (key == "partition") KILN_RETURN_IF_ERROR(String(w, v, full, b.site.partition));
+    if (key == "gpu_flag") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, b.site.gpu_flag));
+      if (b.site.gpu_flag != "gres" && b.site.gpu_flag != "gpus") {
+        return w.Error(v, full, "must be \"gres\" or \"gpus\"");
+      }
+    }
+    if (key == "python") KILN_RETURN_IF_ERROR(String(w, v, full, b.site.python));
+    if (key == "pythonpath") KILN_RETURN_IF_ERROR(String(w, v, full, b.site.pythonpath));
+    if (key == "shared_dir") KILN_RETURN_IF_ERROR(String(w, v, full, b.shared_dir));
+    if (key == "bin_dir") KILN_RETURN_IF_ERROR(String(w, v, full, b.bin_dir));
+    if (key == "env") KILN_RETURN_IF_ERROR(StringMap(w, v, full, b.env));
+    if (key == "max_jobs") KILN_RETURN_IF_ERROR(Number(w, v, full, b.max_jobs, 1));
+    if (key == "poll_min_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.poll_min_s, 0));
+    if (key == "poll_max_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.poll_max_s, 0));
+    if (key == "array_window_ms") KILN_RETURN_IF_ERROR(Number(w, v, full, b.array_window_ms, 0));
+    if (key == "retry_for_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.retry_for_s, 0));
+    if (key == "default_memory_mb") {
+      KILN_RETURN_IF_ERROR(Number(w, v, full, b.site.default_memory_mb, 1));
+    }
+    if (key == "sbatch_args") {
+      const toml::array* a = v.as_array();
+      if (!a) return w.Error(v, full, "must be a list of strings");
+      for (const toml::node& arg : *a) {
+        std::string s;
+        KILN_RETURN_IF_ERROR(String(w, arg, full, s));
+        if (s.rfind("-", 0) != 0) return w.Error(arg, full, "'" + s + "' is not an sbatch option");
+        b.site.sbatch_args.push_back(s);
+      }
+    }
+  }
+  if (b.poll_max_s < b.poll_min_s) {
+    return w.Error(node, prefix + ".poll_max_s", "must not be below poll_min_s");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& file_name) {
+  ServerConfig c;
+  c.file = file_name;
+  Where w{file_name};
+  toml::table root;
+  try {
+    root = toml::parse(text, file_name);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(file_name + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  for (auto&& [k, v] : root) {
+    std::string key(k.str());
+    if (key != "server" && key != "backends" && key != "routing") {
+      return w.Error(v, key, "unknown section (server, backends, routing)");
+    }
+  }
+  if (const toml::table* server = root["server"].as_table()) {
+    for (auto&& [k, v] : *server) {
+      std::string key(k.str());
+      if (key != "public_url") return w.Error(v, "server." + key, "unknown setting (public_url)");
+      KILN_RETURN_IF_ERROR(String(w, v, "server.public_url", c.public_url));
+      if (c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0) {
+        return w.Error(v, "server.public_url", "must start with http:// or https://");
+      }
+      while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    }
+  }
+  if (auto* backends = root.get("backends")) {
+    const toml::table* t = backends->as_table();
+    if (!t) return w.Error(*backends, "backends", "must be a table of [backends.NAME]");
+    // toml++ orders a table's keys by name: keep the file's order (the
+    // first backend is the default).
+    std::vector<std::pair<uint32_t, BackendConfig>> read;
+    for (auto&& [k, v] : *t) {
+      BackendConfig b;
+      KILN_RETURN_IF_ERROR(ReadBackend(w, std::string(k.str()), v, b));
+      read.emplace_back(v.source().begin.line, std::move(b));
+    }
+    std::stable_sort(read.begin(), read.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [line, b] : read) c.backends.push_back(std::move(b));
+  }
+  auto known = [&](const std::string& name) {
+    for (const auto& b : c.backends) {
+      if (b.name == name) return true;
+    }
+    return c.backends.empty() && name == "local";
+  };
+  if (auto* routing = root.get("routing")) {
+    const toml::table* t = routing->as_table();
+    if (!t) return w.Error(*routing, "routing", "must be a table");
+    for (auto&& [k, v] : *t) {
+      std::string key(k.str()), full = "routing." + key;
+      if (key == "default") {
+        KILN_RETURN_IF_ERROR(String(w, v, full, c.default_backend));
+        if (!known(c.default_backend)) {
+          return w.Error(v, full, "no backend named '" + c.default_backend + "'");
+        }
+      } else if (key == "pipelines" || key == "operations") {
+        auto& map = key == "pipelines" ? c.route_pipelines : c.route_operations;
+        KILN_RETURN_IF_ERROR(StringMap(w, v, full, map));
+        for (const auto& [what, backend] : map) {
+          if (!known(backend)) {
+            return w.Error(v, full + "." + what, "no backend named '" + backend + "'");
+          }
+        }
+      } else {
+        return w.Error(v, full, "unknown setting (default, pipelines, operations)");
+      }
+    }
+  }
+  return c;
+}
+
+Result<ServerConfig> LoadServerConfig(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return NotFound("cannot read the config file " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseServerConfig(text.str(), file.string());
+}
+
+}  // namespace kiln

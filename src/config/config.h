@@ -1,0 +1,52 @@
+// ServerConfig: the server's config file (`kiln serve --config kiln.toml`,
+// docs/compute.md): the compute backends it has, which pipelines and
+// operations go where by default, and the URL jobs on other machines use to
+// reach it. Parsing is all here (toml++ stays in config.cc); the server
+// builds the backends from the result.
+//
+// Errors name the file, the line and the key:
+//   kiln.toml:12: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm)
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compute/slurm/sbatch_plan.h"
+#include "core/status.h"
+
+namespace kiln {
+
+struct BackendConfig {
+  std::string name;
+  std::string kind;  // "local" | "slurm"
+  // local
+  int slots = 0;                // 0 = the number of cores
+  int gpus = -1;                // -1 = detect (nvidia-smi -L), else this many GPU slots
+  std::string gpu_type;         // what they are ("" = any type matches)
+  uint64_t max_memory_mb = 0;   // refuse jobs asking for more (0 = no bound)
+  // slurm
+  SlurmSite site;               // partition, sbatch_args, gpu_flag, python, pythonpath
+  std::string shared_dir;       // "" = the server's work folder (<data>/work)
+  std::string bin_dir;          // where sbatch/squeue/scancel are ("" = /usr/bin)
+  std::map<std::string, std::string> env;  // for the Slurm commands (SLURM_CONF…)
+  size_t max_jobs = 1000;
+  double poll_min_s = 2, poll_max_s = 30;
+  int array_window_ms = 200;
+  double retry_for_s = 600;
+};
+
+struct ServerConfig {
+  std::filesystem::path file;  // where it was read from ("" = none: the defaults)
+  std::string public_url;      // "" = http://127.0.0.1:<port>
+  std::vector<BackendConfig> backends;  // in file order; empty = one local backend
+  std::string default_backend;          // "" = the first
+  std::map<std::string, std::string> route_pipelines, route_operations;
+};
+
+Result<ServerConfig> LoadServerConfig(const std::filesystem::path& file);
+Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& file_name);
+
+}  // namespace kiln

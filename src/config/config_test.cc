@@ -1,0 +1,99 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln {
+namespace {
+
+TEST(ServerConfig, ReadsBackendsAndRouting) {
+  auto c = ParseServerConfig(R"(
+[server]
+public_url = "http://kiln.lab:8080/"
+
+[backends.local]
+kind = "local"
+slots = 2
+gpus = 2
+gpu_type = "a100"
+
+[backends.cluster]
+kind = "slurm"
+partition = "debug"
+sbatch_args = ["--account=lab"]
+gpu_flag = "gpus"
+pythonpath = "/opt/kiln/python"
+env = { SLURM_CONF = "/etc/slurm/slurm.conf" }
+poll_min_s = 0.5
+max_jobs = 50
+
+[routing]
+default = "local"
+pipelines = { "Train digits" = "cluster" }
+operations = { Train = "cluster" }
+)",
+                             "kiln.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->public_url, "http://kiln.lab:8080");
+  ASSERT_EQ(c->backends.size(), 2u);
+  EXPECT_EQ(c->backends[0].name, "local");
+  EXPECT_EQ(c->backends[0].gpus, 2);
+  EXPECT_EQ(c->backends[0].gpu_type, "a100");
+  const BackendConfig& s = c->backends[1];
+  EXPECT_EQ(s.kind, "slurm");
+  EXPECT_EQ(s.site.name, "cluster");
+  EXPECT_EQ(s.site.partition, "debug");
+  EXPECT_EQ(s.site.sbatch_args, std::vector<std::string>{"--account=lab"});
+  EXPECT_EQ(s.site.gpu_flag, "gpus");
+  EXPECT_EQ(s.env.at("SLURM_CONF"), "/etc/slurm/slurm.conf");
+  EXPECT_DOUBLE_EQ(s.poll_min_s, 0.5);
+  EXPECT_EQ(s.max_jobs, 50u);
+  EXPECT_EQ(c->default_backend, "local");
+  EXPECT_EQ(c->route_pipelines.at("Train digits"), "cluster");
+  EXPECT_EQ(c->route_operations.at("Train"), "cluster");
+}
+
+// Each mistake is reported with the file, the line and the key.
+TEST(ServerConfig, ErrorsNameFileLineAndKey) {
+  struct Case {
+    const char* text;
+    const char* error;
+  } cases[] = {
+      {"[backends.cluster]\nkind = \"slurmm\"\n",
+       "kiln.toml:2: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm)"},
+      {"[backends.cluster]\npartition = \"x\"\n",
+       "kiln.toml:1: backends.cluster.kind: missing (local or slurm)"},
+      {"[backends.l]\nkind = \"local\"\nslots = 0\n", "kiln.toml:3: backends.l.slots: must be at least 1"},
+      {"[backends.l]\nkind = \"local\"\ngpus = 1.5\n",
+       "kiln.toml:3: backends.l.gpus: must be a whole number"},
+      {"[backends.l]\nkind = \"local\"\npartition = \"x\"\n",
+       "kiln.toml:3: backends.l.partition: unknown setting for a local backend (gpu_type, gpus, "
+       "kind, max_memory_mb, slots)"},
+      {"[backends.c]\nkind = \"slurm\"\ngpu_flag = \"gpu\"\n",
+       "kiln.toml:3: backends.c.gpu_flag: must be \"gres\" or \"gpus\""},
+      {"[backends.c]\nkind = \"slurm\"\nsbatch_args = [\"account=lab\"]\n",
+       "kiln.toml:3: backends.c.sbatch_args: 'account=lab' is not an sbatch option"},
+      {"[backends.l]\nkind = \"local\"\n[routing]\ndefault = \"cluster\"\n",
+       "kiln.toml:4: routing.default: no backend named 'cluster'"},
+      {"[routing]\noperations = { Train = \"gpu\" }\n",
+       "kiln.toml:2: routing.operations.Train: no backend named 'gpu'"},
+      {"[server]\npublic_url = \"kiln.lab\"\n",
+       "kiln.toml:2: server.public_url: must start with http:// or https://"},
+      {"[compute]\n", "kiln.toml:1: compute: unknown section (server, backends, routing)"},
+      {"[backends.l\n", "kiln.toml:1: "},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseServerConfig(c.text, "kiln.toml");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().message().rfind(c.error, 0), 0u)
+        << "got: " << r.status().message() << "\nwanted: " << c.error;
+  }
+}
+
+TEST(ServerConfig, MissingFileSaysWhich) {
+  auto r = LoadServerConfig("/nonexistent/kiln.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "cannot read the config file /nonexistent/kiln.toml");
+}
+
+}  // namespace
+}  // namespace kiln
