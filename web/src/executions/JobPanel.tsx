@@ -15,7 +15,7 @@ import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSe
 import { FigureView } from './FigureView';
 import { MetricCharts } from './MetricChart';
 import { LineageLink } from '../provenance/LineageLink';
-import { jobPlacement, slurmLookup } from './placement';
+import { JobWhere } from './JobWhere';
 
 type Tab = 'console' | 'metrics' | 'figures' | 'outputs';
 
@@ -225,27 +225,6 @@ export function JobPanel({
         )}
       </div>
     </aside>
-  );
-}
-
-/** "ran on cluster, node gpu07, Slurm job 1234_7": the id selectable, sacct in its tooltip. */
-function JobWhere({ job, backends }: { job: Job; backends: readonly Backend[] | null }) {
-  const at = jobPlacement(job, backends);
-  if (!at) return null;
-  const lookup = slurmLookup(at, backends);
-  return (
-    <p className="placement job-where" data-testid="job-where">
-      {at.verb} {at.place}
-      {at.backendJob && (
-        <>
-          {at.place ? ', ' : ''}
-          {at.idKind}{' '}
-          <code title={lookup ? `What Slurm knows of it: ${lookup}` : undefined} data-testid="job-backend-id">
-            {at.backendJob}
-          </code>
-        </>
-      )}
-    </p>
   );
 }
 
