@@ -53,11 +53,14 @@ describe('backends', () => {
   it('offers the default first, then every backend by name', () => {
     const options = backendOptions([local, cluster])!;
     expect(options.map((o) => [o.value, o.label])).toEqual([
-      ['', 'Default: local'],
-      ['local', 'local (this machine, 2 at once)'],
-      ['cluster', 'cluster (Slurm)'],
+      ['', 'Default (local)'],
+      ['local', 'local'],
+      ['cluster', 'cluster'],
     ]);
-    expect(options[0]!.title).toContain('routing');
+    expect(options[0]!.title).toBe(
+      "The server's routing: local (this machine, 2 at once), unless its kiln.toml sends this pipeline (or one of its operations) elsewhere",
+    );
+    expect(options[2]!.title).toBe('Every job on cluster (Slurm), unless its operation names another backend');
   });
 
   it('sends backend only for an explicit choice', () => {

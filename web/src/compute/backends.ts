@@ -38,13 +38,18 @@ export function describeBackend(b: Backend): string {
 export function backendOptions(backends: readonly Backend[] | null): BackendOption[] | null {
   if (!backends || backends.length < 2) return null;
   const d = defaultBackend(backends)!;
+  // Short labels (the menu sits in the toolbar); the details are in the titles.
   return [
     {
       value: '',
-      label: `Default: ${d.name}`,
-      title: `The server's routing: ${d.name}, unless its kiln.toml sends this pipeline (or one of its operations) elsewhere`,
+      label: `Default (${d.name})`,
+      title: `The server's routing: ${describeBackend(d)}, unless its kiln.toml sends this pipeline (or one of its operations) elsewhere`,
     },
-    ...backends.map((b) => ({ value: b.name, label: describeBackend(b), title: `Every job on ${b.name}, unless its operation names another backend` })),
+    ...backends.map((b) => ({
+      value: b.name,
+      label: b.name,
+      title: `Every job on ${describeBackend(b)}, unless its operation names another backend`,
+    })),
   ];
 }
 

@@ -27,8 +27,8 @@ describe('BackendSelect', () => {
   it('offers the default and each backend, the choice selected', () => {
     const html = select([local, cluster], 'cluster');
     expect(html).toContain('aria-label="Where to run"');
-    expect(html).toContain('>Default: local</option>');
-    expect(html).toContain('<option value="cluster" title="Every job on cluster, unless its operation names another backend" selected="">cluster (Slurm)</option>');
+    expect(html).toContain('>Default (local)</option>');
+    expect(html).toContain('<option value="cluster" title="Every job on cluster (Slurm), unless its operation names another backend" selected="">cluster</option>');
   });
 });
 
@@ -43,6 +43,8 @@ const resources = (ops: Op[], backends: readonly Backend[] | null) =>
 describe('ResourcesSection', () => {
   it('is closed with nothing set, saying so, with every field empty', () => {
     const html = resources([], [local, cluster]);
+    // Not `.field.attr`: that is the attribute list (the collaboration browser test reads it).
+    expect(html).not.toMatch(/class="field attr/);
     expect(html).toMatch(/^<details class="inspector-section resources" data-testid="resources">/);
     expect(html).toContain('backend defaults');
     for (const label of ['CPUs', 'Memory (MiB)', 'GPUs', 'GPU type', 'Time limit', 'Partition', 'Backend']) expect(html).toContain(`>${label}<`);

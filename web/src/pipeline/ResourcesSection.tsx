@@ -55,13 +55,23 @@ export function ResourcesSection({
           {summary || 'backend defaults'}
         </span>
       </summary>
-      {values.map((v) =>
-        v.spec.kind === 'backend' && backends && backends.length > 0 ? (
-          <BackendField key={`${node}/${v.spec.attribute}`} value={v} node={node} edit={edit} owner={owner} backends={backends} warning={warnings.get(v.spec.attribute)} />
-        ) : (
-          <ResourceField key={`${node}/${v.spec.attribute}`} value={v} node={node} edit={edit} owner={owner} warning={warnings.get(v.spec.attribute)} />
-        ),
-      )}
+      <div className="resources-grid">
+        {values.map((v) =>
+          v.spec.kind === 'backend' && backends && backends.length > 0 ? (
+            <BackendField
+              key={`${node}/${v.spec.attribute}`}
+              value={v}
+              node={node}
+              edit={edit}
+              owner={owner}
+              backends={backends}
+              warning={warnings.get(v.spec.attribute)}
+            />
+          ) : (
+            <ResourceField key={`${node}/${v.spec.attribute}`} value={v} node={node} edit={edit} owner={owner} warning={warnings.get(v.spec.attribute)} />
+          ),
+        )}
+      </div>
     </details>
   );
 }
@@ -129,7 +139,7 @@ function ResourceField({
         ? `from the definition: ${formatResource(spec, v.inherited)}`
         : null);
   return (
-    <div className={`field attr resource ${v.hasOwn ? 'own' : 'inherited'}`} data-testid={id}>
+    <div className={`field resource ${v.hasOwn ? 'own' : 'inherited'} ${spec.kind === 'backend' ? 'wide' : ''}`} data-testid={id}>
       <div className="attr-head">
         <label htmlFor={id} title={spec.help}>
           {spec.label}
@@ -199,7 +209,7 @@ function BackendField({
     if (ops.length > 0) edit?.(ops, editLabel(v, value, owner));
   };
   return (
-    <label className="field attr resource" data-testid="resource-job_backend" title={v.spec.help}>
+    <label className="field resource wide" data-testid="resource-job_backend" title={v.spec.help}>
       <span>{v.spec.label}</span>
       <select value={current} disabled={!edit} onChange={(e) => choose(e.target.value)}>
         <option value="">{inherited ? `${inherited} (from the definition)` : 'As the run says'}</option>
