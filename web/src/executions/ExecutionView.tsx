@@ -38,6 +38,8 @@ export default function ExecutionView({
   const [error, setError] = useState<string | null>(null);
   const [tree, setTree] = useState<Tree | null>(null);
   const [selected, setSelected] = useState<Guid | null>(null);
+  // Whether a job's panel was opened for the user already (below).
+  const [autoPicked, setAutoPicked] = useState(false);
   const [live, setLive] = useState<Map<string, JobEvent[]>>(new Map());
   const [busy, setBusy] = useState(false);
   const [, setNow] = useState(0);
@@ -71,6 +73,7 @@ export default function ExecutionView({
     setExec(null);
     setTree(null);
     setSelected(null);
+    setAutoPicked(false);
     setLive(new Map());
     void load(abort.signal);
     return () => abort.abort();
@@ -124,12 +127,16 @@ export default function ExecutionView({
     return () => clearInterval(t);
   }, [running, load]);
 
-  // Open the running (or first failed) job's panel by default.
+  // Open the running (or first failed) job's panel by default, once: a panel
+  // the user closes stays closed (the job list shows instead).
   useEffect(() => {
-    if (!exec || selected) return;
+    if (!exec || selected || autoPicked) return;
     const pick = exec.jobs.find((j) => j.state === 'running') ?? exec.jobs.find((j) => j.state === 'failed');
-    if (pick) setSelected(pick.node);
-  }, [exec, selected]);
+    if (pick) {
+      setSelected(pick.node);
+      setAutoPicked(true);
+    }
+  }, [exec, selected, autoPicked]);
 
   const statuses = useMemo(() => new Map((exec?.jobs ?? []).map((j) => [j.node, j.state])), [exec]);
   const job = exec?.jobs.find((j) => j.node === selected) ?? null;
