@@ -1,9 +1,12 @@
 // One execution, live: the pipeline's DAG at the commit it ran, each operation
 // coloured by its job's state; click one for its job panel (console, metrics,
-// figures, outputs). Cancel and re-run. Updates arrive over the WebSocket
-// ("watch"), with polling as a fallback.
+// figures, outputs). Cancel and re-run. Where it ran (backend, per job the
+// node and Slurm job id: placement.ts) is in the header and the job list.
+// Updates arrive over the WebSocket ("watch"), with polling as a fallback.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiError, type ExecutionDetail, type JobEvent, type KilnClient } from '@kiln/client';
+import { ApiError, type Backend, type ExecutionDetail, type JobEvent, type KilnClient } from '@kiln/client';
+import { useBackends } from '../compute/useBackends';
+import '../compute/compute.css';
 import type { Guid, Tree } from '../model';
 import { nameOf } from '../pipeline/model';
 import { PipelineEditor } from '../pipeline/PipelineEditor';
@@ -12,6 +15,7 @@ import type { SyncSession } from '../sync';
 import { dateTime, describeError, duration, shortId } from '../ui/format';
 import { executionSummary, isExecutionFinished, mergeEvents, mergeExecutionDetail, mergeExecutionRecord, upsertJob } from './events';
 import { JobPanel } from './JobPanel';
+import { executionPlacement, jobPlacement } from './placement';
 import '../sweeps/sweeps.css';
 import { NO_EXECUTIONS } from './RunButton';
 
@@ -34,9 +38,13 @@ export default function ExecutionView({
   const [error, setError] = useState<string | null>(null);
   const [tree, setTree] = useState<Tree | null>(null);
   const [selected, setSelected] = useState<Guid | null>(null);
+  // Whether a job's panel was opened for the user already (below).
+  const [autoPicked, setAutoPicked] = useState(false);
   const [live, setLive] = useState<Map<string, JobEvent[]>>(new Map());
   const [busy, setBusy] = useState(false);
   const [, setNow] = useState(0);
+  // For the kind of each job's backend ("Slurm job 1234").
+  const backends = useBackends(client);
 
   const load = useCallback(
     async (signal?: AbortSignal) => {
@@ -65,6 +73,7 @@ export default function ExecutionView({
     setExec(null);
     setTree(null);
     setSelected(null);
+    setAutoPicked(false);
     setLive(new Map());
     void load(abort.signal);
     return () => abort.abort();
@@ -118,12 +127,16 @@ export default function ExecutionView({
     return () => clearInterval(t);
   }, [running, load]);
 
-  // Open the running (or first failed) job's panel by default.
+  // Open the running (or first failed) job's panel by default, once: a panel
+  // the user closes stays closed (the job list shows instead).
   useEffect(() => {
-    if (!exec || selected) return;
+    if (!exec || selected || autoPicked) return;
     const pick = exec.jobs.find((j) => j.state === 'running') ?? exec.jobs.find((j) => j.state === 'failed');
-    if (pick) setSelected(pick.node);
-  }, [exec, selected]);
+    if (pick) {
+      setSelected(pick.node);
+      setAutoPicked(true);
+    }
+  }, [exec, selected, autoPicked]);
 
   const statuses = useMemo(() => new Map((exec?.jobs ?? []).map((j) => [j.node, j.state])), [exec]);
   const job = exec?.jobs.find((j) => j.node === selected) ?? null;
@@ -170,6 +183,7 @@ export default function ExecutionView({
 
   // The header and the nodes read the same merged jobs (executionSummary).
   const { state: shownState, done, total } = executionSummary(exec);
+  const where = executionPlacement(exec);
   const summary = (
     <div className="exec-summary">
       <span className={`status-pill ${shownState}`} data-testid="execution-state">
@@ -178,6 +192,11 @@ export default function ExecutionView({
       <span className="muted small" title={`Commit ${exec.commit}, started ${dateTime(exec.created_ms)}`}>
         {done}/{total} jobs done · {duration((exec.finished_ms || Date.now()) - exec.created_ms)}
       </span>
+      {where.label && (
+        <span className="muted small" title={where.title} data-testid="execution-backend">
+          {where.label}
+        </span>
+      )}
       {typeof exec.sweep === 'string' && exec.sweep !== '' && (
         <a className="sweep-mark" href={projectHref(project, { kind: 'sweep', id: exec.sweep }, { branch })} data-testid="execution-of-sweep">
           {typeof exec.sweep_trial === 'number' ? `trial #${exec.sweep_trial + 1} of a sweep` : 'a trial of a sweep'}
@@ -229,9 +248,16 @@ export default function ExecutionView({
           onSelectNode={(n) => n && setSelected(n)}
           side={
             job ? (
-              <JobPanel client={client} project={project} job={job} live={live.get(job.id) ?? []} onClose={() => setSelected(null)} />
+              <JobPanel
+                client={client}
+                project={project}
+                job={job}
+                backends={backends}
+                live={live.get(job.id) ?? []}
+                onClose={() => setSelected(null)}
+              />
             ) : (
-              <JobList exec={exec} onPick={setSelected} />
+              <JobList exec={exec} backends={backends} onPick={setSelected} />
             )
           }
         />
@@ -242,22 +268,40 @@ export default function ExecutionView({
   );
 }
 
-function JobList({ exec, onPick }: { exec: ExecutionDetail; onPick: (node: Guid) => void }) {
+function JobList({
+  exec,
+  backends,
+  onPick,
+}: {
+  exec: ExecutionDetail;
+  backends: readonly Backend[] | null;
+  onPick: (node: Guid) => void;
+}) {
   return (
     <aside className="job-panel" aria-label="Jobs">
       <div className="panel-title">Jobs</div>
       <ul className="job-list">
-        {exec.jobs.map((j) => (
-          <li key={j.id}>
-            <button type="button" className="job-row" onClick={() => onPick(j.node)}>
-              <span className="job-name">{j.name}</span>
-              <span className={`status-pill ${j.state}`}>{j.state}</span>
-              <span className="muted small">
-                {j.started_ms ? duration((j.finished_ms || Date.now()) - j.started_ms) : ''}
-              </span>
-            </button>
-          </li>
-        ))}
+        {exec.jobs.map((j) => {
+          const at = jobPlacement(j, backends);
+          return (
+            <li key={j.id}>
+              <button type="button" className="job-row" onClick={() => onPick(j.node)} title={at?.long}>
+                <span className="job-name">
+                  {j.name}
+                  {at && (
+                    <small className="placement job-row-where" data-testid="job-placement">
+                      {at.short}
+                    </small>
+                  )}
+                </span>
+                <span className={`status-pill ${j.state}`}>{j.state}</span>
+                <span className="muted small">
+                  {j.started_ms ? duration((j.finished_ms || Date.now()) - j.started_ms) : ''}
+                </span>
+              </button>
+            </li>
+          );
+        })}
       </ul>
       <p className="muted small pad">Select an operation to see its console, metrics, figures and outputs.</p>
     </aside>

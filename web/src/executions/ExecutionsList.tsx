@@ -1,6 +1,7 @@
 // The list of a project's executions (newest first), refreshed while any runs,
 // with the project's sweeps above it (an execution that is a sweep's trial
-// links to its sweep). Ticking executions of one pipeline compares them
+// links to its sweep; one run on a named backend says which, docs/compute.md).
+// Ticking executions of one pipeline compares them
 // (CompareExecutions: what differs, final metrics, parallel coordinates, and
 // one chart per metric with one series per execution).
 import { useEffect, useState } from 'react';
@@ -56,6 +57,8 @@ export function ExecutionsList({
   }, [running]);
 
   const all = load.kind === 'ready' ? load.executions : [];
+  // Only servers with several backends name one; the column is there when any run did.
+  const showBackend = all.some((e) => typeof e.backend === 'string' && e.backend !== '');
   // In the order ticked; executions that left the list drop out.
   const chosen = picked.map((id) => all.find((e) => e.id === id)).filter((e): e is Execution => e !== undefined);
   const toggle = (e: Execution) =>
@@ -92,6 +95,7 @@ export function ExecutionsList({
               <th>State</th>
               <th>Pipeline</th>
               <th>Execution</th>
+              {showBackend && <th title="The backend the run asked for (blank: the server's default)">Backend</th>}
               <th>Ref</th>
               <th>Commit</th>
               <th>By</th>
@@ -145,6 +149,7 @@ export function ExecutionsList({
                     </>
                   )}
                 </td>
+                {showBackend && <td data-testid="execution-backend">{e.backend ?? ''}</td>}
                 <td>{e.ref}</td>
                 <td className="mono">{shortId(e.commit)}</td>
                 <td>{e.user ?? ''}</td>

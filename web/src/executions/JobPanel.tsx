@@ -1,10 +1,11 @@
 // One job of an execution: state and timings, progress, and tabs with the
 // streaming console, live metric charts, figures and the outputs (small JSON
 // ones shown as their value, any one previewed in place, every one downloadable).
+// Where it ran (backend, node, Slurm job id) is under its timings.
 // Events come from the REST endpoint first, then live from the WebSocket
 // ("events" pushed to `live`), with polling as a fallback while it runs.
 import { Fragment, useEffect, useMemo, useState } from 'react';
-import type { Job, JobEvent, KilnClient, MetricSeries } from '@kiln/client';
+import type { Backend, Job, JobEvent, KilnClient, MetricSeries } from '@kiln/client';
 import { InlineValue } from '../artifacts/InlineValue';
 import { showsInline } from '../artifacts/value';
 import { Preview } from '../preview/Preview';
@@ -14,6 +15,7 @@ import { lastSeq, latestFigures, latestProgress, logLines, mergeEvents, metricSe
 import { FigureView } from './FigureView';
 import { MetricCharts } from './MetricChart';
 import { LineageLink } from '../provenance/LineageLink';
+import { JobWhere } from './JobWhere';
 
 type Tab = 'console' | 'metrics' | 'figures' | 'outputs';
 
@@ -21,6 +23,7 @@ export function JobPanel({
   client,
   project,
   job,
+  backends = null,
   live,
   onClose,
 }: {
@@ -28,6 +31,8 @@ export function JobPanel({
   /** The execution's project: previews of the outputs are asked of it. */
   project: string;
   job: Job;
+  /** The server's backends, for the kind of the one it ran on (null: not known). */
+  backends?: readonly Backend[] | null;
   /** Events pushed over the WebSocket for this job. */
   live: readonly JobEvent[];
   onClose: () => void;
@@ -120,6 +125,7 @@ export function JobPanel({
         <dt>Exit</dt>
         <dd>{job.exit_code ?? '–'}</dd>
       </dl>
+      <JobWhere job={job} backends={backends} />
       {job.reason && <p className="job-reason">{job.reason}</p>}
       {(progress || job.state === 'running') && (
         <div className="progress" role="progressbar" aria-valuenow={pct ?? undefined} aria-valuemin={0} aria-valuemax={100}>

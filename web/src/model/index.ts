@@ -65,4 +65,5 @@ export {
   type RemovedConnection,
 } from './interfaceSync';
 export { CONFLICT_MARKERS, decideSave, hasConflictMarkers, merge3, type Merge3, type MergeHunk, type SaveDecision } from './collide';
+export { isJobAttribute, JOB_ATTRIBUTES, type JobAttribute } from './jobAttributes';
 export { ATTRIBUTE_ORDER, attributeOrder, codeParameterOrder, sortByOrder } from './attributeOrder';

@@ -254,6 +254,17 @@ describe('interfaceSyncOps', () => {
     expect(interfaceSyncOps(t, ids.Train, { ...TRAIN, attributes: [...TRAIN.attributes, { name: 'code', default: 1 }] }).ops).toEqual([]);
   });
 
+  it("keeps a definition's job resources (docs/compute.md) through a code save, and never makes them parameters", () => {
+    const t = applyOps(base, [
+      { op: 'set_attr', node: ids.Train, name: 'job_gpus', value: 1 },
+      { op: 'set_attr', node: ids.Train, name: 'job_timeout_s', value: 3600 },
+      { op: 'set_attr', node: ids.train, name: 'job_memory_mb', value: 4096 },
+    ]);
+    expect(interfaceSyncOps(t, ids.Train, TRAIN).ops).toEqual([]);
+    const declared = { ...TRAIN, attributes: [...TRAIN.attributes, { name: 'job_cpus', default: 4 }] };
+    expect(interfaceSyncOps(t, ids.Train, declared).ops).toEqual([]);
+  });
+
   it('keeps references out of the attributes: none created, a former attribute of that name removed', () => {
     const withRef = { ...TRAIN, attributes: [{ name: 'net', default: null }, ...TRAIN.attributes], references: [{ name: 'net', type: 'Architecture' }] };
     expect(interfaceSyncOps(base, ids.Train, withRef).ops).toEqual([]);

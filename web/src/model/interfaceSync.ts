@@ -34,6 +34,7 @@ import { ATTRIBUTE_ORDER } from './attributeOrder';
 import { PatchError } from './errors';
 import { newGuid } from './guid';
 import { jsonEqual } from './invert';
+import { JOB_ATTRIBUTES } from './jobAttributes';
 import { isA, isMetaNode, metaFolder } from './meta';
 import { baseChain, childByName, effectiveAttr, effectivePointer, inheritsFrom } from './tree';
 import type { Guid, JsonValue, Op, Tree } from './types';
@@ -67,8 +68,9 @@ export interface InterfaceSpec {
 
 /**
  * Attributes of an operation that are not parameters: the server's
- * ReservedAttributes (src/pipeline/plan.cc). Every other own attribute of a
- * definition is a constructor parameter.
+ * ReservedAttributes (src/pipeline/plan.cc), the job's resources among them
+ * (a definition's `job_memory_mb` survives a code save). Every other own
+ * attribute of a definition is a constructor parameter.
  */
 export const NON_PARAMETER_ATTRIBUTES: ReadonlySet<string> = new Set([
   'name',
@@ -77,6 +79,7 @@ export const NON_PARAMETER_ATTRIBUTES: ReadonlySet<string> = new Set([
   'description',
   'artifact',
   'serializer',
+  ...JOB_ATTRIBUTES,
 ]);
 
 export type PortDirection = 'input' | 'output';

@@ -4,8 +4,11 @@
 // ports; with nothing selected, the pipeline's summary and the shortcuts.
 // An Input shows what it reads instead of attributes (InputBinding); an
 // Output says under which name its runs store what flows in. An operation
-// whose code references an architecture picks it (ReferencePicker).
+// whose code references an architecture picks it (ReferencePicker). An
+// operation's job resources (CPUs, memory, GPUs, time, where it runs) have
+// their own section (ResourcesSection).
 import { useEffect, useMemo, useState } from 'react';
+import type { Backend } from '@kiln/client';
 import type { ArtifactSource } from '../artifacts/source';
 import { decideSave, type Guid, type JsonValue, type Op, type Tree } from '../model';
 import { operationKind, type InputChoice } from './data';
@@ -13,6 +16,7 @@ import { InputBinding } from './InputBinding';
 import { artifactChoices, attributeFields, nameOf, portsOf, type ArtifactChoice, type AttributeField } from './model';
 import { commitField, fieldState, typed } from './collision';
 import { ReferencePicker } from './ReferencePicker';
+import { ResourcesSection } from './ResourcesSection';
 import { LineageLink } from '../provenance/LineageLink';
 import '../operations/collide.css';
 
@@ -28,6 +32,7 @@ export function Inspector({
   inputChoices,
   artifacts,
   onUploaded,
+  backends = null,
 }: {
   tree: Tree;
   pipeline: Guid;
@@ -40,6 +45,8 @@ export function Inspector({
   /** Where an Input's "Upload" sends the file; no upload without it. */
   artifacts?: ArtifactSource | undefined;
   onUploaded?: (() => void) | undefined;
+  /** The server's compute backends, for Resources; null when not known. */
+  backends?: readonly Backend[] | null;
 }) {
   void pipeline;
   void selectionCount;
@@ -53,6 +60,7 @@ export function Inspector({
       inputChoices={inputChoices}
       artifacts={artifacts}
       onUploaded={onUploaded}
+      backends={backends}
     />
   );
 }
@@ -73,6 +81,7 @@ function NodeInspector({
   inputChoices,
   artifacts: source,
   onUploaded,
+  backends,
 }: {
   tree: Tree;
   node: Guid;
@@ -81,6 +90,7 @@ function NodeInspector({
   inputChoices?: readonly InputChoice[] | undefined;
   artifacts?: ArtifactSource | undefined;
   onUploaded?: (() => void) | undefined;
+  backends: readonly Backend[] | null;
 }) {
   const n = tree.nodes[node]!;
   const kind = operationKind(tree, node);
@@ -140,6 +150,9 @@ function NodeInspector({
         </div>
       )}
       {kind === 'operation' && <ReferencePicker tree={tree} node={node} edit={edit} />}
+      {kind === 'operation' && (
+        <ResourcesSection key={node} tree={tree} node={node} edit={edit} owner={nameOf(tree, node)} backends={backends} />
+      )}
       <div className="inspector-section">
         <div className="section-label">Ports</div>
         <ul className="port-list">

@@ -7,6 +7,7 @@
 // node into sight.
 import type { Edge, ReactFlowInstance } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { Backend } from '@kiln/client';
 import type { ArtifactSource } from '../artifacts/source';
 import { canConnect, type Guid, type Op, type Tree } from '../model';
 import { CanvasTools } from '../graph/CanvasTools';
@@ -55,6 +56,8 @@ export interface PipelineEditorProps {
   readonly operationHref?: (definition: Guid) => string;
   /** The project's artifacts on this branch: Inputs pick from them and upload to them. */
   readonly artifacts?: ArtifactSource;
+  /** The server's compute backends, for the inspector's Resources (null: not known). */
+  readonly backends?: readonly Backend[] | null;
 }
 
 const NO_REMOTE: readonly RemoteMark[] = [];
@@ -73,6 +76,7 @@ export function PipelineEditor({
   onSelectNode,
   operationHref,
   artifacts,
+  backends = null,
 }: PipelineEditorProps) {
   const graph = useMemo(() => pipelineGraph(tree, pipeline), [tree, pipeline]);
   const definitions = useMemo(() => operationDefinitions(tree), [tree]);
@@ -333,6 +337,7 @@ export function PipelineEditor({
               inputChoices={inputs.choices}
               artifacts={readOnly ? undefined : artifacts}
               onUploaded={inputs.refresh}
+              backends={backends}
             />
           )}
         </div>

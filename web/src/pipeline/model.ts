@@ -16,6 +16,7 @@ import {
   effectiveRegistry,
   isA,
   isMetaNode,
+  JOB_ATTRIBUTES,
   newGuid,
   sortByOrder,
   type Guid,
@@ -84,8 +85,10 @@ export interface AttributeField {
 }
 
 /** Attributes that are not operation parameters. */
-// Not shown as editable attributes: identity, code, and what kind of operation it is.
-export const RESERVED_ATTRIBUTES = new Set(['name', 'code', 'description', 'kind']);
+// Not shown as editable attributes: identity, code, what kind of operation it
+// is, and the job's resources (the inspector's Resources section; the server
+// refuses them as sweep overrides).
+export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set(['name', 'code', 'description', 'kind', ...JOB_ATTRIBUTES]);
 
 export function nameOf(tree: Tree, guid: Guid): string {
   const n = effectiveAttr(tree, guid, 'name');

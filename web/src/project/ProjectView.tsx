@@ -15,6 +15,7 @@ import { Toast, type ToastMessage } from '../ui/Toast';
 import { RunButton } from '../executions/RunButton';
 import { SweepButton } from '../sweeps/SweepButton';
 import { artifactSource } from '../artifacts/source';
+import { useBackends, useRunBackend } from '../compute/useBackends';
 import { PackagesView } from './PackagesView';
 import { architectures, isArchitecture, newArchitectureOps, usesLibrary } from '../architecture/model';
 import { addLibrary } from '../architecture/api';
@@ -61,6 +62,9 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
   );
   const [toast, setToast] = useState<ToastMessage | null>(null);
   const artifacts = useMemo(() => artifactSource(client, project, branch), [client, project, branch]);
+  // Where runs and sweeps go (docs/compute.md); the inspector's Resources list them too.
+  const backends = useBackends(client);
+  const [runBackend, setRunBackend] = useRunBackend(project, backends);
   // "New architecture" / "Import" in a project without the library: the
   // library is added first (a commit), and the action runs when it arrives.
   const [afterLibrary, setAfterLibrary] = useState<'new' | 'import' | null>(null);
@@ -275,6 +279,7 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
         remote={remote}
         operationHref={(d) => href({ kind: 'operation', guid: d })}
         artifacts={artifacts}
+        backends={backends}
         toolbar={
           readOnly ? null : (
             <>
@@ -284,6 +289,9 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
                 branch={branch}
                 pipeline={view.guid}
                 pending={state.branch?.pending.length ?? 0}
+                backends={backends}
+                backend={runBackend}
+                onBackend={setRunBackend}
                 notify={notify}
                 onStarted={(id) => navigate(href({ kind: 'execution', id }))}
               />
@@ -294,6 +302,9 @@ function ProjectShell({ client, project, view, branch, at, session }: ProjectVie
                 tree={tree}
                 pipeline={view.guid}
                 pending={state.branch?.pending.length ?? 0}
+                backends={backends}
+                backend={runBackend}
+                onBackend={setRunBackend}
                 onStarted={(id) => navigate(href({ kind: 'sweep', id }))}
               />
             </>

@@ -1,6 +1,7 @@
 // "Sweep…" beside Run in the pipeline editor's toolbar: opens SweepDialog.
 import { useState } from 'react';
-import type { KilnClient } from '@kiln/client';
+import type { Backend, KilnClient } from '@kiln/client';
+import type { BackendChoice } from '../compute/backends';
 import type { Guid, Tree } from '../model';
 import { SweepDialog } from './SweepDialog';
 
@@ -11,6 +12,9 @@ export function SweepButton(props: {
   tree: Tree;
   pipeline: Guid;
   pending: number;
+  backends: readonly Backend[] | null;
+  backend: BackendChoice;
+  onBackend: (choice: BackendChoice) => void;
   onStarted: (id: string) => void;
 }) {
   const [open, setOpen] = useState(false);

@@ -4,7 +4,9 @@
 // range, picks grid or random, sees the number of trials, and starts it.
 // Parsing and validation live in parameters.ts; this file only holds the form.
 import { useMemo, useState } from 'react';
-import { ApiError, type KilnClient, type SweepMode } from '@kiln/client';
+import { ApiError, type Backend, type KilnClient, type SweepMode } from '@kiln/client';
+import { backendField, type BackendChoice } from '../compute/backends';
+import { BackendSelect } from '../compute/BackendSelect';
 import type { Guid, Tree } from '../model';
 import { Dialog } from '../ui/Dialog';
 import { describeError } from '../ui/format';
@@ -29,6 +31,9 @@ export function SweepDialog({
   tree,
   pipeline,
   pending,
+  backends,
+  backend,
+  onBackend,
   onClose,
   onStarted,
 }: {
@@ -39,6 +44,10 @@ export function SweepDialog({
   pipeline: Guid;
   /** Edits not yet on the server: the sweep runs the branch's commit, so it waits for them. */
   pending: number;
+  /** Where the trials run: as the Run button's choice (one choice per project). */
+  backends: readonly Backend[] | null;
+  backend: BackendChoice;
+  onBackend: (choice: BackendChoice) => void;
   onClose: () => void;
   onStarted: (id: string) => void;
 }) {
@@ -83,7 +92,7 @@ export function SweepDialog({
     // Let edits still on their way reach the branch first (as Run does).
     for (let i = 0; i < 20 && pending > 0; i++) await new Promise((r) => setTimeout(r, 100));
     try {
-      const r = await client.startSweep(project, result.plan.request);
+      const r = await client.startSweep(project, { ...result.plan.request, ...backendField(backend) });
       onStarted(r.id);
     } catch (e) {
       setServerError(
@@ -171,6 +180,7 @@ export function SweepDialog({
             />
           </label>
         </div>
+        <BackendSelect backends={backends} value={backend} onChange={onBackend} disabled={busy} testId="sweep-backend" />
         {[...errors].filter(([k]) => !k.includes('.')).map(([k, text]) => (
           <p key={k} className="field-error" role="alert" data-testid="sweep-error">
             {text}

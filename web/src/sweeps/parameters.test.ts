@@ -15,6 +15,14 @@ describe('sweep parameters', () => {
     expect(attrs.every((a) => a.attribute !== 'name' && a.attribute !== 'code')).toBe(true);
   });
 
+  it('leaves out the job resources (the server refuses them as overrides)', () => {
+    const t = applyOps(sampleTree(), [
+      { op: 'set_attr', node: ids.train, name: 'job_cpus', value: 4 },
+      { op: 'set_attr', node: ids.train, name: 'job_partition', value: 'gpu' },
+    ]);
+    expect(sweepableAttributes(t, ids.pipe).filter((a) => a.nodeName === 'Train').map((a) => a.attribute)).toEqual(['epochs']);
+  });
+
   it('parses values in the attribute\'s type', () => {
     expect(parseValue('int', ' 4 ')).toEqual({ ok: true, value: 4 });
     expect(parseValue('int', '4.5')).toMatchObject({ ok: false, error: '“4.5” is not a whole number' });

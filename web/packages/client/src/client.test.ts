@@ -165,6 +165,35 @@ describe('KilnClient: history and executions', () => {
     expect(calls[4]!.body).toEqual({ force: true });
   });
 
+  it('lists the compute backends and names one when starting a run (docs/compute.md)', async () => {
+    const backends = [
+      { name: 'local', kind: 'local', slots: 2, gpus: 0, default: true },
+      { name: 'cluster', kind: 'slurm', slots: 1000, gpus: 0, default: false },
+    ];
+    const { fetch, calls } = fakeFetch(
+      [200, { backends }],
+      [201, { id: 'e1' }],
+      [201, { id: 's-1', trials: 1 }],
+      [404, { error: { code: 'NotFound', message: 'no route GET /api/v1/backends' } }],
+    );
+    const c = new KilnClient({ fetch });
+    expect(await c.listBackends()).toEqual(backends);
+    await c.startExecution('p', { pipeline: 'g', ref: 'main', backend: 'cluster' });
+    await c.startSweep('p', { pipeline: 'g', ref: 'main', parameters: [], mode: 'grid', backend: 'cluster' });
+    // An older server without backends: a 404 the editor treats as "one backend".
+    const old = await c.listBackends().catch((e: unknown) => e);
+    expect(old).toBeInstanceOf(ApiError);
+    expect((old as ApiError).status).toBe(404);
+    expect(calls.map((x) => `${x.method} ${x.url}`)).toEqual([
+      'GET /api/v1/backends',
+      'POST /api/v1/projects/p/executions',
+      'POST /api/v1/projects/p/sweeps',
+      'GET /api/v1/backends',
+    ]);
+    expect(calls[1]!.body).toEqual({ pipeline: 'g', ref: 'main', backend: 'cluster' });
+    expect((calls[2]!.body as { backend?: string }).backend).toBe('cluster');
+  });
+
   it('calls the sweeps endpoints of docs/sweeps.md', async () => {
     const { fetch, calls } = fakeFetch(
       [201, { id: 's-1', trials: 3 }],

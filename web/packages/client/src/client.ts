@@ -10,6 +10,7 @@ import { ApiError, errorFromResponse } from './errors';
 import type {
   Artifact,
   ArtifactPreview,
+  Backend,
   Branch,
   Commit,
   CommitsQuery,
@@ -201,6 +202,13 @@ export class KilnClient {
 
   rerunExecution(id: string, force = false): Promise<{ id: string }> {
     return this.request('POST', `/executions/${seg(id)}/rerun`, { body: { force } });
+  }
+
+  // ---- Compute backends (docs/compute.md) ----
+
+  /** Where jobs can run; the one with `default: true` is used when a run names none. */
+  async listBackends(signal?: AbortSignal): Promise<Backend[]> {
+    return listOf<Backend>(await this.request('GET', '/backends', { signal }), 'backends');
   }
 
   // ---- Sweeps (docs/sweeps.md) ----

@@ -119,6 +119,8 @@ export interface Execution {
   readonly sweep?: string | null;
   /** Its trial's index in that sweep. */
   readonly sweep_trial?: number | null;
+  /** The backend asked for when it started (docs/compute.md); "" when the server's routing chose. */
+  readonly backend?: string;
   readonly [key: string]: unknown;
 }
 
@@ -142,6 +144,12 @@ export interface Job {
   readonly finished_ms?: number;
   readonly exit_code?: number | null;
   readonly outputs?: Readonly<Record<string, OutputInfo>>;
+  /** The backend it was handed to; "" before it was submitted, or when it was cached. */
+  readonly backend?: string;
+  /** The machine (node) it ran on; "" when unknown. */
+  readonly host?: string;
+  /** The backend's own id of it: Slurm's "1234" or array task "1234_7"; "" for local jobs. */
+  readonly backend_job?: string;
   readonly [key: string]: unknown;
 }
 
@@ -153,6 +161,25 @@ export interface StartExecutionRequest {
   readonly pipeline: Guid;
   readonly ref: string;
   readonly force?: boolean;
+  /** A backend's name (GET backends); absent: the server's routing chooses (docs/compute.md). */
+  readonly backend?: string;
+}
+
+// ---- Compute backends (docs/compute.md) ----
+
+export type BackendKind = 'local' | 'slurm' | (string & {});
+
+/** GET backends: one place jobs can run, as the server's kiln.toml declares it. */
+export interface Backend {
+  readonly name: string;
+  readonly kind: BackendKind;
+  /** Jobs at once (local: workers; Slurm: max_jobs). */
+  readonly slots: number;
+  /** GPU slots (local); 0 when none or not known. */
+  readonly gpus: number;
+  /** The one [routing] default names (or the first declared). */
+  readonly default: boolean;
+  readonly [key: string]: unknown;
 }
 
 // ---- Sweeps (docs/sweeps.md) ----
@@ -184,6 +211,8 @@ export interface StartSweepRequest {
   /** Trials in random mode. */
   readonly samples?: number;
   readonly seed?: number;
+  /** Where every trial runs, as for StartExecutionRequest. */
+  readonly backend?: string;
 }
 
 export interface SweepTrial {
