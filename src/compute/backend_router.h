@@ -57,6 +57,7 @@ class BackendRouter : public ComputeBackend, private JobSink {
   Status Admit(const JobRequest& request) const override;
   Status Adopt(const std::string& job_id, JobSink* sink) override;
   bool Detach(const std::string& job_id) override;
+  bool ReportsPlacement() const override { return true; }
 
   std::vector<BackendInfo> Backends() const;
   bool Has(const std::string& name) const;

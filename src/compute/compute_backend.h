@@ -110,6 +110,9 @@ class ComputeBackend {
     (void)request;
     return Status::Ok();
   }
+  // Whether OnPlaced says when each job really starts (it may wait in the
+  // backend first: Slurm's queue, a GPU); else it runs from Submit on.
+  virtual bool ReportsPlacement() const { return false; }
   // After a server restart: takes back a job a previous process submitted
   // and that may still run (its OnExit follows, as after Submit). NotFound
   // when the backend does not know it (the driver then fails it).

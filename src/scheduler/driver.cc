@@ -662,7 +662,8 @@ void Driver::Launch(Execution& e, size_t i) {
   }
   ++running_;
   (void)e.state.Start(i);
-  SetJob(e, i, JobState::kRunning, "");
+  // A backend that reports placement says when it really runs (OnPlaced).
+  if (!backend_.ReportsPlacement()) SetJob(e, i, JobState::kRunning, "");
 }
 
 // ---------------------------------------------------------------- backend callbacks

@@ -53,10 +53,19 @@ class Kiln:
             self.tokens[name] = self.cli("users", "token", name).strip().splitlines()[-1]
         self.port = free_port()
         self.log = open(Path(self.tmp.name) / "server.log", "w")
-        self.proc = subprocess.Popen(
-            [str(KILN), "--data", str(self.data), "serve", "--port", str(self.port),
-             "--examples", str(examples), "--web", "", *args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        self.argv = [str(KILN), "--data", str(self.data), "serve", "--port", str(self.port),
+                     "--examples", str(examples), "--web", "", *args]
+        self.start_process()
+
+    def kill_and_restart(self):
+        """SIGKILL the server (no clean shutdown), then start it again on the
+        same data folder and port."""
+        self.proc.kill()
+        self.proc.wait()
+        self.start_process()
+
+    def start_process(self):
+        self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while True:
             try:
