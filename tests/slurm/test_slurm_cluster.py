@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from slurm_cluster import SlurmQueryError
+from .slurm_cluster import SlurmQueryError
 
 MIB = 1024 * 1024
 
