@@ -61,7 +61,8 @@ class SlurmQueryError(RuntimeError):
 class SlurmCluster:
     """A slurmctld + one slurmd on 127.0.0.1, in a temporary folder of its own."""
 
-    def __init__(self, cpus: int = 64, real_memory_mb: int = 64000, startup_timeout_s: float = 30.0):
+    def __init__(self, cpus: int = 64, real_memory_mb: int = 64000, min_job_age_s: int = 300,
+                 startup_timeout_s: float = 30.0):
         missing = [p for p in REQUIRED_PROGRAMS if not _which(p)]
         if missing:
             raise SlurmNotInstalled(
@@ -69,6 +70,8 @@ class SlurmCluster:
                 "which installs slurmctld, slurmd, slurm-client and munge")
         self.cpus = cpus
         self.real_memory_mb = real_memory_mb
+        # How long squeue keeps listing an ended job (slurm.conf MinJobAge; 0 = for ever).
+        self.min_job_age_s = min_job_age_s
         self.startup_timeout_s = startup_timeout_s
         self.root = Path(tempfile.mkdtemp(prefix="kiln-slurm-"))
         # A node name of its own: the cgroup folders (slurm_<node>) and the
@@ -274,7 +277,7 @@ class SlurmCluster:
             "SelectTypeParameters=CR_Core_Memory",
             "DefMemPerCPU=200",
             "ReturnToService=2",
-            "MinJobAge=300",
+            f"MinJobAge={self.min_job_age_s}",
             "OverTimeLimit=0",
             "KillWait=1",
             "JobRequeue=1",
