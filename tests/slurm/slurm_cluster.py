@@ -14,7 +14,8 @@ What the configuration gives, and why (docs/compute.md maps these states):
     on the cgroup-v1 memory controller, when /sys/fs/cgroup/memory is a
     writable v1 hierarchy (as on the dev machine). Without it the fallback is
     jobacct_gather/linux with OverMemoryKill, which kills the job within ~1 s
-    but Slurm 22.05 records it as FAILED (signal 9), not OUT_OF_MEMORY:
+    but Slurm 22.05 records it as FAILED (state_reason JobLaunchFailure,
+    exit_code 9: SIGKILL), not OUT_OF_MEMORY:
     `memory_enforcement` says which one a cluster has.
   * TIMEOUT for a job over --time: OverTimeLimit=0, KillWait=1. Slurm counts
     time limits in whole minutes and checks them every 30 s (hard-coded), so
@@ -62,7 +63,7 @@ class SlurmCluster:
     """A slurmctld + one slurmd on 127.0.0.1, in a temporary folder of its own."""
 
     def __init__(self, cpus: int = 64, real_memory_mb: int = 64000, min_job_age_s: int = 300,
-                 startup_timeout_s: float = 30.0):
+                 memory_enforcement: str | None = None, startup_timeout_s: float = 30.0):
         missing = [p for p in REQUIRED_PROGRAMS if not _which(p)]
         if missing:
             raise SlurmNotInstalled(
@@ -79,7 +80,12 @@ class SlurmCluster:
         self.node = "kiln" + secrets.token_hex(3)
         self.partition = "debug"
         self.ctld_port, self.slurmd_port = _free_ports(2)
-        self.memory_enforcement = "cgroup" if _memory_cgroup_v1_writable() else "jobacct"
+        # "cgroup" (OUT_OF_MEMORY) where the v1 memory controller is writable, else "jobacct".
+        if memory_enforcement is None:
+            memory_enforcement = "cgroup" if _memory_cgroup_v1_writable() else "jobacct"
+        if memory_enforcement not in ("cgroup", "jobacct"):
+            raise ValueError(f"memory_enforcement must be 'cgroup' or 'jobacct', not {memory_enforcement!r}")
+        self.memory_enforcement = memory_enforcement
         self.conf_path = self.root / "slurm.conf"
         self.env = dict(os.environ)
         self.env["SLURM_CONF"] = str(self.conf_path)

@@ -14,8 +14,6 @@ import pytest
 
 from .slurm_cluster import SlurmQueryError
 
-MIB = 1024 * 1024
-
 
 def exit_status(record):
     """squeue --json's exit_code is the raw wait status: (code << 8) | signal."""
