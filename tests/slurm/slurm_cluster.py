@@ -34,6 +34,7 @@ Thread-safety: one SlurmCluster is driven by one thread (the test session).
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import json
 import os
@@ -104,6 +105,9 @@ class SlurmCluster:
     def start(self) -> "SlurmCluster":
         """Starts both daemons on a fresh state folder and waits for an idle node."""
         began = time.monotonic()
+        # A session that dies without its teardown (an exception outside the
+        # fixture, Ctrl-C) still takes its daemons and jobs down with it.
+        atexit.register(self.stop)
         try:
             self._ctld = self._spawn("slurmctld", ["slurmctld", "-D", "-f", str(self.conf_path)])
             self._slurmd = self._spawn("slurmd", ["slurmd", "-D", "-N", self.node, "-f", str(self.conf_path)])
@@ -141,6 +145,7 @@ class SlurmCluster:
         self._kill_leftover_processes()
         self._remove_cgroups()
         shutil.rmtree(self.root, ignore_errors=True)
+        atexit.unregister(self.stop)
 
     def __enter__(self) -> "SlurmCluster":
         return self.start()
