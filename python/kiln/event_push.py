@@ -67,7 +67,7 @@ class EventPusher:
                  request_timeout_s: float = REQUEST_TIMEOUT_S, log=None):
         if not url or not token:
             raise ValueError("EventPusher needs the events URL and the job token")
-        self.path = path
+        self.path = os.path.abspath(path)  # the job changes its working directory later
         self.url = url
         self._token = token
         self.interval_s = interval_s

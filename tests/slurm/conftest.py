@@ -8,7 +8,7 @@ been bootstrapped (scripts/bootstrap installs it).
 
 import pytest
 
-from slurm_cluster import SlurmCluster, SlurmNotInstalled
+from .slurm_cluster import SlurmCluster, SlurmNotInstalled
 
 
 @pytest.fixture(scope="session")

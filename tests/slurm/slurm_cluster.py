@@ -14,7 +14,8 @@ What the configuration gives, and why (docs/compute.md maps these states):
     on the cgroup-v1 memory controller, when /sys/fs/cgroup/memory is a
     writable v1 hierarchy (as on the dev machine). Without it the fallback is
     jobacct_gather/linux with OverMemoryKill, which kills the job within ~1 s
-    but Slurm 22.05 records it as FAILED (signal 9), not OUT_OF_MEMORY:
+    but Slurm 22.05 records it as FAILED (state_reason JobLaunchFailure,
+    exit_code 9: SIGKILL), not OUT_OF_MEMORY:
     `memory_enforcement` says which one a cluster has.
   * TIMEOUT for a job over --time: OverTimeLimit=0, KillWait=1. Slurm counts
     time limits in whole minutes and checks them every 30 s (hard-coded), so
@@ -33,6 +34,7 @@ Thread-safety: one SlurmCluster is driven by one thread (the test session).
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import json
 import os
@@ -61,7 +63,8 @@ class SlurmQueryError(RuntimeError):
 class SlurmCluster:
     """A slurmctld + one slurmd on 127.0.0.1, in a temporary folder of its own."""
 
-    def __init__(self, cpus: int = 64, real_memory_mb: int = 64000, startup_timeout_s: float = 30.0):
+    def __init__(self, cpus: int = 64, real_memory_mb: int = 64000, min_job_age_s: int = 300,
+                 memory_enforcement: str | None = None, startup_timeout_s: float = 30.0):
         missing = [p for p in REQUIRED_PROGRAMS if not _which(p)]
         if missing:
             raise SlurmNotInstalled(
@@ -69,6 +72,8 @@ class SlurmCluster:
                 "which installs slurmctld, slurmd, slurm-client and munge")
         self.cpus = cpus
         self.real_memory_mb = real_memory_mb
+        # How long squeue keeps listing an ended job (slurm.conf MinJobAge; 0 = for ever).
+        self.min_job_age_s = min_job_age_s
         self.startup_timeout_s = startup_timeout_s
         self.root = Path(tempfile.mkdtemp(prefix="kiln-slurm-"))
         # A node name of its own: the cgroup folders (slurm_<node>) and the
@@ -76,7 +81,12 @@ class SlurmCluster:
         self.node = "kiln" + secrets.token_hex(3)
         self.partition = "debug"
         self.ctld_port, self.slurmd_port = _free_ports(2)
-        self.memory_enforcement = "cgroup" if _memory_cgroup_v1_writable() else "jobacct"
+        # "cgroup" (OUT_OF_MEMORY) where the v1 memory controller is writable, else "jobacct".
+        if memory_enforcement is None:
+            memory_enforcement = "cgroup" if _memory_cgroup_v1_writable() else "jobacct"
+        if memory_enforcement not in ("cgroup", "jobacct"):
+            raise ValueError(f"memory_enforcement must be 'cgroup' or 'jobacct', not {memory_enforcement!r}")
+        self.memory_enforcement = memory_enforcement
         self.conf_path = self.root / "slurm.conf"
         self.env = dict(os.environ)
         self.env["SLURM_CONF"] = str(self.conf_path)
@@ -95,6 +105,9 @@ class SlurmCluster:
     def start(self) -> "SlurmCluster":
         """Starts both daemons on a fresh state folder and waits for an idle node."""
         began = time.monotonic()
+        # A session that dies without its teardown (an exception outside the
+        # fixture, Ctrl-C) still takes its daemons and jobs down with it.
+        atexit.register(self.stop)
         try:
             self._ctld = self._spawn("slurmctld", ["slurmctld", "-D", "-f", str(self.conf_path)])
             self._slurmd = self._spawn("slurmd", ["slurmd", "-D", "-N", self.node, "-f", str(self.conf_path)])
@@ -132,6 +145,7 @@ class SlurmCluster:
         self._kill_leftover_processes()
         self._remove_cgroups()
         shutil.rmtree(self.root, ignore_errors=True)
+        atexit.unregister(self.stop)
 
     def __enter__(self) -> "SlurmCluster":
         return self.start()
@@ -274,7 +288,7 @@ class SlurmCluster:
             "SelectTypeParameters=CR_Core_Memory",
             "DefMemPerCPU=200",
             "ReturnToService=2",
-            "MinJobAge=300",
+            f"MinJobAge={self.min_job_age_s}",
             "OverTimeLimit=0",
             "KillWait=1",
             "JobRequeue=1",

@@ -12,9 +12,7 @@ import time
 
 import pytest
 
-from slurm_cluster import SlurmQueryError
-
-MIB = 1024 * 1024
+from .slurm_cluster import SlurmQueryError
 
 
 def exit_status(record):
@@ -170,3 +168,10 @@ def test_over_time_limit_is_timeout(slurm_cluster, timeout_job):
     assert record["job_state"] == "TIMEOUT"
     assert record["state_reason"] == "TimeLimit"
     assert record["time_limit"] == 1  # minutes: Slurm rounds --time=0:01 up to 1 minute
+
+
+def test_missing_slurm_says_to_run_bootstrap(monkeypatch):
+    from . import slurm_cluster as module
+    monkeypatch.setattr(module, "_which", lambda program: None if program == "slurmd" else "/usr/bin/true")
+    with pytest.raises(module.SlurmNotInstalled, match="slurmd not found.*run scripts/bootstrap"):
+        module.SlurmCluster()
