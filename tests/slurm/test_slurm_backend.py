@@ -139,7 +139,7 @@ def test_pipeline_runs_on_slurm_with_live_logs_and_metrics(kiln, lab, slurm_clus
         still_running = job(kiln, eid, "Scale")["state"] == "running"
         live_logs = live_logs or (still_running and any("step" in e["payload"].get("line", "")
                                                         for e in logs))
-        live_metrics = live_metrics or (still_running and bool(metrics.get("series")))
+        live_metrics = live_metrics or (still_running and bool(metrics.get("metrics")))
         time.sleep(0.2)
     assert live_logs, "no log line arrived while the job ran"
     assert live_metrics, "no metric arrived while the job ran"

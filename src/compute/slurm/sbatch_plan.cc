@@ -20,7 +20,8 @@ std::string SlurmJobName(const SlurmSite& site) { return "kiln-" + site.name; }
 
 std::string SlurmTime(double seconds) {
   if (seconds <= 0) return "";
-  auto total = int64_t(std::ceil(seconds));
+  // Slurm keeps time limits in whole minutes: round up to one.
+  auto total = int64_t(std::ceil(seconds / 60.0)) * 60;
   char buf[48];
   int64_t days = total / 86400, h = total / 3600 % 24, m = total / 60 % 60, s = total % 60;
   if (days > 0) {

@@ -140,6 +140,12 @@ TEST(SqueueJson, ArraysTasksAndErrors) {
   EXPECT_EQ(r->at("20").state, "OUT_OF_MEMORY");
   EXPECT_EQ(r->at("20").exit_signal, 9);
   EXPECT_FALSE(ParseSqueueJson("squeue: error: Unable to contact slurm controller", "x").ok());
+  // The controller down: exit 0, errors and no jobs. Not "every job is gone".
+  auto down = ParseSqueueJson(
+      R"J({"errors": [{"error": "Unable to contact slurm controller (connect failure)",
+                       "error_number": 1}], "jobs": []})J",
+      "kiln-c");
+  EXPECT_EQ(down.status().code(), Code::kUnavailable);
   EXPECT_FALSE(ExpandArrayTasks("3-1").ok());
   EXPECT_FALSE(ExpandArrayTasks("a").ok());
   EXPECT_EQ(*ExpandArrayTasks("0-6:3"), (std::vector<int64_t>{0, 3, 6}));
@@ -159,7 +165,7 @@ TEST(SbatchPlan, ResourcesMapToOptions) {
   auto o = SbatchOptions(site, r);
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(*o, (std::vector<std::string>{"--partition=debug", "--cpus-per-task=4", "--mem=2048M",
-                                          "--gres=gpu:a100:2", "--time=01:01:41",
+                                          "--gres=gpu:a100:2", "--time=01:02:00",
                                           "--account=lab"}));
   site.gpu_flag = "gpus";
   r.resources.partition = "gpu";
@@ -169,9 +175,10 @@ TEST(SbatchPlan, ResourcesMapToOptions) {
   o = SbatchOptions(site, r);
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(*o, (std::vector<std::string>{"--partition=gpu", "--cpus-per-task=4", "--mem=500M",
-                                          "--gpus=2", "--time=01:01:41", "--account=lab"}));
+                                          "--gpus=2", "--time=01:02:00", "--account=lab"}));
   EXPECT_EQ(SlurmTime(0), "");
-  EXPECT_EQ(SlurmTime(2 * 86400 + 5), "2-00:00:05");
+  EXPECT_EQ(SlurmTime(2 * 86400 + 5), "2-00:01:00");
+  EXPECT_EQ(SlurmTime(30), "00:01:00");
   site.gpu_flag = "tres";
   EXPECT_FALSE(SbatchOptions(site, r).ok());
 }

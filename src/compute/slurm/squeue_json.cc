@@ -96,6 +96,18 @@ Result<std::map<std::string, SlurmJobStatus>> ParseSqueueJson(std::string_view j
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("jobs") || !doc["jobs"].is_array()) {
     return InvalidArgument("squeue --json printed something that is not its job list");
   }
+  // With the controller down, squeue exits 0 with errors and no jobs: that
+  // says nothing about the jobs (they must not look gone).
+  if (doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty()) {
+    std::string what = "squeue: ";
+    const auto& first = doc["errors"][0];
+    if (first.is_object()) {
+      what += first.value("description", std::string()) + " " + first.value("error", std::string());
+    } else {
+      what += first.dump();
+    }
+    return Unavailable(what);
+  }
   std::map<std::string, SlurmJobStatus> out;
   for (const nlohmann::json& job : doc["jobs"]) {
     if (!job.is_object() || Text(job, "name") != name) continue;
