@@ -46,7 +46,7 @@ std::vector<BackendInfo> BackendRouter::Backends() const {
   std::vector<BackendInfo> out;
   for (const auto& s : slots_) {
     out.push_back({s->config.name, s->config.kind, s->config.backend->Slots(), s->config.gpus,
-                   s->config.name == fallback_});
+                   s->config.name == fallback_, s->config.backend->Stats()});
   }
   return out;
 }

@@ -43,6 +43,7 @@ struct BackendInfo {
   size_t slots = 0;
   int gpus = -1;
   bool is_default = false;
+  std::map<std::string, uint64_t> stats;
 };
 
 class BackendRouter : public ComputeBackend, private JobSink {

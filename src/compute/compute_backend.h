@@ -110,6 +110,9 @@ class ComputeBackend {
     (void)request;
     return Status::Ok();
   }
+  // Counters worth showing (GET /backends): a Slurm backend's controller
+  // calls. Safe from any thread.
+  virtual std::map<std::string, uint64_t> Stats() const { return {}; }
   // Whether OnPlaced says when each job really starts (it may wait in the
   // backend first: Slurm's queue, a GPU); else it runs from Submit on.
   virtual bool ReportsPlacement() const { return false; }

@@ -71,7 +71,8 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
   static const std::set<std::string> slurm_keys = {
       "kind",        "partition", "sbatch_args", "gpu_flag",   "python",
       "pythonpath",  "shared_dir", "bin_dir",    "env",        "max_jobs",
-      "poll_min_s",  "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb"};
+      "poll_min_s",  "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb",
+      "arrays"};
   const auto& allowed = b.kind == "local" ? local_keys : slurm_keys;
   for (auto&& [k, v] : *t) {
     std::string key(k.str()), full = prefix + "." + key;
@@ -102,6 +103,10 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
     if (key == "poll_max_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.poll_max_s, 0));
     if (key == "array_window_ms") KILN_RETURN_IF_ERROR(Number(w, v, full, b.array_window_ms, 0));
     if (key == "retry_for_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.retry_for_s, 0));
+    if (key == "arrays") {
+      if (!v.is_boolean()) return w.Error(v, full, "must be true or false");
+      b.arrays = *v.value<bool>();
+    }
     if (key == "default_memory_mb") {
       KILN_RETURN_IF_ERROR(Number(w, v, full, b.site.default_memory_mb, 1));
     }

@@ -35,6 +35,7 @@ struct BackendConfig {
   size_t max_jobs = 1000;
   double poll_min_s = 2, poll_max_s = 30;
   int array_window_ms = 200;
+  bool arrays = true;
   double retry_for_s = 600;
 };
 

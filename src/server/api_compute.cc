@@ -26,7 +26,8 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
                             {"kind", b.kind},
                             {"slots", b.slots},
                             {"gpus", b.gpus < 0 ? json(nullptr) : json(b.gpus)},
-                            {"default", b.is_default}});
+                            {"default", b.is_default},
+                            {"stats", b.stats}});
           }
         }
         return HttpResponse::Json(200, {{"backends", list}});

@@ -277,6 +277,7 @@ Status Serve(const ServeOptions& options) {
       so.poll_min_s = b.poll_min_s;
       so.poll_max_s = b.poll_max_s;
       so.array_window_ms = b.array_window_ms;
+      so.arrays = b.arrays;
       so.retry_for_s = b.retry_for_s;
       slurm_commands.push_back(std::make_unique<ProcessSlurmCommands>(b.bin_dir, b.env));
       so.commands = slurm_commands.back().get();

@@ -120,7 +120,9 @@ def wait_job(kiln, eid, name, state, timeout=60):
 
 def test_backends_are_listed(kiln):
     b = kiln.api("GET", "/backends").json()["backends"]
+    stats = b[0].pop("stats")
     assert b == [{"name": "cluster", "kind": "slurm", "slots": 1000, "gpus": None, "default": True}]
+    assert set(stats) == {"sbatch_calls", "squeue_calls", "slurm_calls", "in_slurm"}
 
 
 def test_pipeline_runs_on_slurm_with_live_logs_and_metrics(kiln, lab, slurm_cluster):

@@ -250,6 +250,16 @@ bool SlurmBackend::Detach(const std::string& job_id) {
   return true;
 }
 
+std::map<std::string, uint64_t> SlurmBackend::Stats() const {
+  return {{"sbatch_calls", sbatch_calls_},
+          {"squeue_calls", squeue_calls_},
+          {"slurm_calls", options_.commands->calls()},
+          {"in_slurm", [this] {
+             std::lock_guard lock(mu_);
+             return uint64_t(jobs_.size());
+           }()}};
+}
+
 void SlurmBackend::Nudge() {
   {
     std::lock_guard lock(mu_);
@@ -357,9 +367,11 @@ void SlurmBackend::SubmitDue(std::unique_lock<std::mutex>& lock, double now) {
   for (const std::vector<std::string>& shape : order) {
     std::vector<std::string>& ids = shapes[shape];
     // Slurm's default MaxArraySize is 1001: chunks of 1,000 tasks.
-    for (size_t start = 0; start < ids.size(); start += 1000) {
-      std::vector<std::string> chunk(ids.begin() + ptrdiff_t(start),
-                                     ids.begin() + ptrdiff_t(std::min(ids.size(), start + 1000)));
+    size_t per_call = options_.arrays ? 1000 : 1;
+    for (size_t start = 0; start < ids.size(); start += per_call) {
+      std::vector<std::string> chunk(
+          ids.begin() + ptrdiff_t(start),
+          ids.begin() + ptrdiff_t(std::min(ids.size(), start + per_call)));
       fs::path tasks = options_.shared_dir / "slurm" / (NewGuid() + ".tasks");
       std::string list;
       for (const std::string& id : chunk) {

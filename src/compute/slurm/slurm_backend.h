@@ -46,6 +46,9 @@ struct SlurmBackendOptions {
   double poll_min_s = 2;
   double poll_max_s = 30;
   int array_window_ms = 200;
+  // false: one sbatch per job, never an array (to compare; sites that
+  // forbid arrays).
+  bool arrays = true;
   // How long transient sbatch failures (controller down, rate limits) are
   // retried before the job fails; backoff 1 s doubling to 60 s.
   double retry_for_s = 600;
@@ -68,6 +71,8 @@ class SlurmBackend : public ComputeBackend {
   void Nudge();
   uint64_t squeue_calls() const { return squeue_calls_; }
   uint64_t sbatch_calls() const { return sbatch_calls_; }
+  // sbatch, squeue, scancel and all of them ("slurm_calls").
+  std::map<std::string, uint64_t> Stats() const override;
 
  private:
   explicit SlurmBackend(SlurmBackendOptions options);
@@ -106,7 +111,7 @@ class SlurmBackend : public ComputeBackend {
 
   SlurmBackendOptions options_;
   std::filesystem::path journal_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Job> jobs_;  // by Kiln job id
   std::deque<std::string> unsubmitted_;
