@@ -116,9 +116,9 @@ Status BackendRouter::Submit(const JobRequest& request, JobSink* sink) {
                   slot->config.name
             : "waiting for a free slot on " + slot->config.name;
     std::string id = request.job_id, name = slot->config.name;
-    tasks_.Post([this, id, sink, name, note] {
-      sink->OnPlaced(id, JobPlacement{name, "", "", false, note});
-    });
+    // Through OnPlaced, which skips a job that has ended meanwhile (its
+    // sink may be gone by the time the task runs).
+    tasks_.Post([this, id, name, note] { OnPlaced(id, JobPlacement{name, "", "", false, note}); });
     return Status::Ok();
   }
   Claim(job);
@@ -149,14 +149,12 @@ void BackendRouter::Claim(Job& job) {
 // backend may call back from its own threads at once).
 void BackendRouter::Hand(const std::string& job_id) {
   JobRequest request;
-  JobSink* sink;
   Slot* slot;
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     request = it->second.request;
-    sink = it->second.sink;
     slot = it->second.slot;
   }
   Status st = slot->config.backend->Submit(request, this);
@@ -169,7 +167,7 @@ void BackendRouter::Hand(const std::string& job_id) {
   }
   if (slot->config.kind == "local") {
     JobPlacement placed{slot->config.name, slot->config.host, "", true, ""};
-    tasks_.Post([sink, job_id, placed] { sink->OnPlaced(job_id, placed); });
+    tasks_.Post([this, job_id, placed] { OnPlaced(job_id, placed); });
   }
 }
 

@@ -662,8 +662,13 @@ void Driver::Launch(Execution& e, size_t i) {
   }
   ++running_;
   (void)e.state.Start(i);
-  // A backend that reports placement says when it really runs (OnPlaced).
-  if (!backend_.ReportsPlacement()) SetJob(e, i, JobState::kRunning, "");
+  // A backend that reports placement says when it really runs (OnPlaced);
+  // until then the job counts from here, should it end unseen.
+  if (!backend_.ReportsPlacement()) {
+    SetJob(e, i, JobState::kRunning, "");
+  } else {
+    j.started_ms = options_.clock->NowMillis();
+  }
 }
 
 // ---------------------------------------------------------------- backend callbacks
@@ -837,11 +842,14 @@ void Driver::OnPlaced(const std::string& job_id, const JobPlacement& placement) 
     Execution& e = *it->second.first;
     size_t i = it->second.second;
     JobRecord& j = e.jobs[i];
-    if (IsTerminal(j.state)) return;
     j.backend = placement.backend;
     if (!placement.host.empty() || placement.running) j.host = placement.host;
     if (!placement.backend_job.empty()) j.backend_job = placement.backend_job;
-    if (placement.running && j.state != JobState::kRunning) {
+    if (IsTerminal(j.state)) {
+      // It ended before its placement arrived (a quick job): keep where it ran.
+      writes_.jobs.push_back(j);
+      Push({j});
+    } else if (placement.running && j.state != JobState::kRunning) {
       SetJob(e, i, JobState::kRunning, "");
     } else if (!placement.running && (j.state != JobState::kQueued || j.reason != placement.note)) {
       // Waiting where it was sent (Slurm's queue, a free GPU): queued, with why.
