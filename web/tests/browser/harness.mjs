@@ -35,29 +35,42 @@ export async function freePort() {
 // CI report says what the server saw.
 let serverLog = () => '';
 
-/** Starts `kiln serve` and waits until /api/v1/health answers. */
-export async function startServer({ kiln, web }) {
+/**
+ * Starts `kiln serve` and waits until /api/v1/health answers. `extraArgs` go
+ * after the harness's own (e.g. `['--config', file]` for a scenario that needs
+ * its own server). Its log is the one a failing scenario prints until stop(),
+ * which hands that back to the server started before it.
+ */
+export async function startServer({ kiln, web, extraArgs = [] }) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'kiln-browser-'));
-  const proc = spawn(kiln, ['serve', '--port', String(port), '--web', web], {
+  const proc = spawn(kiln, ['serve', '--port', String(port), '--web', web, ...extraArgs], {
     env: { ...process.env, KILN_DATA: data },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   proc.stdout.on('data', (d) => (log += d));
   proc.stderr.on('data', (d) => (log += d));
+  const previousLog = serverLog;
   serverLog = () => log;
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`kiln serve exited (${proc.exitCode}):\n${log}`);
+    if (proc.exitCode !== null) {
+      serverLog = previousLog; // the error carries this one's log
+      throw new Error(`kiln serve exited (${proc.exitCode}):\n${log}`);
+    }
     try {
       const r = await fetch(`${base}/api/v1/health`);
       if (r.ok) break;
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) throw new Error(`kiln serve did not come up:\n${log}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      serverLog = previousLog;
+      throw new Error(`kiln serve did not come up:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -71,6 +84,7 @@ export async function startServer({ kiln, web }) {
         await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, 3000))]);
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
+      serverLog = previousLog;
       rmSync(data, { recursive: true, force: true });
     },
   };

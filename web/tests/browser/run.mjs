@@ -40,6 +40,10 @@
 //   o  redshift end to end (scenarios_redshift.mjs): a fork patched small, run
 //      from the UI with live curves, the 3-D embedding rotated and hovered, a
 //      sweep over the learning rate read as a table and parallel coordinates
+//   p  compute backends (scenarios_compute.mjs): its own server with a
+//      kiln.toml of two backends (local, a Slurm cluster); the "on …" menu
+//      beside Run, a run on local and where each job ran, then 1 GPU asked
+//      for in the inspector's Resources and the job refused by local
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -52,6 +56,7 @@ import { archiveScenarios } from './scenarios_archive.mjs';
 import { lineageScenarios } from './scenarios_lineage.mjs';
 import { sweepScenarios } from './scenarios_sweeps.mjs';
 import { redshiftScenarios } from './scenarios_redshift.mjs';
+import { computeScenarios } from './scenarios_compute.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -685,6 +690,7 @@ class Sum(kiln.Operation):
   ...sweepScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_sweeps.mjs
   ...previewScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_preview.mjs
   ...redshiftScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_redshift.mjs
+  ...computeScenarios({ browser, runner, newPage, poll, kiln: args.kiln, web: args.web }), // scenarios_compute.mjs
 };
 
 try {
