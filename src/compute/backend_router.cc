@@ -62,10 +62,9 @@ Status BackendRouter::Admit(const JobRequest& request) const {
   const RoutedBackend& b = slot->config;
   int want = request.resources.gpus;
   if (b.gpus >= 0 && want > b.gpus) {
-    std::string hint = b.gpus == 0 && b.kind == "local"
-                           ? " (configure gpus = N under [backends." + b.name +
-                                 "] if this machine has GPUs)"
-                           : "";
+    std::string hint = b.gpus == 0 && b.kind == "local" ? " (configure gpus = N under [backends." +
+                                                              b.name + "] if this machine has GPUs)"
+                                                        : "";
     return ResourceExhausted("asks for " + Plural(want, "GPU") + " but backend '" + b.name +
                              "' has " + std::to_string(b.gpus) + hint);
   }
@@ -110,11 +109,10 @@ Status BackendRouter::Submit(const JobRequest& request, JobSink* sink) {
   bool gpu_queue = request.resources.gpus > 0 && slot->config.gpus >= 0 && HasWaitingGpuJob(*slot);
   if (gpu_queue || !Fits(*slot, job)) {
     slot->waiting.push_back(request.job_id);
-    std::string note =
-        request.resources.gpus > 0 && slot->config.gpus >= 0
-            ? "waiting for " + Plural(request.resources.gpus, "free GPU") + " on " +
-                  slot->config.name
-            : "waiting for a free slot on " + slot->config.name;
+    std::string note = request.resources.gpus > 0 && slot->config.gpus >= 0
+                           ? "waiting for " + Plural(request.resources.gpus, "free GPU") + " on " +
+                                 slot->config.name
+                           : "waiting for a free slot on " + slot->config.name;
     std::string id = request.job_id, name = slot->config.name;
     // Through OnPlaced, which skips a job that has ended meanwhile (its
     // sink may be gone by the time the task runs).

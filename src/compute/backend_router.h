@@ -26,8 +26,8 @@
 namespace kiln {
 
 struct RoutedBackend {
-  std::string name;              // as in the config file ("local", "cluster")
-  std::string kind;              // "local", "slurm"
+  std::string name;  // as in the config file ("local", "cluster")
+  std::string kind;  // "local", "slurm"
   ComputeBackend* backend = nullptr;
   // GPU slots the router hands out through CUDA_VISIBLE_DEVICES; -1 = the
   // backend schedules GPUs itself (Slurm) and the router does not count them.
@@ -83,7 +83,7 @@ class BackendRouter : public ComputeBackend, private JobSink {
   const Slot* Find(const std::string& name) const;
   bool Fits(const Slot& slot, const Job& job) const;
   bool HasWaitingGpuJob(const Slot& slot) const;
-  void Claim(Job& job);                 // mu_ held
+  void Claim(Job& job);                  // mu_ held
   void Hand(const std::string& job_id);  // mu_ not held
 
   void OnEvents(const std::string& job_id, std::vector<std::string> lines) override;

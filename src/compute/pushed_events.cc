@@ -76,8 +76,9 @@ Result<uint64_t> PushedEvents::Receive(const std::string& job_id, std::string_vi
   if (job->closed) return NotFound("job " + job_id + " is not running");
   if (offset > job->next) {
     if (next_on_conflict) *next_on_conflict = job->next;
-    return FailedPrecondition("lines from " + std::to_string(offset) + " sent, but the server has " +
-                              std::to_string(job->next) + ": resend from there");
+    return FailedPrecondition("lines from " + std::to_string(offset) +
+                              " sent, but the server has " + std::to_string(job->next) +
+                              ": resend from there");
   }
   // A retried batch: skip what already arrived.
   uint64_t skip = job->next - offset;

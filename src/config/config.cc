@@ -1,10 +1,11 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace kiln {
 
@@ -67,11 +68,11 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
                    "unknown backend kind '" + b.kind + "' (local, slurm)");
   }
   static const std::set<std::string> local_keys = {"kind", "slots", "gpus", "gpu_type",
-                                                    "max_memory_mb"};
+                                                   "max_memory_mb"};
   static const std::set<std::string> slurm_keys = {
-      "kind",        "partition", "sbatch_args", "gpu_flag",   "python",
-      "pythonpath",  "shared_dir", "bin_dir",    "env",        "max_jobs",
-      "poll_min_s",  "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb",
+      "kind",       "partition",  "sbatch_args",     "gpu_flag",    "python",
+      "pythonpath", "shared_dir", "bin_dir",         "env",         "max_jobs",
+      "poll_min_s", "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb",
       "arrays"};
   const auto& allowed = b.kind == "local" ? local_keys : slurm_keys;
   for (auto&& [k, v] : *t) {

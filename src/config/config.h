@@ -23,14 +23,14 @@ struct BackendConfig {
   std::string name;
   std::string kind;  // "local" | "slurm"
   // local
-  int slots = 0;                // 0 = the number of cores
-  int gpus = -1;                // -1 = detect (nvidia-smi -L), else this many GPU slots
-  std::string gpu_type;         // what they are ("" = any type matches)
-  uint64_t max_memory_mb = 0;   // refuse jobs asking for more (0 = no bound)
+  int slots = 0;               // 0 = the number of cores
+  int gpus = -1;               // -1 = detect (nvidia-smi -L), else this many GPU slots
+  std::string gpu_type;        // what they are ("" = any type matches)
+  uint64_t max_memory_mb = 0;  // refuse jobs asking for more (0 = no bound)
   // slurm
-  SlurmSite site;               // partition, sbatch_args, gpu_flag, python, pythonpath
-  std::string shared_dir;       // "" = the server's work folder (<data>/work)
-  std::string bin_dir;          // where sbatch/squeue/scancel are ("" = /usr/bin)
+  SlurmSite site;                          // partition, sbatch_args, gpu_flag, python, pythonpath
+  std::string shared_dir;                  // "" = the server's work folder (<data>/work)
+  std::string bin_dir;                     // where sbatch/squeue/scancel are ("" = /usr/bin)
   std::map<std::string, std::string> env;  // for the Slurm commands (SLURM_CONF…)
   size_t max_jobs = 1000;
   double poll_min_s = 2, poll_max_s = 30;
@@ -40,8 +40,8 @@ struct BackendConfig {
 };
 
 struct ServerConfig {
-  std::filesystem::path file;  // where it was read from ("" = none: the defaults)
-  std::string public_url;      // "" = http://127.0.0.1:<port>
+  std::filesystem::path file;           // where it was read from ("" = none: the defaults)
+  std::string public_url;               // "" = http://127.0.0.1:<port>
   std::vector<BackendConfig> backends;  // in file order; empty = one local backend
   std::string default_backend;          // "" = the first
   std::map<std::string, std::string> route_pipelines, route_operations;

@@ -11,12 +11,12 @@
 namespace kiln {
 
 struct JobResources {
-  int cpus = 0;          // 0 = the backend's default
+  int cpus = 0;            // 0 = the backend's default
   uint64_t memory_mb = 0;  // what the operation asked for (job_memory_mb); 0 = not set
-  int gpus = 0;          // GPUs it needs
-  std::string gpu_type;  // "" = any
-  std::string partition;  // Slurm partition; "" = the backend's default
-  std::string backend;    // backend name; "" = the execution's or the default
+  int gpus = 0;            // GPUs it needs
+  std::string gpu_type;    // "" = any
+  std::string partition;   // Slurm partition; "" = the backend's default
+  std::string backend;     // backend name; "" = the execution's or the default
 
   bool operator==(const JobResources&) const = default;
 };

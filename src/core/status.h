@@ -32,7 +32,7 @@ enum class Code {
   kInsufficientStorage,  // no room left where the data would go (disk, bucket quota)
   kCancelled,
   kUnavailable,  // a service is down or busy (a controller, a store): worth retrying
-  kInternal,  // a bug: an invariant did not hold
+  kInternal,     // a bug: an invariant did not hold
 };
 
 const char* CodeName(Code code);

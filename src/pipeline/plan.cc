@@ -1,7 +1,6 @@
 #include "pipeline/plan.h"
 
 #include <cmath>
-
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -46,9 +45,9 @@ const char* OperationKindName(OperationKind kind) {
 
 const std::set<std::string, std::less<>>& ReservedAttributes() {
   static const std::set<std::string, std::less<>> names = {
-      "name",          "code",          "kind",     "description",  "artifact",
-      "serializer",    "job_memory_mb", "job_timeout_s", "job_cpus",  "job_gpus",
-      "job_gpu_type",  "job_partition", "job_backend"};
+      "name",         "code",          "kind",          "description", "artifact",
+      "serializer",   "job_memory_mb", "job_timeout_s", "job_cpus",    "job_gpus",
+      "job_gpu_type", "job_partition", "job_backend"};
   return names;
 }
 
@@ -59,13 +58,14 @@ static Status ReadResourceAttributes(const NodeRef& op, PlanJob& job) {
   for (const char* count : {"job_cpus", "job_gpus"}) {
     const Value* v = op.Attr(count);
     if (!v || v->is_null()) continue;
-    bool whole = v->is_int() || (v->is_float() && v->as_number() == double(int64_t(v->as_number())));
+    bool whole =
+        v->is_int() || (v->is_float() && v->as_number() == double(int64_t(v->as_number())));
     double n = (v->is_int() || v->is_float()) ? v->as_number() : -1;
     bool gpus = std::string_view(count) == "job_gpus";
     if (!whole || n < (gpus ? 0 : 1) || n > 4096) {
-      return FailedPrecondition("operation " + op.Describe() + ": '" + count + "' must be a " +
-                                (gpus ? "whole number of GPUs (0 or more)"
-                                      : "whole number of CPUs (1 or more)"));
+      return FailedPrecondition(
+          "operation " + op.Describe() + ": '" + count + "' must be a " +
+          (gpus ? "whole number of GPUs (0 or more)" : "whole number of CPUs (1 or more)"));
     }
     (gpus ? job.asks.gpus : job.asks.cpus) = int(n);
   }
@@ -81,7 +81,7 @@ static Status ReadResourceAttributes(const NodeRef& op, PlanJob& job) {
                                 "' must be a plain name (no spaces, quotes or shell characters)");
     }
     std::string_view which(name);
-    (which == "job_gpu_type" ? job.asks.gpu_type
+    (which == "job_gpu_type"    ? job.asks.gpu_type
      : which == "job_partition" ? job.asks.partition
                                 : job.asks.backend) = text;
   }

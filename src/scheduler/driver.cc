@@ -492,8 +492,8 @@ void Driver::Ready(Execution& e, size_t i) {
       std::string name = pj.inputs.size() == 1 ? pj.name : pj.name + "/" + edge.input;
       // Named by what it is, not by the execution: re-running a pipeline
       // that produces the same bytes adds nothing to the project.
-      e.artifacts.push_back({DeriveGuid(pj.node + "/" + edge.input, o.digest.Hex()), name,
-                             from.id, o.serializer, o.digest, o.size});
+      e.artifacts.push_back({DeriveGuid(pj.node + "/" + edge.input, o.digest.Hex()), name, from.id,
+                             o.serializer, o.digest, o.size});
     }
     (void)e.state.Start(i);
     ApplyTransition(e, i, JobState::kSucceeded, "");
@@ -653,8 +653,8 @@ void Driver::Launch(Execution& e, size_t i) {
   }
   std::vector<std::string> serializers;
   for (const auto& [name, input] : inputs) serializers.push_back(input.serializer);
-  JobRequest request{j.id,         fs::absolute(dir), LimitsOf(e, i),
-                     env,          JobModules(pj, serializers), ResourcesOf(e, i)};
+  JobRequest request{j.id, fs::absolute(dir),           LimitsOf(e, i),
+                     env,  JobModules(pj, serializers), ResourcesOf(e, i)};
   st = backend_.Submit(request, this);
   if (!st.ok()) {
     FailJob(e, i, "the compute backend refused the job: " + st.message());

@@ -1,13 +1,12 @@
 #include "server/api.h"
 
-#include "server/api_compute.h"
-
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/guid.h"
 #include "model/export.h"
+#include "server/api_compute.h"
 #include "server/tree_json_cache.h"
 
 namespace kiln {

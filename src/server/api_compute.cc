@@ -46,11 +46,12 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
           }
           const std::string& offset_text = r.Header("x-kiln-event-offset");
           uint64_t offset = 0;
-          auto [p, ec] = std::from_chars(offset_text.data(),
-                                         offset_text.data() + offset_text.size(), offset);
+          auto [p, ec] =
+              std::from_chars(offset_text.data(), offset_text.data() + offset_text.size(), offset);
           if (offset_text.empty() || ec != std::errc() ||
               p != offset_text.data() + offset_text.size()) {
-            return InvalidArgument("X-Kiln-Event-Offset must be the index of the body's first line");
+            return InvalidArgument(
+                "X-Kiln-Event-Offset must be the index of the body's first line");
           }
           // One line may be large (a figure with many points); the local
           // backend drops lines over 32 MiB, and so does this route.
@@ -58,8 +59,8 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
             return ResourceExhausted("an events body may hold at most 33 MiB");
           }
           uint64_t resend_from = 0;
-          Result<uint64_t> next = ctx->events->Receive(r.Param("job"), header.substr(7), offset,
-                                                       r.body, &resend_from);
+          Result<uint64_t> next =
+              ctx->events->Receive(r.Param("job"), header.substr(7), offset, r.body, &resend_from);
           if (!next.ok() && next.status().code() == Code::kFailedPrecondition) {
             HttpResponse resp = HttpResponse::Error(409, "conflict", next.status().message());
             json body = json::parse(resp.body, nullptr, false);

@@ -5,9 +5,9 @@
 #include <sstream>
 
 #include "compute/local_backend.h"
+#include "core/child_process.h"
 #include "nn/catalog.h"
 #include "nn/codegen.h"
-#include "core/child_process.h"
 
 namespace kiln {
 

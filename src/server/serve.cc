@@ -252,8 +252,8 @@ Status Serve(const ServeOptions& options) {
         KILN_ASSIGN_OR_RETURN(auto local, LocalBackend::Start(backend_options));
         local_slots = local->Slots();
         int gpus = b.gpus >= 0 ? b.gpus : DetectGpus();
-        routed.push_back({b.name, b.kind, local.get(), gpus, b.gpu_type,
-                          b.max_memory_mb << 20, host});
+        routed.push_back(
+            {b.name, b.kind, local.get(), gpus, b.gpu_type, b.max_memory_mb << 20, host});
         backends.push_back(std::move(local));
         continue;
       }
@@ -263,14 +263,16 @@ Status Serve(const ServeOptions& options) {
         if (options.server.port == 0) {
           return InvalidArgument("backend '" + b.name +
                                  "': jobs on a cluster need this server's address: set a fixed "
-                                 "--port or server.public_url in " + config.file.string());
+                                 "--port or server.public_url in " +
+                                 config.file.string());
         }
         public_url = "http://127.0.0.1:" + std::to_string(options.server.port);
       }
       SlurmBackendOptions so;
       so.site = b.site;
       so.site.events_url = public_url + "/api/v1/jobs";
-      if (so.site.pythonpath.empty()) so.site.pythonpath = LocalBackend::DefaultPythonPath().string();
+      if (so.site.pythonpath.empty())
+        so.site.pythonpath = LocalBackend::DefaultPythonPath().string();
       so.shared_dir = b.shared_dir.empty() ? work_dir : b.shared_dir;
       so.state_dir = options.data_dir + "/slurm";
       so.max_jobs = b.max_jobs;
@@ -313,12 +315,12 @@ Status Serve(const ServeOptions& options) {
                    b.gpus > 0 ? fmt::format(", {} GPU(s)", b.gpus) : "",
                    b.kind == "local" ? ", warm Python workers ready" : "");
     }
-    spdlog::info("each local job may use {} MiB of memory{}",
-                 (options.job_memory_mb ? options.job_memory_mb << 20
-                                        : DefaultJobMemoryBytes(std::max<size_t>(local_slots, 1))) >>
-                     20,
-                 options.job_timeout_s > 0 ? fmt::format(" and run {} s", options.job_timeout_s)
-                                           : "");
+    spdlog::info(
+        "each local job may use {} MiB of memory{}",
+        (options.job_memory_mb ? options.job_memory_mb << 20
+                               : DefaultJobMemoryBytes(std::max<size_t>(local_slots, 1))) >>
+            20,
+        options.job_timeout_s > 0 ? fmt::format(" and run {} s", options.job_timeout_s) : "");
   } else {
     if (!options.config_path.empty() && compute.code() == Code::kInvalidArgument) return compute;
     runs_ctx.unavailable_reason = compute.message();

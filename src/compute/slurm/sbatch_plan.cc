@@ -28,7 +28,8 @@ std::string SlurmTime(double seconds) {
     std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", (long long)days, (long long)h,
                   (long long)m, (long long)s);
   } else {
-    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", (long long)h, (long long)m, (long long)s);
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", (long long)h, (long long)m,
+                  (long long)s);
   }
   return buf;
 }
@@ -53,7 +54,8 @@ Result<std::vector<std::string>> SbatchOptions(const SlurmSite& site, const JobR
       return InvalidArgument("gpu_flag must be 'gres' or 'gpus', not '" + site.gpu_flag + "'");
     }
   }
-  if (std::string t = SlurmTime(request.limits.timeout_s); !t.empty()) args.push_back("--time=" + t);
+  if (std::string t = SlurmTime(request.limits.timeout_s); !t.empty())
+    args.push_back("--time=" + t);
   for (const std::string& a : site.sbatch_args) args.push_back(a);
   return args;
 }

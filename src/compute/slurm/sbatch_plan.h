@@ -16,14 +16,14 @@ namespace kiln {
 
 // What a site's [backends.X] section says about its cluster.
 struct SlurmSite {
-  std::string name = "slurm";        // the backend's name; Slurm jobs are named kiln-<name>
-  std::string partition;             // default partition ("" = the cluster's default)
-  std::vector<std::string> sbatch_args;  // added to every sbatch
-  std::string gpu_flag = "gres";     // "gres": --gres=gpu[:type]:N; "gpus": --gpus=[type:]N
+  std::string name = "slurm";               // the backend's name; Slurm jobs are named kiln-<name>
+  std::string partition;                    // default partition ("" = the cluster's default)
+  std::vector<std::string> sbatch_args;     // added to every sbatch
+  std::string gpu_flag = "gres";            // "gres": --gres=gpu[:type]:N; "gpus": --gpus=[type:]N
   std::string python = "/usr/bin/python3";  // on the nodes
-  std::string pythonpath;            // the kiln package's folder on the nodes
-  uint64_t default_memory_mb = 0;    // --mem when the operation sets none (0 = the cluster's)
-  std::string events_url;            // <public_url>/api/v1/jobs (a job appends /<id>/events)
+  std::string pythonpath;                   // the kiln package's folder on the nodes
+  uint64_t default_memory_mb = 0;  // --mem when the operation sets none (0 = the cluster's)
+  std::string events_url;          // <public_url>/api/v1/jobs (a job appends /<id>/events)
 };
 
 std::string SlurmJobName(const SlurmSite& site);

@@ -17,8 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // The bundle's event file: the spec's "events" when it is a path, else
@@ -84,7 +83,8 @@ Status AddEnvToSpec(const fs::path& bundle, const std::map<std::string, std::str
     std::ifstream in(path);
     spec = nlohmann::json::parse(in, nullptr, false);
   }
-  if (spec.is_discarded() || !spec.is_object()) return InvalidArgument("unreadable " + path.string());
+  if (spec.is_discarded() || !spec.is_object())
+    return InvalidArgument("unreadable " + path.string());
   for (const auto& [k, v] : env) spec["env"][k] = v;
   std::ofstream out(path, std::ios::trunc);
   out << spec.dump();
@@ -97,14 +97,17 @@ Status AddEnvToSpec(const fs::path& bundle, const std::map<std::string, std::str
 SlurmBackend::SlurmBackend(SlurmBackendOptions options) : options_(std::move(options)) {}
 
 Result<std::unique_ptr<SlurmBackend>> SlurmBackend::Start(SlurmBackendOptions options) {
-  if (!options.commands || !options.events) return InvalidArgument("the Slurm backend needs commands and an event gateway");
+  if (!options.commands || !options.events)
+    return InvalidArgument("the Slurm backend needs commands and an event gateway");
   if (options.shared_dir.empty()) return InvalidArgument("the Slurm backend needs shared_dir");
   if (options.state_dir.empty()) options.state_dir = options.shared_dir;
   if (options.poll_min_s <= 0) options.poll_min_s = 0.05;
   if (options.poll_max_s < options.poll_min_s) options.poll_max_s = options.poll_min_s;
   std::error_code ec;
   fs::create_directories(options.shared_dir / "slurm", ec);
-  if (ec) return IOError("cannot create " + (options.shared_dir / "slurm").string() + ": " + ec.message());
+  if (ec)
+    return IOError("cannot create " + (options.shared_dir / "slurm").string() + ": " +
+                   ec.message());
   fs::create_directories(options.state_dir, ec);
   if (ec) return IOError("cannot create " + options.state_dir.string() + ": " + ec.message());
   std::unique_ptr<SlurmBackend> b(new SlurmBackend(std::move(options)));
@@ -147,7 +150,7 @@ Status SlurmBackend::LoadJournal() {
   fs::path tmp = journal_.string() + ".tmp";
   std::ofstream out(tmp, std::ios::trunc);
   for (const auto& [id, k] : known_) {
-    out << nlohmann::json{{"job", id}, {"slurm", k.slurm_id}, {"token", k.token},
+    out << nlohmann::json{{"job", id},          {"slurm", k.slurm_id},      {"token", k.token},
                           {"bundle", k.bundle}, {"memory_mb", k.memory_mb}, {"time_s", k.time_s}}
                .dump()
         << "\n";
@@ -179,7 +182,8 @@ Status SlurmBackend::Submit(const JobRequest& request, JobSink* sink) {
       return ResourceExhausted("backend '" + options_.site.name + "' has " +
                                std::to_string(jobs_.size()) + " jobs in Slurm (max_jobs)");
     }
-    if (jobs_.count(request.job_id)) return AlreadyExists("job " + request.job_id + " is submitted");
+    if (jobs_.count(request.job_id))
+      return AlreadyExists("job " + request.job_id + " is submitted");
     Job& job = jobs_[request.job_id];
     job.request = request;
     job.sink = sink;
@@ -420,17 +424,21 @@ void SlurmBackend::SubmitDue(std::unique_lock<std::mutex>& lock, double now) {
                                  {"time_s", job.request.limits.timeout_s}}
                       .dump());
           pending_callbacks_.push_back(
-              {chunk[i], job.sink,
+              {chunk[i],
+               job.sink,
                JobPlacement{options_.site.name, "", job.slurm_id, false, "submitted to Slurm"},
-               std::nullopt, {}});
+               std::nullopt,
+               {}});
           if (job.cancel_requested) job.cancel_sent = false;  // scancel it now that it has an id
         } else if (id.status().code() == Code::kUnavailable &&
                    after - job.first_try < options_.retry_for_s) {
           std::string note = "sbatch failed (" + id.status().message() + "); retrying in " +
                              std::to_string(int(job.backoff)) + " s";
-          pending_callbacks_.push_back(
-              {chunk[i], job.sink, JobPlacement{options_.site.name, "", "", false, note},
-               std::nullopt, {}});
+          pending_callbacks_.push_back({chunk[i],
+                                        job.sink,
+                                        JobPlacement{options_.site.name, "", "", false, note},
+                                        std::nullopt,
+                                        {}});
           job.next_try = after + job.backoff;
           job.backoff = std::min(job.backoff * 2, 60.0);
           unsubmitted_.push_back(chunk[i]);
@@ -511,8 +519,11 @@ void SlurmBackend::Poll(std::unique_lock<std::mutex>& lock) {
           job.running = false;
           job.last_note = o.note;
           pending_callbacks_.push_back(
-              {id, job.sink, JobPlacement{options_.site.name, "", job.slurm_id, false, o.note},
-               std::nullopt, {}});
+              {id,
+               job.sink,
+               JobPlacement{options_.site.name, "", job.slurm_id, false, o.note},
+               std::nullopt,
+               {}});
         }
         break;
       case SlurmOutcome::Kind::kRunning:
@@ -521,9 +532,11 @@ void SlurmBackend::Poll(std::unique_lock<std::mutex>& lock) {
           job.running = true;
           job.last_note.clear();
           pending_callbacks_.push_back(
-              {id, job.sink,
+              {id,
+               job.sink,
                JobPlacement{options_.site.name, s->second.nodes, job.slurm_id, true, ""},
-               std::nullopt, {}});
+               std::nullopt,
+               {}});
         }
         break;
       case SlurmOutcome::Kind::kEnded:

@@ -81,7 +81,7 @@ class SlurmBackend : public ComputeBackend {
     JobRequest request;
     JobSink* sink = nullptr;
     std::string token;
-    std::string slurm_id;  // "" until sbatch accepted it
+    std::string slurm_id;                // "" until sbatch accepted it
     double first_try = 0, next_try = 0;  // steady seconds
     double backoff = 1;
     bool cancel_requested = false, cancel_sent = false;

@@ -15,9 +15,9 @@ std::string Trim(std::string s) {
 
 bool IsTransientSlurmError(const std::string& m) {
   for (const char* transient :
-       {"Unable to contact slurm controller", "Socket timed out", "Resource temporarily unavailable",
-        "temporarily unable to accept job", "Slurm temporarily unable",
-        "Zero Bytes were transmitted", "Connection refused", "EAGAIN",
+       {"Unable to contact slurm controller", "Socket timed out",
+        "Resource temporarily unavailable", "temporarily unable to accept job",
+        "Slurm temporarily unable", "Zero Bytes were transmitted", "Connection refused", "EAGAIN",
         "Transport endpoint is not connected", "Communication connection failure"}) {
     if (m.find(transient) != std::string::npos) return true;
   }

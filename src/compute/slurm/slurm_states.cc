@@ -26,9 +26,8 @@ std::string WaitingNote(const SlurmJobStatus& s) {
 SlurmOutcome MapSlurmState(const SlurmJobStatus& s, bool cancel_requested, uint64_t memory_mb,
                            double time_s) {
   static const std::set<std::string_view> waiting = {
-      "PENDING",     "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
-      "RESIZING",    "SUSPENDED",   "STOPPED",  "SIGNALING",    "STAGE_OUT",
-      "RESV_DEL_HOLD"};
+      "PENDING",   "CONFIGURING", "REQUEUED",  "REQUEUE_HOLD", "REQUEUE_FED",  "RESIZING",
+      "SUSPENDED", "STOPPED",     "SIGNALING", "STAGE_OUT",    "RESV_DEL_HOLD"};
   SlurmOutcome out;
   if (waiting.count(s.state)) {
     out.kind = SlurmOutcome::Kind::kWaiting;
@@ -67,8 +66,8 @@ SlurmOutcome MapSlurmState(const SlurmJobStatus& s, bool cancel_requested, uint6
     e.end = JobExit::End::kSignaled;
     e.signal = 15;
     e.cancelled = cancel_requested;
-    e.reason = cancel_requested ? "cancelled"
-                                : "cancelled in Slurm (by an administrator or scancel)";
+    e.reason =
+        cancel_requested ? "cancelled" : "cancelled in Slurm (by an administrator or scancel)";
     return out;
   }
   if (s.state == "TIMEOUT" || s.state == "DEADLINE") {

@@ -10,12 +10,12 @@
 namespace kiln {
 
 struct SlurmJobStatus {
-  std::string id;  // "1234", or "1234_7" for an array task
+  std::string id;      // "1234", or "1234_7" for an array task
   std::string state;   // job_state: "RUNNING", "OUT_OF_MEMORY", …
   std::string reason;  // state_reason: "None", "Priority", "NonZeroExitCode", …
   int exit_code = 0;   // the batch script's return code
   int exit_signal = 0;
-  std::string nodes;   // "" while pending
+  std::string nodes;  // "" while pending
 };
 
 struct SlurmOutcome {

@@ -58,8 +58,7 @@ TEST(SlurmStates, CaseFile) {
     ASSERT_EQ(in_f.size(), 7u) << line;
     ASSERT_EQ(out_f.size(), 4u) << line;
     SlurmJobStatus s{"1", in_f[0], in_f[1], std::stoi(in_f[2]), std::stoi(in_f[3]), ""};
-    SlurmOutcome o =
-        MapSlurmState(s, in_f[4] == "yes", std::stoull(in_f[5]), std::stod(in_f[6]));
+    SlurmOutcome o = MapSlurmState(s, in_f[4] == "yes", std::stoull(in_f[5]), std::stod(in_f[6]));
     std::string kind;
     switch (o.kind) {
       case SlurmOutcome::Kind::kWaiting:
@@ -69,7 +68,7 @@ TEST(SlurmStates, CaseFile) {
         kind = "running";
         break;
       case SlurmOutcome::Kind::kEnded:
-        kind = o.exit.end == JobExit::End::kExited     ? "exited " + std::to_string(o.exit.exit_code)
+        kind = o.exit.end == JobExit::End::kExited ? "exited " + std::to_string(o.exit.exit_code)
                : o.exit.end == JobExit::End::kSignaled ? "signaled " + std::to_string(o.exit.signal)
                                                        : "lost";
     }
@@ -164,9 +163,9 @@ TEST(SbatchPlan, ResourcesMapToOptions) {
   r.limits.memory_bytes = 12ull << 30;  // the server's local default: not the cluster's
   auto o = SbatchOptions(site, r);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(*o, (std::vector<std::string>{"--partition=debug", "--cpus-per-task=4", "--mem=2048M",
-                                          "--gres=gpu:a100:2", "--time=01:02:00",
-                                          "--account=lab"}));
+  EXPECT_EQ(*o,
+            (std::vector<std::string>{"--partition=debug", "--cpus-per-task=4", "--mem=2048M",
+                                      "--gres=gpu:a100:2", "--time=01:02:00", "--account=lab"}));
   site.gpu_flag = "gpus";
   r.resources.partition = "gpu";
   r.resources.gpu_type = "";
@@ -313,6 +312,19 @@ class Recorder : public JobSink {
     placed_[id].push_back(p);
     cv_.notify_all();
   }
+  // Copies, taken under the lock (the backend may still be calling).
+  std::vector<JobPlacement> Placed(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return placed_[id];
+  }
+  JobExit Exit(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return exits_[id];
+  }
+  std::vector<std::string> Events(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return events_[id];
+  }
   template <typename F>
   bool WaitFor(F done, int ms = 5000) {
     std::unique_lock lock(mu_);
@@ -328,8 +340,9 @@ class Recorder : public JobSink {
 class SlurmBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kiln-slurm-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("kiln-slurm-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -371,7 +384,8 @@ class SlurmBackendTest : public ::testing::Test {
 
 TEST_F(SlurmBackendTest, ReadyJobsOfOneShapeGoInAsOneArray) {
   Start();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(backend_->Submit(Job("a" + std::to_string(i)), &sink_).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(backend_->Submit(Job("a" + std::to_string(i)), &sink_).ok());
   ASSERT_TRUE(backend_->Submit(Job("big", 8), &sink_).ok());
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.placed_.size() == 6; }));
   auto calls = slurm_.sbatches();
@@ -391,7 +405,9 @@ TEST_F(SlurmBackendTest, ReadyJobsOfOneShapeGoInAsOneArray) {
   std::set<std::string> slurm_ids;
   for (const auto& [id, p] : sink_.placed_) slurm_ids.insert(p.front().backend_job);
   EXPECT_EQ(slurm_ids.size(), 6u);
-  EXPECT_EQ(sink_.placed_["a3"].front().backend_job.substr(sink_.placed_["a3"].front().backend_job.find('_')), "_3");
+  EXPECT_EQ(sink_.placed_["a3"].front().backend_job.substr(
+                sink_.placed_["a3"].front().backend_job.find('_')),
+            "_3");
   // The job's environment went into its spec (kiln.job applies it).
   std::ifstream spec(dir_ / "jobs" / "a0" / "spec.json");
   EXPECT_EQ(nlohmann::json::parse(spec)["env"]["OMP_NUM_THREADS"], "1");
@@ -399,17 +415,19 @@ TEST_F(SlurmBackendTest, ReadyJobsOfOneShapeGoInAsOneArray) {
 
 TEST_F(SlurmBackendTest, StatesArriveByOneSqueuePerPollAndJobsEnd) {
   Start();
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(backend_->Submit(Job("j" + std::to_string(i)), &sink_).ok());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(backend_->Submit(Job("j" + std::to_string(i)), &sink_).ok());
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.placed_.size() == 20; }));
   std::string id = slurm_.sbatches().front().id;
-  for (int i = 0; i < 20; ++i) slurm_.Set(id + "_" + std::to_string(i), {"RUNNING", "None", 0, "n01"});
+  for (int i = 0; i < 20; ++i)
+    slurm_.Set(id + "_" + std::to_string(i), {"RUNNING", "None", 0, "n01"});
   ASSERT_TRUE(sink_.WaitFor([&] {
     for (auto& [j, p] : sink_.placed_) {
       if (!p.back().running) return false;
     }
     return true;
   }));
-  EXPECT_EQ(sink_.placed_["j5"].back().host, "n01");
+  EXPECT_EQ(sink_.Placed("j5").back().host, "n01");
   uint64_t polls_before = slurm_.squeues();
   for (int i = 0; i < 20; ++i) {
     slurm_.Set(id + "_" + std::to_string(i),
@@ -419,9 +437,9 @@ TEST_F(SlurmBackendTest, StatesArriveByOneSqueuePerPollAndJobsEnd) {
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.size() == 20; }));
   // Twenty jobs ended, seen by a poll or two: never one call per job.
   EXPECT_LE(slurm_.squeues() - polls_before, 3u);
-  EXPECT_TRUE(sink_.exits_["j0"].succeeded());
-  EXPECT_EQ(sink_.exits_["j7"].exit_code, 3);
-  EXPECT_EQ(sink_.exits_["j7"].reason, "exit code 3 (Slurm FAILED)");
+  EXPECT_TRUE(sink_.Exit("j0").succeeded());
+  EXPECT_EQ(sink_.Exit("j7").exit_code, 3);
+  EXPECT_EQ(sink_.Exit("j7").reason, "exit code 3 (Slurm FAILED)");
 }
 
 TEST_F(SlurmBackendTest, PollingBacksOffWhileNothingChanges) {
@@ -439,18 +457,21 @@ TEST_F(SlurmBackendTest, TransientSbatchFailuresAreRetriedOthersFailTheJob) {
   Start();
   slurm_.FailNext("transient:Unable to contact slurm controller (connect failure)");
   ASSERT_TRUE(backend_->Submit(Job("retry"), &sink_).ok());
-  ASSERT_TRUE(sink_.WaitFor([&] {
-    auto& p = sink_.placed_["retry"];
-    return p.size() >= 2 && !p.back().backend_job.empty();
-  }, 8000));
-  EXPECT_NE(sink_.placed_["retry"].front().note.find("sbatch failed (Unable to contact slurm controller"),
-            std::string::npos);
+  ASSERT_TRUE(sink_.WaitFor(
+      [&] {
+        auto& p = sink_.placed_["retry"];
+        return p.size() >= 2 && !p.back().backend_job.empty();
+      },
+      8000));
+  EXPECT_NE(
+      sink_.Placed("retry").front().note.find("sbatch failed (Unable to contact slurm controller"),
+      std::string::npos);
   slurm_.FailNext("Batch job submission failed: Invalid partition name specified");
   ASSERT_TRUE(backend_->Submit(Job("bad"), &sink_).ok());
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.count("bad") > 0; }));
-  EXPECT_EQ(sink_.exits_["bad"].reason,
+  EXPECT_EQ(sink_.Exit("bad").reason,
             "Slurm refused the job: Batch job submission failed: Invalid partition name specified");
-  EXPECT_FALSE(sink_.exits_["bad"].succeeded());
+  EXPECT_FALSE(sink_.Exit("bad").succeeded());
 }
 
 TEST_F(SlurmBackendTest, CancelRunsScancelAndEndsOnConfirmation) {
@@ -459,7 +480,7 @@ TEST_F(SlurmBackendTest, CancelRunsScancelAndEndsOnConfirmation) {
   ASSERT_TRUE(sink_.WaitFor([&] { return !sink_.placed_["c"].empty(); }));
   ASSERT_TRUE(backend_->Cancel("c").ok());
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.count("c") > 0; }));
-  EXPECT_TRUE(sink_.exits_["c"].cancelled);
+  EXPECT_TRUE(sink_.Exit("c").cancelled);
   EXPECT_EQ(slurm_.cancelled().size(), 1u);
   EXPECT_EQ(backend_->Cancel("c").code(), Code::kNotFound);
 }
@@ -478,7 +499,7 @@ TEST_F(SlurmBackendTest, ControllerDownLosesNothing) {
   }
   slurm_.SetDown(false);
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.count("d") > 0; }));
-  EXPECT_TRUE(sink_.exits_["d"].succeeded());
+  EXPECT_TRUE(sink_.Exit("d").succeeded());
 }
 
 TEST_F(SlurmBackendTest, AJobSlurmForgotEndsByItsResult) {
@@ -489,7 +510,7 @@ TEST_F(SlurmBackendTest, AJobSlurmForgotEndsByItsResult) {
   std::ofstream(r.bundle / "result.json") << R"({"exit_code": 0, "status": "succeeded"})";
   slurm_.Forget(slurm_.sbatches().front().id);
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.count("gone") > 0; }));
-  EXPECT_TRUE(sink_.exits_["gone"].succeeded());
+  EXPECT_TRUE(sink_.Exit("gone").succeeded());
 }
 
 TEST_F(SlurmBackendTest, PushedEventsArriveOnceInOrderAndTheRestComeFromTheFile) {
@@ -523,9 +544,8 @@ TEST_F(SlurmBackendTest, PushedEventsArriveOnceInOrderAndTheRestComeFromTheFile)
       << "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n{\"a\":5}\n{\"a\":6";
   slurm_.Set(slurm_.sbatches().front().id, {"COMPLETED", "None", 0, "n01"});
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.count("ev") > 0; }));
-  EXPECT_EQ(sink_.events_["ev"],
-            (std::vector<std::string>{"{\"a\":1}", "{\"a\":2}", "{\"a\":3}", "{\"a\":4}",
-                                      "{\"a\":5}"}));
+  EXPECT_EQ(sink_.Events("ev"), (std::vector<std::string>{"{\"a\":1}", "{\"a\":2}", "{\"a\":3}",
+                                                          "{\"a\":4}", "{\"a\":5}"}));
   EXPECT_EQ(events_.Receive("ev", token, 5, "{}\n", nullptr).status().code(), Code::kNotFound);
 }
 
@@ -541,10 +561,10 @@ TEST_F(SlurmBackendTest, ANewProcessAdoptsWhatThePreviousLeftInSlurm) {
   ASSERT_TRUE(backend_->Adopt("kept", &second).ok());
   slurm_.Set(slurm_.sbatches().front().id, {"RUNNING", "None", 0, "n03"});
   ASSERT_TRUE(second.WaitFor([&] { return !second.placed_["kept"].empty(); }));
-  EXPECT_EQ(second.placed_["kept"].back().host, "n03");
+  EXPECT_EQ(second.Placed("kept").back().host, "n03");
   slurm_.Set(slurm_.sbatches().front().id, {"COMPLETED", "None", 0, "n03"});
   ASSERT_TRUE(second.WaitFor([&] { return second.exits_.count("kept") > 0; }));
-  EXPECT_TRUE(second.exits_["kept"].succeeded());
+  EXPECT_TRUE(second.Exit("kept").succeeded());
   EXPECT_EQ(slurm_.sbatches().size(), 1u);  // adopted, not submitted again
 }
 
@@ -570,12 +590,11 @@ TEST(BackendRouter, GpuSlotsAreHandedOutAndAThirdJobWaits) {
   std::map<std::string, std::string> visible;
   for (const JobRequest& r : local.Running()) visible[r.job_id] = r.env.at("CUDA_VISIBLE_DEVICES");
   EXPECT_EQ(visible, (std::map<std::string, std::string>{{"g1", "0"}, {"g2", "1"}, {"cpu", ""}}));
-  ASSERT_TRUE(sink.WaitFor([&] {
-    return !sink.placed_["g3"].empty() && !sink.placed_["g1"].empty();
-  }));
-  EXPECT_FALSE(sink.placed_["g3"].front().running);
-  EXPECT_EQ(sink.placed_["g3"].front().note, "waiting for 1 free GPU on local");
-  EXPECT_EQ(sink.placed_["g1"].front().host, "host1");
+  ASSERT_TRUE(
+      sink.WaitFor([&] { return !sink.placed_["g3"].empty() && !sink.placed_["g1"].empty(); }));
+  EXPECT_FALSE(sink.Placed("g3").front().running);
+  EXPECT_EQ(sink.Placed("g3").front().note, "waiting for 1 free GPU on local");
+  EXPECT_EQ(sink.Placed("g1").front().host, "host1");
   ASSERT_TRUE(local.Finish("g2", FakeOutcome{}).ok());
   ASSERT_TRUE(local.WaitRunning(3));
   ASSERT_TRUE(sink.WaitFor([&] {

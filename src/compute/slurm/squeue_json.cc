@@ -46,7 +46,8 @@ void ReadExit(const nlohmann::json& job, SlurmJobStatus& s) {
       s.exit_code = raw;
     }
   } else if (it->is_object()) {
-    if (auto rc = it->find("return_code"); rc != it->end()) s.exit_code = int(Number(*rc).value_or(0));
+    if (auto rc = it->find("return_code"); rc != it->end())
+      s.exit_code = int(Number(*rc).value_or(0));
     if (auto sig = it->find("signal"); sig != it->end() && sig->is_object()) {
       if (auto id = sig->find("id"); id != sig->end()) s.exit_signal = int(Number(*id).value_or(0));
     }
@@ -72,7 +73,8 @@ Result<std::vector<int64_t>> ExpandArrayTasks(std::string_view spec, size_t limi
     int64_t step = 1;
     if (colon != std::string_view::npos) {
       auto s = number(part.substr(colon + 1));
-      if (!s || *s == 0) return InvalidArgument("bad array task step in '" + std::string(part) + "'");
+      if (!s || *s == 0)
+        return InvalidArgument("bad array task step in '" + std::string(part) + "'");
       step = *s;
       part = part.substr(0, colon);
     }
