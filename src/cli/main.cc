@@ -593,6 +593,21 @@ int Main(int argc, char** argv) {
 
   std::string job;
   bool follow = false;
+  auto* backends = app.add_subcommand("backends", "List the server's compute backends");
+  add_remote_flags(backends);
+  backends->callback([&] {
+    RemoteClient remote(server_url, token);
+    auto list = remote.Call("GET", "/api/v1/backends");
+    if (!list.ok()) return void(rc = Fail(list.status()));
+    for (const json& b : (*list)["backends"]) {
+      std::cout << b.value("name", "") << "\t" << b.value("kind", "") << "\t" << b.value("slots", 0)
+                << " slot(s)";
+      if (b.contains("gpus") && b["gpus"].is_number()) std::cout << ", " << b["gpus"] << " GPU(s)";
+      if (b.value("default", false)) std::cout << "\tdefault";
+      std::cout << "\n";
+    }
+  });
+
   auto* logs = app.add_subcommand("logs", "Print a job's output (from the server)");
   logs->add_option("job", job, "Job id")->required();
   logs->add_flag("--follow,-f", follow, "Keep printing until the job ends");

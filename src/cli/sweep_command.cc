@@ -16,7 +16,7 @@ namespace {
 using json = nlohmann::json;
 
 struct Args {
-  std::string project, pipeline, branch = "main";
+  std::string project, pipeline, branch = "main", backend;
   std::vector<std::string> sets;
   int64_t random = 0;
   int64_t seed = 0;
@@ -107,6 +107,7 @@ int Sweep(RemoteClient& remote, const Args& a) {
     if (!p.ok()) return fail(p.status());
     body["parameters"].push_back(*p);
   }
+  if (!a.backend.empty()) body["backend"] = a.backend;
   if (a.random > 0) {
     body["mode"] = "random";
     body["samples"] = a.random;
@@ -144,6 +145,7 @@ void AddSweepCommand(CLI::App& app, const RemoteOptions& remote, int* rc) {
   cmd->add_option("--random", args->random, "N random trials instead of the grid");
   cmd->add_option("--seed", args->seed, "Seed of the random trials")->capture_default_str();
   cmd->add_option("--branch,-b", args->branch, "Branch (or tag, commit)")->capture_default_str();
+  cmd->add_option("--backend", args->backend, "Where the trials' jobs run (kiln backends)");
   cmd->add_flag("--wait,-w", args->wait, "Follow it and print the trials' table at the end");
   remote.add_flags(cmd);
   cmd->callback([args, remote, rc] {

@@ -461,6 +461,17 @@ void Driver::Advance(Execution& e) {
   MaybeFinish(e);
 }
 
+// The runtime a provenance record names: the server's, with where the job
+// ran when its backend said so (a Slurm node, not this host).
+std::string Driver::RuntimeJson(const JobRecord& j) const {
+  if (j.backend.empty()) return runtime_json_;
+  nlohmann::json r = nlohmann::json::parse(runtime_json_);
+  r["backend"] = j.backend;
+  if (!j.host.empty()) r["host"] = j.host;
+  if (!j.backend_job.empty()) r["backend_job"] = j.backend_job;
+  return r.dump();
+}
+
 void Driver::Ready(Execution& e, size_t i) {
   SetJob(e, i, JobState::kQueued, "");
   const PlanJob& pj = e.plan.jobs[i];
@@ -564,7 +575,7 @@ void Driver::TakeCached(Execution& e, size_t i, const Outputs& outputs,
     writes_.grants.push_back({e.rec.project, o.digest, "job", now});
     if (options_.record_provenance) {
       writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now,
-                                    e.rec.project, runtime_json_, now, from_job});
+                                    e.rec.project, RuntimeJson(j), now, from_job});
     }
   }
   ApplyTransition(e, i, JobState::kCached, "");
@@ -795,7 +806,7 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
   for (const auto& [name, o] : outputs) {
     if (options_.record_provenance) {
       writes_.provenance.push_back({o.digest, name, j.id, e.rec.id, snapshot, inputs, now,
-                                    e.rec.project, runtime_json_, j.started_ms, ""});
+                                    e.rec.project, RuntimeJson(j), j.started_ms, ""});
     }
     writes_.grants.push_back({e.rec.project, o.digest, "job", now});
   }

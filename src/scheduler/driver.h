@@ -203,6 +203,7 @@ class Driver : private JobSink {
   // The operation's resources; its backend chosen by job_backend, the
   // execution's backend, then the routing tables.
   JobResources ResourcesOf(const Execution& e, size_t job) const;
+  std::string RuntimeJson(const JobRecord& job) const;
   void Push(Notice notice);
 
   // Delivers queued notices in order, without mu_.

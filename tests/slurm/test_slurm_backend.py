@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from kiln_server import Kiln, commit
+from kiln_server import KILN, Kiln, commit
 from test_provenance import DATA, build_pipeline
 
 SCALE = '''import time
@@ -152,6 +152,16 @@ def test_pipeline_runs_on_slurm_with_live_logs_and_metrics(kiln, lab, slurm_clus
     logs = kiln.api("GET", f"/jobs/{scale['id']}/logs").json()["events"]
     lines = [ev["payload"]["line"] for ev in logs]
     assert [l for l in lines if l.startswith("step")] == [f"step {i} of 8" for i in range(8)]
+    # Provenance says where the bytes were made: the Slurm node and job.
+    digest = job(kiln, eid, "Scale")["outputs"]["scaled"]["digest"]
+    lineage = kiln.api("GET", f"/projects/lab/artifacts/{digest}/provenance?depth=1").json()
+    runtime = next(j for j in lineage["jobs"] if j["name"] == "Scale")["runtime"]
+    assert (runtime["backend"], runtime["host"], runtime["backend_job"]) == (
+        "cluster", slurm_cluster.node, scale["backend_job"])
+    # And the command line lists the backend.
+    out = subprocess.run([str(KILN), "backends", "--server", f"http://127.0.0.1:{kiln.port}"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("cluster\tslurm\t1000 slot(s)"), out
 
 
 def test_a_fan_out_of_50_jobs_goes_in_as_one_array(kiln, lab):
