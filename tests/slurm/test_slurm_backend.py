@@ -63,17 +63,22 @@ def kiln(slurm_cluster, tmp_path_factory):
     k.stop()
 
 
-@pytest.fixture(scope="module")
-def lab(kiln):
+def make_lab(kiln):
+    """Project "lab" with data.json uploaded: what `pipeline` builds on."""
     assert kiln.api("POST", "/projects", {"name": "lab"}).status == 201
     up = kiln.api("POST", "/projects/lab/artifacts?name=data.json&serializer=json", DATA)
     return {"data": up.json()["digest"]}
 
 
-def pipeline(kiln, lab, **scale):
-    """A fresh pipeline whose Scale instance has these attributes (its code
-    differs each time: nothing is cached from another test)."""
-    code = SCALE + f"\n# {time.time_ns()}\n"
+@pytest.fixture(scope="module")
+def lab(kiln):
+    return make_lab(kiln)
+
+
+def pipeline(kiln, lab, code=SCALE, **scale):
+    """A fresh pipeline whose Scale instance (the class in `code`) has these
+    attributes (its code differs each time: nothing is cached from another test)."""
+    code = code + f"\n# {time.time_ns()}\n"
     guid = build_pipeline(kiln, "lab", None, lab["data"], scale_code=code)
     tree = kiln.api("GET", "/projects/lab/tree").json()["tree"]["nodes"]
     node = next(g for g, n in tree.items()
