@@ -164,10 +164,10 @@ def calls_per_minute(kiln, lab, cluster, jobs, sample_s, helpers):
     running_at_most = min(jobs, cluster.cpus)
 
     def settled():
-        mine = [j for j in cluster.jobs() if j["name"] == "kiln-cluster"
-                and j["job_state"] in ("RUNNING", "PENDING")]
-        return (len(mine) == jobs and stats(kiln)["in_slurm"] == jobs
-                and sum(j["job_state"] == "RUNNING" for j in mine) == running_at_most)
+        # squeue lists each running array task, but an array's pending tasks as one
+        # record (123_[5-49]): the pending ones are counted by Kiln's in_slurm.
+        running = sum(j["name"] == "kiln-cluster" and j["job_state"] == "RUNNING" for j in cluster.jobs())
+        return stats(kiln)["in_slurm"] == jobs and running == running_at_most
 
     wait_until(f"{jobs} jobs in Slurm ({running_at_most} running)", settled, 600, poll_s=1)
     time.sleep(2 * POLL_MAX_S)  # past the submissions' and starts' fast polling
@@ -233,8 +233,11 @@ def main():
                       f"{results[arrays]}", flush=True)
                 if arrays:
                     small = calls_per_minute(kiln, lab, cluster, sizes["inflight_small"], sizes["sample_s"], helpers)
+                    print(f"slurm_bench: (c) {sizes['inflight_small']} done at {time.monotonic() - began:.0f} s: "
+                          f"{small}", flush=True)
                     big = calls_per_minute(kiln, lab, cluster, sizes["inflight"], sizes["sample_s"], helpers)
-                    print(f"slurm_bench: (c) done at {time.monotonic() - began:.0f} s", flush=True)
+                    print(f"slurm_bench: (c) {sizes['inflight']} done at {time.monotonic() - began:.0f} s: "
+                          f"{big}", flush=True)
             except BaseException:
                 print(kiln.server_log(), file=sys.stderr)
                 raise
