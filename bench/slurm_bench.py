@@ -29,7 +29,7 @@ Usage: bench/slurm_bench.py [--kiln PATH] [--quick] [--latency-jobs N]
 """
 import argparse
 import os
-import statistics
+import shutil
 import sys
 import tempfile
 import time
@@ -256,6 +256,7 @@ def main():
                          f"{c['per_min']:.1f}/min ({c['calls']} calls, {c['squeue']} squeue in {c['took_s']:.0f} s)"))
         rows.append((f"    ratio {big['in_slurm']} / {small['in_slurm']} jobs",
                      f"{big['per_min'] / small['per_min']:.2f}" if small["per_min"] else "n/a (no calls)"))
+    shutil.rmtree(configs, ignore_errors=True)
     width = max(len(r[0]) for r in rows)
     print(f"slurm_bench: {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}; "
           f"took {time.monotonic() - began:.0f} s")
