@@ -749,6 +749,9 @@ JobLimits Driver::LimitsOf(const Execution& e, size_t i) {
 std::string Driver::FailureReason(const Execution& e, size_t i, const JobExit& exit) {
   const JobRecord& j = e.jobs[i];
   const JobLimits limits = LimitsOf(e, i);
+  // A backend that words its own time-out (Slurm: the limit it applied, in
+  // whole minutes) is kept; else the limit this job had.
+  if (exit.timed_out && exit.reason.rfind("timed out:", 0) == 0) return exit.reason;
   if (exit.timed_out && limits.timeout_s <= 0 && !exit.reason.empty()) return exit.reason;
   if (exit.timed_out) {
     char buf[64];
@@ -865,9 +868,10 @@ void Driver::OnPlaced(const std::string& job_id, const JobPlacement& placement) 
     } else if (!placement.running && (j.state != JobState::kQueued || j.reason != placement.note)) {
       // Waiting where it was sent (Slurm's queue, a free GPU): queued, with why.
       JobState was = j.state;
-      int64_t started = j.started_ms;
+      int64_t started = j.started_ms, queued = j.queued_ms;
       SetJob(e, i, JobState::kQueued, placement.note);
       if (was == JobState::kRunning) j.started_ms = started;
+      if (was == JobState::kQueued) j.queued_ms = queued;  // still the same wait
     } else {
       writes_.jobs.push_back(j);
       Push({j});

@@ -172,6 +172,12 @@ Status Serve(const ServeOptions& options) {
     if (n) spdlog::info("closed {} WebSocket(s) of '{}' after a revocation", n, user);
   });
 
+  // The config file first: a mistake in it stops the server before it
+  // changes anything in the data folder.
+  ServerConfig config;
+  if (!options.config_path.empty()) {
+    KILN_ASSIGN_OR_RETURN(config, LoadServerConfig(options.config_path));
+  }
   KILN_ASSIGN_OR_RETURN(auto seeded, SeedExamples(repo, options.examples_dir));
   for (const auto& name : seeded) spdlog::info("created example project '{}'", name);
 
@@ -217,10 +223,6 @@ Status Serve(const ServeOptions& options) {
   // Compute: the backends of the config file (docs/compute.md), else one
   // local backend. Without a working Python the server still serves
   // everything else, and says why it cannot run pipelines.
-  ServerConfig config;
-  if (!options.config_path.empty()) {
-    KILN_ASSIGN_OR_RETURN(config, LoadServerConfig(options.config_path));
-  }
   if (config.backends.empty()) {
     BackendConfig local;
     local.name = local.kind = "local";

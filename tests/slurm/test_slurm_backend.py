@@ -63,8 +63,8 @@ def kiln(slurm_cluster, tmp_path_factory):
     k.stop()
 
 
-@pytest.fixture(scope="module")
-def lab(kiln):
+def make_lab(kiln):
+    """Project "lab" with data.json uploaded: what `pipeline` builds on."""
     assert kiln.api("POST", "/projects", {"name": "lab"}).status == 201
     up = kiln.api("POST", "/projects/lab/artifacts?name=data.json&serializer=json", DATA)
     return {"data": up.json()["digest"]}
@@ -80,10 +80,16 @@ OFFSET_TOTAL = '''class Total:
 '''
 
 
-def pipeline(kiln, lab, total_code=None, **scale):
-    """A fresh pipeline whose Scale instance has these attributes (its code
-    differs each time: nothing is cached from another test)."""
-    code = SCALE + f"\n# {time.time_ns()}\n"
+@pytest.fixture(scope="module")
+def lab(kiln):
+    return make_lab(kiln)
+
+
+def pipeline(kiln, lab, code=SCALE, total_code=None, **scale):
+    """A fresh pipeline whose Scale instance (the class in `code`) has these
+    attributes (its code differs each time: nothing is cached from another
+    test); `total_code` replaces Total's (with an `offset` attribute)."""
+    code = code + f"\n# {time.time_ns()}\n"
     extra = {"total_code": total_code, "total_attrs": {"offset": 0}} if total_code else {}
     guid = build_pipeline(kiln, "lab", None, lab["data"], scale_code=code, **extra)
     tree = kiln.api("GET", "/projects/lab/tree").json()["tree"]["nodes"]

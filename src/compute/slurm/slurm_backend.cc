@@ -541,6 +541,13 @@ void SlurmBackend::Poll(std::unique_lock<std::mutex>& lock) {
         break;
       case SlurmOutcome::Kind::kEnded:
         changed = true;
+        if (!job.running && !s->second.nodes.empty()) {
+          // It ran and ended between two polls: still say where.
+          pending_callbacks_.push_back(
+              {id, job.sink,
+               JobPlacement{options_.site.name, s->second.nodes, job.slurm_id, true, ""},
+               std::nullopt, {}});
+        }
         End(id, o.exit, pending_callbacks_);
         break;
     }
