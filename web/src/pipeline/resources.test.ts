@@ -202,6 +202,15 @@ describe('resourceWarnings', () => {
     );
   });
 
+  it('warns when the default backend could not give the GPUs and none is named', () => {
+    expect(resourceWarnings(values({ job_gpus: 1 }), [local, cluster]).get('job_gpus')).toBe(
+      "The default backend 'local' has 0 GPUs: run it on another backend, or the job will be refused.",
+    );
+    expect(resourceWarnings(values({ job_gpus: 1, job_backend: 'cluster' }), [local, cluster]).has('job_gpus')).toBe(false);
+    const gpuBox: Backend = { ...local, gpus: 2 };
+    expect(resourceWarnings(values({ job_gpus: 1 }), [gpuBox, cluster]).has('job_gpus')).toBe(false);
+  });
+
   it('notes a GPU type without GPUs', () => {
     expect(resourceWarnings(values({ job_gpu_type: 'a100' }), null).get('job_gpu_type')).toContain('set GPUs too');
     expect(resourceWarnings(values({ job_gpu_type: 'a100', job_gpus: 0 }), null).has('job_gpu_type')).toBe(true);

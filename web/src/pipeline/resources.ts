@@ -256,6 +256,15 @@ export function resourceWarnings(values: readonly ResourceValue[], backends: rea
       out.set('job_backend', `This server has no backend '${name}' (it has ${backends.map((b) => b.name).join(', ')}): the run will fail.`);
     if (backend?.kind === 'local' && typeof gpus === 'number' && gpus > backend.gpus)
       out.set('job_gpus', `Backend '${backend.name}' has ${backend.gpus} GPU${backend.gpus === 1 ? '' : 's'}: the job would be refused.`);
+    // No backend named here: the run's choice or the default decides. Say
+    // so when the default could not run it (the run menu may still pick
+    // another backend, or the server's routing).
+    const fallback = typeof name === 'string' ? undefined : backends.find((b) => b.default);
+    if (fallback?.kind === 'local' && typeof gpus === 'number' && gpus > fallback.gpus)
+      out.set(
+        'job_gpus',
+        `The default backend '${fallback.name}' has ${fallback.gpus} GPU${fallback.gpus === 1 ? '' : 's'}: run it on another backend, or the job will be refused.`,
+      );
     const partition = find(values, 'job_partition');
     if (typeof partition === 'string' && !backends.some((b) => b.kind === 'slurm'))
       out.set('job_partition', 'This server has no Slurm backend: the partition is ignored.');

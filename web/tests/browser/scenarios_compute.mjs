@@ -115,8 +115,9 @@ export function computeScenarios(ctx) {
     await gpus.press('Enter');
     await poll(async () => (await attrsOf('Summarize')).job_gpus === 1, 'job_gpus = 1 on the Summarize instance on the server');
     await page.locator('[data-testid=resources-summary]:has-text("1 GPU")').waitFor(T);
-    // The inspector warns once the instance names its backend (it cannot know
-    // where the server's routing would send it otherwise).
+    // The default backend has no GPU: the inspector warns at once, and again,
+    // naming it, when the instance names its backend.
+    await page.locator('[data-testid=resource-job_gpus]:has-text("The default backend \'local\' has 0 GPUs")').waitFor(T);
     await page.locator('[data-testid=resource-job_backend] select').selectOption('local');
     await poll(async () => (await attrsOf('Summarize')).job_backend === 'local', 'job_backend = local on the Summarize instance on the server');
     const warning = page.locator('[data-testid=resource-job_gpus]:has-text("has 0 GPUs")');
