@@ -1,6 +1,8 @@
 #include "compute/backend_router.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace kiln {
@@ -152,6 +154,23 @@ void BackendRouter::Hand(const std::string& job_id) {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
+    if (it->second.cancel_requested) {
+      // Cancelled between its claim and now: it never reaches the backend.
+      JobSink* sink = it->second.sink;
+      std::vector<std::string> next = Release(*it->second.slot, it->second);
+      jobs_.erase(it);
+      JobExit exit;
+      exit.cancelled = true;
+      exit.end = JobExit::End::kSignaled;
+      exit.reason = "cancelled while waiting";
+      forwarding_++;
+      tasks_.Post([this, sink, job_id, exit] {
+        sink->OnExit(job_id, exit);
+        forwarding_--;
+      });
+      HandAll(next);
+      return;
+    }
     request = it->second.request;
     slot = it->second.slot;
   }
@@ -163,6 +182,16 @@ void BackendRouter::Hand(const std::string& job_id) {
     tasks_.Post([this, job_id, exit] { OnExit(job_id, exit); });
     return;
   }
+  bool cancel_now = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it != jobs_.end()) {
+      it->second.handed = true;
+      cancel_now = it->second.cancel_requested;
+    }
+  }
+  if (cancel_now) (void)slot->config.backend->Cancel(job_id);
   if (slot->config.kind == "local") {
     JobPlacement placed{slot->config.name, slot->config.host, "", true, ""};
     tasks_.Post([this, job_id, placed] { OnPlaced(job_id, placed); });
@@ -173,6 +202,11 @@ Status BackendRouter::Cancel(const std::string& job_id) {
   std::unique_lock lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return NotFound("job " + job_id + " is not running");
+  if (it->second.started && !it->second.handed) {
+    // Claimed, on its way to the backend (Hand): Hand cancels it.
+    it->second.cancel_requested = true;
+    return Status::Ok();
+  }
   if (it->second.started) {
     ComputeBackend* backend = it->second.slot->config.backend;
     lock.unlock();
@@ -187,26 +221,32 @@ Status BackendRouter::Cancel(const std::string& job_id) {
   exit.cancelled = true;
   exit.end = JobExit::End::kSignaled;
   exit.reason = "cancelled while waiting";
-  tasks_.Post([sink, job_id, exit] { sink->OnExit(job_id, exit); });
+  forwarding_++;
+  tasks_.Post([this, sink, job_id, exit] {
+    sink->OnExit(job_id, exit);
+    forwarding_--;
+  });
   return Status::Ok();
 }
 
 Status BackendRouter::Adopt(const std::string& job_id, JobSink* sink) {
-  for (const auto& s : slots_) {
+  for (const auto& slot : slots_) {
     {
       std::lock_guard lock(mu_);
-      Job& job = jobs_[job_id];
+      if (jobs_.count(job_id)) return AlreadyExists("job " + job_id + " is known");
+      Job& job = jobs_[job_id];  // so that its first callbacks find it
       job.request.job_id = job_id;
       job.sink = sink;
-      job.slot = s.get();
-      job.started = true;
-      s->in_flight++;
+      job.slot = slot.get();
+      job.started = job.handed = true;
     }
-    Status st = s->config.backend->Adopt(job_id, this);
-    if (st.ok()) return st;
+    Status st = slot->config.backend->Adopt(job_id, this);
     std::lock_guard lock(mu_);
+    if (st.ok()) {
+      slot->in_flight++;  // counted only once it is taken: waiting jobs never see a phantom
+      return st;
+    }
     jobs_.erase(job_id);
-    s->in_flight--;
   }
   return NotFound("no backend knows job " + job_id);
 }
@@ -220,14 +260,16 @@ bool BackendRouter::Detach(const std::string& job_id) {
     backend = it->second.slot->config.backend;
   }
   if (!backend->Detach(job_id)) return false;
-  std::lock_guard lock(mu_);
-  auto it = jobs_.find(job_id);
-  if (it != jobs_.end()) {
-    Slot& slot = *it->second.slot;
-    if (slot.in_flight > 0) slot.in_flight--;
-    for (int g : it->second.gpus) slot.gpu_busy[size_t(g)] = false;
-    jobs_.erase(it);
+  std::vector<std::string> next;
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it != jobs_.end()) {
+      next = Release(*it->second.slot, it->second);
+      jobs_.erase(it);
+    }
   }
+  HandAll(next);
   return true;
 }
 
@@ -238,8 +280,10 @@ void BackendRouter::OnEvents(const std::string& job_id, std::vector<std::string>
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     sink = it->second.sink;
+    forwarding_++;
   }
   sink->OnEvents(job_id, std::move(lines));
+  forwarding_--;
 }
 
 void BackendRouter::OnPlaced(const std::string& job_id, const JobPlacement& placement) {
@@ -249,8 +293,50 @@ void BackendRouter::OnPlaced(const std::string& job_id, const JobPlacement& plac
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     sink = it->second.sink;
+    forwarding_++;
   }
   sink->OnPlaced(job_id, placement);
+  forwarding_--;
+}
+
+// Frees what a job that left held (lock held) and claims the waiting jobs
+// that now fit, in arrival order; a GPU job that does not fit holds back
+// later GPU jobs (no starving a big one), not others. Returns the claimed
+// jobs, for Hand() without the lock.
+std::vector<std::string> BackendRouter::Release(Slot& slot, Job& left) {
+  if (left.started && slot.in_flight > 0) slot.in_flight--;
+  for (int g : left.gpus) slot.gpu_busy[size_t(g)] = false;
+  left.gpus.clear();
+  left.started = false;
+  std::vector<std::string> next;
+  bool gpus_blocked = false;
+  for (auto w = slot.waiting.begin(); w != slot.waiting.end();) {
+    auto job = jobs_.find(*w);
+    if (job == jobs_.end()) {
+      w = slot.waiting.erase(w);
+      continue;
+    }
+    bool wants_gpus = job->second.request.resources.gpus > 0;
+    if (wants_gpus && gpus_blocked) {
+      ++w;
+      continue;
+    }
+    if (!Fits(slot, job->second)) {
+      if (slot.in_flight >= slot.config.backend->Slots()) break;  // no slot for anyone
+      gpus_blocked = gpus_blocked || wants_gpus;
+      ++w;
+      continue;
+    }
+    // Claimed now, so the next waiting job sees the slot and GPUs taken.
+    next.push_back(*w);
+    Claim(job->second);
+    w = slot.waiting.erase(w);
+  }
+  return next;
+}
+
+void BackendRouter::HandAll(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) tasks_.Post([this, id] { Hand(id); });
 }
 
 void BackendRouter::OnExit(const std::string& job_id, const JobExit& exit) {
@@ -261,40 +347,22 @@ void BackendRouter::OnExit(const std::string& job_id, const JobExit& exit) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     sink = it->second.sink;
-    Slot& slot = *it->second.slot;
-    if (it->second.started && slot.in_flight > 0) slot.in_flight--;
-    for (int g : it->second.gpus) slot.gpu_busy[size_t(g)] = false;
+    next = Release(*it->second.slot, it->second);
     jobs_.erase(it);
-    // Hand out what this job freed, in arrival order; a GPU job that does
-    // not fit holds back later GPU jobs (no starving a big one), not others.
-    bool gpus_blocked = false;
-    for (auto w = slot.waiting.begin(); w != slot.waiting.end();) {
-      auto job = jobs_.find(*w);
-      if (job == jobs_.end()) {
-        w = slot.waiting.erase(w);
-        continue;
-      }
-      bool wants_gpus = job->second.request.resources.gpus > 0;
-      if (wants_gpus && gpus_blocked) {
-        ++w;
-        continue;
-      }
-      if (!Fits(slot, job->second)) {
-        if (slot.in_flight >= slot.config.backend->Slots()) break;  // no slot for anyone
-        gpus_blocked = gpus_blocked || wants_gpus;
-        ++w;
-        continue;
-      }
-      // Claimed now, so the next waiting job sees the slot and GPUs taken.
-      next.push_back(*w);
-      Claim(job->second);
-      w = slot.waiting.erase(w);
-    }
+    forwarding_++;
   }
   sink->OnExit(job_id, exit);
-  for (const std::string& id : next) {
-    tasks_.Post([this, id] { Hand(id); });
+  forwarding_--;
+  HandAll(next);
+}
+
+void BackendRouter::Unbind(JobSink* sink) {
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(jobs_, [&](const auto& j) { return j.second.sink == sink; });
   }
+  // A call to it that began before returns first.
+  while (forwarding_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 }  // namespace kiln

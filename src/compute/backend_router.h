@@ -13,6 +13,7 @@
 // own task thread, never with the router's lock held.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -59,6 +60,7 @@ class BackendRouter : public ComputeBackend, private JobSink {
   Status Adopt(const std::string& job_id, JobSink* sink) override;
   bool Detach(const std::string& job_id) override;
   bool ReportsPlacement() const override { return true; }
+  void Unbind(JobSink* sink) override;
 
   std::vector<BackendInfo> Backends() const;
   bool Has(const std::string& name) const;
@@ -70,8 +72,10 @@ class BackendRouter : public ComputeBackend, private JobSink {
     JobRequest request;
     JobSink* sink = nullptr;
     Slot* slot = nullptr;
-    std::vector<int> gpus;  // the GPU indices it holds
-    bool started = false;   // handed to the backend (else waiting here)
+    std::vector<int> gpus;          // the GPU indices it holds
+    bool started = false;           // claimed a slot (else waiting here)
+    bool handed = false;            // submitted to its backend
+    bool cancel_requested = false;  // cancelled after its claim, before Hand
   };
   struct Slot {
     RoutedBackend config;
@@ -82,6 +86,8 @@ class BackendRouter : public ComputeBackend, private JobSink {
 
   const Slot* Find(const std::string& name) const;
   bool Fits(const Slot& slot, const Job& job) const;
+  std::vector<std::string> Release(Slot& slot, Job& left);  // mu_ held
+  void HandAll(const std::vector<std::string>& ids);
   bool HasWaitingGpuJob(const Slot& slot) const;
   void Claim(Job& job);                  // mu_ held
   void Hand(const std::string& job_id);  // mu_ not held
@@ -94,6 +100,7 @@ class BackendRouter : public ComputeBackend, private JobSink {
   std::string fallback_;
   mutable std::mutex mu_;
   std::map<std::string, Job> jobs_;
+  std::atomic<int> forwarding_{0};     // calls to sinks in progress (Unbind waits for them)
   TaskQueue tasks_{1, "kiln-router"};  // last member: joined first
 };
 

@@ -113,6 +113,10 @@ class ComputeBackend {
   // Counters worth showing (GET /backends): a Slurm backend's controller
   // calls. Safe from any thread.
   virtual std::map<std::string, uint64_t> Stats() const { return {}; }
+  // Forgets every job whose sink is `sink`, without stopping them; no call
+  // to `sink` begins after it returns, and one in progress has ended. A
+  // driver going away calls it last.
+  virtual void Unbind(JobSink* sink) { (void)sink; }
   // Whether OnPlaced says when each job really starts (it may wait in the
   // backend first: Slurm's queue, a GPU); else it runs from Submit on.
   virtual bool ReportsPlacement() const { return false; }

@@ -59,6 +59,15 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
   std::string prefix = "backends." + name;
   const toml::table* t = node.as_table();
   if (!t) return w.Error(node, prefix, "must be a table ([" + prefix + "])");
+  // The name goes into Slurm job names, scripts and file names: plain only.
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+          std::string::npos ||
+      name[0] == '.' || name[0] == '-') {
+    return w.Error(node, prefix,
+                   "a backend's name is letters, digits, '_', '.' and '-' (at most 64), not "
+                   "starting with '.' or '-'");
+  }
   b.name = name;
   b.site.name = name;
   if (!t->contains("kind")) return w.Error(node, prefix + ".kind", "missing (local or slurm)");

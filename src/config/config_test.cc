@@ -80,6 +80,8 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
       {"[server]\npublic_url = \"kiln.lab\"\n",
        "kiln.toml:2: server.public_url: must start with http:// or https://"},
       {"[compute]\n", "kiln.toml:1: compute: unknown section (server, backends, routing)"},
+      {"[backends.\"../x\"]\nkind = \"slurm\"\n",
+       "kiln.toml:1: backends.../x: a backend's name is letters, digits"},
       {"[backends.l\n", "kiln.toml:1: "},
   };
   for (const Case& c : cases) {

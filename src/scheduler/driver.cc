@@ -36,6 +36,7 @@ struct Driver::Execution {
   bool cancelling = false;
   std::string cancel_reason;
   bool finished = false;
+  bool detached = false;  // the server stops and leaves its jobs to the next process
   struct Artifact {
     std::string guid, name, job, serializer;
     Digest digest;
@@ -180,6 +181,7 @@ Result<bool> Driver::Resume(const ExecutionRecord& rec, const std::vector<JobRec
       if (alive && e.plan.jobs[i].kind == OperationKind::kOperation &&
           backend_.Adopt(j.id, this).ok()) {
         adopted.insert(i);
+        ++running_;  // its OnExit will come, whatever the walk below makes of it
       }
     }
     if (adopted.empty()) {
@@ -203,7 +205,6 @@ Result<bool> Driver::Resume(const ExecutionRecord& rec, const std::vector<JobRec
           (void)(j.state == JobState::kCached ? e.state.Cache(i) : e.state.Succeed(i));
         } else if (adopted.count(i)) {
           (void)e.state.Start(i);
-          ++running_;
           if (j.cache_key && !computing_.count(*j.cache_key)) {
             computing_[*j.cache_key] = j.id;
             computing_key_[j.id] = *j.cache_key;
@@ -220,8 +221,13 @@ Result<bool> Driver::Resume(const ExecutionRecord& rec, const std::vector<JobRec
         }
       }
     }
+    // An adopted job the walk did not reach (an upstream failed on the way,
+    // so it was skipped) must not run on unseen.
+    for (size_t i : adopted) {
+      if (e.state.state(i) != JobState::kRunning) (void)backend_.Cancel(e.jobs[i].id);
+    }
     Dispatch();
-    MaybeFinish(e);
+    if (active_.count(id)) MaybeFinish(e);  // Dispatch may have finished it
   }
   Deliver();
   return true;
@@ -229,6 +235,7 @@ Result<bool> Driver::Resume(const ExecutionRecord& rec, const std::vector<JobRec
 
 Driver::~Driver() {
   std::unique_lock lock(mu_);
+  shutting_down_ = true;  // nothing new is launched from here on
   for (auto& [id, e] : active_) {
     if (e->finished) continue;
     // Jobs that outlive the server (in Slurm) are left running: the next
@@ -243,6 +250,9 @@ Driver::~Driver() {
       }
     }
     if (detached) {
+      // Its other running jobs are stopped but not recorded as ended: the
+      // records keep them running, and Resume readies them again.
+      e->detached = true;
       for (size_t j = 0; j < e->jobs.size(); ++j) {
         if (e->state.state(j) == JobState::kRunning && jobs_.count(e->jobs[j].id)) {
           (void)backend_.Cancel(e->jobs[j].id);
@@ -261,6 +271,9 @@ Driver::~Driver() {
   // A backend thread may still be inside OnExit/OnEvents (delivering the
   // last notices) after running_ reached zero: wait until it has left.
   while (callbacks_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Jobs that did not report within the wait (and detached ones): no
+  // backend calls into this driver after it is gone.
+  backend_.Unbind(this);
 }
 
 // ---------------------------------------------------------------- starting
@@ -620,6 +633,7 @@ void Driver::ReleaseWaiters() {
 }
 
 void Driver::Dispatch() {
+  if (shutting_down_) return;
   for (;;) {
     ReleaseWaiters();
     while (running_ < backend_.Slots() && !queue_.empty()) {
@@ -890,6 +904,13 @@ void Driver::OnExit(const std::string& job_id, const JobExit& exit) {
     Execution& e = *it->second.first;
     size_t i = it->second.second;
     if (running_ > 0) --running_;
+    if (shutting_down_ && e.detached) {
+      // Stopped by the shutdown of an execution the next process resumes:
+      // its record stays as it was.
+      jobs_.erase(it);
+      cv_.notify_all();
+      return;
+    }
     JobRecord& j = e.jobs[i];
     if (exit.end == JobExit::End::kExited) j.exit_code = exit.exit_code;
     keep = options_.keep_bundles;

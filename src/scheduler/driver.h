@@ -250,6 +250,7 @@ class Driver : private JobSink {
   RunsBatch writes_;
   std::deque<Notice> notices_;  // guarded by mu_
   bool delivering_ = false;     // guarded by mu_: one thread delivers at a time, in order
+  bool shutting_down_ = false;  // guarded by mu_: the destructor began; nothing is launched
   // Cache entries made but perhaps not yet in runs.db (still in writes_, or
   // swapped out and being written): a job readied in that window must hit
   // them, or it computes the same key again. Guarded by mu_; an entry goes

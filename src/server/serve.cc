@@ -379,6 +379,10 @@ Status Serve(const ServeOptions& options) {
   hub.set_execution_watch(nullptr);
   watch.reset();
   driver.reset();
+  // The Slurm threads stop before the router they call goes away.
+  for (auto& b : backends) {
+    if (auto* slurm = dynamic_cast<SlurmBackend*>(b.get())) slurm->Stop();
+  }
   backend.reset();
   backends.clear();
   spdlog::info("stopped cleanly");

@@ -1,7 +1,12 @@
 #include "compute/slurm/slurm_backend.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -73,6 +78,14 @@ std::optional<int> ResultExitCode(const fs::path& bundle) {
   return r["exit_code"].get<int>();
 }
 
+}  // namespace
+
+// A file only the server's user may read (task lists and the journal hold
+// job tokens), created so from the start.
+Status WritePrivateFile(const fs::path& path, const std::string& text);
+
+namespace {
+
 // Adds the job's environment to its spec, which kiln.job applies (the
 // array's batch script is shared, the environment is per job).
 Status AddEnvToSpec(const fs::path& bundle, const std::map<std::string, std::string>& env) {
@@ -119,12 +132,7 @@ Result<std::unique_ptr<SlurmBackend>> SlurmBackend::Start(SlurmBackendOptions op
 }
 
 SlurmBackend::~SlurmBackend() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  Stop();
   // Jobs still in Slurm stay there: the journal lets the next process adopt them.
   for (const auto& [id, job] : jobs_) options_.events->Close(id);
 }
@@ -136,35 +144,59 @@ Status SlurmBackend::LoadJournal() {
   std::string line;
   while (std::getline(in, line)) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("job")) continue;  // a torn last line
+    // A torn last line, or one not written by Kiln: skipped.
+    if (j.is_discarded() || !j.is_object() || !j.contains("job") || !j["job"].is_string()) continue;
+    auto text = [&](const char* key) {
+      return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
     std::string id = j["job"].get<std::string>();
-    if (j.value("ended", false)) {
+    if (j.contains("ended") && j["ended"].is_boolean() && j["ended"].get<bool>()) {
       known_.erase(id);
       continue;
     }
-    known_[id] = Known{j.value("slurm", ""), j.value("token", ""), j.value("bundle", ""),
-                       j.value("memory_mb", uint64_t(0)), j.value("time_s", 0.0)};
+    Known k{text("slurm"), text("token"), text("bundle"), 0, 0};
+    if (j.contains("memory_mb") && j["memory_mb"].is_number_unsigned()) {
+      k.memory_mb = j["memory_mb"].get<uint64_t>();
+    }
+    if (j.contains("time_s") && j["time_s"].is_number()) k.time_s = j["time_s"].get<double>();
+    known_[id] = k;
   }
   in.close();
   // Rewrite with only what may still be adopted.
   fs::path tmp = journal_.string() + ".tmp";
-  std::ofstream out(tmp, std::ios::trunc);
+  std::string text;
   for (const auto& [id, k] : known_) {
-    out << nlohmann::json{{"job", id},          {"slurm", k.slurm_id},      {"token", k.token},
-                          {"bundle", k.bundle}, {"memory_mb", k.memory_mb}, {"time_s", k.time_s}}
-               .dump()
-        << "\n";
+    text += nlohmann::json{{"job", id},          {"slurm", k.slurm_id},      {"token", k.token},
+                           {"bundle", k.bundle}, {"memory_mb", k.memory_mb}, {"time_s", k.time_s}}
+                .dump() +
+            "\n";
   }
-  if (!out.flush()) return IOError("cannot write " + tmp.string());
-  out.close();
+  KILN_RETURN_IF_ERROR(WritePrivateFile(tmp, text));  // it holds tokens
   std::error_code ec;
-  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);  // it holds tokens
   fs::rename(tmp, journal_, ec);
   if (ec) return IOError("cannot write " + journal_.string() + ": " + ec.message());
   return Status::Ok();
 }
 
+Status WritePrivateFile(const fs::path& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return IOError("cannot write " + path.string() + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return IOError("cannot write " + path.string() + ": " + std::strerror(errno));
+    }
+    done += size_t(n);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
 void SlurmBackend::Journal(const std::string& line) {
+  if (!fs::exists(journal_)) (void)WritePrivateFile(journal_, "");  // 0600: it holds tokens
   std::ofstream out(journal_, std::ios::app);
   out << line << "\n";
   out.flush();
@@ -191,9 +223,10 @@ Status SlurmBackend::Submit(const JobRequest& request, JobSink* sink) {
     job.first_try = Now();
     job.next_try = job.first_try + options_.array_window_ms / 1000.0;
     unsubmitted_.push_back(request.job_id);
+    // Registered before sbatch, so the job can push from its first line;
+    // under the lock, so a Cancel cannot end it first (Register calls nothing).
+    options_.events->Register(request.job_id, token, sink);
   }
-  // Registered before sbatch, so the job can push from its first line.
-  options_.events->Register(request.job_id, token, sink);
   cv_.notify_all();
   return Status::Ok();
 }
@@ -249,6 +282,7 @@ bool SlurmBackend::Detach(const std::string& job_id) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end() || it->second.slurm_id.empty()) return false;  // not in Slurm yet
     jobs_.erase(it);  // its journal line stays: the next process adopts it
+    std::erase_if(pending_callbacks_, [&](const Callback& c) { return c.job_id == job_id; });
   }
   options_.events->Close(job_id);
   return true;
@@ -262,6 +296,15 @@ std::map<std::string, uint64_t> SlurmBackend::Stats() const {
              std::lock_guard lock(mu_);
              return uint64_t(jobs_.size());
            }()}};
+}
+
+void SlurmBackend::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
 }
 
 void SlurmBackend::Nudge() {
@@ -373,9 +416,13 @@ void SlurmBackend::SubmitDue(std::unique_lock<std::mutex>& lock, double now) {
     // Slurm's default MaxArraySize is 1001: chunks of 1,000 tasks.
     size_t per_call = options_.arrays ? 1000 : 1;
     for (size_t start = 0; start < ids.size(); start += per_call) {
-      std::vector<std::string> chunk(
-          ids.begin() + ptrdiff_t(start),
-          ids.begin() + ptrdiff_t(std::min(ids.size(), start + per_call)));
+      std::vector<std::string> chunk;
+      for (size_t k = start; k < std::min(ids.size(), start + per_call); ++k) {
+        // The lock was released around the sbatch of the chunk before: a
+        // job may have been cancelled (and forgotten) meanwhile.
+        if (jobs_.count(ids[k])) chunk.push_back(ids[k]);
+      }
+      if (chunk.empty()) continue;
       fs::path tasks = options_.shared_dir / "slurm" / (NewGuid() + ".tasks");
       std::string list;
       for (const std::string& id : chunk) {
@@ -394,13 +441,8 @@ void SlurmBackend::SubmitDue(std::unique_lock<std::mutex>& lock, double now) {
       std::string script = BatchScript(options_.site, tasks);
       lock.unlock();
       Result<std::string> id = [&]() -> Result<std::string> {
-        {
-          std::ofstream out(tasks, std::ios::trunc);
-          out << list;
-          if (!out.flush()) return IOError("cannot write the task list " + tasks.string());
-        }
-        std::error_code ec;
-        fs::permissions(tasks, fs::perms::owner_read | fs::perms::owner_write, ec);
+        // Readable by the server's user only from the start: it holds tokens.
+        KILN_RETURN_IF_ERROR(WritePrivateFile(tasks, list));
         sbatch_calls_++;
         return options_.commands->Sbatch(args, script);
       }();
@@ -544,9 +586,11 @@ void SlurmBackend::Poll(std::unique_lock<std::mutex>& lock) {
         if (!job.running && !s->second.nodes.empty()) {
           // It ran and ended between two polls: still say where.
           pending_callbacks_.push_back(
-              {id, job.sink,
+              {id,
+               job.sink,
                JobPlacement{options_.site.name, s->second.nodes, job.slurm_id, true, ""},
-               std::nullopt, {}});
+               std::nullopt,
+               {}});
         }
         End(id, o.exit, pending_callbacks_);
         break;

@@ -69,6 +69,9 @@ class SlurmBackend : public ComputeBackend {
 
   // Polls at once (a job pushed its final state; tests).
   void Nudge();
+  // Stops the backend's thread: no callback after it returns (a server
+  // shutting down calls it before the sinks go away). Jobs stay in Slurm.
+  void Stop();
   uint64_t squeue_calls() const { return squeue_calls_; }
   uint64_t sbatch_calls() const { return sbatch_calls_; }
   // sbatch, squeue, scancel and all of them ("slurm_calls").

@@ -571,9 +571,11 @@ TEST_F(SlurmBackendTest, ANewProcessAdoptsWhatThePreviousLeftInSlurm) {
 // ---------------------------------------------------------------- router
 
 TEST(BackendRouter, GpuSlotsAreHandedOutAndAThirdJobWaits) {
+  // Destroyed in reverse: the router (and its posted callbacks) before the
+  // sink it calls, the backend it borrows last.
   FakeBackend local(4);
-  BackendRouter router({{"local", "local", &local, 2, "", 0, "host1"}}, "");
   Recorder sink;
+  BackendRouter router({{"local", "local", &local, 2, "", 0, "host1"}}, "");
   auto job = [](const std::string& id, int gpus) {
     JobRequest r;
     r.job_id = id;

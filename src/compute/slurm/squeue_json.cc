@@ -87,13 +87,27 @@ Result<std::vector<int64_t>> ExpandArrayTasks(std::string_view spec, size_t limi
     if (size_t((*hi - *lo) / step) + out.size() >= limit) {
       return InvalidArgument("array task range '" + std::string(part) + "' is too large");
     }
-    for (int64_t i = *lo; i <= *hi; i += step) out.push_back(i);
+    for (int64_t k = 0, n = (*hi - *lo) / step; k <= n; ++k) out.push_back(*lo + k * step);
   }
   return out;
 }
 
+static Result<std::map<std::string, SlurmJobStatus>> Parse(std::string_view json,
+                                                           std::string_view name);
+
 Result<std::map<std::string, SlurmJobStatus>> ParseSqueueJson(std::string_view json,
                                                               std::string_view name) {
+  // Fields of unexpected types (another Slurm version) are an error, not a crash.
+  try {
+    return Parse(json, name);
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("squeue --json printed an unexpected document: ") +
+                           e.what());
+  }
+}
+
+static Result<std::map<std::string, SlurmJobStatus>> Parse(std::string_view json,
+                                                           std::string_view name) {
   nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("jobs") || !doc["jobs"].is_array()) {
     return InvalidArgument("squeue --json printed something that is not its job list");
