@@ -159,15 +159,7 @@ void BackendRouter::Hand(const std::string& job_id) {
       JobSink* sink = it->second.sink;
       std::vector<std::string> next = Release(*it->second.slot, it->second);
       jobs_.erase(it);
-      JobExit exit;
-      exit.cancelled = true;
-      exit.end = JobExit::End::kSignaled;
-      exit.reason = "cancelled while waiting";
-      forwarding_++;
-      tasks_.Post([this, sink, job_id, exit] {
-        sink->OnExit(job_id, exit);
-        forwarding_--;
-      });
+      PostCancelled(sink, job_id);
       HandAll(next);
       return;
     }
@@ -198,6 +190,21 @@ void BackendRouter::Hand(const std::string& job_id) {
   }
 }
 
+// The OnExit of a job cancelled before it reached its backend (mu_ held; the
+// job is already forgotten, so the call goes to its sink directly, counted
+// for Unbind).
+void BackendRouter::PostCancelled(JobSink* sink, const std::string& job_id) {
+  JobExit exit;
+  exit.cancelled = true;
+  exit.end = JobExit::End::kSignaled;
+  exit.reason = "cancelled while waiting";
+  forwarding_++;
+  tasks_.Post([this, sink, job_id, exit] {
+    sink->OnExit(job_id, exit);
+    forwarding_--;
+  });
+}
+
 Status BackendRouter::Cancel(const std::string& job_id) {
   std::unique_lock lock(mu_);
   auto it = jobs_.find(job_id);
@@ -217,15 +224,7 @@ Status BackendRouter::Cancel(const std::string& job_id) {
                      slot.waiting.end());
   JobSink* sink = it->second.sink;
   jobs_.erase(it);
-  JobExit exit;
-  exit.cancelled = true;
-  exit.end = JobExit::End::kSignaled;
-  exit.reason = "cancelled while waiting";
-  forwarding_++;
-  tasks_.Post([this, sink, job_id, exit] {
-    sink->OnExit(job_id, exit);
-    forwarding_--;
-  });
+  PostCancelled(sink, job_id);
   return Status::Ok();
 }
 

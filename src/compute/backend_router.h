@@ -88,6 +88,7 @@ class BackendRouter : public ComputeBackend, private JobSink {
   bool Fits(const Slot& slot, const Job& job) const;
   std::vector<std::string> Release(Slot& slot, Job& left);  // mu_ held
   void HandAll(const std::vector<std::string>& ids);
+  void PostCancelled(JobSink* sink, const std::string& job_id);
   bool HasWaitingGpuJob(const Slot& slot) const;
   void Claim(Job& job);                  // mu_ held
   void Hand(const std::string& job_id);  // mu_ not held

@@ -4,6 +4,7 @@
 // reach it. Parsing is all here (toml++ stays in config.cc); the server
 // builds the backends from the result.
 //
+// Values in, values out; the parse functions are reentrant.
 // Errors name the file, the line and the key:
 //   kiln.toml:12: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm)
 #pragma once

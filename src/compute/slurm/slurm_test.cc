@@ -560,7 +560,11 @@ TEST_F(SlurmBackendTest, ANewProcessAdoptsWhatThePreviousLeftInSlurm) {
   EXPECT_EQ(backend_->Adopt("unknown", &second).code(), Code::kNotFound);
   ASSERT_TRUE(backend_->Adopt("kept", &second).ok());
   slurm_.Set(slurm_.sbatches().front().id, {"RUNNING", "None", 0, "n03"});
-  ASSERT_TRUE(second.WaitFor([&] { return !second.placed_["kept"].empty(); }));
+  // A poll that ran before the state changed may place it waiting first.
+  ASSERT_TRUE(second.WaitFor([&] {
+    auto& p = second.placed_["kept"];
+    return !p.empty() && p.back().running;
+  }));
   EXPECT_EQ(second.Placed("kept").back().host, "n03");
   slurm_.Set(slurm_.sbatches().front().id, {"COMPLETED", "None", 0, "n03"});
   ASSERT_TRUE(second.WaitFor([&] { return second.exits_.count("kept") > 0; }));
