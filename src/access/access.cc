@@ -149,22 +149,29 @@ Result<std::vector<UserInfo>> Access::ListUsers() {
 }
 
 Result<std::string> Access::IssueSecret(const std::string& user, const std::string& label,
-                                        bool session, int64_t expires_ms) {
+                                        bool session, int64_t expires_ms, bool worker) {
   if (!SodiumReady()) return Internal("libsodium failed to initialise");
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
   char hex[65];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  std::string secret = std::string(session ? "kiln_s_" : "kiln_t_") + hex;
+  std::string secret = std::string(worker ? "kiln_w_" : session ? "kiln_s_" : "kiln_t_") + hex;
+  Value::Map fields = {{"created", clock_.NowMillis()},
+                       {"expires", expires_ms},
+                       {"label", label},
+                       {"session", session},
+                       {"user", user}};
+  if (worker) fields["worker"] = true;
   WriteBatch b;
-  Digest d = b.Put(Record(kTokenTag, {{"created", clock_.NowMillis()},
-                                      {"expires", expires_ms},
-                                      {"label", label},
-                                      {"session", session},
-                                      {"user", user}}));
+  Digest d = b.Put(Record(kTokenTag, std::move(fields)));
   b.UpdateRef({TokenRefName(secret), std::nullopt, d});
   KILN_RETURN_IF_ERROR(store_.Write(b));
   return secret;
+}
+
+Result<std::string> Access::CreateWorkerToken(const std::string& name) {
+  KILN_RETURN_IF_ERROR(ValidateUserName(name).WithContext("worker name"));
+  return IssueSecret("", name, false, 0, /*worker=*/true);
 }
 
 Result<std::string> Access::CreateToken(const std::string& user, const std::string& label) {
@@ -194,8 +201,10 @@ Status Access::Revoke(const std::string& secret) {
   WriteBatch b;
   b.UpdateRef({TokenRefName(secret), ref, std::nullopt});
   KILN_RETURN_IF_ERROR(store_.Write(b));
-  if (record.ok() && Field(*record, "user").is_string())
+  if (record.ok() && Field(*record, "user").is_string() &&
+      !Field(*record, "user").as_string().empty()) {
     Revoked(Field(*record, "user").as_string());
+  }
   return Status::Ok();
 }
 
@@ -211,7 +220,9 @@ Result<TokenInfo> Access::Authenticate(const std::string& secret) {
   t.session = Field(m, "session").is_bool() && Field(m, "session").as_bool();
   t.created_ms = Field(m, "created").is_int() ? Field(m, "created").as_int() : 0;
   t.expires_ms = Field(m, "expires").is_int() ? Field(m, "expires").as_int() : 0;
+  t.worker = Field(m, "worker").is_bool() && Field(m, "worker").as_bool();
   if (t.expires_ms && clock_.NowMillis() >= t.expires_ms) return bad;
+  if (t.worker) return t;  // acts for no user
   if (!store_.GetRef(UserRefName(t.user)).ok()) return bad;
   return t;
 }

@@ -42,6 +42,9 @@ struct TokenInfo {
   bool session = false;
   int64_t created_ms = 0;
   int64_t expires_ms = 0;  // 0: never
+  // A worker token (`kiln workers token`): it acts for no user and reaches
+  // only the worker routes; `label` is the worker's name.
+  bool worker = false;
 };
 
 class Access {
@@ -67,6 +70,10 @@ class Access {
 
   // Returns the secret; it cannot be read back later.
   Result<std::string> CreateToken(const std::string& user, const std::string& label);
+  // A token for a remote worker (`kiln worker --token`): its own kind
+  // (kiln_w_…), valid only for /api/v1/workers/… (docs/access.md). Revoke
+  // it like any other.
+  Result<std::string> CreateWorkerToken(const std::string& name);
   // Checks the password and returns a session secret valid for `ttl_ms`.
   Result<std::string> Login(const std::string& user, const std::string& password,
                             int64_t ttl_ms = 7 * 24 * 3600 * 1000LL);
@@ -85,7 +92,7 @@ class Access {
  private:
   Result<std::optional<Digest>> UserRef(const std::string& name);
   Result<std::string> IssueSecret(const std::string& user, const std::string& label, bool session,
-                                  int64_t expires_ms);
+                                  int64_t expires_ms, bool worker = false);
 
   void Revoked(const std::string& user) {
     if (on_revoke_) on_revoke_(user);

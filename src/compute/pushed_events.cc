@@ -43,6 +43,28 @@ uint64_t PushedEvents::Close(const std::string& job_id) {
   return job->next;
 }
 
+uint64_t PushedEvents::Next(const std::string& job_id) {
+  std::shared_ptr<Job> job = Find(job_id);
+  if (!job) return 0;
+  std::lock_guard deliver(job->deliver);
+  return job->next;
+}
+
+Result<uint64_t> PushedEvents::Rekey(const std::string& job_id, const std::string& token) {
+  std::shared_ptr<Job> job = Find(job_id);
+  if (!job) return NotFound("job " + job_id + " is not running");
+  std::lock_guard deliver(job->deliver);
+  if (job->closed) return NotFound("job " + job_id + " is not running");
+  job->token = token;
+  return job->next;
+}
+
+std::shared_ptr<PushedEvents::Job> PushedEvents::Find(const std::string& job_id) const {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
 size_t PushedEvents::size() const {
   std::lock_guard lock(mu_);
   return jobs_.size();
@@ -51,17 +73,8 @@ size_t PushedEvents::size() const {
 Result<uint64_t> PushedEvents::Receive(const std::string& job_id, std::string_view token,
                                        uint64_t offset, std::string_view body,
                                        uint64_t* next_on_conflict) {
-  std::shared_ptr<Job> job;
-  {
-    std::lock_guard lock(mu_);
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return NotFound("job " + job_id + " is not running");
-    job = it->second;
-  }
-  if (token.size() != job->token.size() ||
-      CRYPTO_memcmp(token.data(), job->token.data(), token.size()) != 0) {
-    return Status(Code::kPermissionDenied, "wrong token for job " + job_id);
-  }
+  std::shared_ptr<Job> job = Find(job_id);
+  if (!job) return NotFound("job " + job_id + " is not running");
   std::vector<std::string> lines;
   size_t start = 0;
   while (start < body.size()) {
@@ -74,6 +87,11 @@ Result<uint64_t> PushedEvents::Receive(const std::string& job_id, std::string_vi
   }
   std::lock_guard deliver(job->deliver);
   if (job->closed) return NotFound("job " + job_id + " is not running");
+  // Under the delivery lock: a token Rekey replaced is refused from then on.
+  if (token.size() != job->token.size() ||
+      CRYPTO_memcmp(token.data(), job->token.data(), token.size()) != 0) {
+    return Status(Code::kPermissionDenied, "wrong token for job " + job_id);
+  }
   if (offset > job->next) {
     if (next_on_conflict) *next_on_conflict = job->next;
     return FailedPrecondition("lines from " + std::to_string(offset) +

@@ -33,6 +33,13 @@ class PushedEvents {
                 uint64_t next = 0);
   // Stops accepting lines for the job; returns how many were delivered.
   uint64_t Close(const std::string& job_id);
+  // How many lines of the job were delivered (0 for an unknown job).
+  uint64_t Next(const std::string& job_id);
+  // Gives the job a new token (the old one stops working at once) and
+  // returns how many lines were delivered: a job that moves to another
+  // machine continues from there. Waits for a delivery in progress, as
+  // Close does. NotFound for an unknown job.
+  Result<uint64_t> Rekey(const std::string& job_id, const std::string& token);
 
   // A POST's body. `offset`: the index of the body's first line. Returns the
   // index of the next line the server wants. Errors: PermissionDenied (bad
@@ -53,6 +60,8 @@ class PushedEvents {
     bool closed = false;
     std::mutex deliver;  // held while handing lines to the sink
   };
+  std::shared_ptr<Job> Find(const std::string& job_id) const;
+
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;
 };

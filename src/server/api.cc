@@ -100,10 +100,12 @@ struct Endpoint {
 
 Result<std::string> AuthenticateRequest(Access& access, bool auth_enabled,
                                         const HttpRequest& request) {
-  if (!auth_enabled) return std::string(Access::kLocalUser);
-  // A job pushing events authenticates with its own token, which the route
-  // checks (docs/compute.md): it acts for no user.
-  if (IsJobEventPush(request)) return std::string();
+  bool worker_route = IsWorkerRoute(request);
+  if (!auth_enabled) return std::string(worker_route ? kAnyWorker : Access::kLocalUser);
+  // A job on another machine (pushing events, fetching its files, reporting
+  // its exit) authenticates with its own token, which the route checks
+  // (docs/compute.md): it acts for no user.
+  if (IsJobTokenRoute(request)) return std::string();
   const std::string& header = request.Header("authorization");
   std::string secret;
   if (header.starts_with("Bearer ")) {
@@ -120,7 +122,14 @@ Result<std::string> AuthenticateRequest(Access& access, bool auth_enabled,
     return Status(Code::kUnauthenticated, "sign in, or send 'Authorization: Bearer <token>'");
   }
   KILN_ASSIGN_OR_RETURN(TokenInfo t, access.Authenticate(secret));
-  return t.user;
+  // Worker tokens and the worker routes belong together (docs/access.md).
+  if (t.worker != worker_route) {
+    return Status(Code::kPermissionDenied,
+                  t.worker ? "a worker token reaches only the worker routes (/api/v1/workers/…)"
+                           : "this route is for remote workers: create a worker token with "
+                             "'kiln workers token NAME'");
+  }
+  return t.worker ? WorkerUser(t.label) : t.user;
 }
 
 static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
