@@ -17,6 +17,7 @@
 #include "cli/remote.h"
 #include "cli/reproduce_command.h"
 #include "cli/sweep_command.h"
+#include "cli/worker_command.h"
 #include "core/log.h"
 #include "model/export.h"
 #include "model/meta.h"
@@ -505,6 +506,26 @@ int Main(int argc, char** argv) {
     std::cout << user << " has " << role << " on " << project << "\n";
   });
 
+  // ---- worker tokens (docs/access.md)
+  auto* workers = app.add_subcommand("workers", "Tokens for remote workers (kiln worker)");
+  workers->require_subcommand(1);
+  std::string worker_name, secret;
+  auto* wt = workers->add_subcommand("token", "Create a worker token (shown once)");
+  wt->add_option("name", worker_name, "The worker's name (it leases under it)")->required();
+  wt->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    auto t = data.access->CreateWorkerToken(worker_name);
+    if (!t.ok()) return void(rc = Fail(t.status()));
+    std::cout << *t << "\n";
+  });
+  auto* wr = workers->add_subcommand("revoke", "Revoke a worker token (or any token)");
+  wr->add_option("token", secret, "The token")->required();
+  wr->callback([&] {
+    if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+    if (Status st = data.access->Revoke(secret); !st.ok()) return void(rc = Fail(st));
+    std::cout << "revoked\n";
+  });
+
   // ---- run, logs, artifacts: through the running server
   std::string server_url = "http://127.0.0.1:8080", token;
   if (const char* t = std::getenv("KILN_TOKEN"); t && *t) token = t;
@@ -702,6 +723,7 @@ int Main(int argc, char** argv) {
   AddNnCommand(app, &rc);
   AddReproduceCommand(app, {&server_url, &token, add_remote_flags}, &rc);
   AddSweepCommand(app, {&server_url, &token, add_remote_flags}, &rc);
+  AddWorkerCommand(app, &rc);
 
   try {
     app.parse(argc, argv);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "core/url.h"
 
 namespace kiln {
 
@@ -32,9 +33,6 @@ class RemoteClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Percent-encodes one URL path segment.
-std::string UrlSegment(const std::string& s);
 
 // The guid of the pipeline named `name` (or with that guid) in `project` at
 // `ref`; NotFound naming it when there is none.

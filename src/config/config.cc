@@ -34,7 +34,11 @@ Status Number(const Where& w, const toml::node& n, const std::string& key, T& ou
   if (n.is_integer()) v = double(*n.value<int64_t>());
   if (n.is_floating_point()) v = *n.value<double>();
   if (!v) return w.Error(n, key, "must be a number");
-  if (*v < min) return w.Error(n, key, "must be at least " + std::to_string(int64_t(min)));
+  if (*v < min) {
+    std::ostringstream text;
+    text << min;
+    return w.Error(n, key, "must be at least " + text.str());
+  }
   if constexpr (std::is_integral_v<T>) {
     if (*v != double(int64_t(*v))) return w.Error(n, key, "must be a whole number");
   }
@@ -70,11 +74,13 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
   }
   b.name = name;
   b.site.name = name;
-  if (!t->contains("kind")) return w.Error(node, prefix + ".kind", "missing (local or slurm)");
+  if (!t->contains("kind")) {
+    return w.Error(node, prefix + ".kind", "missing (local, slurm or remote)");
+  }
   KILN_RETURN_IF_ERROR(String(w, *t->get("kind"), prefix + ".kind", b.kind));
-  if (b.kind != "local" && b.kind != "slurm") {
+  if (b.kind != "local" && b.kind != "slurm" && b.kind != "remote") {
     return w.Error(*t->get("kind"), prefix + ".kind",
-                   "unknown backend kind '" + b.kind + "' (local, slurm)");
+                   "unknown backend kind '" + b.kind + "' (local, slurm, remote)");
   }
   static const std::set<std::string> local_keys = {"kind", "slots", "gpus", "gpu_type",
                                                    "max_memory_mb"};
@@ -83,7 +89,11 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
       "pythonpath", "shared_dir", "bin_dir",         "env",         "max_jobs",
       "poll_min_s", "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb",
       "arrays"};
-  const auto& allowed = b.kind == "local" ? local_keys : slurm_keys;
+  static const std::set<std::string> remote_keys = {"kind", "worker_timeout_s", "poll_s",
+                                                    "max_jobs", "max_attempts"};
+  const auto& allowed = b.kind == "local"   ? local_keys
+                        : b.kind == "slurm" ? slurm_keys
+                                            : remote_keys;
   for (auto&& [k, v] : *t) {
     std::string key(k.str()), full = prefix + "." + key;
     if (!allowed.count(key)) {
@@ -113,6 +123,11 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
     if (key == "poll_max_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.poll_max_s, 0));
     if (key == "array_window_ms") KILN_RETURN_IF_ERROR(Number(w, v, full, b.array_window_ms, 0));
     if (key == "retry_for_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.retry_for_s, 0));
+    if (key == "worker_timeout_s") {
+      KILN_RETURN_IF_ERROR(Number(w, v, full, b.worker_timeout_s, 0.1));
+    }
+    if (key == "poll_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.poll_s, 0.05));
+    if (key == "max_attempts") KILN_RETURN_IF_ERROR(Number(w, v, full, b.max_attempts, 1));
     if (key == "arrays") {
       if (!v.is_boolean()) return w.Error(v, full, "must be true or false");
       b.arrays = *v.value<bool>();

@@ -6,7 +6,7 @@
 //
 // Values in, values out; the parse functions are reentrant.
 // Errors name the file, the line and the key:
-//   kiln.toml:12: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm)
+//   kiln.toml:12: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm, remote)
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ namespace kiln {
 
 struct BackendConfig {
   std::string name;
-  std::string kind;  // "local" | "slurm"
+  std::string kind;  // "local" | "slurm" | "remote"
   // local
   int slots = 0;               // 0 = the number of cores
   int gpus = -1;               // -1 = detect (nvidia-smi -L), else this many GPU slots
@@ -38,6 +38,10 @@ struct BackendConfig {
   int array_window_ms = 200;
   bool arrays = true;
   double retry_for_s = 600;
+  // remote (workers that connect out; max_jobs above bounds its queue too)
+  double worker_timeout_s = 30;
+  double poll_s = 0.5;
+  int max_attempts = 3;
 };
 
 struct ServerConfig {

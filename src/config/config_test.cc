@@ -52,6 +52,18 @@ operations = { Train = "cluster" }
   EXPECT_EQ(c->route_operations.at("Train"), "cluster");
 }
 
+TEST(ServerConfig, ReadsARemoteWorkersBackend) {
+  auto c = ParseServerConfig(
+      "[backends.lab]\nkind = \"remote\"\nworker_timeout_s = 5\npoll_s = 0.2\nmax_attempts = 2\n",
+      "kiln.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->backends.size(), 1u);
+  EXPECT_EQ(c->backends[0].kind, "remote");
+  EXPECT_DOUBLE_EQ(c->backends[0].worker_timeout_s, 5);
+  EXPECT_DOUBLE_EQ(c->backends[0].poll_s, 0.2);
+  EXPECT_EQ(c->backends[0].max_attempts, 2);
+}
+
 // Each mistake is reported with the file, the line and the key.
 TEST(ServerConfig, ErrorsNameFileLineAndKey) {
   struct Case {
@@ -59,9 +71,9 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
     const char* error;
   } cases[] = {
       {"[backends.cluster]\nkind = \"slurmm\"\n",
-       "kiln.toml:2: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm)"},
+       "kiln.toml:2: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm, remote)"},
       {"[backends.cluster]\npartition = \"x\"\n",
-       "kiln.toml:1: backends.cluster.kind: missing (local or slurm)"},
+       "kiln.toml:1: backends.cluster.kind: missing (local, slurm or remote)"},
       {"[backends.l]\nkind = \"local\"\nslots = 0\n",
        "kiln.toml:3: backends.l.slots: must be at least 1"},
       {"[backends.l]\nkind = \"local\"\ngpus = 1.5\n",
@@ -69,6 +81,11 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
       {"[backends.l]\nkind = \"local\"\npartition = \"x\"\n",
        "kiln.toml:3: backends.l.partition: unknown setting for a local backend (gpu_type, gpus, "
        "kind, max_memory_mb, slots)"},
+      {"[backends.w]\nkind = \"remote\"\npoll_s = 0.01\n",
+       "kiln.toml:3: backends.w.poll_s: must be at least 0.05"},
+      {"[backends.w]\nkind = \"remote\"\nslots = 2\n",
+       "kiln.toml:3: backends.w.slots: unknown setting for a remote backend (kind, max_attempts, "
+       "max_jobs, poll_s, worker_timeout_s)"},
       {"[backends.c]\nkind = \"slurm\"\ngpu_flag = \"gpu\"\n",
        "kiln.toml:3: backends.c.gpu_flag: must be \"gres\" or \"gpus\""},
       {"[backends.c]\nkind = \"slurm\"\nsbatch_args = [\"account=lab\"]\n",

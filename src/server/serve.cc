@@ -13,8 +13,10 @@
 
 #include "access/access.h"
 #include "compute/backend_router.h"
+#include "compute/gpu_count.h"
 #include "compute/local_backend.h"
 #include "compute/pushed_events.h"
+#include "compute/remote/remote_backend.h"
 #include "compute/slurm/slurm_backend.h"
 #include "config/config.h"
 #include "core/child_process.h"
@@ -47,20 +49,6 @@ std::string HostName() {
   char name[256] = {0};
   if (::gethostname(name, sizeof name - 1) != 0) return "";
   return name;
-}
-
-// GPUs this machine has: the lines `nvidia-smi -L` prints; 0 without it.
-int DetectGpus() {
-  for (const char* smi : {"/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"}) {
-    if (!std::filesystem::exists(smi)) continue;
-    ChildProcessOptions o;
-    o.argv = {smi, "-L"};
-    o.timeout = std::chrono::seconds(10);
-    auto r = RunChildProcess(o);
-    if (!r.ok() || r->exit_code != 0) return 0;
-    return int(std::count(r->out.begin(), r->out.end(), '\n'));
-  }
-  return 0;
 }
 
 }  // namespace
@@ -231,6 +219,7 @@ Status Serve(const ServeOptions& options) {
   PushedEvents pushed_events;
   std::vector<std::unique_ptr<ComputeBackend>> backends;
   std::vector<std::unique_ptr<SlurmCommands>> slurm_commands;
+  std::vector<RemoteBackend*> remotes;
   std::unique_ptr<BackendRouter> backend;
   size_t local_slots = 0;
   ArchitectureCodeGenerator architecture_code;  // operations that reference an Architecture
@@ -257,6 +246,21 @@ Status Serve(const ServeOptions& options) {
         routed.push_back(
             {b.name, b.kind, local.get(), gpus, b.gpu_type, b.max_memory_mb << 20, host});
         backends.push_back(std::move(local));
+        continue;
+      }
+      if (b.kind == "remote") {
+        // Workers connect to this server (kiln worker): nothing to reach out to.
+        RemoteBackendOptions ro;
+        ro.name = b.name;
+        ro.worker_timeout_s = b.worker_timeout_s;
+        ro.poll_s = b.poll_s;
+        ro.max_jobs = b.max_jobs;
+        ro.max_attempts = b.max_attempts;
+        ro.events = &pushed_events;
+        KILN_ASSIGN_OR_RETURN(auto remote, RemoteBackend::Start(ro));
+        remotes.push_back(remote.get());
+        routed.push_back({b.name, b.kind, remote.get(), -1, "", 0, ""});
+        backends.push_back(std::move(remote));
         continue;
       }
       // Slurm: jobs push their events to this server's public URL.
@@ -328,7 +332,8 @@ Status Serve(const ServeOptions& options) {
     runs_ctx.unavailable_reason = compute.message();
     spdlog::warn("pipelines cannot run here: {}", compute.message());
   }
-  ComputeContext compute_ctx{compute.ok() ? backend.get() : nullptr, &pushed_events};
+  ComputeContext compute_ctx{compute.ok() ? backend.get() : nullptr, &pushed_events,
+                             compute.ok() ? remotes : std::vector<RemoteBackend*>{}};
   RegisterComputeApi(router, compute_ctx);
   RegisterRunsApi(router, runs_ctx);
   // Exports copy inputs and write a zip: one at a time, with a longer deadline.
@@ -374,14 +379,16 @@ Status Serve(const ServeOptions& options) {
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   live_server = nullptr;
   server->Stop();
+  for (RemoteBackend* remote : remotes) remote->ServerStopping();
   // The driver cancels what still runs (kill the jobs, record them) before
   // the backend and stores it uses go away.
   hub.set_execution_watch(nullptr);
   watch.reset();
   driver.reset();
-  // The Slurm threads stop before the router they call goes away.
+  // The Slurm and remote threads stop before the router they call goes away.
   for (auto& b : backends) {
     if (auto* slurm = dynamic_cast<SlurmBackend*>(b.get())) slurm->Stop();
+    if (auto* remote = dynamic_cast<RemoteBackend*>(b.get())) remote->Stop();
   }
   backend.reset();
   backends.clear();

@@ -136,12 +136,15 @@ Status RemoteBackend::Cancel(const std::string& job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return NotFound("job " + job_id + " is not running");
   Job& job = it->second;
-  if (job.state == State::kQueued || job.state == State::kRequeued) {
+  if (job.state == State::kQueued || job.state == State::kRequeued || server_stopping_) {
     JobExit exit;
     exit.end = JobExit::End::kSignaled;
     exit.signal = 15;
     exit.cancelled = true;
-    exit.reason = "cancelled before a worker took it";
+    exit.reason =
+        server_stopping_ && !job.worker.empty()
+            ? "cancelled: the server stopped (worker '" + job.worker + "' is told to stop it)"
+            : "cancelled before a worker took it";
     EndLocked(job_id, exit, pending_);
     lock.unlock();
     cv_.notify_all();
@@ -169,6 +172,11 @@ void RemoteBackend::Unbind(JobSink* sink) {
   }
   for (const std::string& id : gone) options_.events->Close(id);
   while (calling_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void RemoteBackend::ServerStopping() {
+  std::lock_guard lock(mu_);
+  server_stopping_ = true;
 }
 
 void RemoteBackend::Stop() {
@@ -405,8 +413,14 @@ Status RemoteBackend::Exit(const std::string& job_id, std::string_view token, co
   {
     std::lock_guard lock(mu_);
     KILN_RETURN_IF_ERROR(Authorized(job_id, token).status());
+    Job& job = jobs_.at(job_id);
     JobExit e = exit;
-    if (jobs_.at(job_id).cancel_requested && !e.succeeded()) e.cancelled = true;
+    if (job.cancel_requested && !e.succeeded()) e.cancelled = true;
+    if (job.state == State::kOffered) {
+      // Done before a lease confirmed it started: it ran there all the same.
+      callbacks.push_back(
+          {job_id, job.sink, JobPlacement{options_.name, job.worker, "", true, ""}, {}});
+    }
     EndLocked(job_id, e, callbacks);
   }
   Run(callbacks);

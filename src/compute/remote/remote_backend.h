@@ -141,6 +141,11 @@ class RemoteBackend : public ComputeBackend {
   // Finds lost workers and requeues their jobs; the thread calls it every
   // ~worker_timeout_s / 4 (at most 1 s apart).
   void CheckWorkers();
+  // The server stopped listening (its HTTP server is down): workers cannot
+  // report any more, so Cancel ends a job on a worker at once instead of
+  // waiting for its report. A worker that reaches the next server holding
+  // it is told to cancel it there (that server does not know it).
+  void ServerStopping();
   // Stops the thread: no callback from it after this returns (a server
   // shutting down calls it before the router it calls goes away).
   void Stop();
@@ -194,6 +199,7 @@ class RemoteBackend : public ComputeBackend {
   uint64_t next_seq_ = 0;
   uint64_t retried_ = 0, lost_workers_ = 0, leases_ = 0;
   bool stop_ = false;
+  bool server_stopping_ = false;
   std::atomic<int> calling_{0};  // Run()s in progress (Unbind waits for them)
   std::thread thread_;
 };
