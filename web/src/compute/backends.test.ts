@@ -42,6 +42,13 @@ describe('backends', () => {
     expect(describeBackend({ ...local, gpus: 4 })).toBe('local (this machine, 2 at once, 4 GPUs)');
     expect(describeBackend(cluster)).toBe('cluster (Slurm)');
     expect(describeBackend({ ...cluster, kind: 'kubernetes' })).toBe('cluster (kubernetes)');
+    const lab = { ...cluster, name: 'lab', kind: 'remote' };
+    expect(describeBackend(lab)).toBe('lab (remote workers, none connected)');
+    const worker = { name: 'w1', slots: 2, gpus: 0, gpu_type: '', jobs: 0, seen_s_ago: 0.1 };
+    expect(describeBackend({ ...lab, workers: [worker] })).toBe('lab (remote: 1 worker, 2 at once)');
+    expect(describeBackend({ ...lab, workers: [worker, { ...worker, name: 'w2', gpus: 1 }] })).toBe(
+      'lab (remote: 2 workers, 4 at once, 1 GPU)',
+    );
   });
 
   it('offers no choice with one backend, none, or while unknown', () => {

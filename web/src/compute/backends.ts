@@ -21,12 +21,24 @@ export function defaultBackend(backends: readonly Backend[]): Backend | null {
   return backends.find((b) => b.default) ?? backends[0] ?? null;
 }
 
-/** A backend for a menu: "cluster (Slurm)", "local (this machine, 2 at once, 1 GPU)". */
+/**
+ * A backend for a menu: "cluster (Slurm)", "local (this machine, 2 at once,
+ * 1 GPU)", "lab (remote: 2 workers, 3 at once)".
+ */
 export function describeBackend(b: Backend): string {
   if (b.kind === 'local') {
     const parts = ['this machine', `${b.slots} at once`];
     if (b.gpus > 0) parts.push(`${b.gpus} GPU${b.gpus === 1 ? '' : 's'}`);
     return `${b.name} (${parts.join(', ')})`;
+  }
+  if (b.kind === 'remote') {
+    const workers = b.workers ?? [];
+    if (workers.length === 0) return `${b.name} (remote workers, none connected)`;
+    const slots = workers.reduce((n, w) => n + w.slots, 0);
+    const gpus = workers.reduce((n, w) => n + w.gpus, 0);
+    const parts = [`${workers.length} worker${workers.length === 1 ? '' : 's'}`, `${slots} at once`];
+    if (gpus > 0) parts.push(`${gpus} GPU${gpus === 1 ? '' : 's'}`);
+    return `${b.name} (remote: ${parts.join(', ')})`;
   }
   return `${b.name} (${b.kind === 'slurm' ? 'Slurm' : b.kind})`;
 }

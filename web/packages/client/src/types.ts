@@ -167,7 +167,18 @@ export interface StartExecutionRequest {
 
 // ---- Compute backends (docs/compute.md) ----
 
-export type BackendKind = 'local' | 'slurm' | (string & {});
+export type BackendKind = 'local' | 'slurm' | 'remote' | (string & {});
+
+/** A `kiln worker` connected to a remote backend (docs/compute.md, "Remote workers"). */
+export interface RemoteWorker {
+  readonly name: string;
+  readonly slots: number;
+  readonly gpus: number;
+  readonly gpu_type: string;
+  /** Jobs it holds now. */
+  readonly jobs: number;
+  readonly seen_s_ago: number;
+}
 
 /** GET backends: one place jobs can run, as the server's kiln.toml declares it. */
 export interface Backend {
@@ -179,6 +190,8 @@ export interface Backend {
   readonly gpus: number;
   /** The one [routing] default names (or the first declared). */
   readonly default: boolean;
+  /** A remote backend's connected workers. */
+  readonly workers?: readonly RemoteWorker[];
   readonly [key: string]: unknown;
 }
 
