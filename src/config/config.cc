@@ -88,7 +88,7 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
       "kind",       "partition",  "sbatch_args",     "gpu_flag",    "python",
       "pythonpath", "shared_dir", "bin_dir",         "env",         "max_jobs",
       "poll_min_s", "poll_max_s", "array_window_ms", "retry_for_s", "default_memory_mb",
-      "arrays"};
+      "arrays",     "bundles"};
   static const std::set<std::string> remote_keys = {"kind", "worker_timeout_s", "poll_s",
                                                     "max_jobs", "max_attempts"};
   const auto& allowed = b.kind == "local"   ? local_keys
@@ -128,6 +128,16 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
     }
     if (key == "poll_s") KILN_RETURN_IF_ERROR(Number(w, v, full, b.poll_s, 0.05));
     if (key == "max_attempts") KILN_RETURN_IF_ERROR(Number(w, v, full, b.max_attempts, 1));
+    if (key == "bundles") {
+      std::string how;
+      KILN_RETURN_IF_ERROR(String(w, v, full, how));
+      if (how != "shared" && how != "fetch") {
+        return w.Error(v, full,
+                       "must be \"shared\" (the nodes see shared_dir) or \"fetch\" (jobs fetch "
+                       "their bundles from the server)");
+      }
+      b.site.fetch_bundles = how == "fetch";
+    }
     if (key == "arrays") {
       if (!v.is_boolean()) return w.Error(v, full, "must be true or false");
       b.arrays = *v.value<bool>();

@@ -43,27 +43,30 @@ Status AsJobRouteError(Status st) {
   return st;
 }
 
-json LeasedJobJson(const LeasedJob& j) {
+json ManifestJson(const JobManifest& m) {
   json files = json::array(), inputs = json::array();
-  for (const auto& f : j.files) files.push_back({{"path", f.path}, {"size", f.size}});
-  for (const auto& i : j.inputs) {
+  for (const auto& f : m.files) files.push_back({{"path", f.path}, {"size", f.size}});
+  for (const auto& i : m.inputs) {
     inputs.push_back({{"name", i.name},
                       {"sha256", i.sha256.empty() ? json(nullptr) : json(i.sha256)},
                       {"size", i.size}});
   }
-  return {{"job", j.job_id},
-          {"token", j.token},
-          {"events_from", j.events_from},
-          {"bundle", j.bundle},
-          {"files", files},
-          {"inputs", inputs},
-          {"limits",
-           {{"timeout_s", j.limits.timeout_s},
-            {"memory_bytes", j.limits.memory_bytes},
-            {"cpu_s", j.limits.cpu_s}}},
-          {"env", j.env},
-          {"modules", j.modules ? json(*j.modules) : json(nullptr)},
-          {"gpus", j.gpus}};
+  return {{"bundle", m.bundle}, {"files", files}, {"inputs", inputs}};
+}
+
+json LeasedJobJson(const LeasedJob& j) {
+  json out = ManifestJson(j.manifest);
+  out.update({{"job", j.job_id},
+              {"token", j.token},
+              {"events_from", j.events_from},
+              {"limits",
+               {{"timeout_s", j.limits.timeout_s},
+                {"memory_bytes", j.limits.memory_bytes},
+                {"cpu_s", j.limits.cpu_s}}},
+              {"env", j.env},
+              {"modules", j.modules ? json(*j.modules) : json(nullptr)},
+              {"gpus", j.gpus}});
+  return out;
 }
 
 Result<JobExit> ParseExit(const json& body) {
@@ -117,7 +120,9 @@ struct BundleFileSink : BodySink {
 
 bool IsJobTokenRoute(const HttpRequest& r) {
   if (r.method == "POST") return IsJobRoute(r, "events") || IsJobRoute(r, "exit");
-  if (r.method == "GET") return IsJobRoute(r, "file") || IsJobRoute(r, "input");
+  if (r.method == "GET") {
+    return IsJobRoute(r, "file") || IsJobRoute(r, "input") || IsJobRoute(r, "manifest");
+  }
   if (r.method == "PUT") return IsJobRoute(r, "file");
   return false;
 }
@@ -224,12 +229,25 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
       "docs/compute.md, \"Remote workers\")");
 
   router.Add(
+      "GET", "/api/v1/jobs/{job}/manifest",
+      [=](HttpRequest& r) {
+        return Guarded([&]() -> Result<HttpResponse> {
+          KILN_ASSIGN_OR_RETURN(std::string token, BearerToken(r));
+          if (!ctx->files) return NotFound("no job runs on another machine here");
+          Result<JobManifest> m = ctx->files->Manifest(r.Param("job"), token);
+          KILN_RETURN_IF_ERROR(AsJobRouteError(m.status()));
+          return HttpResponse::Json(200, ManifestJson(*m));
+        });
+      },
+      "What a job on another machine fetches: its bundle's files and inputs (its job token)");
+
+  router.Add(
       "GET", "/api/v1/jobs/{job}/file",
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(std::string token, BearerToken(r));
-          KILN_ASSIGN_OR_RETURN(RemoteBackend * remote, remote_of_job(r.Param("job")));
-          Result<fs::path> path = remote->FileToSend(r.Param("job"), token, r.Query("path"));
+          if (!ctx->files) return NotFound("no job runs on another machine here");
+          Result<fs::path> path = ctx->files->FileToSend(r.Param("job"), token, r.Query("path"));
           KILN_RETURN_IF_ERROR(AsJobRouteError(path.status()));
           HttpResponse resp;
           resp.content_type = "application/octet-stream";
@@ -244,8 +262,8 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(std::string token, BearerToken(r));
-          KILN_ASSIGN_OR_RETURN(RemoteBackend * remote, remote_of_job(r.Param("job")));
-          Result<fs::path> path = remote->InputToSend(r.Param("job"), token, r.Query("name"));
+          if (!ctx->files) return NotFound("no job runs on another machine here");
+          Result<fs::path> path = ctx->files->InputToSend(r.Param("job"), token, r.Query("name"));
           KILN_RETURN_IF_ERROR(AsJobRouteError(path.status()));
           HttpResponse resp;
           resp.content_type = "application/octet-stream";
@@ -257,41 +275,42 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
 
   router.AddStreaming(
       "PUT", "/api/v1/jobs/{job}/file",
-      StreamingHandler{
-          [=](HttpRequest& r) -> Result<std::unique_ptr<BodySink>> {
-            KILN_ASSIGN_OR_RETURN(std::string token, BearerToken(r));
-            KILN_ASSIGN_OR_RETURN(RemoteBackend * remote, remote_of_job(r.Param("job")));
-            Result<fs::path> target = remote->FileToReceive(r.Param("job"), token, r.Query("path"));
-            KILN_RETURN_IF_ERROR(AsJobRouteError(target.status()));
-            uint64_t length = 0;
-            if (const std::string& cl = r.Header("content-length"); !cl.empty()) {
-              length = std::strtoull(cl.c_str(), nullptr, 10);
-            }
-            std::error_code ec;
-            fs::space_info space = fs::space(target->parent_path(), ec);
-            if (!ec && length > space.available) {
-              return Status(Code::kInsufficientStorage,
-                            "not enough disk space for the upload: it needs " +
-                                std::to_string(length) + " bytes and " +
-                                std::to_string(space.available) + " are free");
-            }
-            auto sink = std::make_unique<BundleFileSink>();
-            sink->target = *target;
-            sink->temp = target->string() + ".upload-" + PushedEvents::NewToken().substr(0, 12);
-            fs::create_directories(target->parent_path(), ec);
-            sink->file = std::fopen(sink->temp.c_str(), "wbx");
-            if (!sink->file) {
-              sink->temp.clear();
-              return IOError("cannot create " + target->string());
-            }
-            return std::unique_ptr<BodySink>(std::move(sink));
-          },
-          [=](HttpRequest&, std::unique_ptr<BodySink> body) -> HttpResponse {
-            return Guarded([&]() -> Result<HttpResponse> {
-              KILN_RETURN_IF_ERROR(static_cast<BundleFileSink&>(*body).Finish());
-              return HttpResponse::Json(200, {{"stored", true}});
-            });
-          }},
+      StreamingHandler{[=](HttpRequest& r) -> Result<std::unique_ptr<BodySink>> {
+                         KILN_ASSIGN_OR_RETURN(std::string token, BearerToken(r));
+                         if (!ctx->files) return NotFound("no job runs on another machine here");
+                         Result<fs::path> target =
+                             ctx->files->FileToReceive(r.Param("job"), token, r.Query("path"));
+                         KILN_RETURN_IF_ERROR(AsJobRouteError(target.status()));
+                         uint64_t length = 0;
+                         if (const std::string& cl = r.Header("content-length"); !cl.empty()) {
+                           length = std::strtoull(cl.c_str(), nullptr, 10);
+                         }
+                         std::error_code ec;
+                         fs::space_info space = fs::space(target->parent_path(), ec);
+                         if (!ec && length > space.available) {
+                           return Status(Code::kInsufficientStorage,
+                                         "not enough disk space for the upload: it needs " +
+                                             std::to_string(length) + " bytes and " +
+                                             std::to_string(space.available) + " are free");
+                         }
+                         auto sink = std::make_unique<BundleFileSink>();
+                         sink->target = *target;
+                         sink->temp =
+                             target->string() + ".upload-" + PushedEvents::NewToken().substr(0, 12);
+                         fs::create_directories(target->parent_path(), ec);
+                         sink->file = std::fopen(sink->temp.c_str(), "wbx");
+                         if (!sink->file) {
+                           sink->temp.clear();
+                           return IOError("cannot create " + target->string());
+                         }
+                         return std::unique_ptr<BodySink>(std::move(sink));
+                       },
+                       [=](HttpRequest&, std::unique_ptr<BodySink> body) -> HttpResponse {
+                         return Guarded([&]() -> Result<HttpResponse> {
+                           KILN_RETURN_IF_ERROR(static_cast<BundleFileSink&>(*body).Finish());
+                           return HttpResponse::Json(200, {{"stored", true}});
+                         });
+                       }},
       "A worker uploads a job's result.json or outputs/<name> (streamed to disk)");
 
   router.Add(

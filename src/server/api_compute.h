@@ -4,6 +4,7 @@
 //                                      (a worker token: see AuthenticateRequest)
 // A job on another machine, with its own token (not a user's):
 //   POST /api/v1/jobs/{job}/events     pushes its events
+//   GET  /api/v1/jobs/{job}/manifest   what it fetches: its bundle's files and inputs
 //   GET  /api/v1/jobs/{job}/file       a file of its bundle (?path=)
 //   GET  /api/v1/jobs/{job}/input      one of its inputs (?name=)
 //   PUT  /api/v1/jobs/{job}/file       uploads result.json or outputs/<name> (streamed)
@@ -24,6 +25,7 @@ struct ComputeContext {
   const BackendRouter* backends = nullptr;  // null: no compute here
   PushedEvents* events = nullptr;
   std::vector<RemoteBackend*> remotes;  // the remote-worker backends, in config order
+  JobFileGate* files = nullptr;         // what jobs on other machines may read and write
 };
 
 void RegisterComputeApi(Router& router, ComputeContext& ctx);

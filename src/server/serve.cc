@@ -217,6 +217,7 @@ Status Serve(const ServeOptions& options) {
     config.backends.push_back(local);
   }
   PushedEvents pushed_events;
+  JobFileGate job_files;
   std::vector<std::unique_ptr<ComputeBackend>> backends;
   std::vector<std::unique_ptr<SlurmCommands>> slurm_commands;
   std::vector<RemoteBackend*> remotes;
@@ -257,6 +258,7 @@ Status Serve(const ServeOptions& options) {
         ro.max_jobs = b.max_jobs;
         ro.max_attempts = b.max_attempts;
         ro.events = &pushed_events;
+        ro.files = &job_files;
         KILN_ASSIGN_OR_RETURN(auto remote, RemoteBackend::Start(ro));
         remotes.push_back(remote.get());
         routed.push_back({b.name, b.kind, remote.get(), -1, "", 0, ""});
@@ -290,6 +292,7 @@ Status Serve(const ServeOptions& options) {
       slurm_commands.push_back(std::make_unique<ProcessSlurmCommands>(b.bin_dir, b.env));
       so.commands = slurm_commands.back().get();
       so.events = &pushed_events;
+      so.files = &job_files;
       KILN_ASSIGN_OR_RETURN(auto slurm, SlurmBackend::Start(so));
       routed.push_back({b.name, b.kind, slurm.get(), -1, "", 0, ""});
       backends.push_back(std::move(slurm));
@@ -333,7 +336,7 @@ Status Serve(const ServeOptions& options) {
     spdlog::warn("pipelines cannot run here: {}", compute.message());
   }
   ComputeContext compute_ctx{compute.ok() ? backend.get() : nullptr, &pushed_events,
-                             compute.ok() ? remotes : std::vector<RemoteBackend*>{}};
+                             compute.ok() ? remotes : std::vector<RemoteBackend*>{}, &job_files};
   RegisterComputeApi(router, compute_ctx);
   RegisterRunsApi(router, runs_ctx);
   // Exports copy inputs and write a zip: one at a time, with a longer deadline.

@@ -247,3 +247,42 @@ def test_job_routes_refuse_wrong_tokens_and_paths(kiln):
     assert r.status == 401, r
     r = kiln.request("POST", "/api/v1/workers/lease", {"worker": "../x", "slots": 1})
     assert r.status == 400 and "worker's name" in r.json()["error"]["message"], r
+
+
+def test_kiln_remote_bundle_fetches_runs_and_uploads_through_the_job_routes(kiln, tmp_path):
+    """The runner a Slurm node without the shared folder uses
+    (kiln.remote_bundle), against the same routes, as a worker that leases
+    over plain HTTP: the job's files and its input come from the server, its
+    events are pushed, its output is uploaded, and the execution succeeds."""
+    eid = start(kiln, pipeline(kiln, kiln.lab))
+    wait_job(kiln, eid, "Scale", "queued")
+    lease = kiln.api("POST", "/workers/lease", {"worker": "py", "slots": 1}).json()
+    assert len(lease["jobs"]) == 1, lease
+    leased = lease["jobs"][0]
+    assert [i["name"] for i in leased["inputs"]] == ["values"], leased
+    assert len(leased["inputs"][0]["sha256"]) == 64
+    base = f"http://127.0.0.1:{kiln.port}/api/v1/jobs/{leased['job']}"
+    # The manifest route answers the same, to the job's token only.
+    r = kiln.request("GET", f"/api/v1/jobs/{leased['job']}/manifest",
+                     headers={"Authorization": "Bearer " + leased["token"]})
+    assert r.status == 200 and r.json()["files"] == leased["files"], r
+    r = kiln.request("GET", f"/api/v1/jobs/{leased['job']}/manifest",
+                     headers={"Authorization": "Bearer " + "0" * 64})
+    assert r.status == 401, r
+    env = {**os.environ, "KILN_FILES_URL": base, "KILN_JOB_TOKEN": leased["token"],
+           "KILN_EVENTS_URL": base + "/events", "TMPDIR": str(tmp_path),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "python")}
+    kiln.api("POST", "/workers/lease", {"worker": "py", "slots": 1, "holding": [leased["job"]]})
+    done = subprocess.run(["/usr/bin/python3", "-m", "kiln.remote_bundle"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []  # its folder is gone
+    r = kiln.request("POST", f"/api/v1/jobs/{leased['job']}/exit", {"end": "exited", "lines": 0},
+                     headers={"Authorization": "Bearer " + leased["token"]})
+    assert r.status == 200, r
+    e = wait(kiln, eid)
+    assert e["state"] == "succeeded", e
+    scale = job(kiln, eid, "Scale")
+    assert scale["host"] == "py" and len(scale["outputs"]) == 1, scale
+    logs = kiln.api("GET", f"/jobs/{scale['id']}/events").json()["events"]
+    assert logs, "the job's pushed events arrived"

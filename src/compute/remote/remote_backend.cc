@@ -19,12 +19,6 @@ double SteadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-bool IsHex64(const std::string& s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // One path segment a job may write: letters, digits, '.', '-', '_', not
 // starting with '.' (no "..", no hidden files).
 bool IsPlainName(const std::string& s) {
@@ -32,11 +26,6 @@ bool IsPlainName(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
   });
-}
-
-// Files the job itself writes; a worker does not fetch them.
-bool IsJobWritten(const std::string& rel) {
-  return rel == "events.jsonl" || rel == "result.json" || rel.starts_with("outputs/");
 }
 
 std::string Seconds(double s) {
@@ -53,7 +42,9 @@ RemoteBackend::RemoteBackend(RemoteBackendOptions options) : options_(std::move(
 }
 
 Result<std::unique_ptr<RemoteBackend>> RemoteBackend::Start(RemoteBackendOptions options) {
-  if (!options.events) return InvalidArgument("a remote backend needs the pushed-events gateway");
+  if (!options.events || !options.files) {
+    return InvalidArgument("a remote backend needs the pushed-events gateway and the file gate");
+  }
   if (options.worker_timeout_s <= 0) return InvalidArgument("worker_timeout_s must be positive");
   if (options.max_attempts < 1) return InvalidArgument("max_attempts must be at least 1");
   std::unique_ptr<RemoteBackend> b(new RemoteBackend(std::move(options)));
@@ -161,6 +152,7 @@ void RemoteBackend::Unbind(JobSink* sink) {
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       if (it->second.sink == sink) {
         gone.push_back(it->first);
+        options_.files->Close(it->first);
         it = jobs_.erase(it);
       } else {
         ++it;
@@ -192,6 +184,7 @@ void RemoteBackend::EndLocked(const std::string& job_id, const JobExit& exit,
                               std::vector<Callback>& out) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return;
+  options_.files->Close(job_id);
   out.push_back({job_id, it->second.sink, {}, exit});
   jobs_.erase(it);
 }
@@ -216,7 +209,8 @@ void RemoteBackend::Requeue(const std::string& job_id, const std::string& why,
     return EndLocked(job_id, exit, out);
   }
   retried_++;
-  job.state = State::kRequeued;  // offered again once its new token is in place
+  options_.files->Close(job_id);  // the old token opens nothing from here on
+  job.state = State::kRequeued;   // offered again once its new token is in place
   job.worker.clear();
   job.token = PushedEvents::NewToken();
   Callback rekey{job_id, nullptr, {}, {}};
@@ -231,45 +225,17 @@ void RemoteBackend::Requeue(const std::string& job_id, const std::string& why,
                  {}});
 }
 
-Status RemoteBackend::Describe(Job& job) {
-  if (!job.files.empty() || !job.inputs.empty()) return Status::Ok();
-  const fs::path& bundle = job.request.bundle;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(bundle, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string rel = fs::relative(it->path(), bundle, ec).generic_string();
-    if (ec || IsJobWritten(rel)) continue;
-    job.files.push_back({rel, uint64_t(it->file_size(ec))});
+Result<LeasedJob> RemoteBackend::Offer(Job& job, const std::string& worker) {
+  if (!options_.files->IsOpen(job.request.job_id)) {
+    KILN_RETURN_IF_ERROR(options_.files->Open(job.request.job_id, job.token, job.request.bundle));
   }
-  if (ec) return IOError("cannot list the bundle " + bundle.string() + ": " + ec.message());
-  std::ifstream in(bundle / "spec.json");
-  nlohmann::json spec = nlohmann::json::parse(in, nullptr, false);
-  if (!spec.is_object()) return Corruption("the bundle's spec.json does not parse");
-  if (spec.contains("inputs") && spec["inputs"].is_object()) {
-    for (const auto& [name, input] : spec["inputs"].items()) {
-      if (!input.is_object() || !input.contains("path") || !input["path"].is_string()) continue;
-      fs::path path = input["path"].get<std::string>();
-      job.inputs[name] = path;
-    }
-  }
-  return Status::Ok();
-}
-
-LeasedJob RemoteBackend::Offer(Job& job, const std::string& worker) {
+  LeasedJob l;
+  KILN_ASSIGN_OR_RETURN(l.manifest, options_.files->Manifest(job.request.job_id, job.token));
   job.state = State::kOffered;
   job.worker = worker;
-  LeasedJob l;
   l.job_id = job.request.job_id;
   l.token = job.token;
   l.events_from = job.events_from;
-  l.bundle = job.request.bundle.string();
-  l.files = job.files;
-  for (const auto& [name, path] : job.inputs) {
-    std::error_code ec;
-    std::string base = path.filename().string();
-    l.inputs.push_back({name, IsHex64(base) ? base : "", uint64_t(fs::file_size(path, ec))});
-  }
   l.limits = job.request.limits;
   l.env = job.request.env;
   l.modules = job.request.modules;
@@ -303,7 +269,8 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
         callbacks.push_back(
             {id, job.sink, JobPlacement{options_.name, hello.name, "", true, ""}, {}});
       } else if (job.state == State::kOffered) {
-        reply.jobs.push_back(Offer(job, hello.name));  // the last answer never arrived
+        Result<LeasedJob> again = Offer(job, hello.name);  // the last answer never arrived
+        if (again.ok()) reply.jobs.push_back(std::move(*again));
       } else if (job.state == State::kRunning && !held) {
         lost.push_back(id);
         continue;
@@ -334,14 +301,15 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
           r.gpu_type != hello.gpu_type) {
         continue;
       }
-      if (Status st = Describe(*job); !st.ok()) {
+      Result<LeasedJob> offer = Offer(*job, hello.name);
+      if (!offer.ok()) {
         JobExit exit;
         exit.exit_code = 2;
-        exit.reason = "cannot send the job to a worker: " + st.message();
+        exit.reason = "cannot send the job to a worker: " + offer.status().message();
         EndLocked(job->request.job_id, exit, callbacks);
         continue;
       }
-      reply.jobs.push_back(Offer(*job, hello.name));
+      reply.jobs.push_back(std::move(*offer));
       busy_slots++;
       busy_gpus += r.gpus;
     }
@@ -362,37 +330,6 @@ Result<const RemoteBackend::Job*> RemoteBackend::Authorized(const std::string& j
     return Status(Code::kPermissionDenied, "wrong token for job " + job_id);
   }
   return &it->second;
-}
-
-Result<fs::path> RemoteBackend::FileToSend(const std::string& job_id, std::string_view token,
-                                           const std::string& path) const {
-  std::lock_guard lock(mu_);
-  KILN_ASSIGN_OR_RETURN(const Job* job, Authorized(job_id, token));
-  for (const LeasedJob::File& f : job->files) {
-    if (f.path == path) return job->request.bundle / path;
-  }
-  return NotFound("job " + job_id + " has no file '" + path + "'");
-}
-
-Result<fs::path> RemoteBackend::InputToSend(const std::string& job_id, std::string_view token,
-                                            const std::string& name) const {
-  std::lock_guard lock(mu_);
-  KILN_ASSIGN_OR_RETURN(const Job* job, Authorized(job_id, token));
-  auto it = job->inputs.find(name);
-  if (it == job->inputs.end()) return NotFound("job " + job_id + " has no input '" + name + "'");
-  return it->second;
-}
-
-Result<fs::path> RemoteBackend::FileToReceive(const std::string& job_id, std::string_view token,
-                                              const std::string& path) const {
-  std::lock_guard lock(mu_);
-  KILN_ASSIGN_OR_RETURN(const Job* job, Authorized(job_id, token));
-  bool ok = path == "result.json" || (path.starts_with("outputs/") && IsPlainName(path.substr(8)));
-  if (!ok) {
-    return InvalidArgument("a worker uploads result.json or outputs/<name> (a plain name), not '" +
-                           path + "'");
-  }
-  return job->request.bundle / path;
 }
 
 Status RemoteBackend::Exit(const std::string& job_id, std::string_view token, const JobExit& exit,

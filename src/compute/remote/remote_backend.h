@@ -20,8 +20,8 @@
 // fails. Its pushed events continue at the line count the server had, so
 // nothing arrives twice.
 //
-// Ownership: borrows the PushedEvents gateway (it must outlive the backend)
-// and the sinks given to Submit. Owns one thread that finds lost workers and
+// Ownership: borrows the PushedEvents gateway and the JobFileGate (they must
+// outlive the backend) and the sinks given to Submit. Owns one thread that finds lost workers and
 // makes the callbacks Submit and Cancel may not make themselves.
 // Thread-safety: every public method is safe from any thread; sinks are
 // never called with the backend's lock held.
@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "compute/compute_backend.h"
+#include "compute/job_file_gate.h"
 #include "compute/pushed_events.h"
 
 namespace kiln {
@@ -53,6 +54,7 @@ struct RemoteBackendOptions {
   size_t max_jobs = 1000;          // jobs queued or running at once (Slots)
   int max_attempts = 3;            // a job lost with its worker this often fails
   PushedEvents* events = nullptr;  // borrowed; required
+  JobFileGate* files = nullptr;    // borrowed; required
   // Steady seconds; tests pass a clock of their own and call CheckWorkers.
   std::function<double()> now;
 };
@@ -72,18 +74,7 @@ struct LeasedJob {
   std::string token;         // the job's own; for its file, events and exit routes
   uint64_t events_from = 0;  // the offset of the job's first event line (lines of
                              // an earlier attempt already arrived)
-  std::string bundle;        // the bundle's path here (spec.json's input paths start with it)
-  struct File {
-    std::string path;  // relative to the bundle
-    uint64_t size = 0;
-  };
-  std::vector<File> files;
-  struct Input {
-    std::string name;    // as in spec.json's inputs
-    std::string sha256;  // "" when unknown (the worker then does not cache it)
-    uint64_t size = 0;
-  };
-  std::vector<Input> inputs;
+  JobManifest manifest;      // what it fetches
   JobLimits limits;
   std::map<std::string, std::string> env;
   std::optional<std::vector<std::string>> modules;
@@ -119,17 +110,6 @@ class RemoteBackend : public ComputeBackend {
 
   // The worker routes. Lease also counts as the worker's heartbeat.
   Result<LeaseReply> Lease(const WorkerHello& hello);
-  // The file of the job's bundle a worker may download (one the lease
-  // listed). PermissionDenied for a wrong token, NotFound for a job that is
-  // not offered or running any more, or a path the lease did not list.
-  Result<std::filesystem::path> FileToSend(const std::string& job_id, std::string_view token,
-                                           const std::string& path) const;
-  Result<std::filesystem::path> InputToSend(const std::string& job_id, std::string_view token,
-                                            const std::string& name) const;
-  // Where an upload of `path` (result.json or outputs/<name>) goes; the
-  // caller writes a temporary beside it and renames it there.
-  Result<std::filesystem::path> FileToReceive(const std::string& job_id, std::string_view token,
-                                              const std::string& path) const;
   // The worker's report that the job ended, after it pushed `lines` event
   // lines in all (counting from 0, across attempts). FailedPrecondition with
   // *next set when fewer arrived: push from *next, then report again.
@@ -163,9 +143,7 @@ class RemoteBackend : public ComputeBackend {
     int attempts = 0;  // leases to a worker that was lost with it
     uint64_t events_from = 0;
     bool cancel_requested = false;
-    std::vector<LeasedJob::File> files;                   // the bundle, listed at its first offer
-    std::map<std::string, std::filesystem::path> inputs;  // name → path here
-    uint64_t seq = 0;                                     // queue order
+    uint64_t seq = 0;  // queue order
   };
   struct Worker {
     WorkerHello hello;
@@ -181,8 +159,8 @@ class RemoteBackend : public ComputeBackend {
 
   double Now() const { return options_.now(); }
   Result<const Job*> Authorized(const std::string& job_id, std::string_view token) const;
-  Status Describe(Job& job);  // lists its files and inputs (lock held)
-  LeasedJob Offer(Job& job, const std::string& worker);
+  // Opens the job's files to its token (if not yet) and describes it (lock held).
+  Result<LeasedJob> Offer(Job& job, const std::string& worker);
   // A job whose worker lost it: back to the queue with a new token, or
   // failed after max_attempts (lock held).
   void Requeue(const std::string& job_id, const std::string& why, std::vector<Callback>& out);

@@ -65,6 +65,7 @@ class RemoteBackendTest : public ::testing::Test {
     o.name = "lab";
     o.worker_timeout_s = 30;
     o.events = &events_;
+    o.files = &gate_;
     o.now = [this] { return now_.load(); };
     backend_ = std::move(RemoteBackend::Start(o)).value();
   }
@@ -97,6 +98,7 @@ class RemoteBackendTest : public ::testing::Test {
   fs::path dir_, input_;
   std::atomic<double> now_{1000};
   PushedEvents events_;
+  JobFileGate gate_;
   Recorder sink_;
   std::unique_ptr<RemoteBackend> backend_;
 };
@@ -108,25 +110,23 @@ TEST_F(RemoteBackendTest, AWorkerLeasesWhatFitsItsSlotsAndReportsTheExit) {
   ASSERT_EQ(first.jobs.size(), 1u);  // one slot
   const LeasedJob& j = first.jobs[0];
   EXPECT_EQ(j.job_id, "j1");
-  ASSERT_EQ(j.files.size(), 2u);  // operation.py, spec.json
-  ASSERT_EQ(j.inputs.size(), 1u);
-  EXPECT_EQ(j.inputs[0].sha256, std::string(64, 'a'));
-  EXPECT_EQ(j.inputs[0].size, 11u);
+  ASSERT_EQ(j.manifest.files.size(), 2u);  // operation.py, spec.json
+  ASSERT_EQ(j.manifest.inputs.size(), 1u);
+  EXPECT_EQ(j.manifest.inputs[0].sha256, std::string(64, 'a'));
+  EXPECT_EQ(j.manifest.inputs[0].size, 11u);
 
   // Files by the job's token, only those listed.
-  EXPECT_EQ(backend_->FileToSend("j1", "wrong", "spec.json").status().code(),
-            Code::kPermissionDenied);
-  EXPECT_EQ(backend_->FileToSend("j1", j.token, "../../etc/passwd").status().code(),
-            Code::kNotFound);
-  EXPECT_EQ(*backend_->FileToSend("j1", j.token, "spec.json"), dir_ / "jobs/j1/spec.json");
-  EXPECT_EQ(*backend_->InputToSend("j1", j.token, "data"), input_);
-  EXPECT_EQ(backend_->FileToReceive("j1", j.token, "outputs/../spec.json").status().code(),
+  EXPECT_EQ(gate_.FileToSend("j1", "wrong", "spec.json").status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(gate_.FileToSend("j1", j.token, "../../etc/passwd").status().code(), Code::kNotFound);
+  EXPECT_EQ(*gate_.FileToSend("j1", j.token, "spec.json"), dir_ / "jobs/j1/spec.json");
+  EXPECT_EQ(*gate_.InputToSend("j1", j.token, "data"), input_);
+  EXPECT_EQ(gate_.FileToReceive("j1", j.token, "outputs/../spec.json").status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(backend_->FileToReceive("j1", j.token, "spec.json").status().code(),
+  EXPECT_EQ(gate_.FileToReceive("j1", j.token, "spec.json").status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(*backend_->FileToReceive("j1", j.token, "outputs/loss"), dir_ / "jobs/j1/outputs/loss");
+  EXPECT_EQ(*gate_.FileToReceive("j1", j.token, "outputs/loss"), dir_ / "jobs/j1/outputs/loss");
   // j2 is not offered yet: its files are not reachable with any token.
-  EXPECT_EQ(backend_->FileToSend("j2", j.token, "spec.json").status().code(), Code::kNotFound);
+  EXPECT_EQ(gate_.FileToSend("j2", j.token, "spec.json").status().code(), Code::kNotFound);
 
   // The next lease lists j1: it runs on a, as the placement says.
   EXPECT_TRUE(Lease("a", {"j1"}).jobs.empty());
@@ -146,6 +146,7 @@ TEST_F(RemoteBackendTest, AWorkerLeasesWhatFitsItsSlotsAndReportsTheExit) {
   ASSERT_TRUE(exit);
   EXPECT_TRUE(exit->succeeded());
   EXPECT_EQ(sink_.Events("j1").size(), 2u);
+  EXPECT_EQ(gate_.FileToSend("j1", j.token, "spec.json").status().code(), Code::kNotFound);
   // A retried exit report finds no such job.
   EXPECT_EQ(backend_->Exit("j1", j.token, JobExit{}, 2, &next).code(), Code::kNotFound);
   // The slot is free: j2 goes out.
@@ -188,7 +189,7 @@ TEST_F(RemoteBackendTest, ALostWorkersJobGoesElsewhereWithANewTokenAndItsEventsC
   EXPECT_EQ(retry.jobs[0].events_from, 1u);  // the line a pushed arrived once
   // The old holder can neither push nor fetch.
   EXPECT_FALSE(events_.Receive("j1", old_token, 1, "{\"epoch\":1}\n", nullptr).ok());
-  EXPECT_EQ(backend_->FileToSend("j1", old_token, "spec.json").status().code(),
+  EXPECT_EQ(gate_.FileToSend("j1", old_token, "spec.json").status().code(),
             Code::kPermissionDenied);
   // a comes back still holding it: it is told to cancel it.
   LeaseReply back = Lease("a", {"j1"});

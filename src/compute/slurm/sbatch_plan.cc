@@ -60,10 +60,16 @@ Result<std::vector<std::string>> SbatchOptions(const SlurmSite& site, const JobR
   return args;
 }
 
-std::string BatchScript(const SlurmSite& site, const std::filesystem::path& tasks) {
+std::string BatchScript(const SlurmSite& site, const std::filesystem::path& tasks,
+                        const std::string& inline_tasks) {
   std::string s = "#!/bin/bash\n";
   s += "# Kiln jobs for backend " + site.name + " (docs/compute.md): task i runs line i+1.\n";
-  s += "line=$(sed -n \"$(( ${SLURM_ARRAY_TASK_ID:-0} + 1 ))p\" " + Quote(tasks.string()) + ")\n";
+  std::string task = "$(( ${SLURM_ARRAY_TASK_ID:-0} + 1 ))p";
+  if (site.fetch_bundles) {
+    s += "line=$(sed -n \"" + task + "\" <<'KILN_TASKS'\n" + inline_tasks + "KILN_TASKS\n)\n";
+  } else {
+    s += "line=$(sed -n \"" + task + "\" " + Quote(tasks.string()) + ")\n";
+  }
   s += "IFS=$'\\t' read -r KILN_JOB_ID KILN_BUNDLE KILN_JOB_TOKEN <<< \"$line\"\n";
   s += "if [ -z \"$KILN_BUNDLE\" ]; then echo \"kiln: no task $SLURM_ARRAY_TASK_ID in the task "
        "list\" >&2; exit 2; fi\n";
@@ -73,6 +79,11 @@ std::string BatchScript(const SlurmSite& site, const std::filesystem::path& task
   }
   if (!site.pythonpath.empty()) {
     s += "export PYTHONPATH=" + Quote(site.pythonpath) + "${PYTHONPATH:+:$PYTHONPATH}\n";
+  }
+  if (site.fetch_bundles) {
+    s += "export KILN_FILES_URL=" + Quote(site.events_url) + "\"/$KILN_JOB_ID\"\n";
+    s += "exec " + Quote(site.python) + " -m kiln.remote_bundle\n";
+    return s;
   }
   s += "cd \"$KILN_BUNDLE\" || exit 2\n";
   s += "exec " + Quote(site.python) + " -m kiln.job \"$KILN_BUNDLE\"\n";

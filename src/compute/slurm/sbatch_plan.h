@@ -24,6 +24,9 @@ struct SlurmSite {
   std::string pythonpath;                   // the kiln package's folder on the nodes
   uint64_t default_memory_mb = 0;  // --mem when the operation sets none (0 = the cluster's)
   std::string events_url;          // <public_url>/api/v1/jobs (a job appends /<id>/events)
+  // The nodes do not see the server's folders: a job fetches its bundle
+  // and inputs from the server and uploads its outputs (kiln.remote_bundle).
+  bool fetch_bundles = false;
 };
 
 std::string SlurmJobName(const SlurmSite& site);
@@ -38,6 +41,10 @@ std::string SlurmTime(double seconds);
 
 // The batch script for a task list: line i+1 of `tasks` (tab separated:
 // job id, bundle folder, token) is array task i (task 0 for a plain job).
-std::string BatchScript(const SlurmSite& site, const std::filesystem::path& tasks);
+// With site.fetch_bundles the list is `inline_tasks`, inside the script
+// (Slurm copies the script to the node; no file of the server's is read
+// there), and the task runs `python3 -m kiln.remote_bundle`.
+std::string BatchScript(const SlurmSite& site, const std::filesystem::path& tasks,
+                        const std::string& inline_tasks = "");
 
 }  // namespace kiln

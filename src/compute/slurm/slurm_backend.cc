@@ -113,6 +113,11 @@ Result<std::unique_ptr<SlurmBackend>> SlurmBackend::Start(SlurmBackendOptions op
   if (!options.commands || !options.events)
     return InvalidArgument("the Slurm backend needs commands and an event gateway");
   if (options.shared_dir.empty()) return InvalidArgument("the Slurm backend needs shared_dir");
+  if (options.site.fetch_bundles && (!options.files || options.site.events_url.empty())) {
+    return InvalidArgument(
+        "a Slurm backend whose jobs fetch their bundles needs the file gate "
+        "and the server's URL");
+  }
   if (options.state_dir.empty()) options.state_dir = options.shared_dir;
   if (options.poll_min_s <= 0) options.poll_min_s = 0.05;
   if (options.poll_max_s < options.poll_min_s) options.poll_max_s = options.poll_min_s;
@@ -216,6 +221,11 @@ Status SlurmBackend::Submit(const JobRequest& request, JobSink* sink) {
     }
     if (jobs_.count(request.job_id))
       return AlreadyExists("job " + request.job_id + " is submitted");
+    // Its files, for a node that does not see this machine's folders (a
+    // bundle lists in well under a millisecond: under the lock is fine).
+    if (options_.site.fetch_bundles) {
+      KILN_RETURN_IF_ERROR(options_.files->Open(request.job_id, token, request.bundle));
+    }
     Job& job = jobs_[request.job_id];
     job.request = request;
     job.sink = sink;
@@ -269,6 +279,11 @@ Status SlurmBackend::Adopt(const std::string& job_id, JobSink* sink) {
     job.first_try = Now();
     poll_now_ = true;
   }
+  if (options_.site.fetch_bundles) {
+    Status opened = options_.files->Open(job_id, k.token, k.bundle);
+    // A job that runs already fetched its bundle; it may still upload.
+    (void)opened;
+  }
   // Lines the job pushed while no server listened are in its events file
   // only; the console resumes with what comes next (docs/compute.md).
   options_.events->Register(job_id, k.token, sink, CountLines(EventsFile(k.bundle)));
@@ -285,6 +300,7 @@ bool SlurmBackend::Detach(const std::string& job_id) {
     std::erase_if(pending_callbacks_, [&](const Callback& c) { return c.job_id == job_id; });
   }
   options_.events->Close(job_id);
+  if (options_.files) options_.files->Close(job_id);
   return true;
 }
 
@@ -431,18 +447,20 @@ void SlurmBackend::SubmitDue(std::unique_lock<std::mutex>& lock, double now) {
       }
       std::vector<std::string> args = shape;
       args.push_back("--job-name=" + SlurmJobName(options_.site));
-      fs::path logs = options_.shared_dir / "slurm";
+      // Without a shared folder Slurm's own output stays on the node.
+      fs::path logs =
+          options_.site.fetch_bundles ? fs::path("/tmp") : options_.shared_dir / "slurm";
       if (chunk.size() > 1) {
         args.push_back("--array=0-" + std::to_string(chunk.size() - 1));
         args.push_back("--output=" + (logs / "%A_%a.out").string());
       } else {
         args.push_back("--output=" + (logs / "%j.out").string());
       }
-      std::string script = BatchScript(options_.site, tasks);
+      std::string script = BatchScript(options_.site, tasks, list);
       lock.unlock();
       Result<std::string> id = [&]() -> Result<std::string> {
         // Readable by the server's user only from the start: it holds tokens.
-        KILN_RETURN_IF_ERROR(WritePrivateFile(tasks, list));
+        if (!options_.site.fetch_bundles) KILN_RETURN_IF_ERROR(WritePrivateFile(tasks, list));
         sbatch_calls_++;
         return options_.commands->Sbatch(args, script);
       }();
@@ -607,6 +625,7 @@ void SlurmBackend::End(const std::string& job_id, JobExit exit, std::vector<Call
   Job job = std::move(it->second);
   jobs_.erase(it);
   std::erase(unsubmitted_, job_id);
+  if (options_.files) options_.files->Close(job_id);
   if (!job.slurm_id.empty()) Journal(nlohmann::json{{"job", job_id}, {"ended", true}}.dump());
   out.push_back({job_id, job.sink, std::nullopt, std::move(exit), job.request.bundle});
 }

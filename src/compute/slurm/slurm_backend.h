@@ -1,11 +1,13 @@
 // SlurmBackend: runs Kiln's jobs on a Slurm cluster (docs/compute.md, "The
 // Slurm backend"). Each job runs `python3 -m kiln.job <bundle>` on a node;
 // its bundle folder must be visible there at the same path (a shared
-// folder). The job pushes its events to the server (PushedEvents); Slurm is
-// only asked for states, with ONE `squeue --json` call per interval for all
-// of this backend's jobs, the interval backing off from poll_min_s to
-// poll_max_s while nothing changes. Ready jobs of one shape (sbatch_plan.h)
-// that arrive within array_window_ms go in as one job array.
+// folder), unless the site fetches bundles (SlurmSite::fetch_bundles): then
+// the job downloads its bundle and inputs from the server and uploads its
+// outputs (JobFileGate), and the nodes need only the network. The job pushes its events to the
+// server (PushedEvents); Slurm is only asked for states, with ONE `squeue --json` call per interval
+// for all of this backend's jobs, the interval backing off from poll_min_s to poll_max_s while
+// nothing changes. Ready jobs of one shape (sbatch_plan.h) that arrive within array_window_ms go in
+// as one job array.
 //
 // Restart: every submitted job is written to <state_dir>/slurm-<name>.jsonl
 // (job id, Slurm id, token, bundle), so a new process can Adopt() the jobs
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "compute/compute_backend.h"
+#include "compute/job_file_gate.h"
 #include "compute/pushed_events.h"
 #include "compute/slurm/sbatch_plan.h"
 #include "compute/slurm/slurm_commands.h"
@@ -54,6 +57,9 @@ struct SlurmBackendOptions {
   double retry_for_s = 600;
   SlurmCommands* commands = nullptr;  // borrowed
   PushedEvents* events = nullptr;     // borrowed
+  // Borrowed; required with site.fetch_bundles: opened for each job while
+  // it is in Slurm, so it can fetch its bundle and upload its outputs.
+  JobFileGate* files = nullptr;
 };
 
 class SlurmBackend : public ComputeBackend {

@@ -350,9 +350,11 @@ class SlurmBackendTest : public ::testing::Test {
     backend_.reset();
     fs::remove_all(dir_);
   }
-  void Start() {
+  void Start(bool fetch = false) {
     SlurmBackendOptions o;
     o.site.name = "cluster";
+    o.site.fetch_bundles = fetch;
+    o.files = &gate_;
     o.site.events_url = "http://127.0.0.1:1/api/v1/jobs";
     o.shared_dir = dir_;
     o.poll_min_s = 0.02;
@@ -378,6 +380,7 @@ class SlurmBackendTest : public ::testing::Test {
   fs::path dir_;
   FakeSlurm slurm_;
   PushedEvents events_;
+  JobFileGate gate_;
   Recorder sink_;
   std::unique_ptr<SlurmBackend> backend_;
 };
@@ -411,6 +414,56 @@ TEST_F(SlurmBackendTest, ReadyJobsOfOneShapeGoInAsOneArray) {
   // The job's environment went into its spec (kiln.job applies it).
   std::ifstream spec(dir_ / "jobs" / "a0" / "spec.json");
   EXPECT_EQ(nlohmann::json::parse(spec)["env"]["OMP_NUM_THREADS"], "1");
+}
+
+// Without a shared folder: the task list is inside the script (no file of
+// the server's is read on the node), the task runs kiln.remote_bundle, and
+// the job's files are open to its token while it is in Slurm.
+TEST_F(SlurmBackendTest, WithoutASharedFolderJobsFetchTheirBundles) {
+  Start(/*fetch=*/true);
+  ASSERT_TRUE(backend_->Submit(Job("f0"), &sink_).ok());
+  ASSERT_TRUE(backend_->Submit(Job("f1"), &sink_).ok());
+  ASSERT_TRUE(sink_.WaitFor([&] { return sink_.placed_.size() == 2; }));
+  auto calls = slurm_.sbatches();
+  ASSERT_EQ(calls.size(), 1u);
+  const std::string& script = calls[0].script;
+  EXPECT_NE(script.find("-m kiln.remote_bundle"), std::string::npos) << script;
+  EXPECT_EQ(script.find("-m kiln.job"), std::string::npos) << script;
+  EXPECT_FALSE(fs::exists(dir_ / "slurm") && !fs::is_empty(dir_ / "slurm"));  // no task file
+  for (const auto& a : calls[0].args) {
+    if (a.rfind("--output=", 0) == 0) {
+      EXPECT_EQ(a, "--output=/tmp/%A_%a.out");
+    }
+  }
+  // Task 1 reads its own line out of the script: run it with a "python"
+  // that prints what the job would see.
+  fs::path python = dir_ / "python";
+  std::ofstream(python)
+      << "#!/bin/bash\necho \"$KILN_JOB_ID $KILN_FILES_URL $KILN_JOB_TOKEN $*\"\n";
+  fs::permissions(python, fs::perms::owner_all);
+  std::string patched = script;
+  patched.replace(patched.find("'/usr/bin/python3'"), 18, "'" + python.string() + "'");
+  fs::path file = dir_ / "script.sh";
+  std::ofstream(file) << patched;
+  FILE* p = ::popen(("SLURM_ARRAY_TASK_ID=1 bash " + file.string()).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buffer[512] = {0};
+  size_t n = fread(buffer, 1, sizeof buffer - 1, p);
+  ::pclose(p);
+  std::string out(buffer, n);
+  ASSERT_GT(out.size(), 64u) << out;
+  EXPECT_EQ(out.substr(0, 3), "f1 ") << out;
+  EXPECT_NE(out.find(" http://127.0.0.1:1/api/v1/jobs/f1 "), std::string::npos) << out;
+  std::string token = out.substr(out.find("/f1 ") + 4, 64);
+  EXPECT_NE(out.find("-m kiln.remote_bundle"), std::string::npos) << out;
+  // That token opens f1's files, and nothing else.
+  auto manifest = gate_.Manifest("f1", token);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->files.size(), 1u);  // spec.json
+  EXPECT_EQ(gate_.Manifest("f0", token).status().code(), Code::kPermissionDenied);
+  slurm_.Set(calls[0].id + "_1", {"COMPLETED", "None", 0, "n01"});
+  ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.count("f1") > 0; }));
+  EXPECT_EQ(gate_.Manifest("f1", token).status().code(), Code::kNotFound);
 }
 
 TEST_F(SlurmBackendTest, StatesArriveByOneSqueuePerPollAndJobsEnd) {
