@@ -4,7 +4,8 @@
 // (runs, provenance, Artifact nodes of the model).
 //
 // The interface is what every backend offers: the local content-addressed
-// folder (local_artifact_store.h) and, later, an S3-compatible object store.
+// folder (local_artifact_store.h) and an S3-compatible object store
+// (s3/s3_artifact_store.h).
 // It therefore speaks only in whole objects (put a file or a stream, get to a
 // file or a stream) and never hands out a writable location. A backend
 // verifies the digest of what it returns: bytes that do not hash to their
@@ -82,6 +83,14 @@ class ArtifactStore {
   virtual Result<std::vector<ArtifactInfo>> List() = 0;
   // NotFound when absent.
   virtual Status Delete(const Digest& digest) = 0;
+  // A URL that downloads the artifact straight from where it is stored,
+  // valid for `expires_s` (an S3 presigned URL); FailedPrecondition for a
+  // backend that has none (the server then streams the bytes itself).
+  virtual Result<std::string> DownloadUrl(const Digest& digest, int64_t expires_s) {
+    (void)digest;
+    (void)expires_s;
+    return FailedPrecondition("this artifact store has no download URLs");
+  }
 };
 
 // Incremental SHA-256, for backends that hash while they copy.
