@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace kiln {
@@ -20,11 +21,12 @@ std::string PushedEvents::NewToken() {
 }
 
 void PushedEvents::Register(const std::string& job_id, const std::string& token, JobSink* sink,
-                            uint64_t next) {
+                            uint64_t next, bool trust_first_offset) {
   auto job = std::make_shared<Job>();
   job->token = token;
   job->sink = sink;
   job->next = next;
+  job->trust_first_offset = trust_first_offset;
   std::lock_guard lock(mu_);
   jobs_[job_id] = std::move(job);
 }
@@ -91,6 +93,10 @@ Result<uint64_t> PushedEvents::Receive(const std::string& job_id, std::string_vi
   if (token.size() != job->token.size() ||
       CRYPTO_memcmp(token.data(), job->token.data(), token.size()) != 0) {
     return Status(Code::kPermissionDenied, "wrong token for job " + job_id);
+  }
+  if (job->trust_first_offset) {
+    job->trust_first_offset = false;
+    job->next = std::max(job->next, offset);
   }
   if (offset > job->next) {
     if (next_on_conflict) *next_on_conflict = job->next;

@@ -29,8 +29,11 @@ class PushedEvents {
   static std::string NewToken();
 
   // `next`: lines already delivered (an adopted job resumes where it was).
+  // `trust_first_offset`: the count is not known here (an adopted job whose
+  // events file is on another machine): the job's first push sets it, so
+  // lines a previous server process acknowledged are not sent again.
   void Register(const std::string& job_id, const std::string& token, JobSink* sink,
-                uint64_t next = 0);
+                uint64_t next = 0, bool trust_first_offset = false);
   // Stops accepting lines for the job; returns how many were delivered.
   uint64_t Close(const std::string& job_id);
   // How many lines of the job were delivered (0 for an unknown job).
@@ -58,6 +61,7 @@ class PushedEvents {
     JobSink* sink = nullptr;
     uint64_t next = 0;
     bool closed = false;
+    bool trust_first_offset = false;
     std::mutex deliver;  // held while handing lines to the sink
   };
   std::shared_ptr<Job> Find(const std::string& job_id) const;

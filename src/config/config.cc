@@ -156,8 +156,79 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
       }
     }
   }
+  if (b.kind == "remote" && b.poll_s * 2 > b.worker_timeout_s) {
+    return w.Error(node, prefix + ".poll_s",
+                   "must be at most half of worker_timeout_s (a worker leases every poll_s; "
+                   "silent for worker_timeout_s, it counts as lost)");
+  }
   if (b.poll_max_s < b.poll_min_s) {
     return w.Error(node, prefix + ".poll_max_s", "must not be below poll_min_s");
+  }
+  return Status::Ok();
+}
+
+Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
+  const toml::table* t = node.as_table();
+  if (!t) return w.Error(node, "storage", "must be a table ([storage])");
+  static const std::set<std::string> keys = {"kind",
+                                             "endpoint",
+                                             "bucket",
+                                             "region",
+                                             "prefix",
+                                             "access_key",
+                                             "secret_key_env",
+                                             "part_size_mb",
+                                             "presigned_downloads",
+                                             "presign_expiry_s",
+                                             "secret_key"};
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str()), full = "storage." + key;
+    if (!keys.count(key)) {
+      return w.Error(v, full,
+                     "unknown setting (kind, endpoint, bucket, region, prefix, access_key, "
+                     "secret_key_env, part_size_mb, presigned_downloads, presign_expiry_s)");
+    }
+    if (key == "secret_key") {
+      return w.Error(v, full,
+                     "a secret does not belong in the config file: name the environment "
+                     "variable that holds it with secret_key_env");
+    }
+    if (key == "kind") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, s.kind));
+      if (s.kind != "local" && s.kind != "s3") {
+        return w.Error(v, full, "unknown storage kind '" + s.kind + "' (local, s3)");
+      }
+    }
+    if (key == "endpoint") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, s.endpoint));
+      if (!s.endpoint.starts_with("http://") && !s.endpoint.starts_with("https://")) {
+        return w.Error(v, full, "must start with http:// or https://");
+      }
+    }
+    if (key == "bucket") KILN_RETURN_IF_ERROR(String(w, v, full, s.bucket));
+    if (key == "region") KILN_RETURN_IF_ERROR(String(w, v, full, s.region));
+    if (key == "prefix") KILN_RETURN_IF_ERROR(String(w, v, full, s.prefix));
+    if (key == "access_key") KILN_RETURN_IF_ERROR(String(w, v, full, s.access_key));
+    if (key == "secret_key_env") KILN_RETURN_IF_ERROR(String(w, v, full, s.secret_key_env));
+    if (key == "part_size_mb") KILN_RETURN_IF_ERROR(Number(w, v, full, s.part_size_mb, 5));
+    if (key == "presign_expiry_s") {
+      KILN_RETURN_IF_ERROR(Number(w, v, full, s.presign_expiry_s, 1));
+    }
+    if (key == "presigned_downloads") {
+      if (!v.is_boolean()) return w.Error(v, full, "must be true or false");
+      s.presigned_downloads = *v.value<bool>();
+    }
+  }
+  if (s.kind == "s3") {
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"endpoint", &s.endpoint},
+          {"bucket", &s.bucket},
+          {"access_key", &s.access_key},
+          {"secret_key_env", &s.secret_key_env}}) {
+      if (value->empty()) {
+        return w.Error(node, std::string("storage.") + name, "missing (an s3 storage needs it)");
+      }
+    }
   }
   return Status::Ok();
 }
@@ -177,8 +248,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   for (auto&& [k, v] : root) {
     std::string key(k.str());
-    if (key != "server" && key != "backends" && key != "routing") {
-      return w.Error(v, key, "unknown section (server, backends, routing)");
+    if (key != "server" && key != "backends" && key != "routing" && key != "storage") {
+      return w.Error(v, key, "unknown section (server, backends, routing, storage)");
     }
   }
   if (const toml::table* server = root["server"].as_table()) {
@@ -206,6 +277,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     std::stable_sort(read.begin(), read.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [line, b] : read) c.backends.push_back(std::move(b));
+  }
+  if (auto* storage = root.get("storage")) {
+    KILN_RETURN_IF_ERROR(ReadStorage(w, *storage, c.storage));
   }
   auto known = [&](const std::string& name) {
     for (const auto& b : c.backends) {

@@ -44,12 +44,25 @@ struct BackendConfig {
   int max_attempts = 3;
 };
 
+// Where artifacts live ([storage]; docs/storage.md): the data folder's
+// artifacts/ (local), or an S3-compatible store.
+struct StorageConfig {
+  std::string kind = "local";  // "local" | "s3"
+  std::string endpoint, bucket, region = "us-east-1", prefix = "kiln/artifacts/";
+  std::string access_key;      // not secret: the key's name
+  std::string secret_key_env;  // the environment variable holding the secret
+  uint64_t part_size_mb = 64;
+  bool presigned_downloads = true;  // downloads redirect to the store (302)
+  int64_t presign_expiry_s = 3600;
+};
+
 struct ServerConfig {
   std::filesystem::path file;           // where it was read from ("" = none: the defaults)
   std::string public_url;               // "" = http://127.0.0.1:<port>
   std::vector<BackendConfig> backends;  // in file order; empty = one local backend
   std::string default_backend;          // "" = the first
   std::map<std::string, std::string> route_pipelines, route_operations;
+  StorageConfig storage;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::filesystem::path& file);

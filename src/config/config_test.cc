@@ -64,6 +64,23 @@ TEST(ServerConfig, ReadsARemoteWorkersBackend) {
   EXPECT_EQ(c->backends[0].max_attempts, 2);
 }
 
+TEST(ServerConfig, ReadsAnS3Storage) {
+  auto c = ParseServerConfig(
+      "[storage]\nkind = \"s3\"\nendpoint = \"http://127.0.0.1:7480\"\nbucket = \"kiln\"\n"
+      "access_key = \"AK\"\nsecret_key_env = \"KILN_S3_SECRET\"\npart_size_mb = 8\n"
+      "presigned_downloads = false\n",
+      "kiln.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage.kind, "s3");
+  EXPECT_EQ(c->storage.bucket, "kiln");
+  EXPECT_EQ(c->storage.part_size_mb, 8u);
+  EXPECT_FALSE(c->storage.presigned_downloads);
+  EXPECT_EQ(c->storage.region, "us-east-1");
+  auto d = ParseServerConfig("", "kiln.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->storage.kind, "local");
+}
+
 // Each mistake is reported with the file, the line and the key.
 TEST(ServerConfig, ErrorsNameFileLineAndKey) {
   struct Case {
@@ -81,6 +98,13 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
       {"[backends.l]\nkind = \"local\"\npartition = \"x\"\n",
        "kiln.toml:3: backends.l.partition: unknown setting for a local backend (gpu_type, gpus, "
        "kind, max_memory_mb, slots)"},
+      {"[storage]\nkind = \"s3\"\nsecret_key = \"x\"\n",
+       "kiln.toml:3: storage.secret_key: a secret does not belong in the config file: name the "
+       "environment variable that holds it with secret_key_env"},
+      {"[storage]\nkind = \"s3\"\nendpoint = \"http://h\"\nbucket = \"b\"\naccess_key = \"k\"\n",
+       "kiln.toml:1: storage.secret_key_env: missing (an s3 storage needs it)"},
+      {"[storage]\nkind = \"nfs\"\n",
+       "kiln.toml:2: storage.kind: unknown storage kind 'nfs' (local, s3)"},
       {"[backends.w]\nkind = \"remote\"\npoll_s = 0.01\n",
        "kiln.toml:3: backends.w.poll_s: must be at least 0.05"},
       {"[backends.w]\nkind = \"remote\"\nslots = 2\n",
@@ -96,7 +120,7 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
        "kiln.toml:2: routing.operations.Train: no backend named 'gpu'"},
       {"[server]\npublic_url = \"kiln.lab\"\n",
        "kiln.toml:2: server.public_url: must start with http:// or https://"},
-      {"[compute]\n", "kiln.toml:1: compute: unknown section (server, backends, routing)"},
+      {"[compute]\n", "kiln.toml:1: compute: unknown section (server, backends, routing, storage)"},
       {"[backends.\"../x\"]\nkind = \"slurm\"\n",
        "kiln.toml:1: backends.../x: a backend's name is letters, digits"},
       {"[backends.l\n", "kiln.toml:1: "},

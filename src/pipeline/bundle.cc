@@ -80,6 +80,16 @@ Result<JobResult> ReadResult(const fs::path& dir) {
       ResultOutput out;
       out.path = o.value("path", "");
       if (out.path.is_relative()) out.path = dir / out.path;
+      // Only the job's own outputs folder: a result.json uploaded from
+      // another machine must not make the server read its other files.
+      std::error_code ec;
+      fs::path real = fs::weakly_canonical(out.path, ec);
+      fs::path outputs = fs::weakly_canonical(dir / "outputs", ec);
+      auto rel = real.lexically_relative(outputs);
+      if (ec || rel.empty() || *rel.begin() == ".." || rel.is_absolute()) {
+        return InvalidArgument("the result names output '" + name +
+                               "' outside the job's outputs folder: " + out.path.string());
+      }
       out.serializer = o.value("serializer", "");
       auto d = Digest::FromHex(o.value("sha256", ""));
       if (d.ok()) out.sha256 = *d;

@@ -233,6 +233,22 @@ TEST_F(PlanTest, WritesABundleTheJobRunnerReads) {
   // A bundle is never written over.
   EXPECT_FALSE(WriteBundle(dir, "job-1", plan.jobs[1], {}, {}).ok());
   EXPECT_EQ(ReadResult(dir).status().code(), Code::kNotFound);
+  // A result may name only files in the bundle's outputs folder (one
+  // uploaded from another machine must not reach the server's other files).
+  auto result = [&](const std::string& path) {
+    std::ofstream(dir / "result.json")
+        << nlohmann::json{{"status", "succeeded"}, {"outputs", {{"y", {{"path", path}}}}}}.dump();
+    return ReadResult(dir);
+  };
+  EXPECT_TRUE(result("outputs/y").ok());
+  EXPECT_TRUE(result((dir / "outputs" / "y").string()).ok());
+  for (std::string bad : {"/etc/passwd", "../../etc/passwd", "outputs/../spec.json", "spec.json"}) {
+    auto r = result(bad);
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("outside the job's outputs folder"), std::string::npos);
+  }
+  std::filesystem::create_symlink("/etc/passwd", dir / "outputs" / "link");
+  EXPECT_EQ(result("outputs/link").status().code(), Code::kInvalidArgument);
   std::filesystem::remove_all(dir);
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "compute/pushed_events.h"
@@ -70,6 +71,25 @@ json LeasedJobJson(const LeasedJob& j) {
 }
 
 Result<JobExit> ParseExit(const json& body) {
+  // Each field of the type it has, or the report is refused (400).
+  static const std::pair<const char*, json::value_t> kTypes[] = {
+      {"end", json::value_t::string},
+      {"exit_code", json::value_t::number_integer},
+      {"signal", json::value_t::number_integer},
+      {"timed_out", json::value_t::boolean},
+      {"cancelled", json::value_t::boolean},
+      {"reason", json::value_t::string},
+      {"wall_s", json::value_t::number_float},
+      {"max_rss_kb", json::value_t::number_unsigned}};
+  for (const auto& [key, type] : kTypes) {
+    if (!body.contains(key)) continue;
+    const json& v = body[key];
+    bool number = type == json::value_t::number_integer || type == json::value_t::number_float ||
+                  type == json::value_t::number_unsigned;
+    if (number ? !v.is_number() : v.type() != type) {
+      return InvalidArgument(std::string("the exit report's ") + key + " has the wrong type");
+    }
+  }
   JobExit e;
   std::string end = body.value("end", "exited");
   if (end == "exited") {
@@ -96,6 +116,9 @@ Result<JobExit> ParseExit(const json& body) {
 struct BundleFileSink : BodySink {
   fs::path target, temp;
   FILE* file = nullptr;
+  // Checked again before the rename: an upload from an attempt the server
+  // took back while it streamed must not land over the next attempt's.
+  std::function<Status()> still_allowed;
   ~BundleFileSink() override {
     if (file) std::fclose(file);
     if (!temp.empty()) ::unlink(temp.c_str());
@@ -108,6 +131,7 @@ struct BundleFileSink : BodySink {
     int rc = std::fclose(file);
     file = nullptr;
     if (rc != 0) return IOError("cannot write " + temp.string());
+    if (still_allowed) KILN_RETURN_IF_ERROR(still_allowed());
     std::error_code ec;
     fs::rename(temp, target, ec);
     if (ec) return IOError("cannot move the upload to " + target.string() + ": " + ec.message());
@@ -179,6 +203,9 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
             return Status(Code::kPermissionDenied, "only a worker token may lease jobs");
           }
           KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
+          if (body.contains("worker") && !body["worker"].is_string()) {
+            return InvalidArgument("worker must be the worker's name");
+          }
           std::string token_name = r.user.substr(std::string_view(kAnyWorker).size());
           WorkerHello hello;
           hello.name = body.value("worker", token_name);
@@ -186,8 +213,22 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
             return Status(Code::kPermissionDenied, "this token is for worker '" + token_name +
                                                        "', not '" + hello.name + "'");
           }
-          hello.slots = body.value("slots", size_t{1});
-          hello.gpus = body.value("gpus", 0);
+          auto count = [&](const char* key, int64_t fallback, int64_t max) -> Result<int64_t> {
+            if (!body.contains(key)) return fallback;
+            const json& v = body[key];
+            if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > max) {
+              return InvalidArgument(std::string(key) + " must be a whole number from 0 to " +
+                                     std::to_string(max));
+            }
+            return v.get<int64_t>();
+          };
+          KILN_ASSIGN_OR_RETURN(int64_t slots, count("slots", 1, 4096));
+          KILN_ASSIGN_OR_RETURN(int64_t gpus, count("gpus", 0, 1024));
+          hello.slots = size_t(slots);
+          hello.gpus = int(gpus);
+          if (body.contains("gpu_type") && !body["gpu_type"].is_string()) {
+            return InvalidArgument("gpu_type must be a string");
+          }
           hello.gpu_type = body.value("gpu_type", "");
           if (body.contains("holding")) {
             if (!body["holding"].is_array())
@@ -203,6 +244,9 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
                 "kind = \"remote\" to its config file (docs/compute.md)");
           }
           RemoteBackend* remote = ctx->remotes.front();
+          if (body.contains("backend") && !body["backend"].is_string()) {
+            return InvalidArgument("backend must be a backend's name");
+          }
           std::string wanted = body.value("backend", "");
           if (!wanted.empty()) {
             remote = nullptr;
@@ -295,6 +339,10 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
                          }
                          auto sink = std::make_unique<BundleFileSink>();
                          sink->target = *target;
+                         sink->still_allowed = [files = ctx->files, job = r.Param("job"), token,
+                                                path = r.Query("path")] {
+                           return AsJobRouteError(files->FileToReceive(job, token, path).status());
+                         };
                          sink->temp =
                              target->string() + ".upload-" + PushedEvents::NewToken().substr(0, 12);
                          fs::create_directories(target->parent_path(), ec);
@@ -321,6 +369,9 @@ void RegisterComputeApi(Router& router, ComputeContext& c) {
           KILN_ASSIGN_OR_RETURN(json body, ParseJsonBody(r));
           KILN_ASSIGN_OR_RETURN(JobExit exit, ParseExit(body));
           KILN_ASSIGN_OR_RETURN(RemoteBackend * remote, remote_of_job(r.Param("job")));
+          if (body.contains("lines") && !body["lines"].is_number_unsigned()) {
+            return InvalidArgument("lines must be the number of event lines the job pushed");
+          }
           uint64_t next = 0;
           Status st =
               remote->Exit(r.Param("job"), token, exit, body.value("lines", uint64_t{0}), &next);

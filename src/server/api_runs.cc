@@ -454,10 +454,29 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
             if (access->Check(r.user, p, Role::kRead).ok()) allowed = true;
           }
           if (!allowed) return NotFound("no artifact " + d.Hex());
-          KILN_ASSIGN_OR_RETURN(
-              std::filesystem::path path,
-              ctx->artifacts.Materialize(d, std::filesystem::temp_directory_path()));
           HttpResponse resp;
+          // A large artifact in S3 goes from the store to the browser directly.
+          if (ctx->presign_expiry_s > 0 && r.Query("redirect") != "0") {
+            Result<std::string> url = ctx->artifacts.DownloadUrl(d, ctx->presign_expiry_s);
+            if (url.ok()) {
+              KILN_RETURN_IF_ERROR(ctx->artifacts.Size(d).status());  // 404 for missing bytes
+              resp.status = 302;
+              resp.headers.emplace_back("Location", *url);
+              resp.body.clear();
+              return resp;
+            }
+          }
+          std::filesystem::path path;
+          if (ctx->artifacts.IsRemote()) {
+            // A copy of its own, removed once it is sent.
+            path = std::filesystem::temp_directory_path() /
+                   ("kiln-download-" + d.Hex().substr(0, 16) + "-" + NewGuid());
+            KILN_RETURN_IF_ERROR(ctx->artifacts.GetToFile(d, path));
+            resp.unlink_file = true;
+          } else {
+            KILN_ASSIGN_OR_RETURN(
+                path, ctx->artifacts.Materialize(d, std::filesystem::temp_directory_path()));
+          }
           resp.content_type = "application/octet-stream";
           resp.file_path = path.string();
           resp.headers.emplace_back(

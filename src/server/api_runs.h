@@ -29,6 +29,9 @@ struct RunsContext {
   std::string unavailable_reason;
   // Largest artifact an upload may add, in bytes (0 = no limit but free disk).
   uint64_t max_artifact_bytes = 0;
+  // > 0: downloads from a store with download URLs (S3) redirect there,
+  // with URLs valid this long; 0: the server streams the bytes itself.
+  int64_t presign_expiry_s = 0;
 };
 
 void RegisterRunsApi(Router& router, RunsContext& ctx);

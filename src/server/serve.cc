@@ -39,6 +39,7 @@
 #include "server/execution_watch.h"
 #include "server/hub.h"
 #include "storage/local_artifact_store.h"
+#include "storage/s3/s3_artifact_store.h"
 #include "store/sqlite_store.h"
 
 namespace kiln {
@@ -136,6 +137,32 @@ Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
   return n;
 }
 
+Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
+                                                         const std::string& data_dir) {
+  if (storage.kind != "s3") {
+    KILN_ASSIGN_OR_RETURN(auto local, LocalArtifactStore::Open(data_dir + "/artifacts"));
+    return std::unique_ptr<ArtifactStore>(std::move(local));
+  }
+  const char* secret = std::getenv(storage.secret_key_env.c_str());
+  if (!secret || !*secret) {
+    return InvalidArgument("storage: the environment variable " + storage.secret_key_env +
+                           " (secret_key_env) holds no secret key");
+  }
+  S3StoreOptions o;
+  o.location = {storage.endpoint, storage.bucket, {storage.access_key, secret, storage.region}, {}};
+  o.prefix = storage.prefix;
+  o.part_size = storage.part_size_mb << 20;
+  o.staging_dir = data_dir + "/tmp/s3-staging";
+  Result<std::unique_ptr<S3ArtifactStore>> s3 = S3ArtifactStore::Open(o);
+  if (!s3.ok()) {
+    return s3.status().WithContext("storage: bucket '" + storage.bucket + "' at " +
+                                   storage.endpoint);
+  }
+  spdlog::info("artifacts are in the S3 bucket '{}' at {} (prefix {})", storage.bucket,
+               storage.endpoint, storage.prefix);
+  return std::unique_ptr<ArtifactStore>(std::move(*s3));
+}
+
 static bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
@@ -181,7 +208,8 @@ Status Serve(const ServeOptions& options) {
   }
   // runs.db beside kiln.db, artifacts in a local folder.
   KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
-  KILN_ASSIGN_OR_RETURN(auto artifacts, LocalArtifactStore::Open(options.data_dir + "/artifacts"));
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactStore> artifacts,
+                        OpenArtifactStore(config.storage, options.data_dir));
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
   ApiContext ctx{repo,
                  access,
@@ -226,8 +254,17 @@ Status Serve(const ServeOptions& options) {
   ArchitectureCodeGenerator architecture_code;  // operations that reference an Architecture
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
-  RunsContext runs_ctx{access, repo,       hub, nullptr,
-                       *runs,  *artifacts, "",  options.max_artifact_bytes};
+  RunsContext runs_ctx{access,
+                       repo,
+                       hub,
+                       nullptr,
+                       *runs,
+                       *artifacts,
+                       "",
+                       options.max_artifact_bytes,
+                       config.storage.kind == "s3" && config.storage.presigned_downloads
+                           ? config.storage.presign_expiry_s
+                           : 0};
   std::string work_dir = options.data_dir + "/work";
   Status compute = [&]() -> Status {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());

@@ -83,6 +83,8 @@ class ArtifactStore {
   virtual Result<std::vector<ArtifactInfo>> List() = 0;
   // NotFound when absent.
   virtual Status Delete(const Digest& digest) = 0;
+  // Whether the bytes live elsewhere (S3): Materialize then downloads a copy.
+  virtual bool IsRemote() const { return false; }
   // A URL that downloads the artifact straight from where it is stored,
   // valid for `expires_s` (an S3 presigned URL); FailedPrecondition for a
   // backend that has none (the server then streams the bytes itself).

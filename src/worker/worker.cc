@@ -65,7 +65,8 @@ struct Worker::Job {
   std::thread thread;
 };
 
-Worker::Worker(WorkerOptions options) : options_(std::move(options)), client_(options_.server) {}
+Worker::Worker(WorkerOptions options)
+    : options_(std::move(options)), client_(options_.server, &stop_) {}
 
 Result<std::unique_ptr<Worker>> Worker::Start(WorkerOptions options) {
   if (options.server.empty()) return InvalidArgument("give the server's address (--server URL)");
@@ -178,7 +179,9 @@ Status Worker::Run() {
       if (unreachable) spdlog::info("reached the server again");
       unreachable = false;
       backoff = 0.5;
-      wait = reply->value("poll_s", 0.5);
+      if (reply->contains("poll_s") && (*reply)["poll_s"].is_number()) {
+        wait = std::clamp((*reply)["poll_s"].get<double>(), 0.05, 30.0);
+      }
       if (reply->contains("cancel") && (*reply)["cancel"].is_array()) {
         for (const json& id : (*reply)["cancel"]) {
           if (!id.is_string()) continue;
@@ -223,18 +226,23 @@ Status Worker::Run() {
     });
   }
   // Stopping: kill what runs, wait for the job threads, give the jobs back.
+  // The jobs stay in jobs_ until their threads are joined: their exits
+  // arrive through OnExit, which looks them up there.
   Stop();
+  std::vector<std::shared_ptr<Job>> jobs;
   {
     std::lock_guard lock(mu_);
-    for (auto& [id, job] : jobs_) (void)router_->Cancel(id);
+    for (auto& [id, job] : jobs_) {
+      (void)router_->Cancel(id);
+      jobs.push_back(job);
+    }
   }
-  std::map<std::string, std::shared_ptr<Job>> jobs;
-  {
-    std::lock_guard lock(mu_);
-    jobs.swap(jobs_);
-  }
-  for (auto& [id, job] : jobs) {
+  for (auto& job : jobs) {
     if (job->thread.joinable()) job->thread.join();
+  }
+  {
+    std::lock_guard lock(mu_);
+    jobs_.clear();
   }
   if (fatal.ok() && !jobs.empty()) {
     (void)Lease(true);  // best effort: else the server finds them lost after its timeout
@@ -253,11 +261,16 @@ void Worker::Take(const json& leased) {
     spdlog::warn("ignoring a job with an unusable id '{}'", id);
     return;
   }
+  if (!leased.contains("token") || !leased["token"].is_string() ||
+      (leased.contains("events_from") && !leased["events_from"].is_number_unsigned())) {
+    spdlog::warn("ignoring job {}: the server's offer lacks a token or an event offset", id);
+    return;
+  }
   std::lock_guard lock(mu_);
   if (jobs_.count(id)) return;  // offered again: this worker has it already
   auto job = std::make_shared<Job>();
   job->id = id;
-  job->token = leased.value("token", "");
+  job->token = leased["token"].get<std::string>();
   job->events_from = leased.value("events_from", uint64_t{0});
   job->lease = leased;
   job->dir = options_.work_dir / "jobs" / id;
@@ -276,7 +289,14 @@ enum class Reply { kAnswered, kGiveUp };
 
 void Worker::RunJob(std::shared_ptr<Job> job) {
   spdlog::info("job {}: taken", job->id);
-  bool reported = Fetch(*job) && Launch(*job) && PushEvents(*job, true) && UploadAndReport(*job);
+  bool reported = false;
+  try {
+    reported = Fetch(*job) && Launch(*job) && PushEvents(*job, true) && UploadAndReport(*job);
+  } catch (const std::exception& e) {
+    // A server answer of an unexpected shape: this job is given up here
+    // (the server finds it no longer held and gives it to another worker).
+    spdlog::error("job {}: {}", job->id, e.what());
+  }
   // Whatever ended it, nothing of it keeps running here.
   bool running = false;
   {
@@ -334,13 +354,6 @@ static Reply Retry(const std::function<Result<WorkerAnswer>()>& call,
 }
 
 bool Worker::Fetch(Job& job) {
-  std::error_code ec;
-  fs::remove_all(job.dir, ec);
-  fs::create_directories(job.dir / "outputs", ec);
-  if (ec) {
-    spdlog::error("job {}: cannot create {}: {}", job.id, job.dir.string(), ec.message());
-    return false;
-  }
   auto stopping = [&] { return stop_.load(); };  // a cancelled job is still fetched, then reported
   auto sleep = [&](double s) { Pause(job, s); };
   auto fail = [&](const std::string& why) {
@@ -350,6 +363,13 @@ bool Worker::Fetch(Job& job) {
     e.reason = "the worker '" + options_.name + "' could not fetch the job: " + why;
     job.exit = e;
   };
+  std::error_code ec;
+  fs::remove_all(job.dir, ec);
+  fs::create_directories(job.dir / "outputs", ec);
+  if (ec) {
+    fail("cannot create " + job.dir.string() + ": " + ec.message());
+    return true;  // reported as failed
+  }
   std::string base = "/api/v1/jobs/" + UrlSegment(job.id);
   const json& files = job.lease.contains("files") ? job.lease["files"] : json::array();
   for (const json& f : files) {
@@ -386,13 +406,31 @@ bool Worker::Fetch(Job& job) {
   }
   const json& inputs = job.lease.contains("inputs") ? job.lease["inputs"] : json::array();
   for (const json& i : inputs) {
-    std::string name = i.is_object() ? i.value("name", "") : "";
+    std::string name = i.is_object() && i.contains("name") && i["name"].is_string()
+                           ? i["name"].get<std::string>()
+                           : "";
     std::string sha = i.is_object() && i.contains("sha256") && i["sha256"].is_string()
                           ? i["sha256"].get<std::string>()
                           : "";
     if (!spec.contains("inputs") || !spec["inputs"].contains(name)) continue;
+    if (!IsSafeRelative(name) || name.find('/') != std::string::npos) {
+      fail("the server named an unusable input '" + name + "'");
+      return true;
+    }
     bool cacheable = sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == sha.npos;
     fs::path local = cacheable ? options_.work_dir / "cache" / sha : job.dir / "inputs" / name;
+    // In use from here on: the cache trimmer leaves it alone. One download
+    // per digest at a time: the other jobs wanting it wait and share it.
+    std::shared_ptr<std::mutex> fetching;
+    if (cacheable) {
+      std::lock_guard lock(mu_);
+      job.cached_inputs.push_back(local);
+      auto& m = downloading_[sha];
+      if (!m) m = std::make_shared<std::mutex>();
+      fetching = m;
+    }
+    std::unique_lock<std::mutex> one_download;
+    if (fetching) one_download = std::unique_lock<std::mutex>(*fetching);
     if (!(cacheable && fs::exists(local, ec))) {
       WorkerAnswer a;
       if (Retry(
@@ -412,7 +450,6 @@ bool Worker::Fetch(Job& job) {
     } else {
       fs::last_write_time(local, fs::file_time_type::clock::now(), ec);  // recently used
     }
-    if (cacheable) job.cached_inputs.push_back(local);
     spec["inputs"][name]["path"] = local.string();
   }
   std::ofstream out(job.dir / "spec.json", std::ios::trunc);

@@ -90,6 +90,7 @@ class Worker : private JobSink {
   void OnEvents(const std::string& job_id, std::vector<std::string> lines) override;
   void OnExit(const std::string& job_id, const JobExit& exit) override;
 
+  std::atomic<bool> stop_{false};  // before client_, which watches it
   WorkerOptions options_;
   WorkerClient client_;
   std::unique_ptr<LocalBackend> local_;
@@ -97,7 +98,8 @@ class Worker : private JobSink {
   std::mutex mu_;
   std::condition_variable cv_;  // the lease loop waits on it between leases
   std::map<std::string, std::shared_ptr<Job>> jobs_;
-  std::atomic<bool> stop_{false};
+  // One lock per input digest being fetched into the cache (mu_ guards the map).
+  std::map<std::string, std::shared_ptr<std::mutex>> downloading_;
 };
 
 }  // namespace kiln

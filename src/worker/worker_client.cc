@@ -61,8 +61,18 @@ size_t ReadFile(char* buffer, size_t size, size_t n, void* f) {
   return std::fread(buffer, 1, size * n, static_cast<FILE*>(f));
 }
 
-Result<WorkerAnswer> Perform(Easy& e, const std::string& url, Receiver& r) {
+Result<WorkerAnswer> Perform(Easy& e, const std::string& url, Receiver& r,
+                             const std::atomic<bool>* abort) {
   curl_easy_setopt(e.curl, CURLOPT_URL, url.c_str());
+  if (abort) {
+    curl_easy_setopt(e.curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e.curl, CURLOPT_XFERINFODATA, abort);
+    curl_easy_setopt(
+        e.curl, CURLOPT_XFERINFOFUNCTION,
+        +[](void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+          return static_cast<const std::atomic<bool>*>(p)->load() ? 1 : 0;
+        });
+  }
   curl_easy_setopt(e.curl, CURLOPT_HTTPHEADER, e.headers);
   curl_easy_setopt(e.curl, CURLOPT_WRITEFUNCTION, Receive);
   curl_easy_setopt(e.curl, CURLOPT_WRITEDATA, &r);
@@ -92,7 +102,8 @@ std::string WorkerAnswer::Message() const {
   return "HTTP " + std::to_string(status);
 }
 
-WorkerClient::WorkerClient(std::string server) : server_(std::move(server)) {
+WorkerClient::WorkerClient(std::string server, const std::atomic<bool>* abort)
+    : server_(std::move(server)), abort_(abort) {
   while (!server_.empty() && server_.back() == '/') server_.pop_back();
 }
 
@@ -108,7 +119,7 @@ Result<WorkerAnswer> WorkerClient::Post(const std::string& path, const std::stri
   curl_easy_setopt(e.curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size()));
   curl_easy_setopt(e.curl, CURLOPT_TIMEOUT, 120L);
   Receiver r;
-  return Perform(e, server_ + path, r);
+  return Perform(e, server_ + path, r, abort_);
 }
 
 Result<WorkerAnswer> WorkerClient::Download(const std::string& path, const std::string& bearer,
@@ -118,7 +129,10 @@ Result<WorkerAnswer> WorkerClient::Download(const std::string& path, const std::
   e.Header("Authorization: Bearer " + bearer);
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
-  fs::path temp = file.string() + ".part-" + std::to_string(::getpid());
+  // Unique per call: jobs fetching the same input at once never share it.
+  static std::atomic<uint64_t> counter{0};
+  fs::path temp =
+      file.string() + ".part-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   Receiver r;
   r.file = std::fopen(temp.c_str(), "wb");
   if (!r.file) return IOError("cannot create " + temp.string());
@@ -137,7 +151,7 @@ Result<WorkerAnswer> WorkerClient::Download(const std::string& path, const std::
         return size * n;
       });
   curl_easy_setopt(e.curl, CURLOPT_HEADERDATA, &r);
-  Result<WorkerAnswer> a = Perform(e, server_ + path, r);
+  Result<WorkerAnswer> a = Perform(e, server_ + path, r, abort_);
   bool closed = std::fclose(r.file) == 0;
   auto discard = [&] { fs::remove(temp, ec); };
   if (!a.ok() || a->status != 200) {
@@ -187,7 +201,7 @@ Result<WorkerAnswer> WorkerClient::Upload(const std::string& path, const std::st
   curl_easy_setopt(e.curl, CURLOPT_READDATA, in.get());
   curl_easy_setopt(e.curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(size));
   Receiver r;
-  return Perform(e, server_ + path, r);
+  return Perform(e, server_ + path, r, abort_);
 }
 
 }  // namespace kiln

@@ -11,6 +11,7 @@
 // Ownership: values. Thread-safety: every method is safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,7 +30,9 @@ struct WorkerAnswer {
 
 class WorkerClient {
  public:
-  explicit WorkerClient(std::string server);
+  // `abort` (optional, borrowed): when it turns true, calls in progress stop
+  // (IOError) instead of finishing a long transfer.
+  explicit WorkerClient(std::string server, const std::atomic<bool>* abort = nullptr);
 
   // POST with a JSON body or raw bytes; `headers` are "Name: value".
   Result<WorkerAnswer> Post(const std::string& path, const std::string& bearer,
@@ -47,6 +50,7 @@ class WorkerClient {
 
  private:
   std::string server_;
+  const std::atomic<bool>* abort_;
 };
 
 }  // namespace kiln

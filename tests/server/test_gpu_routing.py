@@ -156,5 +156,5 @@ def test_a_config_file_with_a_mistake_stops_serve_naming_file_line_and_key(tmp_p
     out = subprocess.run([str(KILN), "--data", str(tmp_path / "data"), "serve", "--port", "0",
                           "--config", str(config)], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0, out
-    assert (f"{config}:5: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm)"
+    assert (f"{config}:5: backends.cluster.kind: unknown backend kind 'slurmm' (local, slurm, remote)"
             in out.stderr + out.stdout), out

@@ -70,6 +70,7 @@ void RemoteBackend::Loop() {
     if (stop_) break;
     std::vector<Callback> callbacks;
     callbacks.swap(pending_);
+    calling_++;  // under the lock: Unbind, once it holds it, waits for this Run
     lock.unlock();
     Run(callbacks);
     CheckWorkers();
@@ -77,8 +78,8 @@ void RemoteBackend::Loop() {
   }
 }
 
+// Callers count themselves in calling_ while they still hold the lock.
 void RemoteBackend::Run(std::vector<Callback>& callbacks) {
-  calling_++;
   for (Callback& c : callbacks) {
     if (c.rekey) {
       // Outside the lock: Rekey waits for a delivery in progress, which may
@@ -93,12 +94,10 @@ void RemoteBackend::Run(std::vector<Callback>& callbacks) {
       }
       continue;
     }
-    if (!c.sink) continue;
+    if (c.exit) options_.events->Close(c.job_id);  // no event is delivered after this
+    if (!c.sink) continue;                         // unbound meanwhile
     if (c.placed) c.sink->OnPlaced(c.job_id, *c.placed);
-    if (c.exit) {
-      options_.events->Close(c.job_id);  // no event is delivered after this
-      c.sink->OnExit(c.job_id, *c.exit);
-    }
+    if (c.exit) c.sink->OnExit(c.job_id, *c.exit);
   }
   calling_--;
 }
@@ -210,7 +209,12 @@ void RemoteBackend::Requeue(const std::string& job_id, const std::string& why,
   }
   retried_++;
   options_.files->Close(job_id);  // the old token opens nothing from here on
-  job.state = State::kRequeued;   // offered again once its new token is in place
+  // What the lost attempt uploaded is not the next one's result.
+  std::error_code ec;
+  fs::remove(job.request.bundle / "result.json", ec);
+  fs::remove_all(job.request.bundle / "outputs", ec);
+  fs::create_directories(job.request.bundle / "outputs", ec);
+  job.state = State::kRequeued;  // offered again once its new token is in place
   job.worker.clear();
   job.token = PushedEvents::NewToken();
   Callback rekey{job_id, nullptr, {}, {}};
@@ -260,7 +264,7 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
     std::set<std::string> holding(hello.holding.begin(), hello.holding.end());
     size_t busy_slots = 0;
     int busy_gpus = 0;
-    std::vector<std::string> lost;
+    std::vector<std::string> lost, cancelled;
     for (auto& [id, job] : jobs_) {
       if (job.worker != hello.name) continue;
       bool held = holding.count(id) > 0;
@@ -268,6 +272,9 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
         job.state = State::kRunning;
         callbacks.push_back(
             {id, job.sink, JobPlacement{options_.name, hello.name, "", true, ""}, {}});
+      } else if (job.state == State::kOffered && job.cancel_requested) {
+        cancelled.push_back(id);  // never started there: it ends now
+        continue;
       } else if (job.state == State::kOffered) {
         Result<LeasedJob> again = Offer(job, hello.name);  // the last answer never arrived
         if (again.ok()) reply.jobs.push_back(std::move(*again));
@@ -282,6 +289,14 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
     for (const std::string& id : lost) {
       Requeue(id, "worker '" + hello.name + "' no longer has the job (it restarted?)", callbacks);
     }
+    for (const std::string& id : cancelled) {
+      JobExit exit;
+      exit.end = JobExit::End::kSignaled;
+      exit.signal = 15;
+      exit.cancelled = true;
+      exit.reason = "cancelled before a worker started it";
+      EndLocked(id, exit, callbacks);
+    }
     // What it holds that is not its own any more: ended, cancelled, or
     // given to another worker while this one was out of reach.
     for (const std::string& id : holding) {
@@ -295,6 +310,9 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
     std::sort(queued.begin(), queued.end(), [](Job* a, Job* b) { return a->seq < b->seq; });
     for (Job* job : queued) {
       if (busy_slots >= hello.slots) break;
+      // Not to a worker still holding an old attempt of it (it was taken
+      // back while the worker was out of reach): that one drops it first.
+      if (holding.count(job->request.job_id)) continue;
       const JobResources& r = job->request.resources;
       if (r.gpus > hello.gpus - busy_gpus) continue;
       if (r.gpus > 0 && !r.gpu_type.empty() && !hello.gpu_type.empty() &&
@@ -313,6 +331,7 @@ Result<LeaseReply> RemoteBackend::Lease(const WorkerHello& hello) {
       busy_slots++;
       busy_gpus += r.gpus;
     }
+    calling_++;
   }
   Run(callbacks);
   return reply;
@@ -359,6 +378,7 @@ Status RemoteBackend::Exit(const std::string& job_id, std::string_view token, co
           {job_id, job.sink, JobPlacement{options_.name, job.worker, "", true, ""}, {}});
     }
     EndLocked(job_id, e, callbacks);
+    calling_++;
   }
   Run(callbacks);
   return Status::Ok();
@@ -385,6 +405,7 @@ void RemoteBackend::CheckWorkers() {
       for (const std::string& id : ids) Requeue(id, why, callbacks);
       w = workers_.erase(w);
     }
+    calling_++;
   }
   Run(callbacks);
 }

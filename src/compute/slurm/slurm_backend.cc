@@ -286,7 +286,13 @@ Status SlurmBackend::Adopt(const std::string& job_id, JobSink* sink) {
   }
   // Lines the job pushed while no server listened are in its events file
   // only; the console resumes with what comes next (docs/compute.md).
-  options_.events->Register(job_id, k.token, sink, CountLines(EventsFile(k.bundle)));
+  // Without a shared folder the events file is on the node: the job's own
+  // next offset (what the previous process acknowledged) is taken as is.
+  if (options_.site.fetch_bundles) {
+    options_.events->Register(job_id, k.token, sink, 0, /*trust_first_offset=*/true);
+  } else {
+    options_.events->Register(job_id, k.token, sink, CountLines(EventsFile(k.bundle)));
+  }
   cv_.notify_all();
   return Status::Ok();
 }

@@ -57,6 +57,7 @@ class S3ArtifactStore : public ArtifactStore {
   Result<std::vector<ArtifactInfo>> List() override;
   Status Delete(const Digest& digest) override;
   Result<std::string> DownloadUrl(const Digest& digest, int64_t expires_s) override;
+  bool IsRemote() const override { return true; }
 
   // Uploads of new content (not counting dedup hits): tests, /metrics.
   uint64_t uploads() const { return uploads_; }
