@@ -22,3 +22,13 @@ def radosgw():
         yield store
     finally:
         store.stop()
+
+
+# The Kiln test server and pipeline helpers of tests/server (kiln_server.py,
+# test_provenance.build_pipeline), for the end-to-end tests on S3.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_SERVER_TESTS = str(Path(__file__).resolve().parents[1] / "server")
+if _SERVER_TESTS not in sys.path:
+    sys.path.insert(0, _SERVER_TESTS)
