@@ -187,8 +187,11 @@ struct PostgresStore::Impl {
     // role default of "off" must not weaken it. The compare-and-swap
     // statements rely on READ COMMITTED re-checking a row a concurrent
     // transaction changed.
+    // client_min_messages: no NOTICE ("relation already exists, skipping")
+    // on stderr through libpq's default notice processor.
     KILN_RETURN_IF_ERROR(c->RunScript("SET synchronous_commit = on; "
-                                      "SET default_transaction_isolation = 'read committed'",
+                                      "SET default_transaction_isolation = 'read committed'; "
+                                      "SET client_min_messages = warning",
                                       "configure the connection to " + description));
     return c;
   }
