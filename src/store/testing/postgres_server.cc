@@ -93,6 +93,23 @@ Result<int> FreePort() {
 
 }  // namespace
 
+std::vector<std::string> PostgresServer::Command(const std::string& tool,
+                                                 std::vector<std::string> args) const {
+  std::vector<std::string> argv;
+  if (as_postgres_user_) argv = {"runuser", "-u", "postgres", "--"};
+  argv.push_back(bin_.empty() ? tool : bin_ + "/" + tool);
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+Result<int> PostgresServer::StartOn(int port) {
+  std::string opts = "-p " + std::to_string(port) + " -k " + dir_ + "/sockets" +
+                     " -c listen_addresses=127.0.0.1";
+  return RunCommand(Command("pg_ctl", {"-D", dir_ + "/data", "-l", dir_ + "/server.log", "-o",
+                                       opts, "-w", "-t", "60", "start"}),
+                    dir_ + "/commands.log");
+}
+
 Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   std::unique_ptr<PostgresServer> server(new PostgresServer());
   std::string tmpl = (fs::temp_directory_path() / "kiln-pg-XXXXXX").string();
@@ -100,7 +117,6 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   server->dir_ = tmpl;
   server->bin_ = FindBinDir();
   std::string log = server->dir_ + "/commands.log";
-  std::string data = server->dir_ + "/data";
   std::string sockets = server->dir_ + "/sockets";
   fs::create_directories(sockets);
 
@@ -117,18 +133,12 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
     if (chown(log.c_str(), pw->pw_uid, pw->pw_gid) != 0) return IOError("chown " + log);
     server->as_postgres_user_ = true;
   }
-  auto command = [&](const std::string& tool, std::vector<std::string> args) {
-    std::vector<std::string> argv;
-    if (server->as_postgres_user_) argv = {"runuser", "-u", "postgres", "--"};
-    argv.push_back(server->bin_.empty() ? tool : server->bin_ + "/" + tool);
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  };
 
   // --no-sync: initdb's own final fsync only; the server keeps fsync on.
   KILN_ASSIGN_OR_RETURN(
-      int rc, RunCommand(command("initdb", {"-D", data, "-U", "postgres", "--auth=trust", "-E",
-                                            "UTF8", "--locale=C", "--no-sync"}),
+      int rc, RunCommand(server->Command("initdb", {"-D", server->dir_ + "/data", "-U", "postgres",
+                                                    "--auth=trust", "-E", "UTF8", "--locale=C",
+                                                    "--no-sync"}),
                          log));
   if (rc != 0) {
     return IOError("initdb (in " + (server->bin_.empty() ? "$PATH" : server->bin_) +
@@ -138,12 +148,7 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   // before the server binds, so try a few.
   for (int attempt = 0; attempt < 5 && !server->running_; ++attempt) {
     KILN_ASSIGN_OR_RETURN(int port, FreePort());
-    std::string opts = "-p " + std::to_string(port) + " -k " + sockets +
-                       " -c listen_addresses=127.0.0.1";
-    KILN_ASSIGN_OR_RETURN(
-        rc, RunCommand(command("pg_ctl", {"-D", data, "-l", server->dir_ + "/server.log", "-o",
-                                          opts, "-w", "-t", "60", "start"}),
-                       log));
+    KILN_ASSIGN_OR_RETURN(rc, server->StartOn(port));
     if (rc == 0) {
       server->port_ = port;
       server->running_ = true;
@@ -156,13 +161,27 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   return server;
 }
 
+Status PostgresServer::CrashAndRestart() {
+  // -m immediate: every server process quits at once (SIGQUIT), nothing is
+  // flushed or checkpointed; the restart replays the WAL, as after a crash.
+  KILN_ASSIGN_OR_RETURN(
+      int rc, RunCommand(Command("pg_ctl", {"-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}),
+                         dir_ + "/commands.log"));
+  if (rc != 0) return IOError("pg_ctl stop -m immediate failed:\n" + Tail(dir_ + "/commands.log"));
+  running_ = false;
+  KILN_ASSIGN_OR_RETURN(rc, StartOn(port_));
+  if (rc != 0) {
+    return IOError("pg_ctl start after the crash failed:\n" + Tail(dir_ + "/commands.log") +
+                   "\nserver log:\n" + Tail(dir_ + "/server.log"));
+  }
+  running_ = true;
+  return Status::Ok();
+}
+
 PostgresServer::~PostgresServer() {
   if (running_) {
-    std::vector<std::string> argv;
-    if (as_postgres_user_) argv = {"runuser", "-u", "postgres", "--"};
-    argv.push_back(bin_.empty() ? "pg_ctl" : bin_ + "/pg_ctl");
-    argv.insert(argv.end(), {"-D", dir_ + "/data", "-m", "fast", "-w", "stop"});
-    (void)RunCommand(argv, dir_ + "/commands.log");
+    (void)RunCommand(Command("pg_ctl", {"-D", dir_ + "/data", "-m", "fast", "-w", "stop"}),
+                     dir_ + "/commands.log");
   }
   if (!dir_.empty()) {
     std::error_code ec;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -38,12 +39,19 @@ class PostgresServer {
   int port() const { return port_; }
   // libpq keyword/value conninfo for database `dbname` over TCP loopback.
   std::string Conninfo(const std::string& dbname = "postgres") const;
+  // Kills the server the way a crash would (pg_ctl stop -m immediate: no
+  // flush, no checkpoint) and starts it again on the same port; the restart
+  // recovers from the WAL. Callers' connections break.
+  Status CrashAndRestart();
   // Creates an empty database and returns its conninfo. `prefix` ([a-z0-9_])
   // gets a counter appended, so every call yields a new database.
   Result<std::string> CreateDatabase(const std::string& prefix);
 
  private:
   PostgresServer() = default;
+  // argv for a PostgreSQL tool, run as the postgres user when we are root.
+  std::vector<std::string> Command(const std::string& tool, std::vector<std::string> args) const;
+  Result<int> StartOn(int port);  // pg_ctl start; its exit status
   std::string dir_, bin_;
   bool as_postgres_user_ = false;
   bool running_ = false;
