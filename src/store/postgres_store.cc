@@ -110,8 +110,8 @@ struct Connection {
   Status Error(PGresult* r, const std::string& what) {
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     last_sqlstate = state ? state : "";
-    std::string msg = Trim(r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
-                                                          : PQerrorMessage(conn));
+    std::string msg =
+        Trim(r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(conn));
     // XX001 data_corrupted, XX002 index_corrupted.
     if (last_sqlstate == "XX001" || last_sqlstate == "XX002") return Corruption(what + ": " + msg);
     return IOError(what + ": " + msg);
@@ -189,10 +189,11 @@ struct PostgresStore::Impl {
     // transaction changed.
     // client_min_messages: no NOTICE ("relation already exists, skipping")
     // on stderr through libpq's default notice processor.
-    KILN_RETURN_IF_ERROR(c->RunScript("SET synchronous_commit = on; "
-                                      "SET default_transaction_isolation = 'read committed'; "
-                                      "SET client_min_messages = warning",
-                                      "configure the connection to " + description));
+    KILN_RETURN_IF_ERROR(
+        c->RunScript("SET synchronous_commit = on; "
+                     "SET default_transaction_isolation = 'read committed'; "
+                     "SET client_min_messages = warning",
+                     "configure the connection to " + description));
     return c;
   }
 
@@ -235,8 +236,8 @@ struct PostgresStore::Impl {
   // A connection that broke, or was left inside a transaction, is closed
   // rather than handed to the next caller.
   void Release(std::unique_ptr<Connection> c) {
-    bool reusable = PQstatus(c->conn) == CONNECTION_OK &&
-                    PQtransactionStatus(c->conn) == PQTRANS_IDLE;
+    bool reusable =
+        PQstatus(c->conn) == CONNECTION_OK && PQtransactionStatus(c->conn) == PQTRANS_IDLE;
     if (!reusable) c.reset();
     std::lock_guard lock(mu);
     if (reusable) {
@@ -261,8 +262,9 @@ struct PostgresStore::Impl {
     }
     Status commit = c.RunScript("COMMIT", "commit on " + description);
     if (!commit.ok() && PQstatus(c.conn) != CONNECTION_OK) {
-      return IOError(commit.message() + " (the connection broke during COMMIT: the batch may or "
-                                        "may not have been applied)");
+      return IOError(commit.message() +
+                     " (the connection broke during COMMIT: the batch may or "
+                     "may not have been applied)");
     }
     return commit;
   }
@@ -277,8 +279,8 @@ struct PostgresStore::Impl {
     for (size_t begin = 0; begin < objects.size();) {
       std::vector<std::string_view> digests, bytes;
       size_t size = 0, end = begin;
-      while (end < objects.size() && (end == begin || (size < kMaxInsertBytes &&
-                                                       end - begin < kMaxInsertObjects))) {
+      while (end < objects.size() &&
+             (end == begin || (size < kMaxInsertBytes && end - begin < kMaxInsertObjects))) {
         digests.push_back(objects[end]->first.Raw());
         bytes.push_back(objects[end]->second);
         size += objects[end]->second.size();
@@ -303,8 +305,7 @@ struct PostgresStore::Impl {
                                      {name, {u->desired->Raw(), kByteaOid}}, what)
                                    .status());
         } else {
-          KILN_RETURN_IF_ERROR(
-              c.Run("DELETE FROM refs WHERE name = $1", {name}, what).status());
+          KILN_RETURN_IF_ERROR(c.Run("DELETE FROM refs WHERE name = $1", {name}, what).status());
         }
         continue;
       }
@@ -313,11 +314,10 @@ struct PostgresStore::Impl {
       // transaction changed and re-checks the WHERE clause).
       bool swapped;
       if (u->expected && u->desired) {
-        KILN_ASSIGN_OR_RETURN(PgResult r,
-                              c.Run("UPDATE refs SET digest = $3 WHERE name = $1 AND digest = $2",
-                                    {name, {u->expected->Raw(), kByteaOid},
-                                     {u->desired->Raw(), kByteaOid}},
-                                    what));
+        KILN_ASSIGN_OR_RETURN(
+            PgResult r,
+            c.Run("UPDATE refs SET digest = $3 WHERE name = $1 AND digest = $2",
+                  {name, {u->expected->Raw(), kByteaOid}, {u->desired->Raw(), kByteaOid}}, what));
         swapped = std::atoi(PQcmdTuples(r.get())) == 1;
       } else if (u->expected) {
         KILN_ASSIGN_OR_RETURN(PgResult r, c.Run("DELETE FROM refs WHERE name = $1 AND digest = $2",
@@ -345,9 +345,9 @@ struct PostgresStore::Impl {
   }
 
   Result<std::optional<Digest>> ReadRef(Connection& c, std::string_view name) {
-    KILN_ASSIGN_OR_RETURN(PgResult r, c.Run("SELECT digest FROM refs WHERE name = $1",
-                                            {{name, kTextOid}},
-                                            "read ref " + std::string(name) + " on " + description));
+    KILN_ASSIGN_OR_RETURN(PgResult r,
+                          c.Run("SELECT digest FROM refs WHERE name = $1", {{name, kTextOid}},
+                                "read ref " + std::string(name) + " on " + description));
     if (PQntuples(r.get()) == 0) return std::optional<Digest>();
     return ParseRefDigest(name, Value(r, 0, 0));
   }
@@ -383,10 +383,9 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& co
 
 Result<std::string> PostgresStore::Get(const Digest& digest) {
   KILN_ASSIGN_OR_RETURN(Impl::Lease c, impl_->Acquire());
-  KILN_ASSIGN_OR_RETURN(PgResult r, c->Run("SELECT bytes FROM objects WHERE digest = $1",
-                                           {{digest.Raw(), kByteaOid}},
-                                           "read object " + digest.Hex() + " on " +
-                                               impl_->description));
+  KILN_ASSIGN_OR_RETURN(
+      PgResult r, c->Run("SELECT bytes FROM objects WHERE digest = $1", {{digest.Raw(), kByteaOid}},
+                         "read object " + digest.Hex() + " on " + impl_->description));
   if (PQntuples(r.get()) == 0) return NotFound("no object " + digest.Hex());
   std::string bytes(Value(r, 0, 0));
   if (Digest::Of(bytes) != digest) {
@@ -408,10 +407,9 @@ Result<std::vector<std::string>> PostgresStore::GetMany(std::span<const Digest> 
     std::vector<std::string_view> raw;
     for (size_t i = begin; i < end; ++i) raw.push_back(unique[i].Raw());
     std::string array = EncodeByteaArray(raw);
-    KILN_ASSIGN_OR_RETURN(PgResult r,
-                          c->Run("SELECT digest, bytes FROM objects WHERE digest = ANY($1)",
-                                 {{array, kByteaArrayOid}},
-                                 "read objects on " + impl_->description));
+    KILN_ASSIGN_OR_RETURN(
+        PgResult r, c->Run("SELECT digest, bytes FROM objects WHERE digest = ANY($1)",
+                           {{array, kByteaArrayOid}}, "read objects on " + impl_->description));
     for (int row = 0; row < PQntuples(r.get()); ++row) {
       Result<Digest> d = Digest::FromBytes(Value(r, row, 0));
       if (!d.ok()) return Corruption("an object key is not a digest");
@@ -434,9 +432,9 @@ Result<std::vector<std::string>> PostgresStore::GetMany(std::span<const Digest> 
 
 Result<bool> PostgresStore::Contains(const Digest& digest) {
   KILN_ASSIGN_OR_RETURN(Impl::Lease c, impl_->Acquire());
-  KILN_ASSIGN_OR_RETURN(PgResult r, c->Run("SELECT 1 FROM objects WHERE digest = $1",
-                                           {{digest.Raw(), kByteaOid}},
-                                           "contains on " + impl_->description));
+  KILN_ASSIGN_OR_RETURN(
+      PgResult r, c->Run("SELECT 1 FROM objects WHERE digest = $1", {{digest.Raw(), kByteaOid}},
+                         "contains on " + impl_->description));
   return PQntuples(r.get()) > 0;
 }
 

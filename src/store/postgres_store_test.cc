@@ -214,8 +214,7 @@ TEST_F(PostgresStoreTest, ForceAndDeleteOfAbsentRef) {
   present.UpdateRef({"f", std::nullopt, std::nullopt});
   Status s = (*store)->Write(present);
   EXPECT_EQ(s.code(), Code::kConflict);
-  EXPECT_NE(s.message().find("ref 'f' moved: expected absent, found " + b.Hex()),
-            std::string::npos)
+  EXPECT_NE(s.message().find("ref 'f' moved: expected absent, found " + b.Hex()), std::string::npos)
       << s.message();
 }
 

@@ -154,8 +154,8 @@ TEST_P(StoreCrash, AcknowledgedCommitsSurviveSigkill) {
       std::set<Digest> chain;
       while (cur) {
         auto it_known = known.find(*cur);
-        auto bytes = it_known != known.end() ? Result<std::string>(it_known->second)
-                                             : (*store)->Get(*cur);
+        auto bytes =
+            it_known != known.end() ? Result<std::string>(it_known->second) : (*store)->Get(*cur);
         ASSERT_TRUE(bytes.ok()) << "iteration " << it << ": " << bytes.status().ToString();
         chain.insert(*cur);
         if (*cur == acked[w].back()) found_last_ack = true;
@@ -177,17 +177,17 @@ TEST_P(StoreCrash, AcknowledgedCommitsSurviveSigkill) {
 
 INSTANTIATE_TEST_SUITE_P(
     Durable, StoreCrash,
-    ::testing::Values(
-        Backend{"sqlite",
-                [](const std::string& path) -> Result<std::unique_ptr<ObjectStore>> {
-                  KILN_ASSIGN_OR_RETURN(auto s, SqliteStore::Open(path));
-                  return std::unique_ptr<ObjectStore>(std::move(s));
-                }},
-        Backend{"postgres",
-                [](const std::string& conninfo) -> Result<std::unique_ptr<ObjectStore>> {
-                  KILN_ASSIGN_OR_RETURN(auto s, PostgresStore::Open(conninfo));
-                  return std::unique_ptr<ObjectStore>(std::move(s));
-                }}),
+    ::testing::Values(Backend{"sqlite",
+                              [](const std::string& path) -> Result<std::unique_ptr<ObjectStore>> {
+                                KILN_ASSIGN_OR_RETURN(auto s, SqliteStore::Open(path));
+                                return std::unique_ptr<ObjectStore>(std::move(s));
+                              }},
+                      Backend{
+                          "postgres",
+                          [](const std::string& conninfo) -> Result<std::unique_ptr<ObjectStore>> {
+                            KILN_ASSIGN_OR_RETURN(auto s, PostgresStore::Open(conninfo));
+                            return std::unique_ptr<ObjectStore>(std::move(s));
+                          }}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

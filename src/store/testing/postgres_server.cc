@@ -103,10 +103,10 @@ std::vector<std::string> PostgresServer::Command(const std::string& tool,
 }
 
 Result<int> PostgresServer::StartOn(int port) {
-  std::string opts = "-p " + std::to_string(port) + " -k " + dir_ + "/sockets" +
-                     " -c listen_addresses=127.0.0.1";
-  return RunCommand(Command("pg_ctl", {"-D", dir_ + "/data", "-l", dir_ + "/server.log", "-o",
-                                       opts, "-w", "-t", "60", "start"}),
+  std::string opts =
+      "-p " + std::to_string(port) + " -k " + dir_ + "/sockets" + " -c listen_addresses=127.0.0.1";
+  return RunCommand(Command("pg_ctl", {"-D", dir_ + "/data", "-l", dir_ + "/server.log", "-o", opts,
+                                       "-w", "-t", "60", "start"}),
                     dir_ + "/commands.log");
 }
 
@@ -123,8 +123,10 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   if (geteuid() == 0) {
     // initdb and postgres refuse root: the folder goes to the postgres user.
     passwd* pw = getpwnam("postgres");
-    if (!pw) return FailedPrecondition("running as root and there is no 'postgres' user to run "
-                                       "PostgreSQL as (apt-get install postgresql creates it)");
+    if (!pw)
+      return FailedPrecondition(
+          "running as root and there is no 'postgres' user to run "
+          "PostgreSQL as (apt-get install postgresql creates it)");
     for (const auto& p : {server->dir_, sockets}) {
       if (chown(p.c_str(), pw->pw_uid, pw->pw_gid) != 0) return IOError("chown " + p);
     }
@@ -136,9 +138,9 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
 
   // --no-sync: initdb's own final fsync only; the server keeps fsync on.
   KILN_ASSIGN_OR_RETURN(
-      int rc, RunCommand(server->Command("initdb", {"-D", server->dir_ + "/data", "-U", "postgres",
-                                                    "--auth=trust", "-E", "UTF8", "--locale=C",
-                                                    "--no-sync"}),
+      int rc, RunCommand(server->Command("initdb",
+                                         {"-D", server->dir_ + "/data", "-U", "postgres",
+                                          "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"}),
                          log));
   if (rc != 0) {
     return IOError("initdb (in " + (server->bin_.empty() ? "$PATH" : server->bin_) +
