@@ -10,7 +10,7 @@
 // Corruption, never returned.
 //
 // Backends: SqliteStore (the embedded default, sqlite_store.h), MemoryStore
-// (tests, memory_store.h); a PostgreSQL backend implements the same interface.
+// (tests, memory_store.h), PostgresStore (a PostgreSQL server, postgres_store.h).
 //
 // Ownership: callers own the batches they pass; returned strings are copies.
 // Thread-safety: every implementation is safe for concurrent use from any

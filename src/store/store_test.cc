@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "store/memory_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "store/testing/postgres_server.h"
 
 namespace kiln {
 namespace {
@@ -161,6 +163,26 @@ INSTANTIATE_TEST_SUITE_P(
                               [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
                                 auto s = SqliteStore::Open(dir + "/kiln.db");
                                 if (!s.ok()) return nullptr;
+                                return std::move(s).value();
+                              }},
+                      // A fresh database per test on one server per test binary.
+                      Backend{"postgres",
+                              [](const std::string&) -> std::unique_ptr<ObjectStore> {
+                                auto server = testing::PostgresServer::Shared();
+                                if (!server.ok()) {
+                                  ADD_FAILURE() << server.status().ToString();
+                                  return nullptr;
+                                }
+                                auto conninfo = (*server)->CreateDatabase("store_test");
+                                if (!conninfo.ok()) {
+                                  ADD_FAILURE() << conninfo.status().ToString();
+                                  return nullptr;
+                                }
+                                auto s = PostgresStore::Open(*conninfo);
+                                if (!s.ok()) {
+                                  ADD_FAILURE() << s.status().ToString();
+                                  return nullptr;
+                                }
                                 return std::move(s).value();
                               }}),
     [](const auto& info) { return info.param.name; });
