@@ -18,6 +18,7 @@
 #include "cli/reproduce_command.h"
 #include "cli/sweep_command.h"
 #include "cli/worker_command.h"
+#include "config/config.h"
 #include "core/log.h"
 #include "model/export.h"
 #include "model/meta.h"
@@ -33,7 +34,8 @@ using json = nlohmann::json;
 // The data folder and what lives in it, opened on first use.
 struct Data {
   std::string dir;
-  std::unique_ptr<SqliteStore> store;
+  std::string config_path;  // --config: its [database] decides where the store is
+  std::unique_ptr<ObjectStore> store;
   std::unique_ptr<Repository> repo;
   std::unique_ptr<Access> access;
 
@@ -42,7 +44,11 @@ struct Data {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return IOError("cannot create data folder " + dir + ": " + ec.message());
-    KILN_ASSIGN_OR_RETURN(store, SqliteStore::Open(dir + "/kiln.db"));
+    ServerConfig config;
+    if (!config_path.empty()) {
+      KILN_ASSIGN_OR_RETURN(config, LoadServerConfig(config_path));
+    }
+    KILN_ASSIGN_OR_RETURN(store, OpenObjectStore(config.database, dir));
     repo = std::make_unique<Repository>(*store, SystemClock::Get());
     access = std::make_unique<Access>(*store, SystemClock::Get());
     return Status::Ok();
@@ -98,6 +104,8 @@ int Main(int argc, char** argv) {
   Data data;
   data.dir = DefaultDataDir();
   app.add_option("--data", data.dir, "Data folder (default $KILN_DATA or ~/.local/share/kiln)");
+  app.add_option("--config", data.config_path,
+                 "The server's config file: the data commands use its [database] (docs/store.md)");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   std::string author = DefaultAuthor();
@@ -116,7 +124,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   s->add_flag("--auth", serve.force_auth, "Require sign-in even on loopback");
   s->add_option("--config", serve.config_path,
-                "Config file: compute backends and routing (docs/compute.md)");
+                "Config file: compute backends, routing, storage, database (docs/compute.md)");
   s->add_option("--threads", serve.server.threads, "I/O threads")->capture_default_str();
   s->add_option("--slots", serve.compute_slots, "Jobs at once on local compute (0: one per core)")
       ->capture_default_str();

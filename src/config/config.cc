@@ -167,6 +167,39 @@ Status ReadBackend(const Where& w, const std::string& name, const toml::node& no
   return Status::Ok();
 }
 
+Status ReadDatabase(const Where& w, const toml::node& node, DatabaseConfig& d) {
+  const toml::table* t = node.as_table();
+  if (!t) return w.Error(node, "database", "must be a table ([database])");
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str()), full = "database." + key;
+    if (key == "kind") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, d.kind));
+      if (d.kind != "sqlite" && d.kind != "postgres") {
+        return w.Error(v, full, "unknown database kind '" + d.kind + "' (sqlite, postgres)");
+      }
+    } else if (key == "conninfo") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, d.conninfo));
+      std::string lower = d.conninfo;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      // postgresql://user:secret@host/db carries one too.
+      size_t scheme = lower.find("://"), at = lower.find('@');
+      bool uri_password = scheme != std::string::npos && at != std::string::npos &&
+                          lower.find(':', scheme + 3) < at;
+      if (lower.find("password") != std::string::npos || uri_password) {
+        return w.Error(v, full,
+                       "a password does not belong in the config file: libpq reads it from "
+                       "PGPASSWORD or ~/.pgpass");
+      }
+    } else {
+      return w.Error(v, full, "unknown setting (kind, conninfo)");
+    }
+  }
+  if (d.kind == "postgres" && d.conninfo.empty()) {
+    return w.Error(node, "database.conninfo", "missing (a postgres database needs it)");
+  }
+  return Status::Ok();
+}
+
 Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
   const toml::table* t = node.as_table();
   if (!t) return w.Error(node, "storage", "must be a table ([storage])");
@@ -248,8 +281,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   for (auto&& [k, v] : root) {
     std::string key(k.str());
-    if (key != "server" && key != "backends" && key != "routing" && key != "storage") {
-      return w.Error(v, key, "unknown section (server, backends, routing, storage)");
+    if (key != "server" && key != "backends" && key != "routing" && key != "storage" &&
+        key != "database") {
+      return w.Error(v, key, "unknown section (server, backends, routing, storage, database)");
     }
   }
   if (const toml::table* server = root["server"].as_table()) {
@@ -277,6 +311,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     std::stable_sort(read.begin(), read.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [line, b] : read) c.backends.push_back(std::move(b));
+  }
+  if (auto* database = root.get("database")) {
+    KILN_RETURN_IF_ERROR(ReadDatabase(w, *database, c.database));
   }
   if (auto* storage = root.get("storage")) {
     KILN_RETURN_IF_ERROR(ReadStorage(w, *storage, c.storage));

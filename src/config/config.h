@@ -56,6 +56,15 @@ struct StorageConfig {
   int64_t presign_expiry_s = 3600;
 };
 
+// Where projects, history and users live ([database]; docs/store.md): the
+// data folder's kiln.db (SQLite), or a PostgreSQL database.
+struct DatabaseConfig {
+  std::string kind = "sqlite";  // "sqlite" | "postgres"
+  // libpq's keyword/value string or URI, without a password (libpq reads
+  // it from PGPASSWORD or ~/.pgpass).
+  std::string conninfo;
+};
+
 struct ServerConfig {
   std::filesystem::path file;           // where it was read from ("" = none: the defaults)
   std::string public_url;               // "" = http://127.0.0.1:<port>
@@ -63,6 +72,7 @@ struct ServerConfig {
   std::string default_backend;          // "" = the first
   std::map<std::string, std::string> route_pipelines, route_operations;
   StorageConfig storage;
+  DatabaseConfig database;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::filesystem::path& file);

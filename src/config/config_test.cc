@@ -79,6 +79,12 @@ TEST(ServerConfig, ReadsAnS3Storage) {
   auto d = ParseServerConfig("", "kiln.toml");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->storage.kind, "local");
+  EXPECT_EQ(d->database.kind, "sqlite");
+  auto pg = ParseServerConfig(
+      "[database]\nkind = \"postgres\"\nconninfo = \"postgresql://kiln@db:5432/kiln\"\n",
+      "kiln.toml");
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  EXPECT_EQ(pg->database.conninfo, "postgresql://kiln@db:5432/kiln");
 }
 
 // Each mistake is reported with the file, the line and the key.
@@ -103,6 +109,16 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
        "environment variable that holds it with secret_key_env"},
       {"[storage]\nkind = \"s3\"\nendpoint = \"http://h\"\nbucket = \"b\"\naccess_key = \"k\"\n",
        "kiln.toml:1: storage.secret_key_env: missing (an s3 storage needs it)"},
+      {"[database]\nkind = \"postgres\"\nconninfo = \"host=db password=hunter2\"\n",
+       "kiln.toml:3: database.conninfo: a password does not belong in the config file: libpq "
+       "reads it from PGPASSWORD or ~/.pgpass"},
+      {"[database]\nkind = \"postgres\"\nconninfo = \"postgresql://kiln:hunter2@db/kiln\"\n",
+       "kiln.toml:3: database.conninfo: a password does not belong in the config file: libpq "
+       "reads it from PGPASSWORD or ~/.pgpass"},
+      {"[database]\nkind = \"postgres\"\n",
+       "kiln.toml:1: database.conninfo: missing (a postgres database needs it)"},
+      {"[database]\nkind = \"mysql\"\n",
+       "kiln.toml:2: database.kind: unknown database kind 'mysql' (sqlite, postgres)"},
       {"[storage]\nkind = \"nfs\"\n",
        "kiln.toml:2: storage.kind: unknown storage kind 'nfs' (local, s3)"},
       {"[backends.w]\nkind = \"remote\"\npoll_s = 0.01\n",
@@ -120,7 +136,8 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
        "kiln.toml:2: routing.operations.Train: no backend named 'gpu'"},
       {"[server]\npublic_url = \"kiln.lab\"\n",
        "kiln.toml:2: server.public_url: must start with http:// or https://"},
-      {"[compute]\n", "kiln.toml:1: compute: unknown section (server, backends, routing, storage)"},
+      {"[compute]\n",
+       "kiln.toml:1: compute: unknown section (server, backends, routing, storage, database)"},
       {"[backends.\"../x\"]\nkind = \"slurm\"\n",
        "kiln.toml:1: backends.../x: a backend's name is letters, digits"},
       {"[backends.l\n", "kiln.toml:1: "},

@@ -40,6 +40,7 @@
 #include "server/hub.h"
 #include "storage/local_artifact_store.h"
 #include "storage/s3/s3_artifact_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
 namespace kiln {
@@ -137,6 +138,18 @@ Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
   return n;
 }
 
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& database,
+                                                     const std::string& data_dir) {
+  if (database.kind == "postgres") {
+    Result<std::unique_ptr<PostgresStore>> pg = PostgresStore::Open(database.conninfo);
+    if (!pg.ok()) return pg.status().WithContext("database (postgres)");
+    spdlog::info("projects, history and users are in PostgreSQL");
+    return std::unique_ptr<ObjectStore>(std::move(*pg));
+  }
+  KILN_ASSIGN_OR_RETURN(auto sqlite, SqliteStore::Open(data_dir + "/kiln.db"));
+  return std::unique_ptr<ObjectStore>(std::move(sqlite));
+}
+
 Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
                                                          const std::string& data_dir) {
   if (storage.kind != "s3") {
@@ -171,7 +184,14 @@ Status Serve(const ServeOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return IOError("cannot create data folder " + options.data_dir + ": " + ec.message());
-  KILN_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(options.data_dir + "/kiln.db"));
+  // The config file first: a mistake in it stops the server before it
+  // changes anything in the data folder.
+  ServerConfig config;
+  if (!options.config_path.empty()) {
+    KILN_ASSIGN_OR_RETURN(config, LoadServerConfig(options.config_path));
+  }
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store,
+                        OpenObjectStore(config.database, options.data_dir));
   Repository repo(*store, SystemClock::Get());
   Access access(*store, SystemClock::Get());
   Metrics metrics;
@@ -187,12 +207,6 @@ Status Serve(const ServeOptions& options) {
     if (n) spdlog::info("closed {} WebSocket(s) of '{}' after a revocation", n, user);
   });
 
-  // The config file first: a mistake in it stops the server before it
-  // changes anything in the data folder.
-  ServerConfig config;
-  if (!options.config_path.empty()) {
-    KILN_ASSIGN_OR_RETURN(config, LoadServerConfig(options.config_path));
-  }
   KILN_ASSIGN_OR_RETURN(auto seeded, SeedExamples(repo, options.examples_dir));
   for (const auto& name : seeded) spdlog::info("created example project '{}'", name);
 

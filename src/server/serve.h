@@ -6,6 +6,7 @@
 // Thread-safety: call from main, once.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "core/status.h"
@@ -61,5 +62,12 @@ class ArtifactStore;
 class RunsStore;
 Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
                                const std::string& examples_dir);
+
+// The object store the config names ([database]): PostgreSQL, else
+// <data_dir>/kiln.db. The server and the CLI's data commands open it alike.
+class ObjectStore;
+struct DatabaseConfig;
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& database,
+                                                     const std::string& data_dir);
 
 }  // namespace kiln
