@@ -16,6 +16,7 @@
 #include "cli/nn_command.h"
 #include "cli/remote.h"
 #include "cli/reproduce_command.h"
+#include "cli/gc_command.h"
 #include "cli/sweep_command.h"
 #include "cli/worker_command.h"
 #include "config/config.h"
@@ -732,6 +733,7 @@ int Main(int argc, char** argv) {
   AddReproduceCommand(app, {&server_url, &token, add_remote_flags}, &rc);
   AddSweepCommand(app, {&server_url, &token, add_remote_flags}, &rc);
   AddWorkerCommand(app, &rc);
+  AddGcCommand(app, &data.dir, &data.config_path, &rc);
 
   try {
     app.parse(argc, argv);

@@ -1077,6 +1077,67 @@ Result<std::vector<std::string>> RunsStore::ProjectsWithArtifact(const Digest& d
   return FirstColumn(s);
 }
 
+namespace {
+
+// Every run of exactly 64 hex digits in `text` (a JSON column naming
+// digests): generous on purpose, since gc keeps what it finds.
+void ScanDigests(std::string_view text, std::set<Digest>* out) {
+  size_t run = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    bool hex = i < text.size() && isxdigit(static_cast<unsigned char>(text[i]));
+    if (hex) {
+      ++run;
+      continue;
+    }
+    if (run == 64) {
+      Result<Digest> d = Digest::FromHex(text.substr(i - 64, 64));
+      if (d.ok()) out->insert(*d);
+    }
+    run = 0;
+  }
+}
+
+}  // namespace
+
+Result<std::set<Digest>> RunsStore::ArtifactsNamedByRuns() {
+  std::lock_guard lock(mu_);
+  std::set<Digest> out;
+  for (const char* sql : {"SELECT artifact FROM provenance", "SELECT inputs FROM provenance",
+                          "SELECT input FROM provenance_inputs", "SELECT outputs FROM jobs",
+                          "SELECT outputs FROM action_cache"}) {
+    Stmt s(db_, sql);
+    for (;;) {
+      KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ScanDigests(s.Text(0), &out);
+    }
+  }
+  return out;
+}
+
+Result<std::map<Digest, RunsStore::GrantSummary>> RunsStore::GrantSummaries() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT digest, project, created_ms FROM project_artifacts");
+  std::map<Digest, GrantSummary> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Result<Digest> d = Digest::FromHex(s.Text(0));
+    if (!d.ok()) continue;
+    GrantSummary& g = out[*d];
+    g.projects.push_back(s.Text(1));
+    g.newest_ms = std::max(g.newest_ms, s.Int(2));
+  }
+  return out;
+}
+
+Status RunsStore::RevokeGrants(const Digest& digest) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("DELETE FROM project_artifacts WHERE digest=?"));
+  s.Bind(1, digest.Hex());
+  return s.Run();
+}
+
 Result<std::vector<ProjectJobOutputs>> RunsStore::ListProjectOutputs(const std::string& project,
                                                                      size_t limit) {
   std::lock_guard lock(mu_);

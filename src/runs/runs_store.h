@@ -22,6 +22,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -156,6 +157,19 @@ class RunsStore {
   Result<std::optional<ArtifactGrant>> GetGrant(const std::string& project, const Digest& digest);
   // The projects that have the artifact.
   Result<std::vector<std::string>> ProjectsWithArtifact(const Digest& digest);
+
+  // For garbage collection (docs/storage.md, "Collecting garbage"): every
+  // artifact a run names — an output or input of a provenance record, a
+  // job's outputs, an action-cache entry's outputs.
+  Result<std::set<Digest>> ArtifactsNamedByRuns();
+  // Each granted artifact's newest grant (ms) and the projects granted it.
+  struct GrantSummary {
+    int64_t newest_ms = 0;
+    std::vector<std::string> projects;
+  };
+  Result<std::map<Digest, GrantSummary>> GrantSummaries();
+  // Forgets every project's grant of the artifact (its bytes were deleted).
+  Status RevokeGrants(const Digest& digest);
   // Jobs of the project's executions that have outputs, newest first.
   Result<std::vector<ProjectJobOutputs>> ListProjectOutputs(const std::string& project,
                                                             size_t limit = 1000);

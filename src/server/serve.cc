@@ -30,6 +30,7 @@
 #include "scheduler/driver.h"
 #include "server/api.h"
 #include "server/api_compute.h"
+#include "server/api_gc.h"
 #include "server/api_interface.h"
 #include "server/api_library.h"
 #include "server/api_preview.h"
@@ -409,6 +410,8 @@ Status Serve(const ServeOptions& options) {
   PreviewContext preview_ctx{access, *runs, *artifacts, interface_ctx,
                              std::filesystem::path(options.data_dir) / "tmp"};
   RegisterPreviewApi(router, preview_ctx);
+  GcContext gc_ctx{access, repo, *runs, *artifacts};
+  RegisterGcApi(router, gc_ctx);
   SweepsContext sweeps_ctx{access, repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason};
   RegisterSweepsApi(router, sweeps_ctx);
 

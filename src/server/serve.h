@@ -69,5 +69,10 @@ class ObjectStore;
 struct DatabaseConfig;
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& database,
                                                      const std::string& data_dir);
+// The artifact store the config names ([storage]): an S3 bucket, else
+// <data_dir>/artifacts.
+struct StorageConfig;
+Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
+                                                         const std::string& data_dir);
 
 }  // namespace kiln

@@ -31,6 +31,7 @@ namespace kiln {
 struct ArtifactInfo {
   Digest digest;
   uint64_t size = 0;
+  int64_t modified_ms = 0;  // when it was stored (List only; 0 where not known)
 };
 
 // A new artifact written in pieces as its bytes arrive (an HTTP upload),

@@ -314,9 +314,10 @@ Result<std::vector<ArtifactInfo>> LocalArtifactStore::List() {
     for (const auto& f : fs::directory_iterator(shard.path(), ec)) {
       auto d = Digest::FromHex(f.path().filename().string());
       if (!d.ok() || d->Hex().substr(0, 2) != prefix) continue;  // not ours
-      std::error_code size_ec;
-      uint64_t size = fs::file_size(f.path(), size_ec);
-      if (!size_ec) out.push_back({*d, size});
+      struct stat st;
+      if (::stat(f.path().c_str(), &st) != 0) continue;  // deleted meanwhile
+      int64_t modified_ms = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+      out.push_back({*d, uint64_t(st.st_size), modified_ms});
     }
   }
   if (ec) return IOError("listing " + root_.string() + ": " + ec.message());

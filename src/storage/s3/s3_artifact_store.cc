@@ -244,7 +244,7 @@ Result<std::vector<ArtifactInfo>> S3ArtifactStore::List() {
   std::vector<ArtifactInfo> out;
   for (const S3Client::Object& o : objects) {
     Result<Digest> d = Digest::FromHex(o.key.substr(options_.prefix.size()));
-    if (d.ok()) out.push_back({*d, o.size});  // other keys under the prefix are not artifacts
+    if (d.ok()) out.push_back({*d, o.size, o.modified_ms});  // other keys are not artifacts
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <ctime>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -368,7 +370,10 @@ Result<std::vector<S3Client::Object>> S3Client::List(const std::string& prefix) 
     if (!token.empty()) c.query.push_back({"continuation-token", token});
     KILN_RETURN_IF_ERROR(Perform(c));
     for (const std::string& item : Tags(c.response, "Contents")) {
-      out.push_back({Tag(item, "Key"), std::strtoull(Tag(item, "Size").c_str(), nullptr, 10)});
+      std::tm tm{};
+      std::string modified = Tag(item, "LastModified");  // 2026-12-05T03:12:00.000Z
+      int64_t ms = strptime(modified.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) ? int64_t(timegm(&tm)) * 1000 : 0;
+      out.push_back({Tag(item, "Key"), std::strtoull(Tag(item, "Size").c_str(), nullptr, 10), ms});
     }
     token = Tag(c.response, "NextContinuationToken");
     if (Tag(c.response, "IsTruncated") != "true" || token.empty()) break;

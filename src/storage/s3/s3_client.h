@@ -60,6 +60,7 @@ class S3Client {
   struct Object {
     std::string key;
     uint64_t size = 0;
+    int64_t modified_ms = 0;  // LastModified
   };
   // Every object under `prefix`, in key order (all pages).
   Result<std::vector<Object>> List(const std::string& prefix) const;
