@@ -284,10 +284,14 @@ Result<ServerKey> ServerKey::Load(const std::string& path) {
 }
 
 Status ServerKey::WriteNewFile(const std::string& path) const {
+  if (!SodiumReady()) return Internal("libsodium failed to initialise");
   // Written to a private temporary file, then linked into place: link()
   // never replaces an existing file, and nobody sees a half-written key.
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  ::unlink(tmp.c_str());
+  unsigned char suffix[8];
+  randombytes_buf(suffix, sizeof suffix);
+  char hex[2 * sizeof suffix + 1];
+  sodium_bin2hex(hex, sizeof hex, suffix, sizeof suffix);
+  std::string tmp = path + ".tmp-" + hex;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return IOError(Errno("cannot create key file", tmp));
   bool ok = ::fchmod(fd, 0600) == 0 &&

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -140,6 +141,29 @@ TEST_F(CredentialsTest, Remove) {
   ASSERT_TRUE(creds.RemoveAll("project/p").ok());
   EXPECT_TRUE(creds.List("project/p")->empty());
   EXPECT_TRUE(creds.Reveal("project/q", "s3").ok());  // other projects keep theirs
+}
+
+// A MemoryStore that runs `before_write` once, just before the next Write,
+// to make another change win the race.
+class RacingStore : public MemoryStore {
+ public:
+  std::function<void()> before_write;
+  Status Write(const WriteBatch& batch) override {
+    if (auto f = std::exchange(before_write, nullptr)) f();
+    return MemoryStore::Write(batch);
+  }
+};
+
+TEST_F(CredentialsTest, ConcurrentPutLosesWithConflict) {
+  RacingStore racing;
+  Credentials creds(racing, clock_, ServerKey::Generate());
+  ASSERT_TRUE(creds.Put("server", "x", "generic", {}, {{"token", "first"}}, "ada").ok());
+  racing.before_write = [&] {
+    ASSERT_TRUE(creds.Put("server", "x", "generic", {}, {{"token", "winner"}}, "bob").ok());
+  };
+  Status lost = creds.Put("server", "x", "generic", {}, {{"token", "loser"}}, "ada");
+  EXPECT_EQ(lost.code(), Code::kConflict) << lost.message();
+  EXPECT_EQ(creds.Reveal("server", "x")->at("token"), "winner");
 }
 
 TEST_F(CredentialsTest, WrongKeyGivesClearErrorNotGarbage) {
