@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "access/credentials.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "gc/gc.h"
@@ -44,7 +45,9 @@ Status Run(const Args& args, const std::string& data_dir, const std::string& con
   KILN_ASSIGN_OR_RETURN(auto store, OpenObjectStore(config.database, data_dir));
   Repository repo(*store, SystemClock::Get());
   KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(data_dir + "/runs.db"));
-  KILN_ASSIGN_OR_RETURN(auto artifacts, OpenArtifactStore(config.storage, data_dir));
+  KILN_ASSIGN_OR_RETURN(ServerKey key, ServerKey::LoadOrCreate(CredentialsKeyPath(data_dir)));
+  Credentials credentials(*store, SystemClock::Get(), key);
+  KILN_ASSIGN_OR_RETURN(auto artifacts, OpenArtifactStore(config.storage, data_dir, &credentials));
   GcOptions o;
   o.grace_ms = int64_t(args.grace_hours * 3600 * 1000);
   std::cerr << "kiln gc: reading every commit of every branch and tag, and the runs…\n";

@@ -13,10 +13,11 @@
 #include <thread>
 
 #include "access/access.h"
+#include "access/credentials.h"
+#include "cli/gc_command.h"
 #include "cli/nn_command.h"
 #include "cli/remote.h"
 #include "cli/reproduce_command.h"
-#include "cli/gc_command.h"
 #include "cli/sweep_command.h"
 #include "cli/worker_command.h"
 #include "config/config.h"
@@ -514,6 +515,80 @@ int Main(int argc, char** argv) {
     if (Status st = data.access->SetRole(project, user, *r); !st.ok()) return void(rc = Fail(st));
     std::cout << user << " has " << role << " on " << project << "\n";
   });
+
+  // ---- stored credentials (docs/access.md, "Stored credentials")
+  auto* creds = app.add_subcommand("credentials", "Secrets the backends use, stored sealed");
+  creds->require_subcommand(1);
+  std::string cred_name, cred_kind = "generic", cred_project;
+  std::vector<std::string> cred_fields, cred_secrets;
+  auto cred_scope = [&] {
+    return cred_project.empty() ? ServerCredentialScope() : ProjectCredentialScope(cred_project);
+  };
+  auto open_credentials = [&]() -> Result<std::unique_ptr<Credentials>> {
+    KILN_RETURN_IF_ERROR(data.Open());
+    KILN_ASSIGN_OR_RETURN(ServerKey key, ServerKey::LoadOrCreate(CredentialsKeyPath(data.dir)));
+    return std::make_unique<Credentials>(*data.store, SystemClock::Get(), key);
+  };
+  auto* cs = creds->add_subcommand(
+      "set", "Store or replace a credential; each --secret's value is read from stdin, one a line");
+  cs->add_option("name", cred_name)->required();
+  cs->add_option("--kind", cred_kind, "s3, slurm or generic")->capture_default_str();
+  cs->add_option("--project,-p", cred_project, "A project's (default: the server's)");
+  cs->add_option("--field", cred_fields, "A public field NAME=VALUE (an S3 access_key)");
+  cs->add_option("--secret", cred_secrets, "A secret field's NAME (an S3 secret_key)");
+  cs->callback([&] {
+    auto c = open_credentials();
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    CredentialFields fields, secrets;
+    for (const std::string& f : cred_fields) {
+      size_t eq = f.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return void(rc = Fail(InvalidArgument("--field takes NAME=VALUE, not '" + f + "'")));
+      }
+      fields[f.substr(0, eq)] = f.substr(eq + 1);
+    }
+    for (const std::string& name : cred_secrets) {
+      if (isatty(0)) std::cerr << name << ": ";
+      std::string value;
+      if (!std::getline(std::cin, value)) {
+        return void(rc = Fail(InvalidArgument("no value on stdin for the secret " + name)));
+      }
+      secrets[name] = value;
+    }
+    Status st = (*c)->Put(cred_scope(), cred_name, cred_kind, fields, secrets, "kiln credentials");
+    if (!st.ok()) return void(rc = Fail(st));
+    std::cout << "stored " << cred_name << " (" << cred_kind << ") in " << cred_scope() << "\n";
+  });
+  auto* cl = creds->add_subcommand("list", "List credentials (never their secrets)");
+  cl->add_option("--project,-p", cred_project, "A project's (default: the server's)");
+  cl->callback([&] {
+    auto c = open_credentials();
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    auto all = (*c)->List(cred_scope());
+    if (!all.ok()) return void(rc = Fail(all.status()));
+    for (const CredentialInfo& info : *all) {
+      std::cout << info.name << "  " << info.kind;
+      for (const auto& [k, v] : info.public_fields) std::cout << "  " << k << "=" << v;
+      for (const auto& k : info.secret_names) std::cout << "  " << k << "=(set)";
+      std::cout << "\n";
+    }
+  });
+  auto* cr = creds->add_subcommand("remove", "Remove a credential");
+  cr->add_option("name", cred_name)->required();
+  cr->add_option("--project,-p", cred_project, "A project's (default: the server's)");
+  cr->callback([&] {
+    auto c = open_credentials();
+    if (!c.ok()) return void(rc = Fail(c.status()));
+    if (Status st = (*c)->Remove(cred_scope(), cred_name); !st.ok()) return void(rc = Fail(st));
+    std::cout << "removed " << cred_name << "\n";
+  });
+  creds->add_subcommand("rotate-key", "Seal every credential under a new key (server stopped)")
+      ->callback([&] {
+        if (Status st = data.Open(); !st.ok()) return void(rc = Fail(st));
+        auto id = RotateKeyFile(*data.store, CredentialsKeyPath(data.dir));
+        if (!id.ok()) return void(rc = Fail(id.status()));
+        std::cout << "every credential is sealed under key " << *id << "\n";
+      });
 
   // ---- worker tokens (docs/access.md)
   auto* workers = app.add_subcommand("workers", "Tokens for remote workers (kiln worker)");

@@ -219,7 +219,8 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
     if (!keys.count(key)) {
       return w.Error(v, full,
                      "unknown setting (kind, endpoint, bucket, region, prefix, access_key, "
-                     "secret_key_env, part_size_mb, presigned_downloads, presign_expiry_s)");
+                     "secret_key_env, credentials, part_size_mb, presigned_downloads, "
+                     "presign_expiry_s)");
     }
     if (key == "secret_key") {
       return w.Error(v, full,
@@ -243,6 +244,7 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
     if (key == "prefix") KILN_RETURN_IF_ERROR(String(w, v, full, s.prefix));
     if (key == "access_key") KILN_RETURN_IF_ERROR(String(w, v, full, s.access_key));
     if (key == "secret_key_env") KILN_RETURN_IF_ERROR(String(w, v, full, s.secret_key_env));
+    if (key == "credentials") KILN_RETURN_IF_ERROR(String(w, v, full, s.credentials));
     if (key == "part_size_mb") KILN_RETURN_IF_ERROR(Number(w, v, full, s.part_size_mb, 5));
     if (key == "presign_expiry_s") {
       KILN_RETURN_IF_ERROR(Number(w, v, full, s.presign_expiry_s, 1));
@@ -252,7 +254,19 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
       s.presigned_downloads = *v.value<bool>();
     }
   }
-  if (s.kind == "s3") {
+  if (s.kind == "s3" && !s.credentials.empty()) {
+    if (!s.access_key.empty() || !s.secret_key_env.empty()) {
+      return w.Error(node, "storage.credentials",
+                     "either a stored credential or access_key and secret_key_env, not both");
+    }
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"endpoint", &s.endpoint},
+          {"bucket", &s.bucket}}) {
+      if (value->empty()) {
+        return w.Error(node, std::string("storage.") + name, "missing (an s3 storage needs it)");
+      }
+    }
+  } else if (s.kind == "s3") {
     for (const auto& [name, value] :
          {std::pair<const char*, const std::string*>{"endpoint", &s.endpoint},
           {"bucket", &s.bucket},

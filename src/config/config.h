@@ -51,6 +51,9 @@ struct StorageConfig {
   std::string endpoint, bucket, region = "us-east-1", prefix = "kiln/artifacts/";
   std::string access_key;      // not secret: the key's name
   std::string secret_key_env;  // the environment variable holding the secret
+  // Or: a stored server credential of kind s3 (kiln credentials set; its
+  // access_key and sealed secret_key; docs/access.md).
+  std::string credentials;
   uint64_t part_size_mb = 64;
   bool presigned_downloads = true;  // downloads redirect to the store (302)
   int64_t presign_expiry_s = 3600;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "access/credentials.h"
 #include "core/guid.h"
 #include "model/export.h"
 #include "server/api_compute.h"
@@ -255,10 +256,14 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
          });
        }},
       {"DELETE", "/api/v1/projects/{p}", "Delete a project (admin)",
-       [&repo, need](HttpRequest& r) {
+       [&repo, &ctx, need](HttpRequest& r) {
          return Guarded([&]() -> Result<HttpResponse> {
            KILN_RETURN_IF_ERROR(need(r, Role::kAdmin));
            KILN_RETURN_IF_ERROR(repo.DeleteProject(r.Param("p")));
+           // A project made later under the name does not inherit its secrets.
+           if (ctx.credentials) {
+             KILN_RETURN_IF_ERROR(ctx.credentials->RemoveAll(ProjectCredentialScope(r.Param("p"))));
+           }
            return HttpResponse::Json(200, {{"deleted", r.Param("p")}});
          });
        }},

@@ -20,6 +20,8 @@
 
 namespace kiln {
 
+class Credentials;
+
 struct ApiContext {
   Repository& repo;
   Access& access;
@@ -34,6 +36,8 @@ struct ApiContext {
   uint64_t max_body_bytes = 0;
   uint64_t max_artifact_bytes = 0;  // 0 = none but free disk
   std::string version = "0.1.0";
+  // Stored credentials: a deleted project's go with it. Null in tests.
+  Credentials* credentials = nullptr;
 };
 
 void RegisterApi(Router& router, ApiContext& ctx);

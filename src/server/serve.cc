@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "access/access.h"
+#include "access/credentials.h"
 #include "compute/backend_router.h"
 #include "compute/gpu_count.h"
 #include "compute/local_backend.h"
@@ -30,6 +31,7 @@
 #include "scheduler/driver.h"
 #include "server/api.h"
 #include "server/api_compute.h"
+#include "server/api_credentials.h"
 #include "server/api_gc.h"
 #include "server/api_interface.h"
 #include "server/api_library.h"
@@ -139,6 +141,11 @@ Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
   return n;
 }
 
+std::string CredentialsKeyPath(const std::string& data_dir) {
+  if (const char* k = std::getenv("KILN_CREDENTIALS_KEY"); k && *k) return k;
+  return data_dir + "/credentials.key";
+}
+
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& database,
                                                      const std::string& data_dir) {
   if (database.kind == "postgres") {
@@ -152,18 +159,41 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& datab
 }
 
 Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
-                                                         const std::string& data_dir) {
+                                                         const std::string& data_dir,
+                                                         Credentials* credentials) {
   if (storage.kind != "s3") {
     KILN_ASSIGN_OR_RETURN(auto local, LocalArtifactStore::Open(data_dir + "/artifacts"));
     return std::unique_ptr<ArtifactStore>(std::move(local));
   }
-  const char* secret = std::getenv(storage.secret_key_env.c_str());
-  if (!secret || !*secret) {
-    return InvalidArgument("storage: the environment variable " + storage.secret_key_env +
-                           " (secret_key_env) holds no secret key");
+  std::string access_key = storage.access_key, secret;
+  if (!storage.credentials.empty()) {
+    // A stored server credential (kiln credentials set): opened here, used
+    // by the store, never logged.
+    if (!credentials) return FailedPrecondition("storage: stored credentials are not available");
+    std::string scope = ServerCredentialScope();
+    Result<CredentialInfo> info = credentials->Get(scope, storage.credentials);
+    if (!info.ok()) {
+      return info.status().WithContext("storage: credential '" + storage.credentials +
+                                       "' (kiln credentials set " + storage.credentials + ")");
+    }
+    if (info->kind != "s3") {
+      return InvalidArgument("storage: credential '" + storage.credentials + "' is of kind " +
+                             info->kind + ", not s3");
+    }
+    access_key = info->public_fields["access_key"];
+    KILN_ASSIGN_OR_RETURN(CredentialFields secrets,
+                          credentials->Reveal(scope, storage.credentials));
+    secret = secrets["secret_key"];
+  } else {
+    const char* env = std::getenv(storage.secret_key_env.c_str());
+    if (!env || !*env) {
+      return InvalidArgument("storage: the environment variable " + storage.secret_key_env +
+                             " (secret_key_env) holds no secret key");
+    }
+    secret = env;
   }
   S3StoreOptions o;
-  o.location = {storage.endpoint, storage.bucket, {storage.access_key, secret, storage.region}, {}};
+  o.location = {storage.endpoint, storage.bucket, {access_key, secret, storage.region}, {}};
   o.prefix = storage.prefix;
   o.part_size = storage.part_size_mb << 20;
   o.staging_dir = data_dir + "/tmp/s3-staging";
@@ -195,6 +225,11 @@ Status Serve(const ServeOptions& options) {
                         OpenObjectStore(config.database, options.data_dir));
   Repository repo(*store, SystemClock::Get());
   Access access(*store, SystemClock::Get());
+  // Stored credentials are sealed with a key kept beside the database, not
+  // in it (docs/access.md, "Stored credentials").
+  KILN_ASSIGN_OR_RETURN(ServerKey key,
+                        ServerKey::LoadOrCreate(CredentialsKeyPath(options.data_dir)));
+  Credentials credentials(*store, SystemClock::Get(), key);
   Metrics metrics;
   Hub hub(repo, access, metrics);
   // Revocation reaches open connections: a user whose rights were taken
@@ -224,7 +259,7 @@ Status Serve(const ServeOptions& options) {
   // runs.db beside kiln.db, artifacts in a local folder.
   KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactStore> artifacts,
-                        OpenArtifactStore(config.storage, options.data_dir));
+                        OpenArtifactStore(config.storage, options.data_dir, &credentials));
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
   ApiContext ctx{repo,
                  access,
@@ -235,6 +270,7 @@ Status Serve(const ServeOptions& options) {
                  runs.get(),
                  options.server.max_body_bytes,
                  options.max_artifact_bytes};
+  ctx.credentials = &credentials;
   Router router;
   RegisterApi(router, ctx);
   // Operation code <-> interface, with the same Python and kiln package as
@@ -410,6 +446,8 @@ Status Serve(const ServeOptions& options) {
   PreviewContext preview_ctx{access, *runs, *artifacts, interface_ctx,
                              std::filesystem::path(options.data_dir) / "tmp"};
   RegisterPreviewApi(router, preview_ctx);
+  CredentialsContext credentials_ctx{access, credentials};
+  RegisterCredentialsApi(router, credentials_ctx);
   GcContext gc_ctx{access, repo, *runs, *artifacts};
   RegisterGcApi(router, gc_ctx);
   SweepsContext sweeps_ctx{access, repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason};

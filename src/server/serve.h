@@ -71,8 +71,15 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& datab
                                                      const std::string& data_dir);
 // The artifact store the config names ([storage]): an S3 bucket, else
 // <data_dir>/artifacts.
+// A stored credential it names ([storage] credentials) is opened with
+// `credentials` (null: such a config is refused).
 struct StorageConfig;
+class Credentials;
 Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
-                                                         const std::string& data_dir);
+                                                         const std::string& data_dir,
+                                                         Credentials* credentials);
+// Where the key that seals stored credentials is: $KILN_CREDENTIALS_KEY,
+// else <data_dir>/credentials.key (docs/access.md, "Stored credentials").
+std::string CredentialsKeyPath(const std::string& data_dir);
 
 }  // namespace kiln
