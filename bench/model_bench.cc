@@ -17,6 +17,13 @@
 //       edit, written in large batches to save setup time), then
 //       Repository::Log(first_parent, limit = --history) from a fresh store
 //       handle and Repository.
+// PostgreSQL (unless --postgres=false): (a) and (b) again, the same code, on
+// a PostgresStore in a throwaway server the run starts itself (PostgresServer
+// from kiln_postgres_testing: initdb in /tmp, loopback TCP, fsync and
+// synchronous_commit on), with the same generated project; the table shows
+// its figures as section (e) and PostgreSQL / SQLite ratios (> 1: PostgreSQL
+// slower for latencies, faster for commits/s). Without PostgreSQL installed,
+// the table says why and the rest runs.
 // git (unless --git=false; default configuration, gc.auto=0), in a folder on
 // tmpfs (--git-parent, default /dev/shm): on this VM's disk, creating 100k
 // small files takes ~50 s and deleting them ~200 s, which would measure the
@@ -40,6 +47,8 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -52,7 +61,9 @@
 #include "model/testing/generate.h"
 #include "model/tree.h"
 #include "store/memory_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "store/testing/postgres_server.h"
 
 namespace kiln::bench {
 namespace {
@@ -62,7 +73,7 @@ constexpr const char* kProject = "big";
 struct Options {
   long nodes, commits, writers, checkouts, history, git_commits, git_checkouts;
   double seconds;
-  bool git, keep, memory_baseline;
+  bool git, keep, memory_baseline, postgres;
   std::string git_parent;
 };
 
@@ -112,10 +123,124 @@ std::vector<double> MemoryCommits(const GeneratedProject& g, const std::vector<s
   return ms;
 }
 
+// ------------------------------------------------------------------ workloads
+// (a) and (b) are written against Repository, so the same code runs on the
+// SqliteStore and on the PostgresStore.
+
+// A random deep node; each caller passes its own generator.
+using Picker = std::function<std::string(std::mt19937_64&)>;
+
+// (a): `commits` single-edit commits, one at a time, on `tree` at `head`
+// (both advance), after 20 warm-up commits. Returns each commit's ms.
+std::vector<double> SingleCommits(Repository& repo, Tree& tree, Digest& head, const Picker& pick,
+                                  std::mt19937_64& rng, long commits) {
+  std::vector<double> ms;
+  ms.reserve(size_t(commits));
+  CommitRequest req{kProject, "main", "bench", "edit", std::nullopt};
+  const long warmup = 20;
+  for (long i = 0; i < commits + warmup; ++i) {
+    Patch p = EditPatch(pick(rng), i);
+    req.expected_head = head;
+    auto t = SteadyClock::now();
+    head = Take(repo.CommitOnTree(req, tree, p), "commit");
+    if (i >= warmup) ms.push_back(MillisSince(t));
+  }
+  return ms;
+}
+
+struct ConcurrentRun {
+  long commits = 0;
+  double seconds = 0;
+  std::vector<double> ms;  // every commit's latency, all writers
+};
+
+// (b): `writers` threads, each on its own new branch (named writer-N) from
+// `head` with its own copy of `tree`, commit as fast as they can for
+// `seconds`.
+ConcurrentRun ConcurrentCommits(Repository& repo, const Tree& tree, const Digest& head,
+                                const Picker& pick, long writers, double seconds) {
+  struct Writer {
+    std::string branch;
+    Tree tree;
+    Digest head;
+    long commits = 0;
+    std::vector<double> ms;
+  };
+  std::vector<std::unique_ptr<Writer>> ws;
+  for (long w = 0; w < writers; ++w) {
+    std::string branch = "writer-" + std::to_string(w);
+    Check(repo.CreateBranch(kProject, branch, head), "create branch " + branch);
+    ws.push_back(std::make_unique<Writer>(Writer{branch, tree.Clone(), head, 0, {}}));
+  }
+  std::atomic<bool> go{false}, stop{false};
+  std::vector<std::thread> threads;
+  for (long w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      Writer& me = *ws[size_t(w)];
+      std::mt19937_64 r(1000 + uint64_t(w));
+      CommitRequest wr{kProject, me.branch, "bench", "edit", std::nullopt};
+      while (!go.load()) std::this_thread::yield();
+      while (!stop.load(std::memory_order_relaxed)) {
+        Patch p = EditPatch(pick(r), me.commits);
+        wr.expected_head = me.head;
+        auto t = SteadyClock::now();
+        me.head = Take(repo.CommitOnTree(wr, me.tree, p), "commit on " + me.branch);
+        me.ms.push_back(MillisSince(t));
+        ++me.commits;
+      }
+    });
+  }
+  auto t0 = SteadyClock::now();
+  go = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  ConcurrentRun run;
+  run.seconds = MillisSince(t0) / 1000;
+  for (auto& w : ws) {
+    run.commits += w->commits;
+    run.ms.insert(run.ms.end(), w->ms.begin(), w->ms.end());
+  }
+  return run;
+}
+
+// What (a) and (b) measured on one store, for the PostgreSQL / SQLite ratios.
+struct CommitFigures {
+  double p50 = 0, p99 = 0, mean = 0;         // (a)
+  double rate = 0, load_p50 = 0, load_p99 = 0;  // (b)
+};
+
+// The rows of (a) into `section`; `prefix` names the store on PostgreSQL's.
+void AddSingleRows(Table& table, const std::string& section, const std::string& prefix,
+                   const std::vector<double>& ms, CommitFigures& f) {
+  f.p50 = Percentile(ms, 50);
+  f.p99 = Percentile(ms, 99);
+  f.mean = Mean(ms);
+  table.AddText(section, prefix + "commits measured",
+                std::to_string(ms.size()) + " (after 20 warm-up)");
+  table.Add(section, prefix + "latency p50", f.p50, "ms", Goal::AtMost(2.0));
+  table.Add(section, prefix + "latency p99", f.p99, "ms");
+  table.Add(section, prefix + "latency mean", f.mean, "ms");
+  table.Add(section, prefix + "one writer, commits/s", 1000.0 / f.mean, "/s");
+}
+
+void AddConcurrentRows(Table& table, const std::string& section, const std::string& prefix,
+                       const ConcurrentRun& run, CommitFigures& f) {
+  f.rate = double(run.commits) / run.seconds;
+  f.load_p50 = Percentile(run.ms, 50);
+  f.load_p99 = Percentile(run.ms, 99);
+  table.Add(section, prefix + "durable commits/s", f.rate, "/s", Goal::AtLeast(5000));
+  table.Add(section, prefix + "commits in run", double(run.commits), "");
+  table.Add(section, prefix + "run length", run.seconds, "s");
+  table.Add(section, prefix + "latency p50 under load", f.load_p50, "ms");
+  table.Add(section, prefix + "latency p99 under load", f.load_p99, "ms");
+}
+
 // ------------------------------------------------------------------ Kiln
 
 struct KilnFigures {
   double commit_p50 = 0, commit_p99 = 0;
+  CommitFigures commits;
   double checkout_p50 = 0;
   double log_p50 = 0;
 };
@@ -149,31 +274,17 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
   }
 
   std::mt19937_64 rng(42);
-  auto pick = [&](std::mt19937_64& r) {
+  Picker pick = [&](std::mt19937_64& r) {
     return deep[std::uniform_int_distribution<size_t>(0, deep.size() - 1)(r)];
   };
 
   // ---- (a) single-edit commit latency.
   {
-    std::vector<double> ms;
-    ms.reserve(size_t(o.commits));
-    req.message = "edit";
-    const long warmup = 20;
-    for (long i = 0; i < o.commits + warmup; ++i) {
-      Patch p = EditPatch(pick(rng), i);
-      req.expected_head = head;
-      auto t = SteadyClock::now();
-      head = Take(repo.CommitOnTree(req, tree, p), "commit");
-      if (i >= warmup) ms.push_back(MillisSince(t));
-    }
-    f.commit_p50 = Percentile(ms, 50);
-    f.commit_p99 = Percentile(ms, 99);
+    std::vector<double> ms = SingleCommits(repo, tree, head, pick, rng, o.commits);
     std::string s = "(a) single commit";
-    table.AddText(s, "commits measured", std::to_string(ms.size()) + " (after 20 warm-up)");
-    table.Add(s, "latency p50", f.commit_p50, "ms", Goal::AtMost(2.0));
-    table.Add(s, "latency p99", f.commit_p99, "ms");
-    table.Add(s, "latency mean", Mean(ms), "ms");
-    table.Add(s, "one writer, commits/s", 1000.0 / Mean(ms), "/s");
+    AddSingleRows(table, s, "", ms, f.commits);
+    f.commit_p50 = f.commits.p50;
+    f.commit_p99 = f.commits.p99;
     Note("kiln (a): p50 %.3f ms p99 %.3f ms", f.commit_p50, f.commit_p99);
     if (o.memory_baseline) {
       std::vector<double> mem = MemoryCommits(g, deep, o.commits);
@@ -185,61 +296,15 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
 
   // ---- (b) sustained durable commits/s, concurrent writers on own branches.
   {
-    struct Writer {
-      std::string branch;
-      Tree tree;
-      Digest head;
-      long commits = 0;
-      std::vector<double> ms;
-    };
-    std::vector<std::unique_ptr<Writer>> writers;
-    for (long w = 0; w < o.writers; ++w) {
-      std::string branch = "writer-" + std::to_string(w);
-      Check(repo.CreateBranch(kProject, branch, head), "create branch " + branch);
-      writers.push_back(std::make_unique<Writer>(Writer{branch, tree.Clone(), head, 0, {}}));
-    }
     uint64_t writes0 = store->writes(), tx0 = store->transactions();
-    std::atomic<bool> go{false}, stop{false};
-    std::vector<std::thread> threads;
-    for (long w = 0; w < o.writers; ++w) {
-      threads.emplace_back([&, w] {
-        Writer& me = *writers[size_t(w)];
-        std::mt19937_64 r(1000 + uint64_t(w));
-        CommitRequest wr{kProject, me.branch, "bench", "edit", std::nullopt};
-        while (!go.load()) std::this_thread::yield();
-        while (!stop.load(std::memory_order_relaxed)) {
-          Patch p = EditPatch(pick(r), me.commits);
-          wr.expected_head = me.head;
-          auto t = SteadyClock::now();
-          me.head = Take(repo.CommitOnTree(wr, me.tree, p), "commit on " + me.branch);
-          me.ms.push_back(MillisSince(t));
-          ++me.commits;
-        }
-      });
-    }
-    auto t0 = SteadyClock::now();
-    go = true;
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-    double secs = MillisSince(t0) / 1000;
-    long total = 0;
-    std::vector<double> all;
-    for (auto& w : writers) {
-      total += w->commits;
-      all.insert(all.end(), w->ms.begin(), w->ms.end());
-    }
+    ConcurrentRun run = ConcurrentCommits(repo, tree, head, pick, o.writers, o.seconds);
     uint64_t writes = store->writes() - writes0, tx = store->transactions() - tx0;
-    double rate = double(total) / secs;
     std::string s = "(b) " + std::to_string(o.writers) + " writers";
     table.AddText(s, "layout", "one branch each, same project, own Tree each");
-    table.Add(s, "durable commits/s", rate, "/s", Goal::AtLeast(5000));
-    table.Add(s, "commits in run", double(total), "");
-    table.Add(s, "run length", secs, "s");
-    table.Add(s, "latency p50 under load", Percentile(all, 50), "ms");
-    table.Add(s, "latency p99 under load", Percentile(all, 99), "ms");
+    AddConcurrentRows(table, s, "", run, f.commits);
     table.Add(s, "store writes / transactions", tx ? double(writes) / double(tx) : 0, "x");
-    Note("kiln (b): %.0f commits/s, group factor %.2f", rate, tx ? double(writes) / tx : 0.0);
+    Note("kiln (b): %.0f commits/s, group factor %.2f", f.commits.rate,
+         tx ? double(writes) / double(tx) : 0.0);
   }
 
   // ---- (c) full checkout from a new store handle.
@@ -312,6 +377,61 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
     table.Add(s, "Log all ancestors (1 run)", all_ms, "ms");
     Note("kiln (d): log of %zu commits p50 %.1f ms", got, f.log_p50);
   }
+  return f;
+}
+
+// ------------------------------------------------------------------ PostgreSQL
+
+// (a) and (b) again, on a PostgresStore in a throwaway server that this run
+// starts (kiln_postgres_testing: initdb + pg_ctl in /tmp, loopback TCP, fsync
+// and synchronous_commit on, so a commit waits for the server's WAL flush, as
+// SQLite's waits for its own). The project is generated again from the same
+// seed, so both stores hold the same nodes. Returns nothing when no server
+// can be started here (no PostgreSQL installed): the table says why.
+std::optional<CommitFigures> RunPostgres(const Options& o, Table& table) {
+  const std::string s = "(e) PostgreSQL";
+  auto t = SteadyClock::now();
+  auto server = testing::PostgresServer::Start();
+  if (!server.ok()) {
+    table.AddText(s, "not run", "no PostgreSQL server: " + server.status().ToString());
+    Note("postgres: not run: %s", server.status().ToString().c_str());
+    return std::nullopt;
+  }
+  double start_ms = MillisSince(t);
+  std::string conninfo = Take((*server)->CreateDatabase("model_bench"), "create database");
+  PostgresStore::Options options;
+  options.max_connections = int(std::max<long>(8, o.writers + 1));
+  auto store = Take(PostgresStore::Open(conninfo, options), "open PostgresStore");
+  Repository repo(*store, SystemClock::Get());
+
+  t = SteadyClock::now();
+  Take(repo.CreateProject(kProject, "model_bench", "bench"), "create project");
+  GeneratedProject g = GenerateProjectPatch({.nodes = size_t(o.nodes)});
+  CommitRequest req{kProject, "main", "bench", "generate", std::nullopt};
+  Digest head = Take(repo.Commit(req, g.patch), "commit the generated project");
+  double setup_ms = MillisSince(t);
+  Tree tree = Take(repo.LoadTree(head), "load tree")->Clone();
+  std::vector<std::string> deep = DeepNodes(tree, g);
+  Note("postgres: server started in %.0f ms; %zu nodes committed in %.0f ms", start_ms,
+       tree.size(), setup_ms);
+  table.AddText(s, "store", std::to_string(tree.size()) +
+                                " nodes, PostgresStore, server on loopback TCP (port " +
+                                std::to_string((*server)->port()) + "), started by this run");
+  table.Add(s, "server start (initdb + pg_ctl)", start_ms, "ms");
+  table.Add(s, "generate + first commit", setup_ms, "ms");
+
+  // The same random sequence of nodes as SQLite's (a).
+  std::mt19937_64 rng(42);
+  Picker pick = [&](std::mt19937_64& r) {
+    return deep[std::uniform_int_distribution<size_t>(0, deep.size() - 1)(r)];
+  };
+  CommitFigures f;
+  std::vector<double> ms = SingleCommits(repo, tree, head, pick, rng, o.commits);
+  AddSingleRows(table, s, "(a) ", ms, f);
+  Note("postgres (a): p50 %.3f ms p99 %.3f ms", f.p50, f.p99);
+  ConcurrentRun run = ConcurrentCommits(repo, tree, head, pick, o.writers, o.seconds);
+  AddConcurrentRows(table, s, "(b) " + std::to_string(o.writers) + " writers, ", run, f);
+  Note("postgres (b): %.0f commits/s", f.rate);
   return f;
 }
 
@@ -505,10 +625,12 @@ int main(int argc, char** argv) {
                            "where git's scratch folder goes (tmpfs: see the file comment)");
   o.memory_baseline =
       flags.Bool("memory-baseline", true, "(a) also commit on a MemoryStore (CPU-only cost)");
+  o.postgres = flags.Bool("postgres", true,
+                          "(a) and (b) also on a PostgresStore, in a server this run starts");
   o.keep = flags.Bool("keep", false, "keep the scratch folder");
   flags.Finish(
       "model_bench: Kiln commit latency, concurrent durable commits, checkout and history "
-      "on a generated project in SqliteStore, beside git.");
+      "on a generated project in SqliteStore, beside PostgresStore (commits) and git.");
 
   ScratchDir dir("kiln-model-bench", o.keep);
   Note("scratch folder %s", dir.path().c_str());
@@ -517,6 +639,18 @@ int main(int argc, char** argv) {
               " cpus; shared machine: noisy)");
   auto total = SteadyClock::now();
   KilnFigures k = RunKiln(o, dir.path(), table);
+  if (o.postgres) {
+    if (std::optional<CommitFigures> p = RunPostgres(o, table)) {
+      const CommitFigures& q = k.commits;
+      std::string s = "PostgreSQL / SQLite";
+      table.Add(s, "(a) latency p50", p->p50 / q.p50, "x");
+      table.Add(s, "(a) latency p99", p->p99 / q.p99, "x");
+      table.Add(s, "(a) one writer, commits/s", q.mean / p->mean, "x");
+      table.Add(s, "(b) durable commits/s", p->rate / q.rate, "x");
+      table.Add(s, "(b) latency p50 under load", p->load_p50 / q.load_p50, "x");
+      table.Add(s, "(b) latency p99 under load", p->load_p99 / q.load_p99, "x");
+    }
+  }
   if (o.git) {
     GitFigures g = RunGit(o, table);
     std::string s = "kiln vs git";
