@@ -206,7 +206,7 @@ ConcurrentRun ConcurrentCommits(Repository& repo, const Tree& tree, const Digest
 
 // What (a) and (b) measured on one store, for the PostgreSQL / SQLite ratios.
 struct CommitFigures {
-  double p50 = 0, p99 = 0, mean = 0;         // (a)
+  double p50 = 0, p99 = 0, mean = 0;            // (a)
   double rate = 0, load_p50 = 0, load_p99 = 0;  // (b)
 };
 
@@ -388,7 +388,7 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
 // SQLite's waits for its own). The project is generated again from the same
 // seed, so both stores hold the same nodes. Returns nothing when no server
 // can be started here (no PostgreSQL installed): the table says why.
-std::optional<CommitFigures> RunPostgres(const Options& o, Table& table) {
+std::optional<CommitFigures> RunPostgres(const Options& o, const std::string& dir, Table& table) {
   const std::string s = "(e) PostgreSQL";
   auto t = SteadyClock::now();
   auto server = testing::PostgresServer::Start();
@@ -412,13 +412,22 @@ std::optional<CommitFigures> RunPostgres(const Options& o, Table& table) {
   double setup_ms = MillisSince(t);
   Tree tree = Take(repo.LoadTree(head), "load tree")->Clone();
   std::vector<std::string> deep = DeepNodes(tree, g);
-  Note("postgres: server started in %.0f ms; %zu nodes committed in %.0f ms", start_ms,
-       tree.size(), setup_ms);
-  table.AddText(s, "store", std::to_string(tree.size()) +
-                                " nodes, PostgresStore, server on loopback TCP (port " +
-                                std::to_string((*server)->port()) + "), started by this run");
+  Note("postgres: server started in %.0f ms; %zu nodes committed in %.0f ms", start_ms, tree.size(),
+       setup_ms);
+  table.AddText(s, "store",
+                std::to_string(tree.size()) +
+                    " nodes, PostgresStore, server on loopback TCP (port " +
+                    std::to_string((*server)->port()) + "), started by this run");
   table.Add(s, "server start (initdb + pg_ctl)", start_ms, "ms");
   table.Add(s, "generate + first commit", setup_ms, "ms");
+
+  {
+    // The disk's fsync swings from minute to minute on a shared VM: probe it
+    // again beside these figures (the server's folder is in /tmp too).
+    std::vector<double> fs = FsyncProbe(dir);
+    table.Add(s, "disk: 4 KiB write + fdatasync p50", Percentile(fs, 50), "ms");
+    table.Add(s, "disk: 4 KiB write + fdatasync p99", Percentile(fs, 99), "ms");
+  }
 
   // The same random sequence of nodes as SQLite's (a).
   std::mt19937_64 rng(42);
@@ -639,8 +648,17 @@ int main(int argc, char** argv) {
               " cpus; shared machine: noisy)");
   auto total = SteadyClock::now();
   KilnFigures k = RunKiln(o, dir.path(), table);
+  if (o.git) {
+    GitFigures g = RunGit(o, table);
+    std::string s = "kiln vs git";
+    table.Add(s, "per commit: git p50 / kiln p50", g.commit_p50 / k.commit_p50, "x",
+              Goal::AtLeast(20));
+    table.Add(s, "checkout: git worktree / kiln load", g.checkout_p50 / k.checkout_p50, "x");
+    table.Add(s, "checkout: git read-tree / kiln load", g.read_tree_p50 / k.checkout_p50, "x");
+    table.Add(s, "history: git log / kiln Log", g.log_p50 / k.log_p50, "x");
+  }
   if (o.postgres) {
-    if (std::optional<CommitFigures> p = RunPostgres(o, table)) {
+    if (std::optional<CommitFigures> p = RunPostgres(o, dir.path(), table)) {
       const CommitFigures& q = k.commits;
       std::string s = "PostgreSQL / SQLite";
       table.Add(s, "(a) latency p50", p->p50 / q.p50, "x");
@@ -650,15 +668,6 @@ int main(int argc, char** argv) {
       table.Add(s, "(b) latency p50 under load", p->load_p50 / q.load_p50, "x");
       table.Add(s, "(b) latency p99 under load", p->load_p99 / q.load_p99, "x");
     }
-  }
-  if (o.git) {
-    GitFigures g = RunGit(o, table);
-    std::string s = "kiln vs git";
-    table.Add(s, "per commit: git p50 / kiln p50", g.commit_p50 / k.commit_p50, "x",
-              Goal::AtLeast(20));
-    table.Add(s, "checkout: git worktree / kiln load", g.checkout_p50 / k.checkout_p50, "x");
-    table.Add(s, "checkout: git read-tree / kiln load", g.read_tree_p50 / k.checkout_p50, "x");
-    table.Add(s, "history: git log / kiln Log", g.log_p50 / k.log_p50, "x");
   }
   table.Add("total", "benchmark wall time", MillisSince(total) / 1000, "s");
   table.Print();
