@@ -20,10 +20,13 @@
 // PostgreSQL (unless --postgres=false): (a) and (b) again, the same code, on
 // a PostgresStore in a throwaway server the run starts itself (PostgresServer
 // from kiln_postgres_testing: initdb in /tmp, loopback TCP, fsync and
-// synchronous_commit on), with the same generated project; the table shows
-// its figures as section (e) and PostgreSQL / SQLite ratios (> 1: PostgreSQL
-// slower for latencies, faster for commits/s). Without PostgreSQL installed,
-// the table says why and the rest runs.
+// synchronous_commit on), with the same generated project. The two stores
+// take turns in --rounds rounds (SQLite's share of (a), PostgreSQL's, ...;
+// the same for (b)), so both see the same disk, whose fsync latency swings
+// widely from minute to minute here. The table shows PostgreSQL's figures as
+// section (e) and PostgreSQL / SQLite ratios (> 1: PostgreSQL slower for
+// latencies, faster for commits/s). Without PostgreSQL installed, the table
+// says why and the rest runs.
 // git (unless --git=false; default configuration, gc.auto=0), in a folder on
 // tmpfs (--git-parent, default /dev/shm): on this VM's disk, creating 100k
 // small files takes ~50 s and deleting them ~200 s, which would measure the
@@ -71,7 +74,7 @@ namespace {
 constexpr const char* kProject = "big";
 
 struct Options {
-  long nodes, commits, writers, checkouts, history, git_commits, git_checkouts;
+  long nodes, commits, writers, rounds, checkouts, history, git_commits, git_checkouts;
   double seconds;
   bool git, keep, memory_baseline, postgres;
   std::string git_parent;
@@ -154,11 +157,12 @@ struct ConcurrentRun {
   std::vector<double> ms;  // every commit's latency, all writers
 };
 
-// (b): `writers` threads, each on its own new branch (named writer-N) from
+// (b): `writers` threads, each on its own new branch (named `prefix`N) from
 // `head` with its own copy of `tree`, commit as fast as they can for
 // `seconds`.
 ConcurrentRun ConcurrentCommits(Repository& repo, const Tree& tree, const Digest& head,
-                                const Picker& pick, long writers, double seconds) {
+                                const Picker& pick, long writers, double seconds,
+                                const std::string& prefix) {
   struct Writer {
     std::string branch;
     Tree tree;
@@ -168,7 +172,7 @@ ConcurrentRun ConcurrentCommits(Repository& repo, const Tree& tree, const Digest
   };
   std::vector<std::unique_ptr<Writer>> ws;
   for (long w = 0; w < writers; ++w) {
-    std::string branch = "writer-" + std::to_string(w);
+    std::string branch = prefix + std::to_string(w);
     Check(repo.CreateBranch(kProject, branch, head), "create branch " + branch);
     ws.push_back(std::make_unique<Writer>(Writer{branch, tree.Clone(), head, 0, {}}));
   }
@@ -202,6 +206,18 @@ ConcurrentRun ConcurrentCommits(Repository& repo, const Tree& tree, const Digest
     run.ms.insert(run.ms.end(), w->ms.begin(), w->ms.end());
   }
   return run;
+}
+
+// Adds `more` (another round) to `all`.
+void Append(ConcurrentRun& all, const ConcurrentRun& more) {
+  all.commits += more.commits;
+  all.seconds += more.seconds;
+  all.ms.insert(all.ms.end(), more.ms.begin(), more.ms.end());
+}
+
+// The share of `total` that round `r` of `rounds` gets (the last one takes the rest).
+long RoundShare(long total, long rounds, long r) {
+  return r + 1 < rounds ? total / rounds : total - (total / rounds) * (rounds - 1);
 }
 
 // What (a) and (b) measured on one store, for the PostgreSQL / SQLite ratios.
@@ -243,10 +259,100 @@ struct KilnFigures {
   CommitFigures commits;
   double checkout_p50 = 0;
   double log_p50 = 0;
+  long rounds = 1;  // (a) and (b) alternate with PostgreSQL's in this many rounds
 };
 
-KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
+// ------------------------------------------------------------------ PostgreSQL
+
+// The PostgreSQL side of (a) and (b): a PostgresStore in a throwaway server
+// that this run starts (kiln_postgres_testing: initdb + pg_ctl in /tmp,
+// loopback TCP, fsync and synchronous_commit on, so a commit waits for the
+// server's WAL flush as SQLite's waits for its own), holding the same
+// generated project (same seed, same nodes). RunKiln alternates its (a) and
+// (b) with SQLite's in rounds, so both stores see the same disk: this VM's
+// fsync latency swings by 30x from one minute to the next.
+struct PostgresSide {
+  std::unique_ptr<testing::PostgresServer> server;
+  std::unique_ptr<PostgresStore> store;
+  std::unique_ptr<Repository> repo;
+  std::optional<Tree> tree;
+  Digest head;
+  std::vector<std::string> deep;
+  std::mt19937_64 rng{42};  // the same sequence of nodes as SQLite's (a)
+  double start_ms = 0, setup_ms = 0;
+  // Filled by RunKiln.
+  std::vector<double> single_ms;
+  ConcurrentRun concurrent;
+
+  std::string Pick(std::mt19937_64& r) const {
+    return deep[std::uniform_int_distribution<size_t>(0, deep.size() - 1)(r)];
+  }
+};
+
+// Starts the server and commits the generated project into it. Returns null
+// when no server can be started here (no PostgreSQL installed), with the
+// reason in `why`; the benchmark then runs without it.
+std::unique_ptr<PostgresSide> StartPostgres(const Options& o, std::string* why) {
+  auto pg = std::make_unique<PostgresSide>();
+  auto t = SteadyClock::now();
+  auto server = testing::PostgresServer::Start();
+  if (!server.ok()) {
+    *why = "no PostgreSQL server: " + server.status().ToString();
+    Note("postgres: not run: %s", why->c_str());
+    return nullptr;
+  }
+  pg->server = std::move(*server);
+  pg->start_ms = MillisSince(t);
+  std::string conninfo = Take(pg->server->CreateDatabase("model_bench"), "create database");
+  PostgresStore::Options options;
+  options.max_connections = int(std::max<long>(8, o.writers + 1));
+  pg->store = Take(PostgresStore::Open(conninfo, options), "open PostgresStore");
+  pg->repo = std::make_unique<Repository>(*pg->store, SystemClock::Get());
+
+  t = SteadyClock::now();
+  Take(pg->repo->CreateProject(kProject, "model_bench", "bench"), "create project");
+  GeneratedProject g = GenerateProjectPatch({.nodes = size_t(o.nodes)});
+  CommitRequest req{kProject, "main", "bench", "generate", std::nullopt};
+  pg->head = Take(pg->repo->Commit(req, g.patch), "commit the generated project");
+  pg->setup_ms = MillisSince(t);
+  pg->tree.emplace(Take(pg->repo->LoadTree(pg->head), "load tree")->Clone());
+  pg->deep = DeepNodes(*pg->tree, g);
+  Note("postgres: server started in %.0f ms; %zu nodes committed in %.0f ms", pg->start_ms,
+       pg->tree->size(), pg->setup_ms);
+  return pg;
+}
+
+// PostgreSQL's rows (section (e)) and the PostgreSQL / SQLite ratios.
+void AddPostgresRows(const Options& o, const PostgresSide& pg, const KilnFigures& k, Table& table) {
+  const std::string s = "(e) PostgreSQL";
+  table.AddText(s, "store",
+                std::to_string(pg.tree->size()) +
+                    " nodes, PostgresStore, server on loopback TCP (port " +
+                    std::to_string(pg.server->port()) + "), started by this run");
+  table.AddText(
+      s, "how",
+      "(a) and (b) in " + std::to_string(k.rounds) + " rounds, alternating with SQLite's");
+  table.Add(s, "server start (initdb + pg_ctl)", pg.start_ms, "ms");
+  table.Add(s, "generate + first commit", pg.setup_ms, "ms");
+  CommitFigures p;
+  AddSingleRows(table, s, "(a) ", pg.single_ms, p);
+  AddConcurrentRows(table, s, "(b) " + std::to_string(o.writers) + " writers, ", pg.concurrent, p);
+  Note("postgres (a): p50 %.3f ms p99 %.3f ms; (b) %.0f commits/s", p.p50, p.p99, p.rate);
+
+  const CommitFigures& q = k.commits;
+  const std::string r = "PostgreSQL / SQLite";
+  table.Add(r, "(a) latency p50", p.p50 / q.p50, "x");
+  table.Add(r, "(a) latency p99", p.p99 / q.p99, "x");
+  table.Add(r, "(a) one writer, commits/s", q.mean / p.mean, "x");
+  table.Add(r, "(b) durable commits/s", p.rate / q.rate, "x");
+  table.Add(r, "(b) latency p50 under load", p.load_p50 / q.load_p50, "x");
+  table.Add(r, "(b) latency p99 under load", p.load_p99 / q.load_p99, "x");
+}
+
+// `pg`, when not null, gets its (a) and (b) run here, alternating with SQLite's.
+KilnFigures RunKiln(const Options& o, const std::string& dir, PostgresSide* pg, Table& table) {
   KilnFigures f;
+  f.rounds = pg ? std::max<long>(1, o.rounds) : 1;
   const std::string db = dir + "/kiln.db";
   auto store = OpenStore(db);
   Repository repo(*store, SystemClock::Get());
@@ -280,7 +386,17 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
 
   // ---- (a) single-edit commit latency.
   {
-    std::vector<double> ms = SingleCommits(repo, tree, head, pick, rng, o.commits);
+    std::vector<double> ms;
+    for (long r = 0; r < f.rounds; ++r) {
+      long n = RoundShare(o.commits, f.rounds, r);
+      std::vector<double> more = SingleCommits(repo, tree, head, pick, rng, n);
+      ms.insert(ms.end(), more.begin(), more.end());
+      if (pg) {
+        Picker pg_pick = [pg](std::mt19937_64& g) { return pg->Pick(g); };
+        more = SingleCommits(*pg->repo, *pg->tree, pg->head, pg_pick, pg->rng, n);
+        pg->single_ms.insert(pg->single_ms.end(), more.begin(), more.end());
+      }
+    }
     std::string s = "(a) single commit";
     AddSingleRows(table, s, "", ms, f.commits);
     f.commit_p50 = f.commits.p50;
@@ -296,9 +412,21 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
 
   // ---- (b) sustained durable commits/s, concurrent writers on own branches.
   {
-    uint64_t writes0 = store->writes(), tx0 = store->transactions();
-    ConcurrentRun run = ConcurrentCommits(repo, tree, head, pick, o.writers, o.seconds);
-    uint64_t writes = store->writes() - writes0, tx = store->transactions() - tx0;
+    uint64_t writes = 0, tx = 0;
+    ConcurrentRun run;
+    const double seconds = o.seconds / double(f.rounds);
+    for (long r = 0; r < f.rounds; ++r) {
+      const std::string prefix = "writer-" + std::to_string(r) + "-";
+      uint64_t writes0 = store->writes(), tx0 = store->transactions();
+      Append(run, ConcurrentCommits(repo, tree, head, pick, o.writers, seconds, prefix));
+      writes += store->writes() - writes0;
+      tx += store->transactions() - tx0;
+      if (pg) {
+        Picker pg_pick = [pg](std::mt19937_64& g) { return pg->Pick(g); };
+        Append(pg->concurrent, ConcurrentCommits(*pg->repo, *pg->tree, pg->head, pg_pick, o.writers,
+                                                 seconds, prefix));
+      }
+    }
     std::string s = "(b) " + std::to_string(o.writers) + " writers";
     table.AddText(s, "layout", "one branch each, same project, own Tree each");
     AddConcurrentRows(table, s, "", run, f.commits);
@@ -377,70 +505,6 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
     table.Add(s, "Log all ancestors (1 run)", all_ms, "ms");
     Note("kiln (d): log of %zu commits p50 %.1f ms", got, f.log_p50);
   }
-  return f;
-}
-
-// ------------------------------------------------------------------ PostgreSQL
-
-// (a) and (b) again, on a PostgresStore in a throwaway server that this run
-// starts (kiln_postgres_testing: initdb + pg_ctl in /tmp, loopback TCP, fsync
-// and synchronous_commit on, so a commit waits for the server's WAL flush, as
-// SQLite's waits for its own). The project is generated again from the same
-// seed, so both stores hold the same nodes. Returns nothing when no server
-// can be started here (no PostgreSQL installed): the table says why.
-std::optional<CommitFigures> RunPostgres(const Options& o, const std::string& dir, Table& table) {
-  const std::string s = "(e) PostgreSQL";
-  auto t = SteadyClock::now();
-  auto server = testing::PostgresServer::Start();
-  if (!server.ok()) {
-    table.AddText(s, "not run", "no PostgreSQL server: " + server.status().ToString());
-    Note("postgres: not run: %s", server.status().ToString().c_str());
-    return std::nullopt;
-  }
-  double start_ms = MillisSince(t);
-  std::string conninfo = Take((*server)->CreateDatabase("model_bench"), "create database");
-  PostgresStore::Options options;
-  options.max_connections = int(std::max<long>(8, o.writers + 1));
-  auto store = Take(PostgresStore::Open(conninfo, options), "open PostgresStore");
-  Repository repo(*store, SystemClock::Get());
-
-  t = SteadyClock::now();
-  Take(repo.CreateProject(kProject, "model_bench", "bench"), "create project");
-  GeneratedProject g = GenerateProjectPatch({.nodes = size_t(o.nodes)});
-  CommitRequest req{kProject, "main", "bench", "generate", std::nullopt};
-  Digest head = Take(repo.Commit(req, g.patch), "commit the generated project");
-  double setup_ms = MillisSince(t);
-  Tree tree = Take(repo.LoadTree(head), "load tree")->Clone();
-  std::vector<std::string> deep = DeepNodes(tree, g);
-  Note("postgres: server started in %.0f ms; %zu nodes committed in %.0f ms", start_ms, tree.size(),
-       setup_ms);
-  table.AddText(s, "store",
-                std::to_string(tree.size()) +
-                    " nodes, PostgresStore, server on loopback TCP (port " +
-                    std::to_string((*server)->port()) + "), started by this run");
-  table.Add(s, "server start (initdb + pg_ctl)", start_ms, "ms");
-  table.Add(s, "generate + first commit", setup_ms, "ms");
-
-  {
-    // The disk's fsync swings from minute to minute on a shared VM: probe it
-    // again beside these figures (the server's folder is in /tmp too).
-    std::vector<double> fs = FsyncProbe(dir);
-    table.Add(s, "disk: 4 KiB write + fdatasync p50", Percentile(fs, 50), "ms");
-    table.Add(s, "disk: 4 KiB write + fdatasync p99", Percentile(fs, 99), "ms");
-  }
-
-  // The same random sequence of nodes as SQLite's (a).
-  std::mt19937_64 rng(42);
-  Picker pick = [&](std::mt19937_64& r) {
-    return deep[std::uniform_int_distribution<size_t>(0, deep.size() - 1)(r)];
-  };
-  CommitFigures f;
-  std::vector<double> ms = SingleCommits(repo, tree, head, pick, rng, o.commits);
-  AddSingleRows(table, s, "(a) ", ms, f);
-  Note("postgres (a): p50 %.3f ms p99 %.3f ms", f.p50, f.p99);
-  ConcurrentRun run = ConcurrentCommits(repo, tree, head, pick, o.writers, o.seconds);
-  AddConcurrentRows(table, s, "(b) " + std::to_string(o.writers) + " writers, ", run, f);
-  Note("postgres (b): %.0f commits/s", f.rate);
   return f;
 }
 
@@ -636,6 +700,8 @@ int main(int argc, char** argv) {
       flags.Bool("memory-baseline", true, "(a) also commit on a MemoryStore (CPU-only cost)");
   o.postgres = flags.Bool("postgres", true,
                           "(a) and (b) also on a PostgresStore, in a server this run starts");
+  o.rounds =
+      flags.Int("rounds", 4, "(a), (b): SQLite and PostgreSQL take turns in this many rounds");
   o.keep = flags.Bool("keep", false, "keep the scratch folder");
   flags.Finish(
       "model_bench: Kiln commit latency, concurrent durable commits, checkout and history "
@@ -647,7 +713,10 @@ int main(int argc, char** argv) {
               std::to_string(std::thread::hardware_concurrency()) +
               " cpus; shared machine: noisy)");
   auto total = SteadyClock::now();
-  KilnFigures k = RunKiln(o, dir.path(), table);
+  std::unique_ptr<PostgresSide> pg;
+  std::string pg_missing;
+  if (o.postgres) pg = StartPostgres(o, &pg_missing);
+  KilnFigures k = RunKiln(o, dir.path(), pg.get(), table);
   if (o.git) {
     GitFigures g = RunGit(o, table);
     std::string s = "kiln vs git";
@@ -657,17 +726,11 @@ int main(int argc, char** argv) {
     table.Add(s, "checkout: git read-tree / kiln load", g.read_tree_p50 / k.checkout_p50, "x");
     table.Add(s, "history: git log / kiln Log", g.log_p50 / k.log_p50, "x");
   }
-  if (o.postgres) {
-    if (std::optional<CommitFigures> p = RunPostgres(o, dir.path(), table)) {
-      const CommitFigures& q = k.commits;
-      std::string s = "PostgreSQL / SQLite";
-      table.Add(s, "(a) latency p50", p->p50 / q.p50, "x");
-      table.Add(s, "(a) latency p99", p->p99 / q.p99, "x");
-      table.Add(s, "(a) one writer, commits/s", q.mean / p->mean, "x");
-      table.Add(s, "(b) durable commits/s", p->rate / q.rate, "x");
-      table.Add(s, "(b) latency p50 under load", p->load_p50 / q.load_p50, "x");
-      table.Add(s, "(b) latency p99 under load", p->load_p99 / q.load_p99, "x");
-    }
+  if (pg) {
+    AddPostgresRows(o, *pg, k, table);
+    pg.reset();  // stops the server
+  } else if (o.postgres) {
+    table.AddText("(e) PostgreSQL", "not run", pg_missing);
   }
   table.Add("total", "benchmark wall time", MillisSince(total) / 1000, "s");
   table.Print();
