@@ -227,13 +227,14 @@ struct CommitFigures {
 };
 
 // The rows of (a) into `section`; `prefix` names the store on PostgreSQL's.
-void AddSingleRows(Table& table, const std::string& section, const std::string& prefix,
+void AddSingleRows(Table& table, const std::string& section, const std::string& prefix, long rounds,
                    const std::vector<double>& ms, CommitFigures& f) {
   f.p50 = Percentile(ms, 50);
   f.p99 = Percentile(ms, 99);
   f.mean = Mean(ms);
   table.AddText(section, prefix + "commits measured",
-                std::to_string(ms.size()) + " (after 20 warm-up)");
+                std::to_string(ms.size()) + " (after 20 warm-up" +
+                    (rounds > 1 ? " in each of " + std::to_string(rounds) + " rounds)" : ")"));
   table.Add(section, prefix + "latency p50", f.p50, "ms", Goal::AtMost(2.0));
   table.Add(section, prefix + "latency p99", f.p99, "ms");
   table.Add(section, prefix + "latency mean", f.mean, "ms");
@@ -335,7 +336,7 @@ void AddPostgresRows(const Options& o, const PostgresSide& pg, const KilnFigures
   table.Add(s, "server start (initdb + pg_ctl)", pg.start_ms, "ms");
   table.Add(s, "generate + first commit", pg.setup_ms, "ms");
   CommitFigures p;
-  AddSingleRows(table, s, "(a) ", pg.single_ms, p);
+  AddSingleRows(table, s, "(a) ", k.rounds, pg.single_ms, p);
   AddConcurrentRows(table, s, "(b) " + std::to_string(o.writers) + " writers, ", pg.concurrent, p);
   Note("postgres (a): p50 %.3f ms p99 %.3f ms; (b) %.0f commits/s", p.p50, p.p99, p.rate);
 
@@ -398,7 +399,7 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, PostgresSide* pg, 
       }
     }
     std::string s = "(a) single commit";
-    AddSingleRows(table, s, "", ms, f.commits);
+    AddSingleRows(table, s, "", f.rounds, ms, f.commits);
     f.commit_p50 = f.commits.p50;
     f.commit_p99 = f.commits.p99;
     Note("kiln (a): p50 %.3f ms p99 %.3f ms", f.commit_p50, f.commit_p99);
