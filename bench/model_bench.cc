@@ -273,7 +273,9 @@ struct KilnFigures {
 // (b) with SQLite's in rounds, so both stores see the same disk: this VM's
 // fsync latency swings by 30x from one minute to the next.
 struct PostgresSide {
-  std::unique_ptr<testing::PostgresServer> server;
+  // PostgresServer::Shared(): stopped when the process exits, also through
+  // Die() (std::exit runs static destructors), so no server is left behind.
+  testing::PostgresServer* server = nullptr;
   std::unique_ptr<PostgresStore> store;
   std::unique_ptr<Repository> repo;
   std::optional<Tree> tree;
@@ -296,13 +298,13 @@ struct PostgresSide {
 std::unique_ptr<PostgresSide> StartPostgres(const Options& o, std::string* why) {
   auto pg = std::make_unique<PostgresSide>();
   auto t = SteadyClock::now();
-  auto server = testing::PostgresServer::Start();
+  auto server = testing::PostgresServer::Shared();
   if (!server.ok()) {
     *why = "no PostgreSQL server: " + server.status().ToString();
     Note("postgres: not run: %s", why->c_str());
     return nullptr;
   }
-  pg->server = std::move(*server);
+  pg->server = *server;
   pg->start_ms = MillisSince(t);
   std::string conninfo = Take(pg->server->CreateDatabase("model_bench"), "create database");
   PostgresStore::Options options;
@@ -729,7 +731,7 @@ int main(int argc, char** argv) {
   }
   if (pg) {
     AddPostgresRows(o, *pg, k, table);
-    pg.reset();  // stops the server
+    pg.reset();  // closes the connections; the server stops at exit
   } else if (o.postgres) {
     table.AddText("(e) PostgreSQL", "not run", pg_missing);
   }
