@@ -17,6 +17,16 @@
 //       edit, written in large batches to save setup time), then
 //       Repository::Log(first_parent, limit = --history) from a fresh store
 //       handle and Repository.
+// PostgreSQL (unless --postgres=false): (a) and (b) again, the same code, on
+// a PostgresStore in a throwaway server the run starts itself (PostgresServer
+// from kiln_postgres_testing: initdb in /tmp, loopback TCP, fsync and
+// synchronous_commit on), with the same generated project. The two stores
+// take turns in --rounds rounds (SQLite's share of (a), PostgreSQL's, ...;
+// the same for (b)), so both see the same disk, whose fsync latency swings
+// widely from minute to minute here. The table shows PostgreSQL's figures as
+// section (e) and PostgreSQL / SQLite ratios (> 1: PostgreSQL slower for
+// latencies, faster for commits/s). Without PostgreSQL installed, the table
+// says why and the rest runs.
 // git (unless --git=false; default configuration, gc.auto=0), in a folder on
 // tmpfs (--git-parent, default /dev/shm): on this VM's disk, creating 100k
 // small files takes ~50 s and deleting them ~200 s, which would measure the
@@ -40,6 +50,8 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -52,7 +64,9 @@
 #include "model/testing/generate.h"
 #include "model/tree.h"
 #include "store/memory_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "store/testing/postgres_server.h"
 
 namespace kiln::bench {
 namespace {
@@ -60,9 +74,9 @@ namespace {
 constexpr const char* kProject = "big";
 
 struct Options {
-  long nodes, commits, writers, checkouts, history, git_commits, git_checkouts;
+  long nodes, commits, writers, rounds, checkouts, history, git_commits, git_checkouts;
   double seconds;
-  bool git, keep, memory_baseline;
+  bool git, keep, memory_baseline, postgres;
   std::string git_parent;
 };
 
@@ -112,16 +126,236 @@ std::vector<double> MemoryCommits(const GeneratedProject& g, const std::vector<s
   return ms;
 }
 
+// ------------------------------------------------------------------ workloads
+// (a) and (b) are written against Repository, so the same code runs on the
+// SqliteStore and on the PostgresStore.
+
+// A random deep node; each caller passes its own generator.
+using Picker = std::function<std::string(std::mt19937_64&)>;
+
+// (a): `commits` single-edit commits, one at a time, on `tree` at `head`
+// (both advance), after 20 warm-up commits. Returns each commit's ms.
+std::vector<double> SingleCommits(Repository& repo, Tree& tree, Digest& head, const Picker& pick,
+                                  std::mt19937_64& rng, long commits) {
+  std::vector<double> ms;
+  ms.reserve(size_t(commits));
+  CommitRequest req{kProject, "main", "bench", "edit", std::nullopt};
+  const long warmup = 20;
+  for (long i = 0; i < commits + warmup; ++i) {
+    Patch p = EditPatch(pick(rng), i);
+    req.expected_head = head;
+    auto t = SteadyClock::now();
+    head = Take(repo.CommitOnTree(req, tree, p), "commit");
+    if (i >= warmup) ms.push_back(MillisSince(t));
+  }
+  return ms;
+}
+
+struct ConcurrentRun {
+  long commits = 0;
+  double seconds = 0;
+  std::vector<double> ms;  // every commit's latency, all writers
+};
+
+// (b): `writers` threads, each on its own new branch (named `prefix`N) from
+// `head` with its own copy of `tree`, commit as fast as they can for
+// `seconds`.
+ConcurrentRun ConcurrentCommits(Repository& repo, const Tree& tree, const Digest& head,
+                                const Picker& pick, long writers, double seconds,
+                                const std::string& prefix) {
+  struct Writer {
+    std::string branch;
+    Tree tree;
+    Digest head;
+    long commits = 0;
+    std::vector<double> ms;
+  };
+  std::vector<std::unique_ptr<Writer>> ws;
+  for (long w = 0; w < writers; ++w) {
+    std::string branch = prefix + std::to_string(w);
+    Check(repo.CreateBranch(kProject, branch, head), "create branch " + branch);
+    ws.push_back(std::make_unique<Writer>(Writer{branch, tree.Clone(), head, 0, {}}));
+  }
+  std::atomic<bool> go{false}, stop{false};
+  std::vector<std::thread> threads;
+  for (long w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      Writer& me = *ws[size_t(w)];
+      std::mt19937_64 r(1000 + uint64_t(w));
+      CommitRequest wr{kProject, me.branch, "bench", "edit", std::nullopt};
+      while (!go.load()) std::this_thread::yield();
+      while (!stop.load(std::memory_order_relaxed)) {
+        Patch p = EditPatch(pick(r), me.commits);
+        wr.expected_head = me.head;
+        auto t = SteadyClock::now();
+        me.head = Take(repo.CommitOnTree(wr, me.tree, p), "commit on " + me.branch);
+        me.ms.push_back(MillisSince(t));
+        ++me.commits;
+      }
+    });
+  }
+  auto t0 = SteadyClock::now();
+  go = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  ConcurrentRun run;
+  run.seconds = MillisSince(t0) / 1000;
+  for (auto& w : ws) {
+    run.commits += w->commits;
+    run.ms.insert(run.ms.end(), w->ms.begin(), w->ms.end());
+  }
+  return run;
+}
+
+// Adds `more` (another round) to `all`.
+void Append(ConcurrentRun& all, const ConcurrentRun& more) {
+  all.commits += more.commits;
+  all.seconds += more.seconds;
+  all.ms.insert(all.ms.end(), more.ms.begin(), more.ms.end());
+}
+
+// The share of `total` that round `r` of `rounds` gets (the last one takes the rest).
+long RoundShare(long total, long rounds, long r) {
+  return r + 1 < rounds ? total / rounds : total - (total / rounds) * (rounds - 1);
+}
+
+// What (a) and (b) measured on one store, for the PostgreSQL / SQLite ratios.
+struct CommitFigures {
+  double p50 = 0, p99 = 0, mean = 0;            // (a)
+  double rate = 0, load_p50 = 0, load_p99 = 0;  // (b)
+};
+
+// The rows of (a) into `section`; `prefix` names the store on PostgreSQL's.
+void AddSingleRows(Table& table, const std::string& section, const std::string& prefix, long rounds,
+                   const std::vector<double>& ms, CommitFigures& f) {
+  f.p50 = Percentile(ms, 50);
+  f.p99 = Percentile(ms, 99);
+  f.mean = Mean(ms);
+  table.AddText(section, prefix + "commits measured",
+                std::to_string(ms.size()) + " (after 20 warm-up" +
+                    (rounds > 1 ? " in each of " + std::to_string(rounds) + " rounds)" : ")"));
+  table.Add(section, prefix + "latency p50", f.p50, "ms", Goal::AtMost(2.0));
+  table.Add(section, prefix + "latency p99", f.p99, "ms");
+  table.Add(section, prefix + "latency mean", f.mean, "ms");
+  table.Add(section, prefix + "one writer, commits/s", 1000.0 / f.mean, "/s");
+}
+
+void AddConcurrentRows(Table& table, const std::string& section, const std::string& prefix,
+                       const ConcurrentRun& run, CommitFigures& f) {
+  f.rate = double(run.commits) / run.seconds;
+  f.load_p50 = Percentile(run.ms, 50);
+  f.load_p99 = Percentile(run.ms, 99);
+  table.Add(section, prefix + "durable commits/s", f.rate, "/s", Goal::AtLeast(5000));
+  table.Add(section, prefix + "commits in run", double(run.commits), "");
+  table.Add(section, prefix + "run length", run.seconds, "s");
+  table.Add(section, prefix + "latency p50 under load", f.load_p50, "ms");
+  table.Add(section, prefix + "latency p99 under load", f.load_p99, "ms");
+}
+
 // ------------------------------------------------------------------ Kiln
 
 struct KilnFigures {
   double commit_p50 = 0, commit_p99 = 0;
+  CommitFigures commits;
   double checkout_p50 = 0;
   double log_p50 = 0;
+  long rounds = 1;  // (a) and (b) alternate with PostgreSQL's in this many rounds
 };
 
-KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
+// ------------------------------------------------------------------ PostgreSQL
+
+// The PostgreSQL side of (a) and (b): a PostgresStore in a throwaway server
+// that this run starts (kiln_postgres_testing: initdb + pg_ctl in /tmp,
+// loopback TCP, fsync and synchronous_commit on, so a commit waits for the
+// server's WAL flush as SQLite's waits for its own), holding the same
+// generated project (same seed, same nodes). RunKiln alternates its (a) and
+// (b) with SQLite's in rounds, so both stores see the same disk: this VM's
+// fsync latency swings by 30x from one minute to the next.
+struct PostgresSide {
+  // PostgresServer::Shared(): stopped when the process exits, also through
+  // Die() (std::exit runs static destructors), so no server is left behind.
+  testing::PostgresServer* server = nullptr;
+  std::unique_ptr<PostgresStore> store;
+  std::unique_ptr<Repository> repo;
+  std::optional<Tree> tree;
+  Digest head;
+  std::vector<std::string> deep;
+  std::mt19937_64 rng{42};  // the same sequence of nodes as SQLite's (a)
+  double start_ms = 0, setup_ms = 0;
+  // Filled by RunKiln.
+  std::vector<double> single_ms;
+  ConcurrentRun concurrent;
+
+  std::string Pick(std::mt19937_64& r) const {
+    return deep[std::uniform_int_distribution<size_t>(0, deep.size() - 1)(r)];
+  }
+};
+
+// Starts the server and commits the generated project into it. Returns null
+// when no server can be started here (no PostgreSQL installed), with the
+// reason in `why`; the benchmark then runs without it.
+std::unique_ptr<PostgresSide> StartPostgres(const Options& o, std::string* why) {
+  auto pg = std::make_unique<PostgresSide>();
+  auto t = SteadyClock::now();
+  auto server = testing::PostgresServer::Shared();
+  if (!server.ok()) {
+    *why = "no PostgreSQL server: " + server.status().ToString();
+    Note("postgres: not run: %s", why->c_str());
+    return nullptr;
+  }
+  pg->server = *server;
+  pg->start_ms = MillisSince(t);
+  std::string conninfo = Take(pg->server->CreateDatabase("model_bench"), "create database");
+  PostgresStore::Options options;
+  options.max_connections = int(std::max<long>(8, o.writers + 1));
+  pg->store = Take(PostgresStore::Open(conninfo, options), "open PostgresStore");
+  pg->repo = std::make_unique<Repository>(*pg->store, SystemClock::Get());
+
+  t = SteadyClock::now();
+  Take(pg->repo->CreateProject(kProject, "model_bench", "bench"), "create project");
+  GeneratedProject g = GenerateProjectPatch({.nodes = size_t(o.nodes)});
+  CommitRequest req{kProject, "main", "bench", "generate", std::nullopt};
+  pg->head = Take(pg->repo->Commit(req, g.patch), "commit the generated project");
+  pg->setup_ms = MillisSince(t);
+  pg->tree.emplace(Take(pg->repo->LoadTree(pg->head), "load tree")->Clone());
+  pg->deep = DeepNodes(*pg->tree, g);
+  Note("postgres: server started in %.0f ms; %zu nodes committed in %.0f ms", pg->start_ms,
+       pg->tree->size(), pg->setup_ms);
+  return pg;
+}
+
+// PostgreSQL's rows (section (e)) and the PostgreSQL / SQLite ratios.
+void AddPostgresRows(const Options& o, const PostgresSide& pg, const KilnFigures& k, Table& table) {
+  const std::string s = "(e) PostgreSQL";
+  table.AddText(s, "store",
+                std::to_string(pg.tree->size()) +
+                    " nodes, PostgresStore, server on loopback TCP (port " +
+                    std::to_string(pg.server->port()) + "), started by this run");
+  table.AddText(
+      s, "how",
+      "(a) and (b) in " + std::to_string(k.rounds) + " rounds, alternating with SQLite's");
+  table.Add(s, "server start (initdb + pg_ctl)", pg.start_ms, "ms");
+  table.Add(s, "generate + first commit", pg.setup_ms, "ms");
+  CommitFigures p;
+  AddSingleRows(table, s, "(a) ", k.rounds, pg.single_ms, p);
+  AddConcurrentRows(table, s, "(b) " + std::to_string(o.writers) + " writers, ", pg.concurrent, p);
+  Note("postgres (a): p50 %.3f ms p99 %.3f ms; (b) %.0f commits/s", p.p50, p.p99, p.rate);
+
+  const CommitFigures& q = k.commits;
+  const std::string r = "PostgreSQL / SQLite";
+  table.Add(r, "(a) latency p50", p.p50 / q.p50, "x");
+  table.Add(r, "(a) latency p99", p.p99 / q.p99, "x");
+  table.Add(r, "(a) one writer, commits/s", q.mean / p.mean, "x");
+  table.Add(r, "(b) durable commits/s", p.rate / q.rate, "x");
+  table.Add(r, "(b) latency p50 under load", p.load_p50 / q.load_p50, "x");
+  table.Add(r, "(b) latency p99 under load", p.load_p99 / q.load_p99, "x");
+}
+
+// `pg`, when not null, gets its (a) and (b) run here, alternating with SQLite's.
+KilnFigures RunKiln(const Options& o, const std::string& dir, PostgresSide* pg, Table& table) {
   KilnFigures f;
+  f.rounds = pg ? std::max<long>(1, o.rounds) : 1;
   const std::string db = dir + "/kiln.db";
   auto store = OpenStore(db);
   Repository repo(*store, SystemClock::Get());
@@ -149,31 +383,27 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
   }
 
   std::mt19937_64 rng(42);
-  auto pick = [&](std::mt19937_64& r) {
+  Picker pick = [&](std::mt19937_64& r) {
     return deep[std::uniform_int_distribution<size_t>(0, deep.size() - 1)(r)];
   };
 
   // ---- (a) single-edit commit latency.
   {
     std::vector<double> ms;
-    ms.reserve(size_t(o.commits));
-    req.message = "edit";
-    const long warmup = 20;
-    for (long i = 0; i < o.commits + warmup; ++i) {
-      Patch p = EditPatch(pick(rng), i);
-      req.expected_head = head;
-      auto t = SteadyClock::now();
-      head = Take(repo.CommitOnTree(req, tree, p), "commit");
-      if (i >= warmup) ms.push_back(MillisSince(t));
+    for (long r = 0; r < f.rounds; ++r) {
+      long n = RoundShare(o.commits, f.rounds, r);
+      std::vector<double> more = SingleCommits(repo, tree, head, pick, rng, n);
+      ms.insert(ms.end(), more.begin(), more.end());
+      if (pg) {
+        Picker pg_pick = [pg](std::mt19937_64& g) { return pg->Pick(g); };
+        more = SingleCommits(*pg->repo, *pg->tree, pg->head, pg_pick, pg->rng, n);
+        pg->single_ms.insert(pg->single_ms.end(), more.begin(), more.end());
+      }
     }
-    f.commit_p50 = Percentile(ms, 50);
-    f.commit_p99 = Percentile(ms, 99);
     std::string s = "(a) single commit";
-    table.AddText(s, "commits measured", std::to_string(ms.size()) + " (after 20 warm-up)");
-    table.Add(s, "latency p50", f.commit_p50, "ms", Goal::AtMost(2.0));
-    table.Add(s, "latency p99", f.commit_p99, "ms");
-    table.Add(s, "latency mean", Mean(ms), "ms");
-    table.Add(s, "one writer, commits/s", 1000.0 / Mean(ms), "/s");
+    AddSingleRows(table, s, "", f.rounds, ms, f.commits);
+    f.commit_p50 = f.commits.p50;
+    f.commit_p99 = f.commits.p99;
     Note("kiln (a): p50 %.3f ms p99 %.3f ms", f.commit_p50, f.commit_p99);
     if (o.memory_baseline) {
       std::vector<double> mem = MemoryCommits(g, deep, o.commits);
@@ -185,61 +415,27 @@ KilnFigures RunKiln(const Options& o, const std::string& dir, Table& table) {
 
   // ---- (b) sustained durable commits/s, concurrent writers on own branches.
   {
-    struct Writer {
-      std::string branch;
-      Tree tree;
-      Digest head;
-      long commits = 0;
-      std::vector<double> ms;
-    };
-    std::vector<std::unique_ptr<Writer>> writers;
-    for (long w = 0; w < o.writers; ++w) {
-      std::string branch = "writer-" + std::to_string(w);
-      Check(repo.CreateBranch(kProject, branch, head), "create branch " + branch);
-      writers.push_back(std::make_unique<Writer>(Writer{branch, tree.Clone(), head, 0, {}}));
+    uint64_t writes = 0, tx = 0;
+    ConcurrentRun run;
+    const double seconds = o.seconds / double(f.rounds);
+    for (long r = 0; r < f.rounds; ++r) {
+      const std::string prefix = "writer-" + std::to_string(r) + "-";
+      uint64_t writes0 = store->writes(), tx0 = store->transactions();
+      Append(run, ConcurrentCommits(repo, tree, head, pick, o.writers, seconds, prefix));
+      writes += store->writes() - writes0;
+      tx += store->transactions() - tx0;
+      if (pg) {
+        Picker pg_pick = [pg](std::mt19937_64& g) { return pg->Pick(g); };
+        Append(pg->concurrent, ConcurrentCommits(*pg->repo, *pg->tree, pg->head, pg_pick, o.writers,
+                                                 seconds, prefix));
+      }
     }
-    uint64_t writes0 = store->writes(), tx0 = store->transactions();
-    std::atomic<bool> go{false}, stop{false};
-    std::vector<std::thread> threads;
-    for (long w = 0; w < o.writers; ++w) {
-      threads.emplace_back([&, w] {
-        Writer& me = *writers[size_t(w)];
-        std::mt19937_64 r(1000 + uint64_t(w));
-        CommitRequest wr{kProject, me.branch, "bench", "edit", std::nullopt};
-        while (!go.load()) std::this_thread::yield();
-        while (!stop.load(std::memory_order_relaxed)) {
-          Patch p = EditPatch(pick(r), me.commits);
-          wr.expected_head = me.head;
-          auto t = SteadyClock::now();
-          me.head = Take(repo.CommitOnTree(wr, me.tree, p), "commit on " + me.branch);
-          me.ms.push_back(MillisSince(t));
-          ++me.commits;
-        }
-      });
-    }
-    auto t0 = SteadyClock::now();
-    go = true;
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-    double secs = MillisSince(t0) / 1000;
-    long total = 0;
-    std::vector<double> all;
-    for (auto& w : writers) {
-      total += w->commits;
-      all.insert(all.end(), w->ms.begin(), w->ms.end());
-    }
-    uint64_t writes = store->writes() - writes0, tx = store->transactions() - tx0;
-    double rate = double(total) / secs;
     std::string s = "(b) " + std::to_string(o.writers) + " writers";
     table.AddText(s, "layout", "one branch each, same project, own Tree each");
-    table.Add(s, "durable commits/s", rate, "/s", Goal::AtLeast(5000));
-    table.Add(s, "commits in run", double(total), "");
-    table.Add(s, "run length", secs, "s");
-    table.Add(s, "latency p50 under load", Percentile(all, 50), "ms");
-    table.Add(s, "latency p99 under load", Percentile(all, 99), "ms");
+    AddConcurrentRows(table, s, "", run, f.commits);
     table.Add(s, "store writes / transactions", tx ? double(writes) / double(tx) : 0, "x");
-    Note("kiln (b): %.0f commits/s, group factor %.2f", rate, tx ? double(writes) / tx : 0.0);
+    Note("kiln (b): %.0f commits/s, group factor %.2f", f.commits.rate,
+         tx ? double(writes) / double(tx) : 0.0);
   }
 
   // ---- (c) full checkout from a new store handle.
@@ -505,10 +701,14 @@ int main(int argc, char** argv) {
                            "where git's scratch folder goes (tmpfs: see the file comment)");
   o.memory_baseline =
       flags.Bool("memory-baseline", true, "(a) also commit on a MemoryStore (CPU-only cost)");
+  o.postgres = flags.Bool("postgres", true,
+                          "(a) and (b) also on a PostgresStore, in a server this run starts");
+  o.rounds =
+      flags.Int("rounds", 4, "(a), (b): SQLite and PostgreSQL take turns in this many rounds");
   o.keep = flags.Bool("keep", false, "keep the scratch folder");
   flags.Finish(
       "model_bench: Kiln commit latency, concurrent durable commits, checkout and history "
-      "on a generated project in SqliteStore, beside git.");
+      "on a generated project in SqliteStore, beside PostgresStore (commits) and git.");
 
   ScratchDir dir("kiln-model-bench", o.keep);
   Note("scratch folder %s", dir.path().c_str());
@@ -516,7 +716,10 @@ int main(int argc, char** argv) {
               std::to_string(std::thread::hardware_concurrency()) +
               " cpus; shared machine: noisy)");
   auto total = SteadyClock::now();
-  KilnFigures k = RunKiln(o, dir.path(), table);
+  std::unique_ptr<PostgresSide> pg;
+  std::string pg_missing;
+  if (o.postgres) pg = StartPostgres(o, &pg_missing);
+  KilnFigures k = RunKiln(o, dir.path(), pg.get(), table);
   if (o.git) {
     GitFigures g = RunGit(o, table);
     std::string s = "kiln vs git";
@@ -525,6 +728,12 @@ int main(int argc, char** argv) {
     table.Add(s, "checkout: git worktree / kiln load", g.checkout_p50 / k.checkout_p50, "x");
     table.Add(s, "checkout: git read-tree / kiln load", g.read_tree_p50 / k.checkout_p50, "x");
     table.Add(s, "history: git log / kiln Log", g.log_p50 / k.log_p50, "x");
+  }
+  if (pg) {
+    AddPostgresRows(o, *pg, k, table);
+    pg.reset();  // closes the connections; the server stops at exit
+  } else if (o.postgres) {
+    table.AddText("(e) PostgreSQL", "not run", pg_missing);
   }
   table.Add("total", "benchmark wall time", MillisSince(total) / 1000, "s");
   table.Print();
