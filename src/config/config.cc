@@ -213,7 +213,8 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
                                              "part_size_mb",
                                              "presigned_downloads",
                                              "presign_expiry_s",
-                                             "secret_key"};
+                                             "secret_key",
+                                             "credentials"};
   for (auto&& [k, v] : *t) {
     std::string key(k.str()), full = "storage." + key;
     if (!keys.count(key)) {

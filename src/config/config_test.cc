@@ -80,6 +80,16 @@ TEST(ServerConfig, ReadsAnS3Storage) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->storage.kind, "local");
   EXPECT_EQ(d->database.kind, "sqlite");
+  auto stored = ParseServerConfig(
+      "[storage]\nkind = \"s3\"\nendpoint = \"http://h\"\nbucket = \"b\"\ncredentials = \"lab\"\n",
+      "kiln.toml");
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->storage.credentials, "lab");
+  auto both = ParseServerConfig(
+      "[storage]\nkind = \"s3\"\nendpoint = \"http://h\"\nbucket = \"b\"\ncredentials = "
+      "\"lab\"\naccess_key = \"k\"\n",
+      "kiln.toml");
+  EXPECT_FALSE(both.ok());
   auto pg = ParseServerConfig(
       "[database]\nkind = \"postgres\"\nconninfo = \"postgresql://kiln@db:5432/kiln\"\n",
       "kiln.toml");

@@ -7,6 +7,7 @@ presigned URL of the store (the browser fetches the bytes from it), or,
 with ?redirect=0, the server streams them. A wrong secret or a missing one
 stops the server with the cause.
 """
+import json
 import os
 import re
 import secrets
@@ -103,3 +104,55 @@ def test_a_wrong_or_missing_secret_stops_the_server_naming_the_cause(radosgw, tm
     out = serve({k: v for k, v in os.environ.items() if k != "KILN_TEST_S3_WRONG"})
     assert out.returncode != 0
     assert "KILN_TEST_S3_WRONG (secret_key_env) holds no secret key" in out.stdout + out.stderr
+
+
+def test_a_stored_credential_opens_the_bucket_and_stays_sealed(radosgw, tmp_path):
+    """[storage] credentials = NAME: the S3 keys stored once with `kiln
+    credentials set` (the secret read from stdin, sealed with the server
+    key), not in the environment or the config file."""
+    bucket = "kiln-" + secrets.token_hex(6)
+    radosgw.create_bucket(bucket)
+    data = tmp_path / "data"
+    stored = subprocess.run(
+        [str(KILN), "--data", str(data), "credentials", "set", "lab-s3", "--kind", "s3",
+         "--field", f"access_key={radosgw.access_key}", "--secret", "secret_key"],
+        input=radosgw.secret_key + "\n", capture_output=True, text=True, timeout=60)
+    assert stored.returncode == 0, stored.stderr
+    listed = subprocess.run([str(KILN), "--data", str(data), "credentials", "list"],
+                            capture_output=True, text=True, timeout=60).stdout
+    assert "lab-s3  s3" in listed and "secret_key=(set)" in listed, listed
+    assert radosgw.secret_key not in listed
+    config = tmp_path / "kiln.toml"
+    config.write_text(f'''
+[storage]
+kind = "s3"
+endpoint = "{radosgw.endpoint}"
+bucket = "{bucket}"
+region = "{radosgw.region}"
+credentials = "lab-s3"
+''')
+    # Served from the data folder that holds the credential.
+    out = subprocess.Popen([str(KILN), "--data", str(data), "serve", "--port", "0", "--web", "",
+                            "--examples", str(tmp_path), "--config", str(config)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = ""
+        for line in out.stdout:
+            if "Kiln is serving" in line or "error" in line.lower():
+                break
+        assert "Kiln is serving" in line, line
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        r = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/projects", method="POST",
+                                   data=b'{"name": "lab"}',
+                                   headers={"Content-Type": "application/json"})
+        assert urllib.request.urlopen(r, timeout=30).status == 201
+        r = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/projects/lab/artifacts?name=d.json&serializer=json",
+            method="POST", data=DATA)
+        digest = json.loads(urllib.request.urlopen(r, timeout=30).read())["digest"]
+        assert f"kiln/artifacts/{digest}" in keys_in(radosgw, bucket)
+    finally:
+        out.terminate()
+        out.wait(30)
+    raw = b"".join(p.read_bytes() for p in data.glob("kiln.db*"))
+    assert radosgw.secret_key.encode() not in raw
