@@ -198,6 +198,47 @@ void Hub::BranchMoved(const std::string& project, const std::string& branch) {
   b->subscribers.clear();
 }
 
+void Hub::CommittedElsewhere(const std::string& project, const std::string& branch,
+                             const Digest& commit) {
+  std::shared_ptr<Branch> b;
+  {
+    std::lock_guard lock(mu_);
+    auto it = branches_.find(Key(project, branch));
+    if (it == branches_.end()) return;  // nobody here follows it
+    b = it->second;
+  }
+  {
+    std::lock_guard lock(b->mu);
+    if (b->head && *b->head == commit) return;  // this hub's own commit
+    if (!b->head || !b->tree) return;           // not loaded: the next subscriber reads it fresh
+    Result<CommitObject> c = repo_.ReadCommit(commit);
+    if (c.ok() && c->parents.size() == 1 && c->parents[0] == *b->head) {
+      Result<std::vector<PatchOp>> ops = repo_.Diff(*b->head, commit);
+      if (ops.ok()) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const PatchOp& op : *ops) list.push_back(PatchOpToJson(op));
+        std::string message = Dump({{"type", "commit"},
+                                    {"project", project},
+                                    {"branch", branch},
+                                    {"commit", commit.Hex()},
+                                    {"parent", b->head->Hex()},
+                                    {"ops", list},
+                                    {"author", c->author},
+                                    {"message", c->message},
+                                    {"client", ""},
+                                    {"seq", 0}});
+        b->recent.push_back({commit, *b->head, message});
+        if (b->recent.size() > kRecentCommits) b->recent.pop_front();
+        b->head = commit;
+        b->tree.reset();  // loaded at the new head when next needed
+        Broadcast(*b, message);
+        return;
+      }
+    }
+  }
+  BranchMoved(project, branch);  // not a plain successor: subscribers resynchronise
+}
+
 void Hub::OnOpen(const std::shared_ptr<WebSocketConnection>& conn) {
   conn->SendControl(
       Dump({{"type", "welcome"}, {"connection", conn->id()}, {"user", conn->user()}}));

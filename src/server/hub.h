@@ -68,6 +68,12 @@ class Hub : public WebSocketHandler {
   // Tells subscribers of a branch that it moved outside the hub (merge,
   // import, CLI): they resynchronise.
   void BranchMoved(const std::string& project, const std::string& branch);
+  // Another server on the same database committed `commit` on the branch
+  // (PostgresRefWatcher): its subscribers here get it as a commit message
+  // (the diff from the head they have) when it follows that head, else a
+  // resync. A commit this hub made itself is recognised and skipped.
+  void CommittedElsewhere(const std::string& project, const std::string& branch,
+                          const Digest& commit);
 
   void OnOpen(const std::shared_ptr<WebSocketConnection>& conn) override;
   void OnMessage(const std::shared_ptr<WebSocketConnection>& conn,

@@ -232,6 +232,23 @@ Status Serve(const ServeOptions& options) {
   Credentials credentials(*store, SystemClock::Get(), key);
   Metrics metrics;
   Hub hub(repo, access, metrics);
+  // Several servers on one PostgreSQL: each one's commits reach the
+  // others' subscribers (docs/store.md, "Several servers"). Declared after
+  // the hub, so it stops before the hub goes away.
+  std::unique_ptr<PostgresRefWatcher> ref_watcher;
+  if (config.database.kind == "postgres") {
+    KILN_ASSIGN_OR_RETURN(
+        ref_watcher,
+        PostgresRefWatcher::Start(
+            config.database.conninfo, [&hub](const std::string& ref, std::optional<Digest> digest) {
+              // "projects/<project>/heads/<branch>"
+              static const std::string kPrefix = "projects/";
+              size_t heads = ref.find("/heads/");
+              if (!digest || !ref.starts_with(kPrefix) || heads == std::string::npos) return;
+              hub.CommittedElsewhere(ref.substr(kPrefix.size(), heads - kPrefix.size()),
+                                     ref.substr(heads + 7), *digest);
+            }));
+  }
   // Revocation reaches open connections: a user whose rights were taken
   // away loses every WebSocket at once (subscriptions, execution watches);
   // reconnecting checks the credential and each subscription anew.

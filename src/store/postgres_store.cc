@@ -4,11 +4,15 @@
 #include "store/postgres_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace kiln {
@@ -341,6 +345,14 @@ struct PostgresStore::Impl {
                         (current ? current->Hex() : "absent"));
       }
     }
+    // Other processes on the database learn of each moved ref when (and
+    // only if) the transaction commits (PostgresRefWatcher).
+    for (const RefUpdate* u : refs) {
+      std::string payload = u->name + " " + (u->desired ? u->desired->Hex() : "-");
+      KILN_RETURN_IF_ERROR(c.Run("SELECT pg_notify('kiln_refs', $1)", {{payload, kTextOid}},
+                                 "announce ref " + u->name + " on " + description)
+                               .status());
+    }
     return Status::Ok();
   }
 
@@ -499,6 +511,78 @@ Result<std::vector<std::pair<std::string, Digest>>> PostgresStore::ListRefs(
     out.emplace_back(std::move(name), *d);
   }
   return out;
+}
+
+}  // namespace kiln
+
+namespace kiln {
+
+struct PostgresRefWatcher::State {
+  std::string conninfo;
+  std::function<void(const std::string&, std::optional<Digest>)> on_change;
+  std::atomic<bool> stop{false};
+};
+
+Result<std::unique_ptr<PostgresRefWatcher>> PostgresRefWatcher::Start(
+    const std::string& conninfo,
+    std::function<void(const std::string&, std::optional<Digest>)> on_change) {
+  std::unique_ptr<PostgresRefWatcher> w(new PostgresRefWatcher());
+  w->state_ = std::make_shared<State>();
+  w->state_->conninfo = conninfo;
+  w->state_->on_change = std::move(on_change);
+  // The first connection here, so a wrong conninfo fails the start.
+  PGconn* first = PQconnectdb(conninfo.c_str());
+  if (!first || PQstatus(first) != CONNECTION_OK) {
+    std::string why = first ? Trim(PQerrorMessage(first)) : "out of memory";
+    PQfinish(first);
+    return IOError("watch refs on PostgreSQL: " + why);
+  }
+  PGresult* r = PQexec(first, "LISTEN kiln_refs");
+  bool listening = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  if (!listening) {
+    std::string why = Trim(PQerrorMessage(first));
+    PQfinish(first);
+    return IOError("LISTEN kiln_refs: " + why);
+  }
+  w->thread_ = std::thread([state = w->state_, first]() mutable {
+    PGconn* conn = first;
+    while (!state->stop) {
+      if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        // The database went away: reconnect once a second until it is back.
+        PQfinish(conn);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        conn = PQconnectdb(state->conninfo.c_str());
+        if (PQstatus(conn) == CONNECTION_OK) {
+          PGresult* res = PQexec(conn, "LISTEN kiln_refs");
+          PQclear(res);
+        }
+        continue;
+      }
+      pollfd fd{PQsocket(conn), POLLIN, 0};
+      if (::poll(&fd, 1, 200) < 0 && errno != EINTR) continue;
+      if (!PQconsumeInput(conn)) {
+        PQreset(conn);
+        continue;
+      }
+      while (PGnotify* n = PQnotifies(conn)) {
+        std::string payload = n->extra ? n->extra : "";
+        PQfreemem(n);
+        size_t space = payload.rfind(' ');
+        if (space == std::string::npos) continue;
+        std::optional<Digest> digest;
+        if (Result<Digest> d = Digest::FromHex(payload.substr(space + 1)); d.ok()) digest = *d;
+        state->on_change(payload.substr(0, space), digest);
+      }
+    }
+    PQfinish(conn);
+  });
+  return w;
+}
+
+PostgresRefWatcher::~PostgresRefWatcher() {
+  if (state_) state_->stop = true;
+  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace kiln

@@ -20,8 +20,11 @@
 // callers wait for one to come back).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "store/object_store.h"
 
@@ -56,6 +59,31 @@ class PostgresStore : public ObjectStore {
  private:
   explicit PostgresStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// PostgresRefWatcher: tells this process of every ref another process (or
+// this one) moved on the database: Write sends NOTIFY kiln_refs "<ref>
+// <digest hex | ->" in its transaction, so a notice arrives exactly when a
+// change is committed. Several Kiln servers on one database use it to
+// broadcast each other's commits (docs/store.md, "Several servers").
+//
+// Ownership: owns its connection and thread. Thread-safety: `on_change`
+// runs on the watcher's thread, one call at a time; destroying the watcher
+// stops it, and no call begins or runs after the destructor returns. After
+// a lost connection it reconnects every second; notices sent meanwhile are
+// lost (a listener learns of the next one).
+class PostgresRefWatcher {
+ public:
+  static Result<std::unique_ptr<PostgresRefWatcher>> Start(
+      const std::string& conninfo,
+      std::function<void(const std::string& ref, std::optional<Digest> digest)> on_change);
+  ~PostgresRefWatcher();
+
+ private:
+  PostgresRefWatcher() = default;
+  struct State;
+  std::shared_ptr<State> state_;
+  std::thread thread_;
 };
 
 }  // namespace kiln
