@@ -177,6 +177,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   s->callback([&] {
     serve.data_dir = data.dir;
+    // `kiln --config F serve` means the same as `kiln serve --config F`.
+    if (serve.config_path.empty()) serve.config_path = data.config_path;
     serve.max_artifact_bytes = max_artifact_mb << 20;
     serve.server.header_timeout_ms = int(header_timeout_s * 1000);
     serve.server.idle_timeout_ms = int(idle_timeout_s * 1000);

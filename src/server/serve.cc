@@ -269,8 +269,8 @@ Status Serve(const ServeOptions& options) {
     if (users.empty()) {
       spdlog::warn(
           "authentication is on but there are no users: add one with "
-          "'kiln users add NAME --admin --data {}'",
-          options.data_dir);
+          "'kiln users add NAME --admin --data {}{}'",
+          options.data_dir, options.config_path.empty() ? "" : " --config " + options.config_path);
     }
   }
   // runs.db beside kiln.db, artifacts in a local folder.

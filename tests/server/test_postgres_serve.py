@@ -60,3 +60,39 @@ def test_a_database_it_cannot_reach_stops_the_server_naming_it(tmp_path):
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert "database (postgres)" in text and "127.0.0.1" in text and "9" in text, text
+
+
+def test_two_servers_on_one_database_see_each_others_commits_live(postgres, tmp_path):
+    """A patch sent to server A reaches a WebSocket client subscribed on
+    server B as a commit with its ops (NOTIFY kiln_refs → the hub), and one
+    sent to B reaches A's client."""
+    import uuid
+
+    from kiln_server import commit, meta_guids
+    from wsclient import WebSocket
+
+    config = config_for(tmp_path / "kiln.toml", postgres.conninfo(postgres.create_database()))
+    a = Kiln("--config", str(config))
+    b = Kiln("--config", str(config))
+    try:
+        assert a.api("POST", "/projects", {"name": "shared"}).status == 201
+        watchers = {}
+        for name, k in (("a", a), ("b", b)):
+            ws = WebSocket(k.port)
+            ws.send({"type": "subscribe", "project": "shared", "branch": "main"})
+            ws.recv_until("subscribed")
+            watchers[name] = ws
+        m = meta_guids(a, "shared")
+        for sender, mine, other in ((a, "a", "b"), (b, "b", "a")):
+            guid = str(uuid.uuid4())
+            made = commit(sender, "shared", [{"op": "create", "guid": guid, "parent": m["ROOT"],
+                                              "base": m["Folder"], "attrs": {"name": "x"}}])
+            got = watchers[other].recv_until("commit")
+            assert got["commit"] == made["commit"], (got, made)
+            assert watchers[mine].recv_until("commit")["commit"] == made["commit"]
+            assert [op["guid"] for op in got["ops"] if op.get("op") == "create"] == [guid], got
+        for ws in watchers.values():
+            ws.close()
+    finally:
+        a.stop()
+        b.stop()
