@@ -210,7 +210,7 @@ void Hub::CommittedElsewhere(const std::string& project, const std::string& bran
   {
     std::lock_guard lock(b->mu);
     if (b->head && *b->head == commit) return;  // this hub's own commit
-    if (!b->head || !b->tree) return;           // not loaded: the next subscriber reads it fresh
+    if (!b->head) return;  // never loaded here: the next subscriber reads it fresh
     Result<CommitObject> c = repo_.ReadCommit(commit);
     if (c.ok() && c->parents.size() == 1 && c->parents[0] == *b->head) {
       Result<std::vector<PatchOp>> ops = repo_.Diff(*b->head, commit);

@@ -83,14 +83,17 @@ def test_two_servers_on_one_database_see_each_others_commits_live(postgres, tmp_
             ws.recv_until("subscribed")
             watchers[name] = ws
         m = meta_guids(a, "shared")
+        # Three in a row each way: every one arrives, in order, with its ops.
         for sender, mine, other in ((a, "a", "b"), (b, "b", "a")):
-            guid = str(uuid.uuid4())
-            made = commit(sender, "shared", [{"op": "create", "guid": guid, "parent": m["ROOT"],
-                                              "base": m["Folder"], "attrs": {"name": "x"}}])
-            got = watchers[other].recv_until("commit")
-            assert got["commit"] == made["commit"], (got, made)
-            assert watchers[mine].recv_until("commit")["commit"] == made["commit"]
-            assert [op["guid"] for op in got["ops"] if op.get("op") == "create"] == [guid], got
+            for _ in range(3):
+                guid = str(uuid.uuid4())
+                made = commit(sender, "shared", [{"op": "create", "guid": guid,
+                                                  "parent": m["ROOT"], "base": m["Folder"],
+                                                  "attrs": {"name": "x"}}])
+                assert watchers[mine].recv_until("commit")["commit"] == made["commit"]
+                got = watchers[other].recv_until("commit")
+                assert got["commit"] == made["commit"], (got, made)
+                assert [op["guid"] for op in got["ops"] if op.get("op") == "create"] == [guid]
         for ws in watchers.values():
             ws.close()
     finally:
