@@ -22,6 +22,22 @@ const NOT_IN_CLIENT: ReadonlyMap<string, string> = new Map([
   ['GET /api/v1/metrics', 'Prometheus text for monitoring'],
   ['GET /api/v1/openapi.json', 'this document; check-openapi.mjs reads it'],
   ['POST /api/v1/jobs/{job}/events', 'pushed by the job runtime with its job token (docs/compute.md), not the editor'],
+  // Jobs on other machines and kiln worker, each with its own token (docs/compute.md).
+  ['POST /api/v1/workers/lease', 'kiln worker, with a worker token'],
+  ['GET /api/v1/jobs/{job}/manifest', 'a job on another machine, with its job token'],
+  ['GET /api/v1/jobs/{job}/file', 'a job on another machine, with its job token'],
+  ['PUT /api/v1/jobs/{job}/file', 'a job on another machine, with its job token'],
+  ['GET /api/v1/jobs/{job}/input', 'a job on another machine, with its job token'],
+  ['POST /api/v1/jobs/{job}/exit', 'kiln worker reports a job it ran, with the job token'],
+  // Administration from the CLI for now (kiln gc, kiln credentials; docs/storage.md, docs/access.md).
+  ['GET /api/v1/admin/gc', 'kiln gc, a server admin tool'],
+  ['POST /api/v1/admin/gc', 'kiln gc --delete, a server admin tool'],
+  ['GET /api/v1/admin/credentials', 'server credentials: kiln credentials, a server admin tool'],
+  ['PUT /api/v1/admin/credentials/{name}', 'server credentials: kiln credentials, a server admin tool'],
+  ['DELETE /api/v1/admin/credentials/{name}', 'server credentials: kiln credentials, a server admin tool'],
+  ['GET /api/v1/projects/{p}/credentials', 'no credentials panel in the editor yet (kiln credentials)'],
+  ['PUT /api/v1/projects/{p}/credentials/{name}', 'no credentials panel in the editor yet (kiln credentials)'],
+  ['DELETE /api/v1/projects/{p}/credentials/{name}', 'no credentials panel in the editor yet (kiln credentials)'],
   ['PUT /api/v1/projects/{p}/access/{user}', 'roles are given with `kiln access`; the editor has no access UI'],
   // Sign-in: the editor runs same-origin with the session cookie; no sign-in page yet.
   ['POST /api/v1/login', 'no sign-in page in the editor yet (cookie sessions come from elsewhere)'],
