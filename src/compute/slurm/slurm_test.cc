@@ -350,7 +350,9 @@ class SlurmBackendTest : public ::testing::Test {
     backend_.reset();
     fs::remove_all(dir_);
   }
-  void Start(bool fetch = false) {
+  // `window_ms`: the array window; tests that count sbatch calls widen it,
+  // so a loaded machine cannot split their submissions into two arrays.
+  void Start(bool fetch = false, int window_ms = 50) {
     SlurmBackendOptions o;
     o.site.name = "cluster";
     o.site.fetch_bundles = fetch;
@@ -359,7 +361,7 @@ class SlurmBackendTest : public ::testing::Test {
     o.shared_dir = dir_;
     o.poll_min_s = 0.02;
     o.poll_max_s = 0.1;
-    o.array_window_ms = 50;
+    o.array_window_ms = window_ms;
     o.retry_for_s = 600;
     o.commands = &slurm_;
     o.events = &events_;
@@ -386,7 +388,7 @@ class SlurmBackendTest : public ::testing::Test {
 };
 
 TEST_F(SlurmBackendTest, ReadyJobsOfOneShapeGoInAsOneArray) {
-  Start();
+  Start(/*fetch=*/false, /*window_ms=*/1000);
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(backend_->Submit(Job("a" + std::to_string(i)), &sink_).ok());
   ASSERT_TRUE(backend_->Submit(Job("big", 8), &sink_).ok());
@@ -420,7 +422,7 @@ TEST_F(SlurmBackendTest, ReadyJobsOfOneShapeGoInAsOneArray) {
 // the server's is read on the node), the task runs kiln.remote_bundle, and
 // the job's files are open to its token while it is in Slurm.
 TEST_F(SlurmBackendTest, WithoutASharedFolderJobsFetchTheirBundles) {
-  Start(/*fetch=*/true);
+  Start(/*fetch=*/true, /*window_ms=*/1000);
   ASSERT_TRUE(backend_->Submit(Job("f0"), &sink_).ok());
   ASSERT_TRUE(backend_->Submit(Job("f1"), &sink_).ok());
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.placed_.size() == 2; }));
@@ -471,9 +473,12 @@ TEST_F(SlurmBackendTest, StatesArriveByOneSqueuePerPollAndJobsEnd) {
   for (int i = 0; i < 20; ++i)
     ASSERT_TRUE(backend_->Submit(Job("j" + std::to_string(i)), &sink_).ok());
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.placed_.size() == 20; }));
-  std::string id = slurm_.sbatches().front().id;
+  // Each job's Slurm id as its placement gave it: on a loaded machine the 20
+  // submissions may straddle the array window and go in as two arrays.
+  std::map<int, std::string> slurm_id;
   for (int i = 0; i < 20; ++i)
-    slurm_.Set(id + "_" + std::to_string(i), {"RUNNING", "None", 0, "n01"});
+    slurm_id[i] = sink_.Placed("j" + std::to_string(i)).front().backend_job;
+  for (int i = 0; i < 20; ++i) slurm_.Set(slurm_id[i], {"RUNNING", "None", 0, "n01"});
   ASSERT_TRUE(sink_.WaitFor([&] {
     for (auto& [j, p] : sink_.placed_) {
       if (!p.back().running) return false;
@@ -483,9 +488,8 @@ TEST_F(SlurmBackendTest, StatesArriveByOneSqueuePerPollAndJobsEnd) {
   EXPECT_EQ(sink_.Placed("j5").back().host, "n01");
   uint64_t polls_before = slurm_.squeues();
   for (int i = 0; i < 20; ++i) {
-    slurm_.Set(id + "_" + std::to_string(i),
-               i == 7 ? FakeSlurm::State{"FAILED", "NonZeroExitCode", 3, "n01"}
-                      : FakeSlurm::State{"COMPLETED", "None", 0, "n01"});
+    slurm_.Set(slurm_id[i], i == 7 ? FakeSlurm::State{"FAILED", "NonZeroExitCode", 3, "n01"}
+                                   : FakeSlurm::State{"COMPLETED", "None", 0, "n01"});
   }
   ASSERT_TRUE(sink_.WaitFor([&] { return sink_.exits_.size() == 20; }));
   // Twenty jobs ended, seen by a poll or two: never one call per job.
