@@ -720,9 +720,9 @@ void Worker::TrimCache() {
 
 // ---------------------------------------------------------------- from the zygotes
 
-void Worker::OnEvents(const std::string& job_id, std::vector<std::string>) {
-  // The lines are read from the events file when pushed (memory stays
-  // bounded however far behind the server is); this only wakes the pusher.
+// Wakes the job's thread, after `change` (run under the job's lock) when
+// given; a job this worker no longer holds is ignored.
+void Worker::Notify(const std::string& job_id, const std::function<void(Job&)>& change) {
   std::shared_ptr<Job> job;
   {
     std::lock_guard lock(mu_);
@@ -731,22 +731,19 @@ void Worker::OnEvents(const std::string& job_id, std::vector<std::string>) {
     job = it->second;
   }
   std::lock_guard lock(job->mu);
+  if (change) change(*job);
   job->news = true;
   job->cv.notify_all();
 }
 
+void Worker::OnEvents(const std::string& job_id, std::vector<std::string>) {
+  // The lines are read from the events file when pushed (memory stays
+  // bounded however far behind the server is); this only wakes the pusher.
+  Notify(job_id, {});
+}
+
 void Worker::OnExit(const std::string& job_id, const JobExit& exit) {
-  std::shared_ptr<Job> job;
-  {
-    std::lock_guard lock(mu_);
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return;
-    job = it->second;
-  }
-  std::lock_guard lock(job->mu);
-  job->exit = exit;
-  job->news = true;
-  job->cv.notify_all();
+  Notify(job_id, [&exit](Job& job) { job.exit = exit; });
 }
 
 }  // namespace kiln

@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,7 @@ class Worker : private JobSink {
   void Pause(Job& job, double seconds);
   void TrimCache();
 
+  void Notify(const std::string& job_id, const std::function<void(Job&)>& change);
   void OnEvents(const std::string& job_id, std::vector<std::string> lines) override;
   void OnExit(const std::string& job_id, const JobExit& exit) override;
 
