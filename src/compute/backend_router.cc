@@ -165,9 +165,17 @@ void BackendRouter::Hand(const std::string& job_id) {
     }
     request = it->second.request;
     slot = it->second.slot;
+    if (slot->config.kind == "local") {
+      it->second.placement_due = JobPlacement{slot->config.name, slot->config.host, "", true, ""};
+    }
   }
   Status st = slot->config.backend->Submit(request, this);
   if (!st.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = jobs_.find(job_id);
+      if (it != jobs_.end()) it->second.placement_due.reset();
+    }
     JobExit exit;
     exit.end = JobExit::End::kLost;
     exit.reason = "backend '" + slot->config.name + "' refused the job: " + st.message();
@@ -184,10 +192,23 @@ void BackendRouter::Hand(const std::string& job_id) {
     }
   }
   if (cancel_now) (void)slot->config.backend->Cancel(job_id);
-  if (slot->config.kind == "local") {
-    JobPlacement placed{slot->config.name, slot->config.host, "", true, ""};
-    tasks_.Post([this, job_id, placed] { OnPlaced(job_id, placed); });
+  if (slot->config.kind == "local") tasks_.Post([this, job_id] { DeliverPlacement(job_id); });
+}
+
+void BackendRouter::DeliverPlacement(const std::string& job_id) {
+  JobSink* sink;
+  JobPlacement placement;
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || !it->second.placement_due) return;
+    placement = *it->second.placement_due;
+    it->second.placement_due.reset();
+    sink = it->second.sink;
+    forwarding_++;
   }
+  sink->OnPlaced(job_id, placement);
+  forwarding_--;
 }
 
 // The OnExit of a job cancelled before it reached its backend (mu_ held; the
@@ -341,15 +362,18 @@ void BackendRouter::HandAll(const std::vector<std::string>& ids) {
 void BackendRouter::OnExit(const std::string& job_id, const JobExit& exit) {
   JobSink* sink;
   std::vector<std::string> next;
+  std::optional<JobPlacement> due;
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
     sink = it->second.sink;
+    due = std::move(it->second.placement_due);
     next = Release(*it->second.slot, it->second);
     jobs_.erase(it);
     forwarding_++;
   }
+  if (due) sink->OnPlaced(job_id, *due);
   sink->OnExit(job_id, exit);
   forwarding_--;
   HandAll(next);

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <deque>
+#include <optional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,10 @@ class BackendRouter : public ComputeBackend, private JobSink {
     bool started = false;           // claimed a slot (else waiting here)
     bool handed = false;            // submitted to its backend
     bool cancel_requested = false;  // cancelled after its claim, before Hand
+    // A local job's placement, known when it is handed over and delivered
+    // once: by a task, or by OnExit first when the job ends before that task
+    // runs (a quick job must still say where it ran).
+    std::optional<JobPlacement> placement_due;
   };
   struct Slot {
     RoutedBackend config;
@@ -89,6 +94,7 @@ class BackendRouter : public ComputeBackend, private JobSink {
   std::vector<std::string> Release(Slot& slot, Job& left);  // mu_ held
   void HandAll(const std::vector<std::string>& ids);
   void PostCancelled(JobSink* sink, const std::string& job_id);
+  void DeliverPlacement(const std::string& job_id);
   bool HasWaitingGpuJob(const Slot& slot) const;
   void Claim(Job& job);                  // mu_ held
   void Hand(const std::string& job_id);  // mu_ not held
