@@ -44,7 +44,7 @@ Status Run(const Args& args, const std::string& data_dir, const std::string& con
   }
   KILN_ASSIGN_OR_RETURN(auto store, OpenObjectStore(config.database, data_dir));
   Repository repo(*store, SystemClock::Get());
-  KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(data_dir + "/runs.db"));
+  KILN_ASSIGN_OR_RETURN(auto runs, OpenRunsStore(config.database, data_dir));
   KILN_ASSIGN_OR_RETURN(ServerKey key, ServerKey::LoadOrCreate(CredentialsKeyPath(data_dir)));
   Credentials credentials(*store, SystemClock::Get(), key);
   KILN_ASSIGN_OR_RETURN(auto artifacts, OpenArtifactStore(config.storage, data_dir, &credentials));

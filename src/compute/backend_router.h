@@ -15,10 +15,10 @@
 
 #include <atomic>
 #include <deque>
-#include <optional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 

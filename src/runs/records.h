@@ -64,6 +64,10 @@ struct ExecutionRecord {
   std::string sweep{};       // the sweep it is a trial of; "" when none
   int64_t sweep_trial = -1;  // its index in the sweep
   std::string backend;       // the backend asked for ("" = the default; docs/compute.md)
+  // The server that drives it, the only one that runs, resumes or fails its
+  // jobs (docs/execution.md, "Several servers"); "" = made before servers
+  // had names.
+  std::string server;
 };
 
 // One output of a job as stored: its artifact and how to load it.

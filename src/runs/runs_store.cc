@@ -1,7 +1,5 @@
 #include "runs/runs_store.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,13 +7,15 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "runs/sql/sql_connection.h"
+
 namespace kiln {
 namespace {
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS executions (
   id TEXT PRIMARY KEY, project TEXT NOT NULL, pipeline TEXT NOT NULL, commit_digest TEXT NOT NULL,
-  ref TEXT NOT NULL, branch TEXT NOT NULL, user TEXT NOT NULL, state TEXT NOT NULL,
+  ref TEXT NOT NULL, branch TEXT NOT NULL, "user" TEXT NOT NULL, state TEXT NOT NULL,
   reason TEXT NOT NULL, force INTEGER NOT NULL, created_ms INTEGER NOT NULL,
   finished_ms INTEGER NOT NULL, artifacts_commit TEXT);
 CREATE INDEX IF NOT EXISTS executions_by_project ON executions(project, created_ms);
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS operation_snapshots (
   digest TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sweeps (
   id TEXT PRIMARY KEY, project TEXT NOT NULL, pipeline TEXT NOT NULL, ref TEXT NOT NULL,
-  commit_digest TEXT NOT NULL, user TEXT NOT NULL, spec TEXT NOT NULL, created_ms INTEGER NOT NULL);
+  commit_digest TEXT NOT NULL, "user" TEXT NOT NULL, spec TEXT NOT NULL, created_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sweeps_by_project ON sweeps(project, created_ms);
 CREATE TABLE IF NOT EXISTS provenance_inputs (
   project TEXT NOT NULL, input TEXT NOT NULL, job TEXT NOT NULL,
@@ -73,6 +73,7 @@ const AddedColumn kAddedColumns[] = {
     {"jobs", "backend", "TEXT NOT NULL DEFAULT ''"},
     {"jobs", "host", "TEXT NOT NULL DEFAULT ''"},
     {"jobs", "backend_job", "TEXT NOT NULL DEFAULT ''"},
+    {"executions", "server", "TEXT NOT NULL DEFAULT ''"},
 };
 
 // Indexes on added columns, created once the columns exist.
@@ -81,79 +82,72 @@ const AddedColumn kAddedColumns[] = {
 const char* kIndexes =
     "CREATE INDEX IF NOT EXISTS executions_by_sweep ON executions(sweep, sweep_trial);";
 
+// SQLite's column types in PostgreSQL's words: INTEGER holds 64 bits in
+// SQLite (milliseconds since 1970 overflow PostgreSQL's 32-bit INTEGER),
+// REAL is a double (PostgreSQL's REAL is a float).
+std::string PostgresTypes(std::string sql) {
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t i = sql.find(from); i != std::string::npos; i = sql.find(from, i + to.size())) {
+      sql.replace(i, from.size(), to);
+    }
+  };
+  replace_all(" INTEGER", " BIGINT");
+  replace_all(" REAL", " DOUBLE PRECISION");
+  replace_all(") WITHOUT ROWID", ")");
+  return sql;
+}
+
+std::string PostgresSchema() { return PostgresTypes(kSchema); }
+
 const char* kProvenanceColumns =
     "p.artifact, p.job, p.output, p.execution, p.operation, p.inputs, p.created_ms, p.project, "
     "p.runtime, p.started_ms, p.cached_from";
 
-// A prepared statement: its own (finalized on scope exit), or one borrowed
-// from the store's cache (reset and unbound on scope exit, kept prepared).
+// A statement: its own (deleted on scope exit), or one borrowed from the
+// connection's cache (reset on scope exit, kept prepared).
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
-  }
-  Stmt(sqlite3* db, sqlite3_stmt* borrowed)
-      : db_(db), s_(borrowed), borrowed_(true), rc_(borrowed ? SQLITE_OK : SQLITE_ERROR) {}
+  Stmt(const std::unique_ptr<SqlConnection>& db, const std::string& sql)
+      : owned_(db->Prepare(sql)), s_(owned_.get()) {}
+  Stmt(const std::unique_ptr<SqlConnection>& db, const RunsStore::CachedSql& cached)
+      : s_(db->PrepareCached(cached.sql)) {}
   ~Stmt() {
-    if (!borrowed_) {
-      sqlite3_finalize(s_);
-    } else if (s_) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
+    if (!owned_) s_->Reset();
   }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
-  Status prepared() const {
-    return rc_ == SQLITE_OK ? Status::Ok() : IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
   Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    s_->BindText(i, v);
     return *this;
   }
   Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
+    s_->BindInt(i, v);
     return *this;
   }
   Stmt& Bind(int i, double v) {
-    sqlite3_bind_double(s_, i, v);
+    s_->BindReal(i, v);
     return *this;
   }
   Stmt& BindNull(int i) {
-    sqlite3_bind_null(s_, i);
+    s_->BindNull(i);
     return *this;
   }
-  // SQLITE_ROW → true, SQLITE_DONE → false.
-  Result<bool> Step() {
-    KILN_RETURN_IF_ERROR(prepared());
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
+  // A row → true, done → false.
+  Result<bool> Step() { return s_->Step(); }
   Status Run() {
     auto r = Step();
     return r.ok() ? Status::Ok() : r.status();
   }
-  std::string Text(int i) const {
-    const unsigned char* t = sqlite3_column_text(s_, i);
-    return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s_, i)))
-             : std::string();
-  }
-  int64_t Int(int i) const { return sqlite3_column_int64(s_, i); }
-  double Real(int i) const { return sqlite3_column_double(s_, i); }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  bool IsNull(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+  std::string Text(int i) const { return s_->Text(i); }
+  int64_t Int(int i) const { return s_->Int(i); }
+  double Real(int i) const { return s_->Real(i); }
+  bool IsNull(int i) const { return s_->IsNull(i); }
+  int64_t Changes() const { return s_->Changes(); }
 
  private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  bool borrowed_ = false;
-  int rc_;
+  std::unique_ptr<SqlStatement> owned_;
+  SqlStatement* s_;
 };
 
 Result<Digest> HexDigest(const std::string& hex) {
@@ -163,8 +157,9 @@ Result<Digest> HexDigest(const std::string& hex) {
 }
 
 const char* kExecutionColumns =
-    "id, project, pipeline, commit_digest, ref, branch, user, state, reason, force, created_ms, "
-    "finished_ms, artifacts_commit, overrides, sweep, sweep_trial, backend";
+    "id, project, pipeline, commit_digest, ref, branch, \"user\", state, reason, force, "
+    "created_ms, "
+    "finished_ms, artifacts_commit, overrides, sweep, sweep_trial, backend, server";
 
 // The first column of every row, as text.
 Result<std::vector<std::string>> FirstColumn(Stmt& s) {
@@ -199,6 +194,7 @@ Result<ExecutionRecord> ReadExecution(const Stmt& s) {
   e.sweep = s.Text(14);
   e.sweep_trial = s.Int(15);
   e.backend = s.Text(16);
+  e.server = s.Text(17);
   return e;
 }
 
@@ -321,64 +317,62 @@ Result<Outputs> OutputsFromJson(const std::string& text) {
   return out;
 }
 
+RunsStore::RunsStore(std::unique_ptr<SqlConnection> db) : db_(std::move(db)) {}
+RunsStore::~RunsStore() = default;
+
+bool RunsStore::postgres() const { return db_->dialect() == SqlDialect::kPostgres; }
+
 Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return IOError("cannot open " + path + ": " + msg);
-  }
-  std::unique_ptr<RunsStore> store(new RunsStore(db));
-  sqlite3_busy_timeout(db, 10000);
-  // A 32 MiB page cache (SQLite's default is 2 MiB): one batch of a
-  // thousand jobs' rows and events touches more pages than that.
-  KILN_RETURN_IF_ERROR(
-      store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"));
+  KILN_ASSIGN_OR_RETURN(auto db, OpenSqliteConnection(path));
+  return Init(std::move(db));
+}
+
+Result<std::unique_ptr<RunsStore>> RunsStore::OpenPostgres(const std::string& conninfo) {
+  KILN_ASSIGN_OR_RETURN(auto db, OpenPostgresConnection(conninfo));
+  return Init(std::move(db));
+}
+
+Result<std::unique_ptr<RunsStore>> RunsStore::Init(std::unique_ptr<SqlConnection> db) {
+  std::unique_ptr<RunsStore> store(new RunsStore(std::move(db)));
+  bool pg = store->postgres();
   bool had_grants = false;
   {
-    Stmt s(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='project_artifacts'");
+    Stmt s(store->db_, pg ? "SELECT 1 FROM information_schema.tables WHERE table_name = "
+                            "'project_artifacts' AND table_schema = current_schema()"
+                          : "SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                            "name='project_artifacts'");
     KILN_ASSIGN_OR_RETURN(had_grants, s.Step());
   }
-  KILN_RETURN_IF_ERROR(store->Exec(kSchema));
-  KILN_RETURN_IF_ERROR(store->Migrate());
+  if (pg) {
+    // Servers starting at once must not race to create the same tables.
+    KILN_RETURN_IF_ERROR(store->Exec("BEGIN; SELECT pg_advisory_xact_lock(7336145)"));
+    Status st = store->Exec(PostgresSchema());
+    if (st.ok()) st = store->Migrate();
+    if (!st.ok()) {
+      (void)store->Exec("ROLLBACK");
+      return st;
+    }
+    KILN_RETURN_IF_ERROR(store->Exec("COMMIT"));
+  } else {
+    KILN_RETURN_IF_ERROR(store->Exec(kSchema));
+    KILN_RETURN_IF_ERROR(store->Migrate());
+  }
   if (!had_grants) {
     store->grants_created_ = true;
     // Outputs made before grants existed belong to their execution's project.
     KILN_RETURN_IF_ERROR(store->Exec(
-        "INSERT OR IGNORE INTO project_artifacts (project, digest, how, created_ms) SELECT "
-        "e.project, p.artifact, 'job', "
-        "p.created_ms FROM provenance p JOIN executions e ON e.id = p.execution"));
+        "INSERT INTO project_artifacts (project, digest, how, created_ms) SELECT "
+        "e.project, p.artifact, 'job', p.created_ms FROM provenance p JOIN executions e ON e.id = "
+        "p.execution WHERE true ON CONFLICT DO NOTHING"));
   }
   return store;
 }
 
-RunsStore::~RunsStore() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  sqlite3_close(db_);
-}
+Status RunsStore::Exec(const std::string& sql) { return db_->Exec(sql); }
 
-sqlite3_stmt* RunsStore::PreparedLocked(const std::string& sql) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    sqlite3_finalize(stmt);
-    return nullptr;
-  }
-  statements_.emplace(sql, stmt);
-  return stmt;
-}
-
-Status RunsStore::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return IOError("sqlite: " + msg);
-  }
-  return Status::Ok();
+Status RunsStore::NotifyLocked() {
+  if (!postgres()) return Status::Ok();
+  return Exec(std::string("NOTIFY ") + kRunsChannel);
 }
 
 Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<JobRecord>& jobs) {
@@ -386,7 +380,7 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
   KILN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
     Stmt s(db_, (std::string("INSERT INTO executions (") + kExecutionColumns +
-                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                     .c_str());
     s.Bind(1, e.id).Bind(2, e.project).Bind(3, e.pipeline).Bind(4, e.commit.Hex());
     s.Bind(5, e.ref).Bind(6, e.branch).Bind(7, e.user);
@@ -397,7 +391,7 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
     else
       s.BindNull(13);
     s.Bind(14, e.overrides.empty() ? std::string("{}") : e.overrides).Bind(15, e.sweep);
-    s.Bind(16, e.sweep_trial).Bind(17, e.backend);
+    s.Bind(16, e.sweep_trial).Bind(17, e.backend).Bind(18, e.server);
     KILN_RETURN_IF_ERROR(s.Run());
     int64_t ord = 0;
     for (const JobRecord& j : jobs) {
@@ -411,7 +405,7 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
     }
     // New jobs have no events yet: their first seq is 1 without a query.
     for (const JobRecord& j : jobs) last_seq_.emplace(j.id, 0);
-    return Status::Ok();
+    return NotifyLocked();
   };
   Status st = body();
   if (!st.ok()) {
@@ -423,7 +417,8 @@ Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<Jo
 
 Status RunsStore::UpdateExecution(const ExecutionRecord& e) {
   std::lock_guard lock(mu_);
-  return UpdateExecutionLocked(e);
+  KILN_RETURN_IF_ERROR(UpdateExecutionLocked(e));
+  return NotifyLocked();
 }
 
 Status RunsStore::UpdateExecutionLocked(const ExecutionRecord& e) {
@@ -436,7 +431,7 @@ Status RunsStore::UpdateExecutionLocked(const ExecutionRecord& e) {
     s.BindNull(4);
   s.Bind(5, e.id);
   KILN_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return NotFound("no execution " + e.id);
+  if (s.Changes() == 0) return NotFound("no execution " + e.id);
   return Status::Ok();
 }
 
@@ -468,11 +463,12 @@ Result<std::vector<ExecutionRecord>> RunsStore::ListExecutions(const std::string
   return out;
 }
 
-Result<std::vector<ExecutionRecord>> RunsStore::ListRunningExecutions() {
+Result<std::vector<ExecutionRecord>> RunsStore::ListRunningExecutions(const std::string& server) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, (std::string("SELECT ") + kExecutionColumns +
-               " FROM executions WHERE state = 'running' ORDER BY created_ms")
-                  .c_str());
+  Stmt s(db_, std::string("SELECT ") + kExecutionColumns +
+                  " FROM executions WHERE state = 'running' AND (?1 = '' OR server = ?1 OR "
+                  "server = '') ORDER BY created_ms");
+  s.Bind(1, server);
   std::vector<ExecutionRecord> out;
   for (;;) {
     KILN_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -485,7 +481,8 @@ Result<std::vector<ExecutionRecord>> RunsStore::ListRunningExecutions() {
 
 Status RunsStore::UpdateJob(const JobRecord& j) {
   std::lock_guard lock(mu_);
-  return UpdateJobLocked(j);
+  KILN_RETURN_IF_ERROR(UpdateJobLocked(j));
+  return NotifyLocked();
 }
 
 Status RunsStore::UpdateJobLocked(const JobRecord& j) {
@@ -497,7 +494,7 @@ Status RunsStore::UpdateJobLocked(const JobRecord& j) {
                   "host=?14, backend_job=?15 WHERE id=?1"));
   BindJob(s, j);
   KILN_RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return NotFound("no job " + j.id);
+  if (s.Changes() == 0) return NotFound("no job " + j.id);
   return Status::Ok();
 }
 
@@ -576,7 +573,7 @@ Result<std::vector<EventRecord>> RunsStore::Write(const RunsBatch& batch) {
     for (const ArtifactGrant& g : batch.grants) KILN_RETURN_IF_ERROR(GrantLocked(g));
     for (const ExecutionRecord& e : batch.executions)
       KILN_RETURN_IF_ERROR(UpdateExecutionLocked(e));
-    return Status::Ok();
+    return NotifyLocked();
   };
   Status st = body();
   if (!st.ok()) {
@@ -601,6 +598,14 @@ Result<std::vector<EventRecord>> RunsStore::Events(const std::string& job, const
     out.push_back(ReadEvent(s));
   }
   return out;
+}
+
+Result<int64_t> RunsStore::LastSeq(const std::string& job) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job=?"));
+  s.Bind(1, job);
+  KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
 }
 
 Result<std::vector<MetricPoint>> RunsStore::MetricSeries(const std::string& job,
@@ -683,7 +688,10 @@ Status RunsStore::PutCache(const CacheEntry& entry) {
 }
 
 Status RunsStore::PutCacheLocked(const CacheEntry& entry) {
-  Stmt s(db_, PreparedLocked("INSERT OR REPLACE INTO action_cache VALUES (?,?,?,?)"));
+  Stmt s(db_,
+         PreparedLocked(
+             "INSERT INTO action_cache VALUES (?,?,?,?) ON CONFLICT (cache_key) DO UPDATE SET "
+             "outputs = excluded.outputs, job = excluded.job, created_ms = excluded.created_ms"));
   s.Bind(1, entry.key.Hex()).Bind(2, OutputsToJson(entry.outputs)).Bind(3, entry.job);
   s.Bind(4, entry.created_ms);
   return s.Run();
@@ -720,22 +728,29 @@ Status RunsStore::PutProvenanceLocked(const ProvenanceRecord& r) {
   // Jobs of one pipeline share their snapshots run after run: stored once.
   std::string snapshot_hex = Digest::Of(r.operation).Hex();
   {
-    Stmt s(db_, PreparedLocked("INSERT OR IGNORE INTO operation_snapshots VALUES (?,?)"));
+    Stmt s(db_,
+           PreparedLocked("INSERT INTO operation_snapshots VALUES (?,?) ON CONFLICT DO NOTHING"));
     s.Bind(1, snapshot_hex).Bind(2, r.operation);
     KILN_RETURN_IF_ERROR(s.Run());
   }
   nlohmann::json inputs = nlohmann::json::object();
   for (const auto& [name, d] : r.inputs) inputs[name] = d.Hex();
-  Stmt s(db_, PreparedLocked("INSERT OR REPLACE INTO provenance (artifact, job, output, execution, "
-                             "operation, inputs, created_ms, project, runtime, started_ms, "
-                             "cached_from) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  Stmt s(db_, PreparedLocked(
+                  "INSERT INTO provenance (artifact, job, output, execution, operation, inputs, "
+                  "created_ms, project, runtime, started_ms, cached_from) VALUES "
+                  "(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (artifact, job, output) DO UPDATE SET "
+                  "execution = excluded.execution, operation = excluded.operation, inputs = "
+                  "excluded.inputs, created_ms = excluded.created_ms, project = excluded.project, "
+                  "runtime = excluded.runtime, started_ms = excluded.started_ms, cached_from = "
+                  "excluded.cached_from"));
   s.Bind(1, r.artifact.Hex()).Bind(2, r.job).Bind(3, r.output).Bind(4, r.execution);
   s.Bind(5, snapshot_hex).Bind(6, inputs.dump()).Bind(7, r.created_ms).Bind(8, r.project);
   s.Bind(9, r.runtime.empty() ? std::string("{}") : r.runtime).Bind(10, r.started_ms);
   s.Bind(11, r.cached_from);
   KILN_RETURN_IF_ERROR(s.Run());
   for (const auto& [name, d] : r.inputs) {
-    Stmt u(db_, PreparedLocked("INSERT OR IGNORE INTO provenance_inputs VALUES (?,?,?)"));
+    Stmt u(db_,
+           PreparedLocked("INSERT INTO provenance_inputs VALUES (?,?,?) ON CONFLICT DO NOTHING"));
     u.Bind(1, r.project).Bind(2, d.Hex()).Bind(3, r.job);
     KILN_RETURN_IF_ERROR(u.Run());
   }
@@ -820,11 +835,14 @@ Result<std::vector<Producer>> ReadProducers(Stmt& s) {
 
 // CROSS JOIN keeps SQLite's planner from reordering the tables: the
 // provenance row by primary key first, then its job and execution by theirs.
-const std::string kProducerSelect =
-    std::string("SELECT ") + kProvenanceColumns +
-    ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, j.outputs, e.user "
-    "FROM provenance p CROSS JOIN jobs j ON j.id = p.job CROSS JOIN executions e ON e.id = "
-    "p.execution ";
+// (PostgreSQL's CROSS JOIN takes no ON; its planner needs no such help.)
+std::string ProducerSelect(bool postgres) {
+  std::string join = postgres ? " JOIN " : " CROSS JOIN ";
+  return std::string("SELECT ") + kProvenanceColumns +
+         ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, j.outputs, "
+         "e.\"user\" FROM provenance p" +
+         join + "jobs j ON j.id = p.job" + join + "executions e ON e.id = p.execution ";
+}
 
 }  // namespace
 
@@ -852,8 +870,9 @@ Result<std::vector<Producer>> RunsStore::Producers(const std::string& project,
   // By the primary key's prefix (artifact): the same bytes have few records.
   // Sorted here: an ORDER BY costs SQLite a sorter per query, and a lineage
   // walk makes one query per artifact.
-  static const std::string sql = kProducerSelect + "WHERE p.artifact=? AND p.project=?";
-  Stmt s(db_, PreparedLocked(sql));
+  static const std::string sql[] = {ProducerSelect(false) + "WHERE p.artifact=? AND p.project=?",
+                                    ProducerSelect(true) + "WHERE p.artifact=? AND p.project=?"};
+  Stmt s(db_, PreparedLocked(sql[postgres() ? 1 : 0]));
   s.Bind(1, artifact.Hex()).Bind(2, project);
   KILN_ASSIGN_OR_RETURN(std::vector<Producer> out, ReadProducers(s));
   std::stable_sort(out.begin(), out.end(), [](const Producer& a, const Producer& b) {
@@ -888,13 +907,18 @@ Result<std::shared_ptr<const Producer>> RunsStore::FirstProducer(const std::stri
 Result<std::vector<Producer>> RunsStore::JobProvenance(const std::string& job) {
   std::lock_guard lock(mu_);
   // The job's outputs name its records by primary key (artifact, job, output).
-  Stmt s(db_,
-         PreparedLocked(
-             std::string("SELECT ") + kProvenanceColumns +
-             ", j.name, j.node, j.state, j.finished_ms, e.pipeline, e.commit_digest, "
-             "j.outputs, e.user FROM jobs j JOIN json_each(j.outputs) o JOIN provenance p ON "
-             "p.artifact = json_extract(o.value, '$.digest') AND p.job = j.id AND p.output "
-             "= o.key JOIN executions e ON e.id = j.execution WHERE j.id=? ORDER BY p.output"));
+  // Each output of the job (a JSON object): SQLite's json_each, PostgreSQL's jsonb_each.
+  static const std::string kOutputsOf[] = {
+      "jobs j JOIN json_each(j.outputs) o JOIN provenance p ON p.artifact = "
+      "json_extract(o.value, '$.digest')",
+      "jobs j CROSS JOIN LATERAL jsonb_each(j.outputs::jsonb) o JOIN provenance p ON p.artifact = "
+      "o.value->>'digest'"};
+  Stmt s(db_, PreparedLocked(std::string("SELECT ") + kProvenanceColumns +
+                             ", j.name, j.node, j.state, j.finished_ms, e.pipeline, "
+                             "e.commit_digest, j.outputs, e.\"user\" FROM " +
+                             kOutputsOf[postgres() ? 1 : 0] +
+                             " AND p.job = j.id AND p.output = o.key JOIN executions e ON e.id = "
+                             "j.execution WHERE j.id=? ORDER BY p.output"));
   s.Bind(1, job);
   return ReadProducers(s);
 }
@@ -917,6 +941,18 @@ Result<std::string> RunsStore::OperationSnapshot(const Digest& digest) {
 }
 
 Status RunsStore::Migrate() {
+  if (postgres()) {
+    // A new database has every column already; one made by an older Kiln
+    // gains those added since (PostgreSQL says IF NOT EXISTS itself).
+    for (const AddedColumn& c : kAddedColumns) {
+      KILN_RETURN_IF_ERROR(Exec(std::string("ALTER TABLE ") + c.table +
+                                " ADD COLUMN IF NOT EXISTS \"" + c.column + "\"" +
+                                PostgresTypes(std::string(" ") + c.definition)));
+    }
+    // SQLite's implicit rowid orders executions created in the same ms.
+    KILN_RETURN_IF_ERROR(Exec("ALTER TABLE executions ADD COLUMN IF NOT EXISTS rowid BIGSERIAL"));
+    return Exec(kIndexes);
+  }
   bool provenance_migrated = false;
   for (const AddedColumn& c : kAddedColumns) {
     Stmt info(db_, (std::string("SELECT 1 FROM pragma_table_info('") + c.table + "') WHERE name='" +
@@ -925,7 +961,7 @@ Status RunsStore::Migrate() {
     KILN_ASSIGN_OR_RETURN(bool has, info.Step());
     if (has) continue;
     KILN_RETURN_IF_ERROR(Exec(
-        (std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.column + " " + c.definition)
+        (std::string("ALTER TABLE ") + c.table + " ADD COLUMN \"" + c.column + "\" " + c.definition)
             .c_str()));
     if (std::string_view(c.column) == "project") provenance_migrated = true;
   }
@@ -971,7 +1007,7 @@ Status RunsStore::CreateSweep(const SweepRecord& r) {
 }
 
 namespace {
-const char* kSweepColumns = "id, project, pipeline, ref, commit_digest, user, spec, created_ms";
+const char* kSweepColumns = "id, project, pipeline, ref, commit_digest, \"user\", spec, created_ms";
 Result<SweepRecord> ReadSweep(const Stmt& s) {
   SweepRecord r;
   r.id = s.Text(0);
@@ -1044,8 +1080,9 @@ Status RunsStore::Grant(const std::vector<ArtifactGrant>& grants) {
 }
 
 Status RunsStore::GrantLocked(const ArtifactGrant& g) {
-  Stmt s(db_, PreparedLocked("INSERT OR IGNORE INTO project_artifacts (project, digest, how, "
-                             "created_ms, user, source) VALUES (?,?,?,?,?,?)"));
+  Stmt s(db_, PreparedLocked(
+                  "INSERT INTO project_artifacts (project, digest, how, "
+                  "created_ms, \"user\", source) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING"));
   s.Bind(1, g.project).Bind(2, g.digest.Hex()).Bind(3, g.how).Bind(4, g.created_ms);
   s.Bind(5, g.user).Bind(6, g.source);
   return s.Run();
@@ -1054,8 +1091,9 @@ Status RunsStore::GrantLocked(const ArtifactGrant& g) {
 Result<std::optional<ArtifactGrant>> RunsStore::GetGrant(const std::string& project,
                                                          const Digest& digest) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, PreparedLocked("SELECT how, created_ms, user, source FROM project_artifacts WHERE "
-                             "project=? AND digest=?"));
+  Stmt s(db_,
+         PreparedLocked("SELECT how, created_ms, \"user\", source FROM project_artifacts WHERE "
+                        "project=? AND digest=?"));
   s.Bind(1, project).Bind(2, digest.Hex());
   KILN_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<ArtifactGrant>();

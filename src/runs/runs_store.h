@@ -1,6 +1,8 @@
 // RunsStore: the record of what ran — executions, jobs, their events (logs,
 // metrics, progress, figures, state changes), the action cache and the
-// provenance of artifacts — in SQLite (runs.db, beside kiln.db).
+// provenance of artifacts — in SQLite (runs.db, beside kiln.db), or in
+// PostgreSQL where several servers share their runs ([database] kind =
+// "postgres"; every write then sends NOTIFY kiln_runs, docs/execution.md).
 //
 // Runs are not versioned with the model: they reference the commit they ran.
 // Losing runs.db loses history and the cache, never the model. Schema in
@@ -22,20 +24,19 @@
 
 #include <filesystem>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "runs/records.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace kiln {
+
+class SqlConnection;
 
 struct NewEvent {
   double time = 0;
@@ -71,8 +72,12 @@ struct EventQuery {
 
 class RunsStore {
  public:
-  // Opens or creates the database (":memory:" for tests).
+  // Opens or creates the SQLite database (":memory:" for tests).
   static Result<std::unique_ptr<RunsStore>> Open(const std::string& path);
+  // Connects to PostgreSQL (libpq conninfo) and creates the tables there if
+  // missing. Every write then notifies channel kRunsChannel on commit.
+  static Result<std::unique_ptr<RunsStore>> OpenPostgres(const std::string& conninfo);
+  static constexpr const char* kRunsChannel = "kiln_runs";
   ~RunsStore();
   RunsStore(const RunsStore&) = delete;
   RunsStore& operator=(const RunsStore&) = delete;
@@ -85,8 +90,9 @@ class RunsStore {
   // Newest first; project "" = all projects.
   Result<std::vector<ExecutionRecord>> ListExecutions(const std::string& project,
                                                       size_t limit = 100);
-  // Executions still marked running (for reconciliation after a restart).
-  Result<std::vector<ExecutionRecord>> ListRunningExecutions();
+  // Executions still marked running that `server` drives (those of servers
+  // without a name too; "" = every server's), for reconciliation after a restart.
+  Result<std::vector<ExecutionRecord>> ListRunningExecutions(const std::string& server = "");
 
   Status UpdateJob(const JobRecord& job);
   Result<JobRecord> GetJob(const std::string& id);
@@ -103,6 +109,8 @@ class RunsStore {
   Result<std::vector<EventRecord>> AppendEvents(const std::string& job,
                                                 const std::vector<NewEvent>& events);
   Result<std::vector<EventRecord>> Events(const std::string& job, const EventQuery& query);
+  // The seq of the job's last event (0 when none).
+  Result<int64_t> LastSeq(const std::string& job);
   // Every point of one metric, by step order of arrival.
   Result<std::vector<MetricPoint>> MetricSeries(const std::string& job, const std::string& name);
   // The names of the job's metrics.
@@ -178,13 +186,25 @@ class RunsStore {
   bool grants_created() const { return grants_created_; }
 
  private:
-  explicit RunsStore(sqlite3* db) : db_(db) {}
-  Status Exec(const char* sql);
+  explicit RunsStore(std::unique_ptr<SqlConnection> db);
+  static Result<std::unique_ptr<RunsStore>> Init(std::unique_ptr<SqlConnection> db);
+  bool postgres() const;
+  Status Exec(const std::string& sql);
+  // Tells other servers (PostgreSQL) that runs changed; sent inside the
+  // writing transaction, so it arrives once the change is visible.
+  Status NotifyLocked();
   // Brings an older runs.db up to this schema (added columns and tables).
   Status Migrate();
   Result<int64_t> NextSeqLocked(const std::string& job);
-  // The prepared statement for `sql`, prepared once (nullptr on error). With mu_ held.
-  sqlite3_stmt* PreparedLocked(const std::string& sql);
+
+ public:
+  // `sql`, prepared once and kept by the connection. With mu_ held.
+  struct CachedSql {
+    std::string sql;
+  };
+
+ private:
+  static CachedSql PreparedLocked(const std::string& sql) { return CachedSql{sql}; }
   Status UpdateJobLocked(const JobRecord& job);
   Status UpdateExecutionLocked(const ExecutionRecord& execution);
   Status AppendEventLocked(const std::string& job, const NewEvent& event, EventRecord* out);
@@ -194,10 +214,9 @@ class RunsStore {
   Status GrantLocked(const ArtifactGrant& grant);
 
   std::mutex mu_;
-  sqlite3* db_;
+  std::unique_ptr<SqlConnection> db_;
   bool grants_created_ = false;
-  std::unordered_map<std::string, int64_t> last_seq_;          // job → last seq, guarded by mu_
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;  // by SQL text, guarded by mu_
+  std::unordered_map<std::string, int64_t> last_seq_;  // job → last seq, guarded by mu_
   // FirstProducer's answers by project and artifact, guarded by mu_.
   std::unordered_map<std::string, std::unordered_map<Digest, std::shared_ptr<const Producer>>>
       first_producers_;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "store/testing/postgres_server.h"
+
 namespace kiln {
 namespace {
 
@@ -31,17 +33,47 @@ JobRecord Job(const std::string& id, const std::string& execution) {
   return j;
 }
 
-class RunsStoreTest : public ::testing::Test {
+// Every test runs on SQLite and on PostgreSQL (a server the test binary
+// starts, a new database per test): the store's behaviour is the same.
+class RunsStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto s = RunsStore::Open(":memory:");
+    if (GetParam() == "postgres") {
+      auto server = testing::PostgresServer::Shared();
+      ASSERT_TRUE(server.ok()) << server.status().ToString();
+      auto conninfo = (*server)->CreateDatabase("runs_test");
+      ASSERT_TRUE(conninfo.ok()) << conninfo.status().ToString();
+      location_ = *conninfo;
+    } else {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("kiln-runs-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
+      std::filesystem::create_directories(dir_);
+      location_ = (dir_ / "runs.db").string();
+    }
+    Reopen();
+  }
+  void TearDown() override {
+    store.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  // Closes the store and opens the same database again.
+  void Reopen() {
+    store.reset();
+    auto s =
+        GetParam() == "postgres" ? RunsStore::OpenPostgres(location_) : RunsStore::Open(location_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store = std::move(*s);
   }
   std::unique_ptr<RunsStore> store;
+  std::string location_;
+  std::filesystem::path dir_;
+  static inline int counter_ = 0;
 };
 
-TEST_F(RunsStoreTest, ExecutionsAndJobs) {
+INSTANTIATE_TEST_SUITE_P(Engines, RunsStoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(RunsStoreTest, ExecutionsAndJobs) {
   ASSERT_TRUE(store->CreateExecution(Execution("e1", 10), {Job("b", "e1"), Job("a", "e1")}).ok());
   ASSERT_TRUE(store->CreateExecution(Execution("e2", 20), {}).ok());
   EXPECT_FALSE(store->CreateExecution(Execution("e1", 30), {}).ok());  // ids are unique
@@ -91,7 +123,7 @@ TEST_F(RunsStoreTest, ExecutionsAndJobs) {
   EXPECT_EQ((*running)[0].id, "e2");
 }
 
-TEST_F(RunsStoreTest, EventsByOffsetMetricsAndFigures) {
+TEST_P(RunsStoreTest, EventsByOffsetMetricsAndFigures) {
   ASSERT_TRUE(store->CreateExecution(Execution("e", 1), {Job("j", "e")}).ok());
   std::vector<NewEvent> batch = {
       {1.0, "log", "", R"({"line":"one"})"},
@@ -133,24 +165,53 @@ TEST_F(RunsStoreTest, EventsByOffsetMetricsAndFigures) {
   EXPECT_EQ((*figures)[1].name, "2");
 }
 
-TEST_F(RunsStoreTest, SeqSurvivesReopen) {
-  auto dir = std::filesystem::temp_directory_path() / ("kiln-runs-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / "runs.db").string();
-  {
-    auto s = RunsStore::Open(path);
-    ASSERT_TRUE(s.ok());
-    ASSERT_TRUE((*s)->AppendEvents("j", {{1, "log", "", "{}"}, {2, "log", "", "{}"}}).ok());
-  }
-  auto s = RunsStore::Open(path);
-  ASSERT_TRUE(s.ok());
-  auto more = (*s)->AppendEvents("j", {{3, "log", "", "{}"}});
+TEST_P(RunsStoreTest, SeqSurvivesReopen) {
+  ASSERT_TRUE(store->AppendEvents("j", {{1, "log", "", "{}"}, {2, "log", "", "{}"}}).ok());
+  Reopen();
+  auto more = store->AppendEvents("j", {{3, "log", "", "{}"}});
   ASSERT_TRUE(more.ok());
   EXPECT_EQ((*more)[0].seq, 3);
-  std::filesystem::remove_all(dir);
+  auto events = store->Events("j", {});
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_DOUBLE_EQ((*events)[2].time, 3);
 }
 
-TEST_F(RunsStoreTest, ActionCacheAndProvenance) {
+// Times are milliseconds since 1970 (past 2^31) and sizes past 2^32: every
+// integer column holds 64 bits, on both engines.
+TEST_P(RunsStoreTest, TodaysMillisecondsFitEveryColumn) {
+  const int64_t now = 1'796'000'000'000;
+  ExecutionRecord e = Execution("e1", now);
+  e.finished_ms = now + 1;
+  JobRecord j = Job("a", "e1");
+  j.queued_ms = now;
+  ASSERT_TRUE(store->CreateExecution(e, {j}).ok());
+  j.started_ms = now + 2;
+  j.finished_ms = now + 3;
+  j.outputs["y"] = OutputRef{Digest::Of("y"), "raw", 1ull << 40};
+  ProvenanceRecord p{Digest::Of("y"), "y", "a", "e1", "{}", {}, now};
+  p.started_ms = now + 2;
+  p.project = "digits";
+  RunsBatch batch;
+  batch.jobs.push_back(j);
+  batch.provenance.push_back(p);
+  batch.cache.push_back({Digest::Of("key"), j.outputs, "a", now});
+  batch.grants.push_back({"digits", Digest::Of("y"), "job", now, "ada", ""});
+  batch.events.emplace_back("a", NewEvent{double(now) / 1000, "log", "", "{}"});
+  auto written = store->Write(batch);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(store->GetExecution("e1")->created_ms, now);
+  EXPECT_EQ(store->GetJob("a")->finished_ms, now + 3);
+  EXPECT_EQ(store->GetJob("a")->outputs, j.outputs);
+  auto producers = store->Producers("digits", Digest::Of("y"));
+  ASSERT_EQ(producers->size(), 1u);
+  EXPECT_EQ((*producers)[0].record.started_ms, now + 2);
+  EXPECT_EQ((*store->GetCache(Digest::Of("key")))->created_ms, now);
+  EXPECT_EQ((*store->GetGrant("digits", Digest::Of("y")))->created_ms, now);
+  EXPECT_DOUBLE_EQ((*store->Events("a", {}))[0].time, double(now) / 1000);
+  EXPECT_EQ(store->JobProvenance("a")->size(), 1u);
+}
+
+TEST_P(RunsStoreTest, ActionCacheAndProvenance) {
   Digest key = Digest::Of("key");
   EXPECT_FALSE(store->GetCache(key)->has_value());
   CacheEntry entry{key, {{"out", OutputRef{Digest::Of("o"), "json", 3}}}, "job1", 7};
@@ -174,7 +235,7 @@ TEST_F(RunsStoreTest, ActionCacheAndProvenance) {
 }
 
 // docs/access.md, "Artifacts": a project has an artifact only by a grant.
-TEST_F(RunsStoreTest, GrantsSayWhichProjectHasAnArtifact) {
+TEST_P(RunsStoreTest, GrantsSayWhichProjectHasAnArtifact) {
   Digest a = Digest::Of("a"), b = Digest::Of("b");
   EXPECT_FALSE(*store->ProjectHasArtifact("digits", a));
   ASSERT_TRUE(store->Grant({{"digits", a, "upload", 1}, {"sky", a, "job", 2}}).ok());
@@ -192,7 +253,7 @@ TEST_F(RunsStoreTest, GrantsSayWhichProjectHasAnArtifact) {
   EXPECT_TRUE(*store->ProjectHasArtifact("sky", b));
 }
 
-TEST_F(RunsStoreTest, ProjectOutputsListJobsWithOutputsNewestFirst) {
+TEST_P(RunsStoreTest, ProjectOutputsListJobsWithOutputsNewestFirst) {
   ASSERT_TRUE(store->CreateExecution(Execution("e1", 1), {Job("j1", "e1"), Job("j2", "e1")}).ok());
   JobRecord j1 = Job("j1", "e1");
   j1.state = JobState::kSucceeded;
@@ -214,8 +275,11 @@ TEST_F(RunsStoreTest, ProjectOutputsListJobsWithOutputsNewestFirst) {
   EXPECT_TRUE(store->ListProjectOutputs("sky")->empty());
 }
 
-TEST_F(RunsStoreTest, WriteAppliesABatchInOneTransaction) {
-  ASSERT_TRUE(store->CreateExecution(Execution("e1", 10), {Job("a", "e1"), Job("b", "e1")}).ok());
+TEST_P(RunsStoreTest, WriteAppliesABatchInOneTransaction) {
+  {
+    Status created = store->CreateExecution(Execution("e1", 10), {Job("a", "e1"), Job("b", "e1")});
+    ASSERT_TRUE(created.ok()) << created.ToString();
+  }
   RunsBatch batch;
   JobRecord a = Job("a", "e1");
   a.state = JobState::kQueued;

@@ -107,7 +107,7 @@ Result<std::unique_ptr<Driver>> Driver::Open(Repository& repo, RunsStore& runs,
 }
 
 Status Driver::Reconcile() {
-  KILN_ASSIGN_OR_RETURN(auto running, runs_.ListRunningExecutions());
+  KILN_ASSIGN_OR_RETURN(auto running, runs_.ListRunningExecutions(options_.server_id));
   const std::string reason = "server restarted";
   int64_t now = options_.clock->NowMillis();
   for (ExecutionRecord& e : running) {
@@ -316,6 +316,7 @@ Result<std::string> Driver::Start(const StartRequest& req) {
 
   auto e = std::make_unique<Execution>(std::move(plan), std::move(state));
   e->rec.id = NewGuid();
+  e->rec.server = options_.server_id;
   e->rec.project = req.project;
   e->rec.pipeline = req.pipeline;
   e->rec.commit = commit;

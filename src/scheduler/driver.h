@@ -78,6 +78,9 @@ struct DriverOptions {
   // Where jobs run, for provenance records' runtime (docs/provenance.md).
   std::string backend_name = "local";
   std::string host;  // "" = this machine's host name
+  // This server's name in a runs store shared by several servers: the
+  // executions it starts carry it, and a restart reconciles only those.
+  std::string server_id;
   // Provenance records for every output (docs/provenance.md). Off only to
   // measure what recording costs (bench/exec_bench --no-provenance).
   bool record_provenance = true;

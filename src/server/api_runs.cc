@@ -58,7 +58,8 @@ json ExecutionJson(const ExecutionRecord& e) {
           {"overrides", OverridesJson(e.overrides)},
           {"sweep", e.sweep.empty() ? json(nullptr) : json(e.sweep)},
           {"sweep_trial", e.sweep.empty() ? json(nullptr) : json(e.sweep_trial)},
-          {"backend", e.backend}};
+          {"backend", e.backend},
+          {"server", e.server}};
 }
 
 json JobJson(const JobRecord& j) {

@@ -41,22 +41,44 @@ void ExecutionWatch::Watch(const std::shared_ptr<WebSocketConnection>& conn,
       conn->SendControl(Dump({{"type", "job"}, {"job", JobJson(j)}}));
   }
   conn->SendControl(Dump({{"type", "watching"}, {"execution", execution}}));
+  if (follower_ && e->state == ExecutionState::kRunning && !e->server.empty() &&
+      e->server != server_id_) {
+    follower_->Follow(execution);
+  }
+}
+
+void ExecutionWatch::Unfollow(const std::vector<std::string>& executions) {
+  if (!follower_) return;
+  for (const std::string& e : executions) follower_->Unfollow(e);
 }
 
 void ExecutionWatch::Unwatch(uint64_t conn_id, const std::string& execution) {
-  std::lock_guard lock(mu_);
-  auto it = watchers_.find(execution);
-  if (it == watchers_.end()) return;
-  it->second.erase(conn_id);
-  if (it->second.empty()) watchers_.erase(it);
+  {
+    std::lock_guard lock(mu_);
+    auto it = watchers_.find(execution);
+    if (it == watchers_.end()) return;
+    it->second.erase(conn_id);
+    if (!it->second.empty()) return;
+    watchers_.erase(it);
+  }
+  Unfollow({execution});
 }
 
 void ExecutionWatch::Closed(uint64_t conn_id) {
-  std::lock_guard lock(mu_);
-  for (auto it = watchers_.begin(); it != watchers_.end();) {
-    it->second.erase(conn_id);
-    it = it->second.empty() ? watchers_.erase(it) : std::next(it);
+  std::vector<std::string> unwatched;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = watchers_.begin(); it != watchers_.end();) {
+      it->second.erase(conn_id);
+      if (it->second.empty()) {
+        unwatched.push_back(it->first);
+        it = watchers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
+  Unfollow(unwatched);
 }
 
 void ExecutionWatch::Send(const std::string& execution, const std::string& message) {

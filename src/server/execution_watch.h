@@ -17,6 +17,7 @@
 #include "access/access.h"
 #include "scheduler/driver.h"
 #include "server/http_server.h"
+#include "server/runs_follower.h"
 
 namespace kiln {
 
@@ -24,6 +25,14 @@ class ExecutionWatch : public ExecutionListener {
  public:
   ExecutionWatch(Driver& driver, Access& access);
   ~ExecutionWatch() override;
+
+  // Executions that another server drives (several servers on one runs
+  // store) are followed through `follower` while someone watches them;
+  // `server_id` is this server's. Set before the first Watch.
+  void set_follower(RunsFollower* follower, std::string server_id) {
+    follower_ = follower;
+    server_id_ = std::move(server_id);
+  }
 
   void Watch(const std::shared_ptr<WebSocketConnection>& conn, const std::string& execution);
   void Unwatch(uint64_t conn_id, const std::string& execution);
@@ -36,8 +45,13 @@ class ExecutionWatch : public ExecutionListener {
  private:
   void Send(const std::string& execution, const std::string& message);
 
+  // Stops following an execution nobody watches (mu_ not held).
+  void Unfollow(const std::vector<std::string>& executions);
+
   Driver& driver_;
   Access& access_;
+  RunsFollower* follower_ = nullptr;
+  std::string server_id_;
   uint64_t subscription_;
   std::mutex mu_;
   // execution id → connection id → connection

@@ -21,6 +21,7 @@
 #include "compute/slurm/slurm_backend.h"
 #include "config/config.h"
 #include "core/child_process.h"
+#include "core/guid.h"
 #include "model/meta.h"
 #include "model/repository.h"
 #include "nn/catalog.h"
@@ -144,6 +145,37 @@ Result<size_t> SeedExampleData(ArtifactStore& artifacts, RunsStore& runs,
 std::string CredentialsKeyPath(const std::string& data_dir) {
   if (const char* k = std::getenv("KILN_CREDENTIALS_KEY"); k && *k) return k;
   return data_dir + "/credentials.key";
+}
+
+Result<std::unique_ptr<RunsStore>> OpenRunsStore(const DatabaseConfig& database,
+                                                 const std::string& data_dir) {
+  if (database.kind == "postgres") {
+    Result<std::unique_ptr<RunsStore>> pg = RunsStore::OpenPostgres(database.conninfo);
+    if (!pg.ok()) return pg.status().WithContext("database (postgres)");
+    spdlog::info("executions, events, the cache and provenance are in PostgreSQL");
+    return pg;
+  }
+  return RunsStore::Open(data_dir + "/runs.db");
+}
+
+Result<std::string> LoadOrCreateServerId(const std::string& data_dir) {
+  std::filesystem::path path = std::filesystem::path(data_dir) / "server-id";
+  std::string id;
+  if (std::ifstream in(path); in && std::getline(in, id) && !id.empty()) return id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || !*host) std::snprintf(host, sizeof host, "kiln");
+  id = std::string(host) + "-" + NewGuid().substr(0, 8);
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << id << "\n";
+    if (!out.flush()) return IOError("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return IOError("cannot write " + path.string() + ": " + ec.message());
+  return id;
 }
 
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& database,
@@ -273,8 +305,9 @@ Status Serve(const ServeOptions& options) {
           options.data_dir, options.config_path.empty() ? "" : " --config " + options.config_path);
     }
   }
-  // runs.db beside kiln.db, artifacts in a local folder.
-  KILN_ASSIGN_OR_RETURN(auto runs, RunsStore::Open(options.data_dir + "/runs.db"));
+  // Runs beside the projects (runs.db, or the same PostgreSQL database).
+  KILN_ASSIGN_OR_RETURN(auto runs, OpenRunsStore(config.database, options.data_dir));
+  KILN_ASSIGN_OR_RETURN(std::string server_id, LoadOrCreateServerId(options.data_dir));
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactStore> artifacts,
                         OpenArtifactStore(config.storage, options.data_dir, &credentials));
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
@@ -322,6 +355,10 @@ Status Serve(const ServeOptions& options) {
   ArchitectureCodeGenerator architecture_code;  // operations that reference an Architecture
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
+  // Several servers on one database: executions the others drive reach
+  // this server's watchers (declared after the watch: they stop first).
+  std::unique_ptr<RunsFollower> follower;
+  std::unique_ptr<PostgresListener> runs_listener;
   RunsContext runs_ctx{access,
                        repo,
                        hub,
@@ -414,6 +451,7 @@ Status Serve(const ServeOptions& options) {
     driver_options.generator = &architecture_code;
     driver_options.route_operations = config.route_operations;
     driver_options.route_pipelines = config.route_pipelines;
+    driver_options.server_id = server_id;
     driver_options.on_commit = [&hub](const std::string& project, const std::string& branch,
                                       const Digest&) { hub.BranchMoved(project, branch); };
     KILN_ASSIGN_OR_RETURN(driver, Driver::Open(repo, *runs, *artifacts, *backend, driver_options));
@@ -421,6 +459,16 @@ Status Serve(const ServeOptions& options) {
   }();
   if (compute.ok()) {
     watch = std::make_unique<ExecutionWatch>(*driver, access);
+    if (config.database.kind == "postgres") {
+      follower = std::make_unique<RunsFollower>(*runs, *watch, std::chrono::seconds(2));
+      watch->set_follower(follower.get(), server_id);
+      KILN_ASSIGN_OR_RETURN(
+          runs_listener,
+          PostgresListener::Start(config.database.conninfo, RunsStore::kRunsChannel,
+                                  [f = follower.get()](const std::string&) { f->Poke(); }));
+      spdlog::info("this server is '{}'; executions other servers run are followed live",
+                   server_id);
+    }
     hub.set_execution_watch(watch.get());
     runs_ctx.driver = driver.get();
     for (const BackendInfo& b : backend->Backends()) {

@@ -69,6 +69,13 @@ class ObjectStore;
 struct DatabaseConfig;
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& database,
                                                      const std::string& data_dir);
+// The runs store the config names ([database]): the same PostgreSQL
+// database, else <data_dir>/runs.db.
+Result<std::unique_ptr<RunsStore>> OpenRunsStore(const DatabaseConfig& database,
+                                                 const std::string& data_dir);
+// This server's name among several sharing one database: kept in
+// <data_dir>/server-id ("<host>-<8 hex>"), made on first start.
+Result<std::string> LoadOrCreateServerId(const std::string& data_dir);
 // The artifact store the config names ([storage]): an S3 bucket, else
 // <data_dir>/artifacts.
 // A stored credential it names ([storage] credentials) is opened with

@@ -43,9 +43,9 @@ std::string Trim(std::string s) {
   return s;
 }
 
-// "host=127.0.0.1 port=5432 dbname=kiln user=kiln": the connection as the
-// conninfo names it, never its password.
-std::string DescribeConninfo(const std::string& conninfo) {
+}  // namespace
+
+std::string DescribePostgresConninfo(const std::string& conninfo) {
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
   if (!opts) {
@@ -66,6 +66,8 @@ std::string DescribeConninfo(const std::string& conninfo) {
   PQconninfoFree(opts);
   return out.empty() ? "the default server (PGHOST, PGPORT)" : out;
 }
+
+namespace {
 
 // A parameter in binary format.
 struct Param {
@@ -372,7 +374,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& co
                                                            Options options) {
   auto impl = std::make_unique<Impl>();
   impl->conninfo = conninfo;
-  impl->description = DescribeConninfo(conninfo);
+  impl->description = DescribePostgresConninfo(conninfo);
   impl->options = options;
   if (impl->options.max_connections < 1) impl->options.max_connections = 1;
   {
@@ -517,33 +519,35 @@ Result<std::vector<std::pair<std::string, Digest>>> PostgresStore::ListRefs(
 
 namespace kiln {
 
-struct PostgresRefWatcher::State {
+struct PostgresListener::State {
   std::string conninfo;
-  std::function<void(const std::string&, std::optional<Digest>)> on_change;
+  std::string listen;  // "LISTEN <channel>"
+  std::function<void(const std::string&)> on_notice;
   std::atomic<bool> stop{false};
 };
 
-Result<std::unique_ptr<PostgresRefWatcher>> PostgresRefWatcher::Start(
-    const std::string& conninfo,
-    std::function<void(const std::string&, std::optional<Digest>)> on_change) {
-  std::unique_ptr<PostgresRefWatcher> w(new PostgresRefWatcher());
+Result<std::unique_ptr<PostgresListener>> PostgresListener::Start(
+    const std::string& conninfo, const std::string& channel,
+    std::function<void(const std::string& payload)> on_notice) {
+  std::unique_ptr<PostgresListener> w(new PostgresListener());
   w->state_ = std::make_shared<State>();
   w->state_->conninfo = conninfo;
-  w->state_->on_change = std::move(on_change);
+  w->state_->listen = "LISTEN " + channel;
+  w->state_->on_notice = std::move(on_notice);
   // The first connection here, so a wrong conninfo fails the start.
   PGconn* first = PQconnectdb(conninfo.c_str());
   if (!first || PQstatus(first) != CONNECTION_OK) {
     std::string why = first ? Trim(PQerrorMessage(first)) : "out of memory";
     PQfinish(first);
-    return IOError("watch refs on PostgreSQL: " + why);
+    return IOError("listen on PostgreSQL (" + DescribePostgresConninfo(conninfo) + "): " + why);
   }
-  PGresult* r = PQexec(first, "LISTEN kiln_refs");
+  PGresult* r = PQexec(first, w->state_->listen.c_str());
   bool listening = r && PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   if (!listening) {
     std::string why = Trim(PQerrorMessage(first));
     PQfinish(first);
-    return IOError("LISTEN kiln_refs: " + why);
+    return IOError(w->state_->listen + ": " + why);
   }
   w->thread_ = std::thread([state = w->state_, first]() mutable {
     PGconn* conn = first;
@@ -554,7 +558,7 @@ Result<std::unique_ptr<PostgresRefWatcher>> PostgresRefWatcher::Start(
         std::this_thread::sleep_for(std::chrono::seconds(1));
         conn = PQconnectdb(state->conninfo.c_str());
         if (PQstatus(conn) == CONNECTION_OK) {
-          PGresult* res = PQexec(conn, "LISTEN kiln_refs");
+          PGresult* res = PQexec(conn, state->listen.c_str());
           PQclear(res);
         }
         continue;
@@ -568,11 +572,7 @@ Result<std::unique_ptr<PostgresRefWatcher>> PostgresRefWatcher::Start(
       while (PGnotify* n = PQnotifies(conn)) {
         std::string payload = n->extra ? n->extra : "";
         PQfreemem(n);
-        size_t space = payload.rfind(' ');
-        if (space == std::string::npos) continue;
-        std::optional<Digest> digest;
-        if (Result<Digest> d = Digest::FromHex(payload.substr(space + 1)); d.ok()) digest = *d;
-        state->on_change(payload.substr(0, space), digest);
+        state->on_notice(payload);
       }
     }
     PQfinish(conn);
@@ -580,9 +580,29 @@ Result<std::unique_ptr<PostgresRefWatcher>> PostgresRefWatcher::Start(
   return w;
 }
 
-PostgresRefWatcher::~PostgresRefWatcher() {
+PostgresListener::~PostgresListener() {
   if (state_) state_->stop = true;
   if (thread_.joinable()) thread_.join();
+}
+
+Result<std::unique_ptr<PostgresRefWatcher>> PostgresRefWatcher::Start(
+    const std::string& conninfo,
+    std::function<void(const std::string&, std::optional<Digest>)> on_change) {
+  std::unique_ptr<PostgresRefWatcher> w(new PostgresRefWatcher());
+  // Payload "<ref> <digest hex | ->".
+  KILN_ASSIGN_OR_RETURN(
+      w->listener_,
+      PostgresListener::Start(
+          conninfo, "kiln_refs", [on_change = std::move(on_change)](const std::string& payload) {
+            size_t space = payload.rfind(' ');
+            if (space == std::string::npos) return;
+            std::optional<Digest> digest;
+            if (Result<Digest> d = Digest::FromHex(payload.substr(space + 1)); d.ok()) {
+              digest = *d;
+            }
+            on_change(payload.substr(0, space), digest);
+          }));
+  return w;
 }
 
 }  // namespace kiln

@@ -61,29 +61,48 @@ class PostgresStore : public ObjectStore {
   std::unique_ptr<Impl> impl_;
 };
 
+// "host=127.0.0.1 port=5432 dbname=kiln user=kiln": the connection as the
+// conninfo names it, never its password (for error messages).
+std::string DescribePostgresConninfo(const std::string& conninfo);
+
+// PostgresListener: LISTENs on one channel and hands each notice's payload
+// to `on_notice`. A notice arrives when the transaction that sent it
+// commits, whichever process sent it.
+//
+// Ownership: owns its connection and thread. Thread-safety: `on_notice`
+// runs on the listener's thread, one call at a time; destroying the
+// listener stops it, and no call begins or runs after the destructor
+// returns. After a lost connection it reconnects every second; notices sent
+// meanwhile are lost (a listener learns of the next one).
+class PostgresListener {
+ public:
+  static Result<std::unique_ptr<PostgresListener>> Start(
+      const std::string& conninfo, const std::string& channel,
+      std::function<void(const std::string& payload)> on_notice);
+  ~PostgresListener();
+
+ private:
+  PostgresListener() = default;
+  struct State;
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
 // PostgresRefWatcher: tells this process of every ref another process (or
 // this one) moved on the database: Write sends NOTIFY kiln_refs "<ref>
 // <digest hex | ->" in its transaction, so a notice arrives exactly when a
 // change is committed. Several Kiln servers on one database use it to
 // broadcast each other's commits (docs/store.md, "Several servers").
-//
-// Ownership: owns its connection and thread. Thread-safety: `on_change`
-// runs on the watcher's thread, one call at a time; destroying the watcher
-// stops it, and no call begins or runs after the destructor returns. After
-// a lost connection it reconnects every second; notices sent meanwhile are
-// lost (a listener learns of the next one).
+// Ownership and thread-safety: those of PostgresListener.
 class PostgresRefWatcher {
  public:
   static Result<std::unique_ptr<PostgresRefWatcher>> Start(
       const std::string& conninfo,
       std::function<void(const std::string& ref, std::optional<Digest> digest)> on_change);
-  ~PostgresRefWatcher();
 
  private:
   PostgresRefWatcher() = default;
-  struct State;
-  std::shared_ptr<State> state_;
-  std::thread thread_;
+  std::unique_ptr<PostgresListener> listener_;
 };
 
 }  // namespace kiln

@@ -99,3 +99,99 @@ def test_two_servers_on_one_database_see_each_others_commits_live(postgres, tmp_
     finally:
         a.stop()
         b.stop()
+
+
+def _lab_helpers():
+    """The Slurm suite's pipeline helpers (a project "lab" with a Scale →
+    Total pipeline whose Scale prints and logs a metric every half second)."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the slurm package
+    from slurm import test_slurm_backend as helpers
+    return helpers
+
+
+def test_an_execution_started_on_one_server_is_watched_live_from_the_other(postgres, tmp_path):
+    """Runs live in the same database: B lists and shows an execution A
+    started, and a browser watching it on B gets its jobs' states and log
+    lines while it runs (A's writes NOTIFY kiln_runs; B's follower reads
+    them), the same messages as a watcher on A."""
+    from wsclient import WebSocket
+
+    h = _lab_helpers()
+    config = config_for(tmp_path / "kiln.toml", postgres.conninfo(postgres.create_database()))
+    a = Kiln("--config", str(config))
+    b = Kiln("--config", str(config))
+    try:
+        lab = h.make_lab(a)
+        eid = h.start(a, h.pipeline(a, lab, seconds=6.0))
+        listed = b.api("GET", "/projects/lab/executions").json()["executions"]
+        assert [e["id"] for e in listed] == [eid]
+        shown = b.api("GET", f"/executions/{eid}").json()
+        assert shown["server"] == (a.data / "server-id").read_text().strip(), shown
+        assert {"Scale", "Total"} <= {j["name"] for j in shown["jobs"]}, shown
+
+        ws = WebSocket(b.port, timeout=60)
+        ws.send({"type": "watch", "execution": eid})
+        snapshot = ws.recv_until("execution")
+        assert snapshot["execution"]["state"] == "running", "it ended before B watched it"
+        ws.recv_until("watching")
+        lines, states, running_lines = [], [], 0
+        while True:
+            try:
+                m = ws.recv()
+            except TimeoutError:
+                raise AssertionError("B's watcher heard nothing more; A:\n" + a.server_log() +
+                                     "\nB:\n" + b.server_log())
+            if m["type"] == "events":
+                new = [ev["payload"].get("line", "") for ev in m["events"] if ev["kind"] == "log"]
+                lines += new
+                if "succeeded" not in states:  # Scale still running
+                    running_lines += len(new)
+            elif m["type"] == "job":
+                if m["job"]["name"] not in ("Scale", "Total"):
+                    continue
+                states.append(m["job"]["state"] if m["job"]["name"] == "Scale"
+                              else "Total:" + m["job"]["state"])
+            elif m["type"] == "execution" and m["execution"]["state"] != "running":
+                assert m["execution"]["state"] == "succeeded", m
+                break
+        ws.close()
+        # Those printed after B began to watch, each once, in order (the
+        # earlier ones a browser reads by offset from the REST API).
+        steps = [l for l in lines if l.startswith("step")]
+        assert len(steps) >= 6, steps
+        assert steps == [f"step {i} of 12" for i in range(12 - len(steps), 12)], steps
+        assert "succeeded" in states and "succeeded" in states, states
+        assert running_lines > 0, "no log line reached B while Scale ran"
+        assert h.execution(a, eid) == h.execution(b, eid)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_server_restarting_leaves_the_other_servers_executions_running(postgres, tmp_path):
+    """Each execution belongs to the server that started it: B killed and
+    restarted while A runs one does not fail it ("server restarted" is only
+    for B's own), and A finishes it, once."""
+    h = _lab_helpers()
+    config = config_for(tmp_path / "kiln.toml", postgres.conninfo(postgres.create_database()))
+    a = Kiln("--config", str(config))
+    b = Kiln("--config", str(config))
+    try:
+        lab = h.make_lab(a)
+        eid = h.start(a, h.pipeline(a, lab, seconds=10.0))
+        h.wait_job(a, eid, "Scale", "running")
+        b.kill_and_restart()
+        assert b.api("GET", "/projects").status == 200  # B is back, and reconciled
+        # Reconciled while A's execution runs (a 10 s job; B restarts in a few).
+        assert h.execution(b, eid)["state"] == "running", h.execution(b, eid)
+        done = h.wait(a, eid)
+        assert done["state"] == "succeeded", done
+        scale = next(j for j in done["jobs"] if j["name"] == "Scale")
+        logs = a.api("GET", f"/jobs/{scale['id']}/logs").json()["events"]
+        steps = [ev["payload"]["line"] for ev in logs if ev["payload"].get("line", "").startswith("step")]
+        assert steps == [f"step {i} of 20" for i in range(20)]
+    finally:
+        a.stop()
+        b.stop()
