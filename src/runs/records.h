@@ -107,6 +107,18 @@ struct EventRecord {
   std::string payload;
 };
 
+// A cancel asked of a server by another (several servers on one runs
+// store): only the server that drives an execution can stop its jobs, so
+// the one the user asked leaves the request for it (docs/execution.md,
+// "Several servers").
+struct CancelRequest {
+  std::string target;  // the execution's or the job's id
+  std::string kind;    // "execution" or "job"
+  std::string server;  // the server that drives it
+  std::string user;    // who asked
+  int64_t created_ms = 0;
+};
+
 // A sweep (docs/sweeps.md): one pipeline run with several sets of attribute
 // values; its trials are the executions that name it.
 struct SweepRecord {

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS sweeps (
   id TEXT PRIMARY KEY, project TEXT NOT NULL, pipeline TEXT NOT NULL, ref TEXT NOT NULL,
   commit_digest TEXT NOT NULL, "user" TEXT NOT NULL, spec TEXT NOT NULL, created_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sweeps_by_project ON sweeps(project, created_ms);
+CREATE TABLE IF NOT EXISTS cancel_requests (
+  target TEXT PRIMARY KEY, kind TEXT NOT NULL, server TEXT NOT NULL, "user" TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cancel_requests_by_server ON cancel_requests(server);
 CREATE TABLE IF NOT EXISTS provenance_inputs (
   project TEXT NOT NULL, input TEXT NOT NULL, job TEXT NOT NULL,
   PRIMARY KEY (project, input, job)) WITHOUT ROWID;
@@ -1059,6 +1063,33 @@ Result<std::vector<ExecutionRecord>> RunsStore::SweepTrials(const std::string& s
     if (!row) break;
     KILN_ASSIGN_OR_RETURN(auto e, ReadExecution(s));
     out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- cancel requests
+
+Status RunsStore::RequestCancel(const CancelRequest& r) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, PreparedLocked("INSERT INTO cancel_requests (target, kind, server, \"user\", "
+                             "created_ms) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING"));
+  s.Bind(1, r.target).Bind(2, r.kind).Bind(3, r.server).Bind(4, r.user).Bind(5, r.created_ms);
+  KILN_RETURN_IF_ERROR(s.Run());
+  return NotifyLocked();
+}
+
+Result<std::vector<CancelRequest>> RunsStore::TakeCancelRequests(const std::string& server) {
+  std::lock_guard lock(mu_);
+  // One statement takes and removes them: a request that arrives meanwhile
+  // is left for the next call, never lost.
+  Stmt s(db_, PreparedLocked("DELETE FROM cancel_requests WHERE server=? RETURNING target, kind, "
+                             "\"user\", created_ms"));
+  s.Bind(1, server);
+  std::vector<CancelRequest> out;
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(CancelRequest{s.Text(0), s.Text(1), server, s.Text(2), s.Int(3)});
   }
   return out;
 }

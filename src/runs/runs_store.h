@@ -149,6 +149,12 @@ class RunsStore {
   // A snapshot by its digest (ProvenanceRecord::operation_digest).
   Result<std::string> OperationSnapshot(const Digest& digest);
 
+  // ---- cancels asked of another server (several servers on one store)
+  // Leaves the request for r.server (one per target; a second is a no-op).
+  Status RequestCancel(const CancelRequest& request);
+  // Removes and returns the requests left for `server`.
+  Result<std::vector<CancelRequest>> TakeCancelRequests(const std::string& server);
+
   // ---- sweeps (docs/sweeps.md); their trials are executions naming them
   Status CreateSweep(const SweepRecord& sweep);
   Result<SweepRecord> GetSweep(const std::string& id);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/guid.h"
 #include "model/meta.h"
 #include "runs/downsample.h"
@@ -116,6 +117,20 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
     }
     return e;
   };
+  // Several servers on one runs store: only the server that drives a
+  // running execution can stop its jobs; another leaves it the request
+  // (RunsFollower hands it to that server's Driver) and answers 202.
+  auto DrivenElsewhere = [ctx](const ExecutionRecord& e) {
+    return e.state == ExecutionState::kRunning && !e.server.empty() && !ctx->server_id.empty() &&
+           e.server != ctx->server_id;
+  };
+  auto LeaveCancel = [runs](const ExecutionRecord& e, const std::string& target,
+                            const std::string& kind,
+                            const std::string& user) -> Result<HttpResponse> {
+    KILN_RETURN_IF_ERROR(runs->RequestCancel(
+        CancelRequest{target, kind, e.server, user, SystemClock::Get().NowMillis()}));
+    return HttpResponse::Json(202, {{"cancelled", target}, {"server", e.server}});
+  };
   auto job_for = [runs, execution_for](const HttpRequest& r, Role role) -> Result<JobRecord> {
     Result<JobRecord> j = runs->GetJob(r.Param("job"));
     if (!j.ok()) return NotFound("no job '" + r.Param("job") + "'");
@@ -189,6 +204,7 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(ExecutionRecord e, execution_for(r, r.Param("id"), Role::kWrite));
+          if (DrivenElsewhere(e)) return LeaveCancel(e, e.id, "execution", r.user);
           KILN_ASSIGN_OR_RETURN(Driver * d, driver());
           KILN_RETURN_IF_ERROR(d->Cancel(e.id, r.user));
           return HttpResponse::Json(200, {{"cancelled", e.id}});
@@ -227,6 +243,8 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kWrite));
+          KILN_ASSIGN_OR_RETURN(ExecutionRecord e, runs->GetExecution(j.execution));
+          if (DrivenElsewhere(e)) return LeaveCancel(e, j.id, "job", r.user);
           KILN_ASSIGN_OR_RETURN(Driver * d, driver());
           KILN_RETURN_IF_ERROR(d->CancelJob(j.id, r.user));
           return HttpResponse::Json(200, {{"cancelled", j.id}});

@@ -32,6 +32,9 @@ struct RunsContext {
   // > 0: downloads from a store with download URLs (S3) redirect there,
   // with URLs valid this long; 0: the server streams the bytes itself.
   int64_t presign_expiry_s = 0;
+  // This server's name in a runs store shared by several servers: a cancel
+  // of an execution another server drives is left for that server.
+  std::string server_id;
 };
 
 void RegisterRunsApi(Router& router, RunsContext& ctx);

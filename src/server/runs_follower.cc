@@ -41,6 +41,13 @@ void RunsFollower::Unfollow(const std::string& execution) {
   followed_.erase(execution);
 }
 
+void RunsFollower::set_cancel_handler(std::string server_id,
+                                      std::function<void(const CancelRequest&)> handler) {
+  std::lock_guard lock(mu_);
+  server_id_ = std::move(server_id);
+  cancel_handler_ = std::move(handler);
+}
+
 void RunsFollower::Poke() {
   {
     std::lock_guard lock(mu_);
@@ -56,7 +63,15 @@ void RunsFollower::Loop() {
     if (stop_) break;
     poked_ = false;
     auto followed = followed_;
+    auto cancel = cancel_handler_;
+    std::string server = server_id_;
     lock.unlock();
+    if (cancel) {
+      Result<std::vector<CancelRequest>> asked = runs_.TakeCancelRequests(server);
+      if (asked.ok()) {
+        for (const CancelRequest& r : *asked) cancel(r);
+      }
+    }
     std::vector<std::string> ended;
     for (auto& [id, f] : followed) {
       if (!Refresh(id, *f)) ended.push_back(id);

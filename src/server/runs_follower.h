@@ -11,6 +11,7 @@
 // would (OnExecution, OnJob, OnEvents), so ExecutionWatch sends the same
 // messages whichever server a browser is connected to. An execution that
 // ended is followed until its last events are passed on, then dropped.
+// At each look it also takes the cancels other servers left for this one.
 //
 // Ownership: borrows the runs store and the listener (both outlive it).
 // Thread-safety: Follow/Unfollow/Poke from any thread; the listener is
@@ -19,6 +20,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +45,10 @@ class RunsFollower {
   void Unfollow(const std::string& execution);
   // Something changed in the store: look now.
   void Poke();
+  // Cancels other servers asked of this one (`server_id`) are taken from
+  // the store at each look and handed to `handler` (on the follower's
+  // thread).
+  void set_cancel_handler(std::string server_id, std::function<void(const CancelRequest&)> handler);
 
  private:
   struct Followed {
@@ -57,6 +63,8 @@ class RunsFollower {
 
   RunsStore& runs_;
   ExecutionListener& listener_;
+  std::string server_id_;                                     // guarded by mu_
+  std::function<void(const CancelRequest&)> cancel_handler_;  // guarded by mu_
   const std::chrono::milliseconds poll_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -369,7 +369,8 @@ Status Serve(const ServeOptions& options) {
                        options.max_artifact_bytes,
                        config.storage.kind == "s3" && config.storage.presigned_downloads
                            ? config.storage.presign_expiry_s
-                           : 0};
+                           : 0,
+                       server_id};
   std::string work_dir = options.data_dir + "/work";
   Status compute = [&]() -> Status {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
@@ -462,6 +463,14 @@ Status Serve(const ServeOptions& options) {
     if (config.database.kind == "postgres") {
       follower = std::make_unique<RunsFollower>(*runs, *watch, std::chrono::seconds(2));
       watch->set_follower(follower.get(), server_id);
+      // Cancels users asked of another server, for executions this one drives.
+      follower->set_cancel_handler(server_id, [d = driver.get()](const CancelRequest& r) {
+        Status st = r.kind == "job" ? d->CancelJob(r.target, r.user) : d->Cancel(r.target, r.user);
+        if (!st.ok() && st.code() != Code::kNotFound) {
+          spdlog::warn("cancel of {} {} asked by {} elsewhere failed: {}", r.kind, r.target, r.user,
+                       st.message());
+        }
+      });
       KILN_ASSIGN_OR_RETURN(
           runs_listener,
           PostgresListener::Start(config.database.conninfo, RunsStore::kRunsChannel,

@@ -195,3 +195,29 @@ def test_a_server_restarting_leaves_the_other_servers_executions_running(postgre
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_cancel_asked_of_the_other_server_stops_the_execution(postgres, tmp_path):
+    """Only the server that drives an execution can kill its jobs: B leaves
+    the cancel for A (202, naming A) and A's Driver carries it out."""
+    h = _lab_helpers()
+    config = config_for(tmp_path / "kiln.toml", postgres.conninfo(postgres.create_database()))
+    a = Kiln("--config", str(config))
+    b = Kiln("--config", str(config))
+    try:
+        lab = h.make_lab(a)
+        eid = h.start(a, h.pipeline(a, lab, seconds=30.0))
+        h.wait_job(a, eid, "Scale", "running")
+        r = b.api("POST", f"/executions/{eid}/cancel")
+        assert r.status == 202, r
+        assert r.json() == {"cancelled": eid, "server": (a.data / "server-id").read_text().strip()}
+        done = h.wait(a, eid, timeout=60)
+        assert done["state"] == "cancelled", done
+        scale = next(j for j in done["jobs"] if j["name"] == "Scale")
+        assert scale["state"] == "cancelled" and "cancelled by" in scale["reason"], scale
+        assert h.execution(b, eid)["state"] == "cancelled"
+        # Cancelling it again anywhere: it is not running, nothing is left for A.
+        assert b.api("POST", f"/executions/{eid}/cancel").status in (404, 409), "ended"
+    finally:
+        a.stop()
+        b.stop()
