@@ -11,9 +11,11 @@
 #include <string>
 
 #include "access/access.h"
+#include "access/project_storage.h"
 #include "scheduler/driver.h"
 #include "server/hub.h"
 #include "server/router.h"
+#include "storage/storage_set.h"
 
 namespace kiln {
 
@@ -32,6 +34,11 @@ struct RunsContext {
   // > 0: downloads from a store with download URLs (S3) redirect there,
   // with URLs valid this long; 0: the server streams the bytes itself.
   int64_t presign_expiry_s = 0;
+  // Several storage backends (docs/storage.md): uploads go to the project's
+  // choice, and the artifact list says where each one lives. Null (tests):
+  // everything goes to `artifacts`.
+  StorageSet* stores = nullptr;
+  ProjectStorage* project_storage = nullptr;
 };
 
 void RegisterRunsApi(Router& router, RunsContext& ctx);

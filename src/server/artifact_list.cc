@@ -49,7 +49,7 @@ json InlineValue(ArtifactStore& store, const std::string& serializer, const std:
 }  // namespace
 
 Result<json> ListArtifacts(const Tree& tree, const std::vector<ProjectJobOutputs>& outputs,
-                           ArtifactStore& store, const ArtifactFilter& filter) {
+                           ArtifactStore& store, const ArtifactFilter& filter, StorageSet* stores) {
   // Jobs by id, to name the origin of the model's Artifact nodes.
   std::map<std::string, const ProjectJobOutputs*> jobs;
   for (const ProjectJobOutputs& o : outputs) jobs.emplace(o.job, &o);
@@ -107,6 +107,16 @@ Result<json> ListArtifacts(const Tree& tree, const std::vector<ProjectJobOutputs
     json v = InlineValue(store, a["serializer"].get<std::string>(), a["digest"].get<std::string>(),
                          a["size"].get<uint64_t>());
     if (!v.is_null()) a["value"] = std::move(v);
+    if (stores) {
+      std::vector<std::string> where;
+      if (stores->Backends().size() == 1) {
+        // One backend: no question to ask it (an S3 HEAD per artifact).
+        where.push_back(stores->DefaultName());
+      } else if (Result<Digest> d = Digest::FromHex(a["digest"].get<std::string>()); d.ok()) {
+        KILN_ASSIGN_OR_RETURN(where, stores->Where(*d));
+      }
+      a["stores"] = where;
+    }
     out.push_back(std::move(a));
   }
   return out;
