@@ -107,17 +107,26 @@ Result<json> ListArtifacts(const Tree& tree, const std::vector<ProjectJobOutputs
     json v = InlineValue(store, a["serializer"].get<std::string>(), a["digest"].get<std::string>(),
                          a["size"].get<uint64_t>());
     if (!v.is_null()) a["value"] = std::move(v);
-    if (stores) {
-      std::vector<std::string> where;
-      if (stores->Backends().size() == 1) {
-        // One backend: no question to ask it (an S3 HEAD per artifact).
-        where.push_back(stores->DefaultName());
-      } else if (Result<Digest> d = Digest::FromHex(a["digest"].get<std::string>()); d.ok()) {
-        KILN_ASSIGN_OR_RETURN(where, stores->Where(*d));
-      }
-      a["stores"] = where;
-    }
     out.push_back(std::move(a));
+  }
+  if (stores) {
+    // Where each one lives: with one backend, no question to ask it (an S3
+    // HEAD per artifact); with several, asked of them in parallel.
+    std::vector<Digest> digests;
+    std::vector<size_t> at;  // index in `out` of digests[i]
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i]["stores"] = json::array();
+      Result<Digest> d = Digest::FromHex(out[i]["digest"].get<std::string>());
+      if (!d.ok()) continue;
+      if (stores->Backends().size() == 1) {
+        out[i]["stores"].push_back(stores->DefaultName());
+      } else {
+        digests.push_back(*d);
+        at.push_back(i);
+      }
+    }
+    KILN_ASSIGN_OR_RETURN(auto where, stores->WhereMany(digests));
+    for (size_t i = 0; i < where.size(); ++i) out[at[i]]["stores"] = where[i];
   }
   return out;
 }

@@ -1,7 +1,10 @@
 #include "storage/storage_set.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "storage/artifact_copy.h"
 
@@ -51,6 +54,30 @@ Result<std::vector<std::string>> StorageSet::Where(const Digest& digest) {
     if (!there.ok()) return there.status().WithContext("storage backend '" + b.name + "'");
     if (*there) out.push_back(b.name);
   }
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>> StorageSet::WhereMany(
+    const std::vector<Digest>& digests, size_t parallel) {
+  std::vector<std::vector<std::string>> out(digests.size());
+  std::vector<Status> errors(digests.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < digests.size(); i = next++) {
+      Result<std::vector<std::string>> w = Where(digests[i]);
+      if (w.ok()) {
+        out[i] = std::move(*w);
+      } else {
+        errors[i] = w.status();
+      }
+    }
+  };
+  size_t threads = std::min(std::max<size_t>(parallel, 1), digests.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const Status& st : errors) KILN_RETURN_IF_ERROR(st);
   return out;
 }
 

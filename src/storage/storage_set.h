@@ -72,6 +72,11 @@ class StorageSet : public ArtifactStore {
   // The names of the backends that hold the artifact, in declaration order
   // (empty when none does).
   Result<std::vector<std::string>> Where(const Digest& digest);
+  // Where, for many digests at once (an artifact list): asked of the
+  // backends from up to `parallel` threads, since each question to S3 is a
+  // round trip (a HEAD). The answers are in the order of `digests`.
+  Result<std::vector<std::vector<std::string>>> WhereMany(const std::vector<Digest>& digests,
+                                                          size_t parallel = 16);
 
   // Puts into the backend named `name` (a project's choice).
   Result<ArtifactInfo> PutFileTo(const std::string& name, const std::filesystem::path& path);

@@ -182,6 +182,24 @@ TEST_F(StorageSetTest, ListAndDeleteSeeEveryBackend) {
   EXPECT_TRUE(set_->List()->empty());
 }
 
+TEST_F(StorageSetTest, WhereManyAnswersInOrderFromSeveralThreads) {
+  std::vector<Digest> digests;
+  std::vector<Names> wanted;
+  for (int i = 0; i < 40; ++i) {
+    std::string data = "artifact " + std::to_string(i);
+    Result<ArtifactInfo> put = i % 3 == 0   ? set_->PutFileTo("archive", File(data))
+                               : i % 3 == 1 ? set_->PutFile(File(data))
+                                            : Result<ArtifactInfo>(ArtifactInfo{Digest::Of(data)});
+    ASSERT_TRUE(put.ok());
+    digests.push_back(put->digest);
+    wanted.push_back(i % 3 == 0 ? Names{"archive"} : i % 3 == 1 ? Names{"default"} : Names{});
+  }
+  auto where = set_->WhereMany(digests, 7);
+  ASSERT_TRUE(where.ok()) << where.status().ToString();
+  EXPECT_EQ(*where, wanted);
+  EXPECT_TRUE(set_->WhereMany({})->empty());
+}
+
 TEST_F(StorageSetTest, ConcurrentMovesLeaveExactlyOneCopy) {
   auto a = set_->PutFile(File("contended"));
   ASSERT_TRUE(a.ok());
