@@ -303,13 +303,15 @@ Status Serve(const ServeOptions& options) {
                         OpenArtifactStore(config, options.data_dir, &credentials));
   // Each project's choice of backend for its new artifacts, in the database.
   ProjectStorage project_storage(*store);
-  // > 0: some backend redirects downloads (each with its own expiry).
+  // > 0: some backend redirects downloads (the StorageSet uses the expiry
+  // of the backend that holds the artifact).
   int64_t presign_expiry_s = 0;
-  for (const StorageConfig* s : {&config.storage}) {
-    if (s->kind == "s3" && s->presigned_downloads) presign_expiry_s = s->presign_expiry_s;
-  }
-  for (const StorageConfig& s : config.more_storage) {
-    if (s.kind == "s3" && s.presigned_downloads) presign_expiry_s = s.presign_expiry_s;
+  std::vector<const StorageConfig*> storage_configs{&config.storage};
+  for (const StorageConfig& s : config.more_storage) storage_configs.push_back(&s);
+  for (const StorageConfig* s : storage_configs) {
+    if (s->kind == "s3" && s->presigned_downloads) {
+      presign_expiry_s = std::max(presign_expiry_s, s->presign_expiry_s);
+    }
   }
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
   ApiContext ctx{repo,
