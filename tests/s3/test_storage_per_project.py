@@ -108,6 +108,8 @@ def test_a_move_from_local_to_s3_and_back_keeps_the_digest(kiln, radosgw):
     assert not in_local_folder(k, digest)
     assert stores_of(k, "lab", digest) == ["s3"]
     assert downloaded_sha256(k, "lab", digest) == digest
+    # From S3 a download redirects to the store; from the local folder it is streamed.
+    assert k.request("GET", f"/api/v1/artifacts/{digest}?project=lab").status == 302
     # Again: already there, nothing to do (idempotent).
     r = k.api("POST", f"/projects/lab/artifacts/{digest}/move", {"to": "s3"})
     assert r.status == 200 and r.json()["changed"] is False, r
@@ -118,6 +120,8 @@ def test_a_move_from_local_to_s3_and_back_keeps_the_digest(kiln, radosgw):
     assert in_local_folder(k, digest) and not in_bucket(k, radosgw, digest)
     assert stores_of(k, "lab", digest) == ["default"]
     assert downloaded_sha256(k, "lab", digest) == digest
+    r = k.request("GET", f"/api/v1/artifacts/{digest}?project=lab")
+    assert r.status == 200 and hashlib.sha256(r.body).hexdigest() == digest, r
 
 
 def test_a_copy_leaves_it_in_both(kiln, radosgw):

@@ -30,6 +30,7 @@ path = "{tmp / 'slow'}"
 ''')
     k = Kiln("--auth", "--config", str(config), users=("alice", "bob"))
     k.slow = tmp / "slow"
+    k.config = config
     yield k
     k.stop()
 
@@ -92,6 +93,28 @@ def test_a_deleted_projects_choice_is_not_inherited(kiln):
     assert k.api("POST", "/projects", {"name": "temp"}, user="alice").status == 201
     r = k.api("GET", "/projects/temp/storage", user="alice")
     assert r.json() == {"backend": "fast", "chosen": False}, r
+
+
+def test_kiln_gc_says_where_garbage_lives_and_deletes_it_everywhere(kiln):
+    k = kiln
+    assert k.api("POST", "/projects", {"name": "junk"}, user="alice").status == 201
+    digest = upload(k, "junk", "junk.bin", b"soon garbage, in two places", "alice")
+    r = k.api("POST", f"/projects/junk/artifacts/{digest}/copy", {"to": "slow"}, user="alice")
+    assert r.status == 200 and r.json()["stores"] == ["fast", "slow"], r
+    assert k.api("DELETE", "/projects/junk", user="alice").status == 200
+
+    def gc(*args):
+        out = subprocess.run([str(KILN), "--data", str(k.data), "--config", str(k.config), "gc",
+                              "--grace-hours", "0", *args], capture_output=True, text=True,
+                             timeout=120, stdin=subprocess.DEVNULL)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    listed = gc()
+    line = next(line for line in listed.splitlines() if digest in line)
+    assert "in storage: fast, slow" in line, listed
+    gc("--delete", "--yes")
+    assert not any((k.data / "artifacts").rglob(digest)) and not any(k.slow.rglob(digest))
 
 
 def test_a_storage_mistake_in_the_config_stops_the_server(tmp_path):
