@@ -395,8 +395,18 @@ export function ArtifactsView({
                       <code title={a.digest}>{shortDigest(a.digest)}</code>
                     </td>
                     {storage && (
-                      <td>
+                      <td className="artifact-stores">
                         <StoreBadges artifact={a} />
+                        {!readOnly && (
+                          <StorageActionSelect
+                            client={client}
+                            project={project}
+                            artifact={a}
+                            backends={backends}
+                            onDone={reload}
+                            notify={notify}
+                          />
+                        )}
                       </td>
                     )}
                     <td className="row-actions">
@@ -436,16 +446,6 @@ export function ArtifactsView({
                       >
                         {downloading === key ? 'Downloading…' : 'Download'}
                       </button>
-                      {storage && !readOnly && (
-                        <StorageActionSelect
-                          client={client}
-                          project={project}
-                          artifact={a}
-                          backends={backends}
-                          onDone={reload}
-                          notify={notify}
-                        />
-                      )}
                       {!readOnly && a.guid !== null && (
                         <button
                           type="button"

@@ -64,7 +64,8 @@ path = "${join(dir, 'slow')}"
     await page.goto(`${base}/#/p/stations/artifacts`);
     const row = page.locator('[data-testid="artifact-first.txt"]');
     await row.waitFor(T);
-    await row.locator('[data-testid=artifact-stores]:has-text("fast")').waitFor(T);
+    const storesShown = (r) => r.locator('[data-testid=artifact-stores]').innerText().then((t) => t.trim());
+    await poll(async () => (await storesShown(row)) === 'fast', 'the row says fast');
     await page.screenshot({ path: runner.shotPath('q1-stored-in-fast') });
 
     // Move to slow from the row's select.
@@ -72,7 +73,7 @@ path = "${join(dir, 'slow')}"
     const options = await action.locator('option').allInnerTexts();
     assert(options.includes('Copy to slow') && options.includes('Move to slow'), `the select offers slow, got ${options}`);
     await action.selectOption('move:slow');
-    await row.locator('[data-testid=artifact-stores]:text-is("slow")').waitFor(T);
+    await poll(async () => (await storesShown(row)) === 'slow', 'the row says slow after the move');
     await poll(async () => (await storesOf(digest)).join() === 'slow', 'the server has it in slow only');
     await page.screenshot({ path: runner.shotPath('q2-moved-to-slow') });
 
@@ -84,7 +85,9 @@ path = "${join(dir, 'slow')}"
     const second = await upload('second.txt', 'uploaded after the project chose slow');
     assert((await storesOf(second)).join() === 'slow', 'the new upload is in slow');
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await page.locator('[data-testid="artifact-second.txt"] [data-testid=artifact-stores]:text-is("slow")').waitFor(T);
+    const secondRow = page.locator('[data-testid="artifact-second.txt"]');
+    await secondRow.waitFor(T);
+    await poll(async () => (await storesShown(secondRow)) === 'slow', "the new upload's row says slow");
     await page.screenshot({ path: runner.shotPath('q3-new-artifacts-in-slow') });
   }
 }
