@@ -72,6 +72,8 @@ Result<std::vector<std::vector<std::string>>> StorageSet::WhereMany(
       }
     }
   };
+  // Local folders answer with a stat: threads would cost more than they save.
+  if (!IsRemote()) parallel = 1;
   size_t threads = std::min(std::max<size_t>(parallel, 1), digests.size());
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);

@@ -73,8 +73,9 @@ class StorageSet : public ArtifactStore {
   // (empty when none does).
   Result<std::vector<std::string>> Where(const Digest& digest);
   // Where, for many digests at once (an artifact list): asked of the
-  // backends from up to `parallel` threads, since each question to S3 is a
-  // round trip (a HEAD). The answers are in the order of `digests`.
+  // backends from up to `parallel` threads when one is remote, since each
+  // question to S3 is a round trip (a HEAD); in this thread when all are
+  // local folders. The answers are in the order of `digests`.
   Result<std::vector<std::vector<std::string>>> WhereMany(const std::vector<Digest>& digests,
                                                           size_t parallel = 16);
 

@@ -18,6 +18,39 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A local store that says it is remote, so the set asks it from several
+// threads (as it does S3) while the test needs no S3.
+class RemoteLooking : public ArtifactStore {
+ public:
+  explicit RemoteLooking(std::unique_ptr<ArtifactStore> inner) : inner_(std::move(inner)) {}
+  Result<ArtifactInfo> PutFile(const fs::path& p) override { return inner_->PutFile(p); }
+  Result<ArtifactInfo> PutStream(std::istream& in) override { return inner_->PutStream(in); }
+  Result<std::unique_ptr<ArtifactWriter>> NewWriter() override { return inner_->NewWriter(); }
+  Result<uint64_t> AvailableBytes() override { return inner_->AvailableBytes(); }
+  Status GetToFile(const Digest& d, const fs::path& dest) override {
+    return inner_->GetToFile(d, dest);
+  }
+  Status GetToStream(const Digest& d, std::ostream& out) override {
+    return inner_->GetToStream(d, out);
+  }
+  Result<fs::path> Materialize(const Digest& d, const fs::path& scratch) override {
+    return inner_->Materialize(d, scratch);
+  }
+  Result<bool> Exists(const Digest& d) override {
+    ++exists_calls;
+    return inner_->Exists(d);
+  }
+  Result<uint64_t> Size(const Digest& d) override { return inner_->Size(d); }
+  Result<std::vector<ArtifactInfo>> List() override { return inner_->List(); }
+  Status Delete(const Digest& d) override { return inner_->Delete(d); }
+  bool IsRemote() const override { return true; }
+
+  std::atomic<int> exists_calls{0};
+
+ private:
+  std::unique_ptr<ArtifactStore> inner_;
+};
+
 class StorageSetTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -215,6 +248,41 @@ TEST_F(StorageSetTest, ConcurrentMovesLeaveExactlyOneCopy) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(Where(a->digest).size(), 1u);
   EXPECT_EQ(Read(a->digest), "contended");
+}
+
+TEST(StorageSetRemote, WhereManyAsksARemoteBackendFromSeveralThreadsInOrder) {
+  fs::path dir =
+      fs::temp_directory_path() / ("kiln-storage-set-remote-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  std::vector<StorageBackend> backends;
+  auto local = LocalArtifactStore::Open(dir / "local");
+  auto inner = LocalArtifactStore::Open(dir / "remote");
+  ASSERT_TRUE(local.ok() && inner.ok());
+  auto remote = std::make_unique<RemoteLooking>(std::move(*inner));
+  RemoteLooking* seen = remote.get();
+  backends.push_back({"default", "local", std::move(*local), 0});
+  backends.push_back({"far", "s3", std::move(remote), 60});
+  auto set = StorageSet::Create(std::move(backends), dir / "scratch");
+  ASSERT_TRUE(set.ok());
+  std::vector<Digest> digests;
+  std::vector<Names> wanted;
+  for (int i = 0; i < 50; ++i) {
+    std::string data = "far or near " + std::to_string(i);
+    fs::path file = dir / "file";
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << data;
+    auto put = i % 2 ? (*set)->PutFileTo("far", file) : (*set)->PutFile(file);
+    ASSERT_TRUE(put.ok());
+    digests.push_back(put->digest);
+    wanted.push_back(i % 2 ? Names{"far"} : Names{"default"});
+  }
+  auto where = (*set)->WhereMany(digests, 8);
+  ASSERT_TRUE(where.ok()) << where.status().ToString();
+  EXPECT_EQ(*where, wanted);
+  EXPECT_EQ(seen->exists_calls.load(), 50);  // each digest asked once
+  EXPECT_TRUE((*set)->IsRemote());
+  EXPECT_TRUE(*(*set)->IsRemoteFor(digests[1]));
+  EXPECT_FALSE(*(*set)->IsRemoteFor(digests[0]));
+  fs::remove_all(dir);
 }
 
 TEST(StorageSetCreate, RefusesRepeatedOrMissingNames) {
