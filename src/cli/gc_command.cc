@@ -14,6 +14,7 @@
 #include "runs/runs_store.h"
 #include "server/serve.h"
 #include "storage/artifact_store.h"
+#include "storage/storage_set.h"
 #include "store/object_store.h"
 
 namespace kiln {
@@ -47,7 +48,7 @@ Status Run(const Args& args, const std::string& data_dir, const std::string& con
   KILN_ASSIGN_OR_RETURN(auto runs, OpenRunsStore(config.database, data_dir));
   KILN_ASSIGN_OR_RETURN(ServerKey key, ServerKey::LoadOrCreate(CredentialsKeyPath(data_dir)));
   Credentials credentials(*store, SystemClock::Get(), key);
-  KILN_ASSIGN_OR_RETURN(auto artifacts, OpenArtifactStore(config.storage, data_dir, &credentials));
+  KILN_ASSIGN_OR_RETURN(auto artifacts, OpenArtifactStore(config, data_dir, &credentials));
   GcOptions o;
   o.grace_ms = int64_t(args.grace_hours * 3600 * 1000);
   std::cerr << "kiln gc: reading every commit of every branch and tag, and the runs…\n";
@@ -59,9 +60,15 @@ Status Run(const Args& args, const std::string& data_dir, const std::string& con
   for (const GcCandidate& c : plan.garbage) {
     std::string projects;
     for (const auto& p : c.projects) projects += (projects.empty() ? "" : ", ") + p;
+    // With several storage backends: which of them hold it (all are deleted).
+    std::string where;
+    if (artifacts->Backends().size() > 1) {
+      KILN_ASSIGN_OR_RETURN(std::vector<std::string> stores, artifacts->Where(c.artifact.digest));
+      for (const auto& s : stores) where += (where.empty() ? "  in storage: " : ", ") + s;
+    }
     std::cout << "  " << c.artifact.digest.Hex() << "  " << Bytes(c.artifact.size)
               << (projects.empty() ? "  (never granted to a project)" : "  was in: " + projects)
-              << "\n";
+              << where << "\n";
   }
   std::cout << "kept: " << plan.kept_by_history << " named by a commit of a branch or tag, "
             << plan.kept_by_runs << " named by a run, " << plan.kept_young << " younger than "

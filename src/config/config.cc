@@ -200,10 +200,24 @@ Status ReadDatabase(const Where& w, const toml::node& node, DatabaseConfig& d) {
   return Status::Ok();
 }
 
-Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
+// Storage backend names go into URLs and the project's choice: plain only.
+bool PlainStorageName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+             std::string::npos &&
+         name[0] != '-';
+}
+
+// One storage backend: [storage] (prefix "storage", `named` collects its
+// [storage.NAME] tables) or one [storage.NAME] (`named` null).
+Status ReadStorage(const Where& w, const toml::node& node, const std::string& prefix,
+                   StorageConfig& s, std::vector<std::pair<uint32_t, StorageConfig>>* named) {
   const toml::table* t = node.as_table();
-  if (!t) return w.Error(node, "storage", "must be a table ([storage])");
+  if (!t) return w.Error(node, prefix, "must be a table ([" + prefix + "])");
   static const std::set<std::string> keys = {"kind",
+                                             "name",
+                                             "path",
                                              "endpoint",
                                              "bucket",
                                              "region",
@@ -216,12 +230,27 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
                                              "secret_key",
                                              "credentials"};
   for (auto&& [k, v] : *t) {
-    std::string key(k.str()), full = "storage." + key;
-    if (!keys.count(key)) {
+    std::string key(k.str()), full = prefix + "." + key;
+    if (named && v.is_table()) {
+      // [storage.NAME]: another backend, with the same keys.
+      StorageConfig more;
+      if (!PlainStorageName(key)) {
+        return w.Error(v, full,
+                       "a storage backend's name is letters, digits, '_' and '-' (at most 64), "
+                       "not starting with '-'");
+      }
+      more.name = key;
+      KILN_RETURN_IF_ERROR(ReadStorage(w, v, full, more, nullptr));
+      named->emplace_back(v.source().begin.line, std::move(more));
+      continue;
+    }
+    if (!keys.count(key) || (key == "name" && !named)) {
       return w.Error(v, full,
-                     "unknown setting (kind, endpoint, bucket, region, prefix, access_key, "
-                     "secret_key_env, credentials, part_size_mb, presigned_downloads, "
-                     "presign_expiry_s)");
+                     std::string("unknown setting (kind, ") + (named ? "name, " : "") +
+                         "path, endpoint, bucket, region, prefix, access_key, "
+                         "secret_key_env, credentials, part_size_mb, presigned_downloads, "
+                         "presign_expiry_s" +
+                         (named ? "; or a [storage.NAME] table for another backend)" : ")"));
     }
     if (key == "secret_key") {
       return w.Error(v, full,
@@ -233,6 +262,18 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
       if (s.kind != "local" && s.kind != "s3") {
         return w.Error(v, full, "unknown storage kind '" + s.kind + "' (local, s3)");
       }
+    }
+    if (key == "name") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, s.name));
+      if (!PlainStorageName(s.name)) {
+        return w.Error(v, full,
+                       "a storage backend's name is letters, digits, '_' and '-' (at most 64), "
+                       "not starting with '-'");
+      }
+    }
+    if (key == "path") {
+      KILN_RETURN_IF_ERROR(String(w, v, full, s.path));
+      if (s.path.empty() || s.path[0] != '/') return w.Error(v, full, "must be an absolute path");
     }
     if (key == "endpoint") {
       KILN_RETURN_IF_ERROR(String(w, v, full, s.endpoint));
@@ -255,16 +296,20 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
       s.presigned_downloads = *v.value<bool>();
     }
   }
+  if (s.kind != "local" && !s.path.empty()) {
+    return w.Error(node, prefix + ".path",
+                   "only a local storage has a path (this one is " + s.kind + ")");
+  }
   if (s.kind == "s3" && !s.credentials.empty()) {
     if (!s.access_key.empty() || !s.secret_key_env.empty()) {
-      return w.Error(node, "storage.credentials",
+      return w.Error(node, prefix + ".credentials",
                      "either a stored credential or access_key and secret_key_env, not both");
     }
     for (const auto& [name, value] :
          {std::pair<const char*, const std::string*>{"endpoint", &s.endpoint},
           {"bucket", &s.bucket}}) {
       if (value->empty()) {
-        return w.Error(node, std::string("storage.") + name, "missing (an s3 storage needs it)");
+        return w.Error(node, prefix + "." + name, "missing (an s3 storage needs it)");
       }
     }
   } else if (s.kind == "s3") {
@@ -274,9 +319,45 @@ Status ReadStorage(const Where& w, const toml::node& node, StorageConfig& s) {
           {"access_key", &s.access_key},
           {"secret_key_env", &s.secret_key_env}}) {
       if (value->empty()) {
-        return w.Error(node, std::string("storage.") + name, "missing (an s3 storage needs it)");
+        return w.Error(node, prefix + "." + name, "missing (an s3 storage needs it)");
       }
     }
+  }
+  return Status::Ok();
+}
+
+// [storage] and its [storage.NAME] tables: names unique, no two backends on
+// the same folder or bucket prefix (a delete from one would delete from both).
+Status ReadAllStorage(const Where& w, const toml::node& node, ServerConfig& c) {
+  std::vector<std::pair<uint32_t, StorageConfig>> named;
+  KILN_RETURN_IF_ERROR(ReadStorage(w, node, "storage", c.storage, &named));
+  std::stable_sort(named.begin(), named.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto location = [](const StorageConfig& s) {
+    return s.kind == "s3" ? "s3 " + s.endpoint + "/" + s.bucket + "/" + s.prefix
+                          : "local " + s.path;
+  };
+  for (auto& entry : named) {
+    StorageConfig& s = entry.second;
+    const toml::node& at = *node.as_table()->get(s.name);
+    if (s.name == c.storage.name) {
+      return w.Error(at, "storage." + s.name,
+                     "the name '" + s.name +
+                         "' is the default backend's ([storage] name); give one of them another");
+    }
+    const StorageConfig* same = nullptr;
+    if (location(s) == location(c.storage) && (s.kind == "s3" || !s.path.empty())) {
+      same = &c.storage;
+    }
+    for (const StorageConfig& other : c.more_storage) {  // those before it
+      if (location(other) == location(s) && (s.kind == "s3" || !s.path.empty())) same = &other;
+    }
+    if (same) {
+      return w.Error(
+          at, "storage." + s.name,
+          "stores in the same place as the backend '" + same->name + "' (" + location(s) + ")");
+    }
+    c.more_storage.push_back(std::move(s));
   }
   return Status::Ok();
 }
@@ -331,7 +412,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     KILN_RETURN_IF_ERROR(ReadDatabase(w, *database, c.database));
   }
   if (auto* storage = root.get("storage")) {
-    KILN_RETURN_IF_ERROR(ReadStorage(w, *storage, c.storage));
+    KILN_RETURN_IF_ERROR(ReadAllStorage(w, *storage, c));
   }
   auto known = [&](const std::string& name) {
     for (const auto& b : c.backends) {

@@ -45,9 +45,15 @@ struct BackendConfig {
 };
 
 // Where artifacts live ([storage]; docs/storage.md): the data folder's
-// artifacts/ (local), or an S3-compatible store.
+// artifacts/ (local), or an S3-compatible store. `[storage]` is the default
+// backend, where new artifacts go unless a project chooses another;
+// `[storage.NAME]` tables declare more, with the same keys.
 struct StorageConfig {
-  std::string kind = "local";  // "local" | "s3"
+  std::string name = "default";  // [storage] name = …, or the NAME of [storage.NAME]
+  std::string kind = "local";    // "local" | "s3"
+  // local: the folder ("" = <data>/artifacts for the default backend,
+  // <data>/storage/<name> for another).
+  std::string path;
   std::string endpoint, bucket, region = "us-east-1", prefix = "kiln/artifacts/";
   std::string access_key;      // not secret: the key's name
   std::string secret_key_env;  // the environment variable holding the secret
@@ -74,7 +80,8 @@ struct ServerConfig {
   std::vector<BackendConfig> backends;  // in file order; empty = one local backend
   std::string default_backend;          // "" = the first
   std::map<std::string, std::string> route_pipelines, route_operations;
-  StorageConfig storage;
+  StorageConfig storage;                    // the default artifact backend
+  std::vector<StorageConfig> more_storage;  // [storage.NAME], in file order
   DatabaseConfig database;
 };
 

@@ -97,6 +97,44 @@ TEST(ServerConfig, ReadsAnS3Storage) {
   EXPECT_EQ(pg->database.conninfo, "postgresql://kiln@db:5432/kiln");
 }
 
+// [storage] is the default backend; [storage.NAME] tables are more, in file order.
+TEST(ServerConfig, ReadsNamedStorageBackends) {
+  auto c = ParseServerConfig(R"(
+[storage]
+name = "fast"
+kind = "local"
+
+[storage.scratch]
+kind = "local"
+path = "/mnt/scratch/kiln"
+
+[storage.archive]
+kind = "s3"
+endpoint = "http://127.0.0.1:7480"
+bucket = "kiln"
+access_key = "AK"
+secret_key_env = "KILN_S3_SECRET"
+presigned_downloads = false
+)",
+                             "kiln.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage.name, "fast");
+  EXPECT_EQ(c->storage.kind, "local");
+  EXPECT_EQ(c->storage.path, "");
+  ASSERT_EQ(c->more_storage.size(), 2u);
+  EXPECT_EQ(c->more_storage[0].name, "scratch");
+  EXPECT_EQ(c->more_storage[0].path, "/mnt/scratch/kiln");
+  EXPECT_EQ(c->more_storage[1].name, "archive");
+  EXPECT_EQ(c->more_storage[1].kind, "s3");
+  EXPECT_EQ(c->more_storage[1].bucket, "kiln");
+  EXPECT_FALSE(c->more_storage[1].presigned_downloads);
+  // Without [storage] at all: one local backend named "default".
+  auto d = ParseServerConfig("", "kiln.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->storage.name, "default");
+  EXPECT_TRUE(d->more_storage.empty());
+}
+
 // Each mistake is reported with the file, the line and the key.
 TEST(ServerConfig, ErrorsNameFileLineAndKey) {
   struct Case {
@@ -129,6 +167,29 @@ TEST(ServerConfig, ErrorsNameFileLineAndKey) {
        "kiln.toml:1: database.conninfo: missing (a postgres database needs it)"},
       {"[database]\nkind = \"mysql\"\n",
        "kiln.toml:2: database.kind: unknown database kind 'mysql' (sqlite, postgres)"},
+      {"[storage.archive]\nkind = \"nfs\"\n",
+       "kiln.toml:2: storage.archive.kind: unknown storage kind 'nfs' (local, s3)"},
+      {"[storage]\nname = \"archive\"\n[storage.archive]\nkind = \"local\"\n",
+       "kiln.toml:3: storage.archive: the name 'archive' is the default backend's ([storage] "
+       "name); give one of them another"},
+      {"[storage.default]\nkind = \"local\"\n",
+       "kiln.toml:1: storage.default: the name 'default' is the default backend's"},
+      {"[storage.a]\npath = \"/srv/a\"\n[storage.b]\npath = \"/srv/a\"\n",
+       "kiln.toml:3: storage.b: stores in the same place as the backend 'a' (local /srv/a)"},
+      {"[storage.\"a b\"]\nkind = \"local\"\n",
+       "kiln.toml:1: storage.a b: a storage backend's name is letters, digits, '_' and '-'"},
+      {"[storage.a]\nname = \"b\"\n",
+       "kiln.toml:2: storage.a.name: unknown setting (kind, path, endpoint"},
+      {"[storage.a]\n[storage.a.b]\nkind = \"local\"\n",
+       "kiln.toml:2: storage.a.b: unknown setting (kind, path, endpoint"},
+      {"[storage]\nbukket = \"x\"\n",
+       "kiln.toml:2: storage.bukket: unknown setting (kind, name, path, endpoint"},
+      {"[storage.a]\npath = \"relative/dir\"\n",
+       "kiln.toml:2: storage.a.path: must be an absolute path"},
+      {"[storage.a]\nkind = \"s3\"\npath = \"/x\"\nendpoint = \"http://h\"\n",
+       "kiln.toml:1: storage.a.path: only a local storage has a path (this one is s3)"},
+      {"[storage.a]\nkind = \"s3\"\nendpoint = \"http://h\"\nbucket = \"b\"\n",
+       "kiln.toml:1: storage.a.access_key: missing (an s3 storage needs it)"},
       {"[storage]\nkind = \"nfs\"\n",
        "kiln.toml:2: storage.kind: unknown storage kind 'nfs' (local, s3)"},
       {"[backends.w]\nkind = \"remote\"\npoll_s = 0.01\n",

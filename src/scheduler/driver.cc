@@ -809,7 +809,7 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
       return FailedPrecondition("the operation did not return output '" + name +
                                 "' (its ports and its code's return statement differ)");
     }
-    KILN_ASSIGN_OR_RETURN(ArtifactInfo info, StoreOutput(it->second));
+    KILN_ASSIGN_OR_RETURN(ArtifactInfo info, StoreOutput(e.rec.project, it->second));
     if (it->second.sha256 && *it->second.sha256 != info.digest) {
       return Corruption("output '" + name + "' changed after the job wrote it");
     }
@@ -835,7 +835,7 @@ Status Driver::CollectOutputs(Execution& e, size_t i) {
   return Status::Ok();
 }
 
-Result<ArtifactInfo> Driver::StoreOutput(const ResultOutput& output) {
+Result<ArtifactInfo> Driver::StoreOutput(const std::string& project, const ResultOutput& output) {
   // Content already in the store (a re-run that made the same bytes): hash
   // the file here and skip the store's copy and fsyncs. Only when the job
   // named a digest that exists, so new content is still hashed once.
@@ -859,6 +859,7 @@ Result<ArtifactInfo> Driver::StoreOutput(const ResultOutput& output) {
       if (digest == *output.sha256) return ArtifactInfo{digest, size};
     }
   }
+  if (options_.store_output) return options_.store_output(project, output.path);
   return artifacts_.PutFile(output.path);
 }
 

@@ -90,6 +90,11 @@ struct DriverOptions {
   const Clock* clock = &SystemClock::Get();
   // Called (outside the driver's lock) after the driver committed to a
   // branch, so a server can tell the branch's subscribers (Hub::BranchMoved).
+  // Stores a job's output file for the execution's project (the project's
+  // choice of storage backend; docs/storage.md). Unset: the driver's
+  // ArtifactStore's PutFile.
+  std::function<Result<ArtifactInfo>(const std::string& project, const std::filesystem::path& file)>
+      store_output;
   std::function<void(const std::string& project, const std::string& branch, const Digest& commit)>
       on_commit;
 };
@@ -196,7 +201,7 @@ class Driver : private JobSink {
   // queues those again when the job failed).
   void ReleaseWaiters();
   Status CollectOutputs(Execution& e, size_t job);
-  Result<ArtifactInfo> StoreOutput(const ResultOutput& output);
+  Result<ArtifactInfo> StoreOutput(const std::string& project, const ResultOutput& output);
   std::map<std::string, Digest> InputDigests(const Execution& e, size_t job) const;
   void MaybeFinish(Execution& e);
   Status CommitArtifacts(Execution& e);

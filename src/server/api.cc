@@ -5,6 +5,7 @@
 #include <set>
 
 #include "access/credentials.h"
+#include "access/project_storage.h"
 #include "core/guid.h"
 #include "model/export.h"
 #include "server/api_compute.h"
@@ -264,6 +265,8 @@ static std::vector<Endpoint> Endpoints(ApiContext& ctx) {
            if (ctx.credentials) {
              KILN_RETURN_IF_ERROR(ctx.credentials->RemoveAll(ProjectCredentialScope(r.Param("p"))));
            }
+           // Nor its choice of storage backend.
+           KILN_RETURN_IF_ERROR(ProjectStorage(ctx.store).Set(r.Param("p"), ""));
            return HttpResponse::Json(200, {{"deleted", r.Param("p")}});
          });
        }},

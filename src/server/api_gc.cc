@@ -21,21 +21,26 @@ Result<int64_t> GraceMs(const std::string& text) {
   return int64_t(hours * 3600 * 1000);
 }
 
-json PlanJson(const GcPlan& plan) {
+Result<json> PlanJson(const GcPlan& plan, StorageSet* stores) {
   json garbage = json::array();
   for (const GcCandidate& c : plan.garbage) {
-    garbage.push_back({{"digest", c.artifact.digest.Hex()},
-                       {"size", c.artifact.size},
-                       {"stored_ms", c.artifact.modified_ms},
-                       {"projects", c.projects}});
+    json one = {{"digest", c.artifact.digest.Hex()},
+                {"size", c.artifact.size},
+                {"stored_ms", c.artifact.modified_ms},
+                {"projects", c.projects}};
+    if (stores) {
+      KILN_ASSIGN_OR_RETURN(std::vector<std::string> where, stores->Where(c.artifact.digest));
+      one["stores"] = where;
+    }
+    garbage.push_back(std::move(one));
   }
-  return {{"garbage", garbage},
-          {"garbage_bytes", plan.garbage_bytes},
-          {"stored_bytes", plan.stored_bytes},
-          {"kept",
-           {{"by_history", plan.kept_by_history},
-            {"by_runs", plan.kept_by_runs},
-            {"young", plan.kept_young}}}};
+  return json{{"garbage", garbage},
+              {"garbage_bytes", plan.garbage_bytes},
+              {"stored_bytes", plan.stored_bytes},
+              {"kept",
+               {{"by_history", plan.kept_by_history},
+                {"by_runs", plan.kept_by_runs},
+                {"young", plan.kept_young}}}};
 }
 
 Status NeedServerAdmin(Access& access, const std::string& user) {
@@ -56,7 +61,8 @@ void RegisterGcApi(Router& router, GcContext& c) {
           GcOptions o;
           KILN_ASSIGN_OR_RETURN(o.grace_ms, GraceMs(r.Query("grace_hours")));
           KILN_ASSIGN_OR_RETURN(GcPlan plan, PlanGarbage(ctx->repo, ctx->runs, ctx->artifacts, o));
-          return HttpResponse::Json(200, PlanJson(plan));
+          KILN_ASSIGN_OR_RETURN(json body, PlanJson(plan, ctx->stores));
+          return HttpResponse::Json(200, body);
         });
       },
       "Artifacts nothing references any more (a dry run; server admins)");

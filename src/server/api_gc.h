@@ -14,6 +14,7 @@
 #include "runs/runs_store.h"
 #include "server/router.h"
 #include "storage/artifact_store.h"
+#include "storage/storage_set.h"
 
 namespace kiln {
 
@@ -22,6 +23,8 @@ struct GcContext {
   Repository& repo;
   RunsStore& runs;
   ArtifactStore& artifacts;
+  // Several backends: a dry run says which hold each candidate ("stores").
+  StorageSet* stores = nullptr;
 };
 
 void RegisterGcApi(Router& router, GcContext& ctx);

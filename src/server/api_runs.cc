@@ -11,6 +11,7 @@
 #include "core/guid.h"
 #include "model/meta.h"
 #include "runs/downsample.h"
+#include "server/api_storage.h"
 #include "server/artifact_list.h"
 
 namespace kiln {
@@ -353,7 +354,15 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
                                 std::to_string(ctx->max_artifact_bytes) +
                                 " bytes (kiln serve --max-artifact-mb raises it)");
             }
-            KILN_ASSIGN_OR_RETURN(uint64_t available, ctx->artifacts.AvailableBytes());
+            // The project's choice of backend (docs/storage.md), else the default.
+            std::string backend;
+            if (ctx->stores && ctx->project_storage) {
+              KILN_ASSIGN_OR_RETURN(
+                  backend, BackendForProject(*ctx->stores, *ctx->project_storage, r.Param("p")));
+            }
+            KILN_ASSIGN_OR_RETURN(uint64_t available, backend.empty()
+                                                          ? ctx->artifacts.AvailableBytes()
+                                                          : ctx->stores->AvailableBytesOf(backend));
             if (length > available) {
               return Status(Code::kInsufficientStorage,
                             "not enough disk space for the upload: it needs " +
@@ -361,7 +370,9 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
                                 " are free");
             }
             auto sink = std::make_unique<UploadSink>();
-            KILN_ASSIGN_OR_RETURN(sink->writer, ctx->artifacts.NewWriter());
+            KILN_ASSIGN_OR_RETURN(sink->writer, backend.empty()
+                                                    ? ctx->artifacts.NewWriter()
+                                                    : ctx->stores->NewWriterTo(backend));
             sink->limit = ctx->max_artifact_bytes;
             return std::unique_ptr<BodySink>(std::move(sink));
           },
@@ -411,12 +422,13 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
           KILN_ASSIGN_OR_RETURN(auto tree, ctx->repo.LoadTree(at));
           KILN_ASSIGN_OR_RETURN(auto outputs, runs->ListProjectOutputs(r.Param("p")));
           ArtifactFilter filter{r.Query("kind"), r.Query("pipeline")};
-          KILN_ASSIGN_OR_RETURN(json list, ListArtifacts(*tree, outputs, ctx->artifacts, filter));
+          KILN_ASSIGN_OR_RETURN(json list,
+                                ListArtifacts(*tree, outputs, ctx->artifacts, filter, ctx->stores));
           return HttpResponse::Json(200, {{"artifacts", list}, {"commit", at.Hex()}});
         });
       },
       "The project's artifacts at ?ref=, with where each came from (an upload, or a job of an "
-      "execution) and the value of small JSON ones");
+      "execution), the storage backends holding it and the value of small JSON ones");
   router.Add(
       "DELETE", "/api/v1/projects/{p}/artifacts/{guid}",
       [=](HttpRequest& r) {
@@ -486,7 +498,8 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
             }
           }
           std::filesystem::path path;
-          if (ctx->artifacts.IsRemote()) {
+          KILN_ASSIGN_OR_RETURN(bool remote, ctx->artifacts.IsRemoteFor(d));
+          if (remote) {
             // A copy of its own, removed once it is sent.
             path = std::filesystem::temp_directory_path() /
                    ("kiln-download-" + d.Hex().substr(0, 16) + "-" + NewGuid());

@@ -11,9 +11,11 @@
 #include <string>
 
 #include "access/access.h"
+#include "access/project_storage.h"
 #include "scheduler/driver.h"
 #include "server/hub.h"
 #include "server/router.h"
+#include "storage/storage_set.h"
 
 namespace kiln {
 
@@ -35,6 +37,11 @@ struct RunsContext {
   // This server's name in a runs store shared by several servers: a cancel
   // of an execution another server drives is left for that server.
   std::string server_id;
+  // Several storage backends (docs/storage.md): uploads go to the project's
+  // choice, and the artifact list says where each one lives. Null (tests):
+  // everything goes to `artifacts`.
+  StorageSet* stores = nullptr;
+  ProjectStorage* project_storage = nullptr;
 };
 
 void RegisterRunsApi(Router& router, RunsContext& ctx);

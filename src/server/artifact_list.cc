@@ -49,7 +49,7 @@ json InlineValue(ArtifactStore& store, const std::string& serializer, const std:
 }  // namespace
 
 Result<json> ListArtifacts(const Tree& tree, const std::vector<ProjectJobOutputs>& outputs,
-                           ArtifactStore& store, const ArtifactFilter& filter) {
+                           ArtifactStore& store, const ArtifactFilter& filter, StorageSet* stores) {
   // Jobs by id, to name the origin of the model's Artifact nodes.
   std::map<std::string, const ProjectJobOutputs*> jobs;
   for (const ProjectJobOutputs& o : outputs) jobs.emplace(o.job, &o);
@@ -108,6 +108,25 @@ Result<json> ListArtifacts(const Tree& tree, const std::vector<ProjectJobOutputs
                          a["size"].get<uint64_t>());
     if (!v.is_null()) a["value"] = std::move(v);
     out.push_back(std::move(a));
+  }
+  if (stores) {
+    // Where each one lives: with one backend, no question to ask it (an S3
+    // HEAD per artifact); with several, asked of them in parallel.
+    std::vector<Digest> digests;
+    std::vector<size_t> at;  // index in `out` of digests[i]
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i]["stores"] = json::array();
+      Result<Digest> d = Digest::FromHex(out[i]["digest"].get<std::string>());
+      if (!d.ok()) continue;
+      if (stores->Backends().size() == 1) {
+        out[i]["stores"].push_back(stores->DefaultName());
+      } else {
+        digests.push_back(*d);
+        at.push_back(i);
+      }
+    }
+    KILN_ASSIGN_OR_RETURN(auto where, stores->WhereMany(digests));
+    for (size_t i = 0; i < where.size(); ++i) out[at[i]]["stores"] = where[i];
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #include "model/tree.h"
 #include "runs/records.h"
 #include "storage/artifact_store.h"
+#include "storage/storage_set.h"
 
 namespace kiln {
 
@@ -28,8 +29,11 @@ struct ArtifactFilter {
 };
 
 // Newest job outputs first (as RunsStore::ListProjectOutputs gives them).
+// With `stores`, each artifact says which backends hold it ("stores": names;
+// one backend: its name, unchecked; none: the bytes are gone).
 Result<nlohmann::json> ListArtifacts(const Tree& tree,
                                      const std::vector<ProjectJobOutputs>& outputs,
-                                     ArtifactStore& store, const ArtifactFilter& filter = {});
+                                     ArtifactStore& store, const ArtifactFilter& filter = {},
+                                     StorageSet* stores = nullptr);
 
 }  // namespace kiln

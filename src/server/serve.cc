@@ -13,6 +13,7 @@
 
 #include "access/access.h"
 #include "access/credentials.h"
+#include "access/project_storage.h"
 #include "compute/backend_router.h"
 #include "compute/gpu_count.h"
 #include "compute/local_backend.h"
@@ -39,11 +40,13 @@
 #include "server/api_preview.h"
 #include "server/api_provenance.h"
 #include "server/api_runs.h"
+#include "server/api_storage.h"
 #include "server/api_sweeps.h"
 #include "server/execution_watch.h"
 #include "server/hub.h"
 #include "storage/local_artifact_store.h"
 #include "storage/s3/s3_artifact_store.h"
+#include "storage/storage_set.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
@@ -190,12 +193,17 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const DatabaseConfig& datab
   return std::unique_ptr<ObjectStore>(std::move(sqlite));
 }
 
-Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
-                                                         const std::string& data_dir,
-                                                         Credentials* credentials) {
+Result<std::unique_ptr<ArtifactStore>> OpenStorageBackend(const StorageConfig& storage,
+                                                          const std::string& data_dir,
+                                                          Credentials* credentials,
+                                                          bool is_default) {
   if (storage.kind != "s3") {
-    KILN_ASSIGN_OR_RETURN(auto local, LocalArtifactStore::Open(data_dir + "/artifacts"));
-    return std::unique_ptr<ArtifactStore>(std::move(local));
+    std::string path = !storage.path.empty() ? storage.path
+                       : is_default          ? data_dir + "/artifacts"
+                                             : data_dir + "/storage/" + storage.name;
+    Result<std::unique_ptr<LocalArtifactStore>> local = LocalArtifactStore::Open(path);
+    if (!local.ok()) return local.status().WithContext("storage '" + storage.name + "'");
+    return std::unique_ptr<ArtifactStore>(std::move(*local));
   }
   std::string access_key = storage.access_key, secret;
   if (!storage.credentials.empty()) {
@@ -219,8 +227,8 @@ Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& st
   } else {
     const char* env = std::getenv(storage.secret_key_env.c_str());
     if (!env || !*env) {
-      return InvalidArgument("storage: the environment variable " + storage.secret_key_env +
-                             " (secret_key_env) holds no secret key");
+      return InvalidArgument("storage '" + storage.name + "': the environment variable " +
+                             storage.secret_key_env + " (secret_key_env) holds no secret key");
     }
     secret = env;
   }
@@ -231,12 +239,28 @@ Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& st
   o.staging_dir = data_dir + "/tmp/s3-staging";
   Result<std::unique_ptr<S3ArtifactStore>> s3 = S3ArtifactStore::Open(o);
   if (!s3.ok()) {
-    return s3.status().WithContext("storage: bucket '" + storage.bucket + "' at " +
-                                   storage.endpoint);
+    return s3.status().WithContext("storage '" + storage.name + "': bucket '" + storage.bucket +
+                                   "' at " + storage.endpoint);
   }
-  spdlog::info("artifacts are in the S3 bucket '{}' at {} (prefix {})", storage.bucket,
-               storage.endpoint, storage.prefix);
+  spdlog::info("storage '{}': artifacts in the S3 bucket '{}' at {} (prefix {})", storage.name,
+               storage.bucket, storage.endpoint, storage.prefix);
   return std::unique_ptr<ArtifactStore>(std::move(*s3));
+}
+
+Result<std::unique_ptr<StorageSet>> OpenArtifactStore(const ServerConfig& config,
+                                                      const std::string& data_dir,
+                                                      Credentials* credentials) {
+  std::vector<StorageBackend> backends;
+  std::vector<const StorageConfig*> all{&config.storage};
+  for (const StorageConfig& more : config.more_storage) all.push_back(&more);
+  for (const StorageConfig* s : all) {
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactStore> store,
+                          OpenStorageBackend(*s, data_dir, credentials, s == all.front()));
+    int64_t presign = s->kind == "s3" && s->presigned_downloads ? s->presign_expiry_s : 0;
+    backends.push_back({s->name, s->kind, std::move(store), presign});
+  }
+  return StorageSet::Create(std::move(backends),
+                            std::filesystem::path(data_dir) / "tmp" / "copies");
 }
 
 static bool IsLoopback(const std::string& host) {
@@ -308,8 +332,20 @@ Status Serve(const ServeOptions& options) {
   // Runs beside the projects (runs.db, or the same PostgreSQL database).
   KILN_ASSIGN_OR_RETURN(auto runs, OpenRunsStore(config.database, options.data_dir));
   KILN_ASSIGN_OR_RETURN(std::string server_id, LoadOrCreateServerId(options.data_dir));
-  KILN_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactStore> artifacts,
-                        OpenArtifactStore(config.storage, options.data_dir, &credentials));
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<StorageSet> artifacts,
+                        OpenArtifactStore(config, options.data_dir, &credentials));
+  // Each project's choice of backend for its new artifacts, in the database.
+  ProjectStorage project_storage(*store);
+  // > 0: some backend redirects downloads (the StorageSet uses the expiry
+  // of the backend that holds the artifact).
+  int64_t presign_expiry_s = 0;
+  std::vector<const StorageConfig*> storage_configs{&config.storage};
+  for (const StorageConfig& s : config.more_storage) storage_configs.push_back(&s);
+  for (const StorageConfig* s : storage_configs) {
+    if (s->kind == "s3" && s->presigned_downloads) {
+      presign_expiry_s = std::max(presign_expiry_s, s->presign_expiry_s);
+    }
+  }
   if (runs->grants_created()) KILN_RETURN_IF_ERROR(BackfillUploadGrants(repo, *runs));
   ApiContext ctx{repo,
                  access,
@@ -367,10 +403,10 @@ Status Serve(const ServeOptions& options) {
                        *artifacts,
                        "",
                        options.max_artifact_bytes,
-                       config.storage.kind == "s3" && config.storage.presigned_downloads
-                           ? config.storage.presign_expiry_s
-                           : 0,
-                       server_id};
+                       presign_expiry_s,
+                       server_id,
+                       artifacts.get(),
+                       &project_storage};
   std::string work_dir = options.data_dir + "/work";
   Status compute = [&]() -> Status {
     KILN_ASSIGN_OR_RETURN(RuntimeFingerprint runtime, ProbeRuntime());
@@ -453,6 +489,13 @@ Status Serve(const ServeOptions& options) {
     driver_options.route_operations = config.route_operations;
     driver_options.route_pipelines = config.route_pipelines;
     driver_options.server_id = server_id;
+    driver_options.store_output = [&artifacts, &project_storage](
+                                      const std::string& project,
+                                      const std::filesystem::path& file) -> Result<ArtifactInfo> {
+      KILN_ASSIGN_OR_RETURN(std::string backend,
+                            BackendForProject(*artifacts, project_storage, project));
+      return artifacts->PutFileTo(backend, file);
+    };
     driver_options.on_commit = [&hub](const std::string& project, const std::string& branch,
                                       const Digest&) { hub.BranchMoved(project, branch); };
     KILN_ASSIGN_OR_RETURN(driver, Driver::Open(repo, *runs, *artifacts, *backend, driver_options));
@@ -522,8 +565,13 @@ Status Serve(const ServeOptions& options) {
   RegisterPreviewApi(router, preview_ctx);
   CredentialsContext credentials_ctx{access, credentials};
   RegisterCredentialsApi(router, credentials_ctx);
-  GcContext gc_ctx{access, repo, *runs, *artifacts};
+  GcContext gc_ctx{access, repo, *runs, *artifacts, artifacts.get()};
   RegisterGcApi(router, gc_ctx);
+  StorageContext storage_ctx{access, repo, *runs, *artifacts, project_storage};
+  RegisterStorageApi(router, storage_ctx);
+  for (const StorageBackendInfo& b : artifacts->Backends()) {
+    spdlog::info("storage '{}' ({}{})", b.name, b.kind, b.is_default ? ", the default" : "");
+  }
   SweepsContext sweeps_ctx{access, repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason};
   RegisterSweepsApi(router, sweeps_ctx);
 

@@ -76,15 +76,24 @@ Result<std::unique_ptr<RunsStore>> OpenRunsStore(const DatabaseConfig& database,
 // This server's name among several sharing one database: kept in
 // <data_dir>/server-id ("<host>-<8 hex>"), made on first start.
 Result<std::string> LoadOrCreateServerId(const std::string& data_dir);
-// The artifact store the config names ([storage]): an S3 bucket, else
-// <data_dir>/artifacts.
-// A stored credential it names ([storage] credentials) is opened with
+// The artifact backends the config names ([storage] the default, then each
+// [storage.NAME]; docs/storage.md): S3 buckets or local folders (the
+// default's <data_dir>/artifacts, another's <data_dir>/storage/<name>),
+// together as one StorageSet.
+// A stored credential one names (credentials = …) is opened with
 // `credentials` (null: such a config is refused).
+struct ServerConfig;
 struct StorageConfig;
 class Credentials;
-Result<std::unique_ptr<ArtifactStore>> OpenArtifactStore(const StorageConfig& storage,
-                                                         const std::string& data_dir,
-                                                         Credentials* credentials);
+class StorageSet;
+Result<std::unique_ptr<StorageSet>> OpenArtifactStore(const ServerConfig& config,
+                                                      const std::string& data_dir,
+                                                      Credentials* credentials);
+// One of them (`is_default`: the [storage] one, whose folder is <data_dir>/artifacts).
+Result<std::unique_ptr<ArtifactStore>> OpenStorageBackend(const StorageConfig& storage,
+                                                          const std::string& data_dir,
+                                                          Credentials* credentials,
+                                                          bool is_default);
 // Where the key that seals stored credentials is: $KILN_CREDENTIALS_KEY,
 // else <data_dir>/credentials.key (docs/access.md, "Stored credentials").
 std::string CredentialsKeyPath(const std::string& data_dir);

@@ -86,6 +86,12 @@ class ArtifactStore {
   virtual Status Delete(const Digest& digest) = 0;
   // Whether the bytes live elsewhere (S3): Materialize then downloads a copy.
   virtual bool IsRemote() const { return false; }
+  // Whether this artifact's bytes live elsewhere (a set of backends answers
+  // for the one holding it; docs/storage.md, "Several backends").
+  virtual Result<bool> IsRemoteFor(const Digest& digest) {
+    (void)digest;
+    return IsRemote();
+  }
   // A URL that downloads the artifact straight from where it is stored,
   // valid for `expires_s` (an S3 presigned URL); FailedPrecondition for a
   // backend that has none (the server then streams the bytes itself).

@@ -6,7 +6,9 @@
 // a progress bar (cancel any time; over the server's limit refused before
 // sending), and deletes them after a confirmation; the server refuses to
 // delete an artifact the model still uses (422) until told to force it.
-// A row can be dragged onto a pipeline's canvas to become an Input.
+// A row can be dragged onto a pipeline's canvas to become an Input. With
+// several storage backends, each row says where the artifact lives and can
+// copy or move it to another, and the head sets where new ones go.
 import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { ApiError, errorFromResponse, type Artifact, type KilnClient } from '@kiln/client';
 import { DROP_TYPE, encodeDropItem } from '../pipeline/data';
@@ -30,6 +32,8 @@ import { artifactSource } from './source';
 import { isAbortError, type UploadProgress } from './upload';
 import { InlineValue } from './InlineValue';
 import { showsInline } from './value';
+import { showsStorage } from './storage';
+import { ProjectStorageSetting, StorageActionSelect, StoreBadges, useStorageBackends } from './StorageControls';
 import { CompareDialog } from '../provenance/CompareDialog';
 import './artifacts.css';
 
@@ -81,6 +85,8 @@ export function ArtifactsView({
   const [previewing, setPreviewing] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const reload = useCallback(() => setTick((n) => n + 1), []);
+  const backends = useStorageBackends(client);
+  const storage = showsStorage(backends);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -184,6 +190,9 @@ export function ArtifactsView({
       <div className="pane-head">
         <h2>Artifacts</h2>
         <div className="pane-actions">
+          {storage && !readOnly && (
+            <ProjectStorageSetting client={client} project={project} backends={backends} notify={notify} />
+          )}
           <button type="button" className="secondary" onClick={reload}>
             Refresh
           </button>
@@ -344,6 +353,7 @@ export function ArtifactsView({
               <th>Kind</th>
               <th>Origin</th>
               <th>Digest</th>
+              {storage && <th>Stored in</th>}
               <th aria-label="Actions" />
             </tr>
           </thead>
@@ -384,6 +394,21 @@ export function ArtifactsView({
                     <td>
                       <code title={a.digest}>{shortDigest(a.digest)}</code>
                     </td>
+                    {storage && (
+                      <td className="artifact-stores">
+                        <StoreBadges artifact={a} />
+                        {!readOnly && (
+                          <StorageActionSelect
+                            client={client}
+                            project={project}
+                            artifact={a}
+                            backends={backends}
+                            onDone={reload}
+                            notify={notify}
+                          />
+                        )}
+                      </td>
+                    )}
                     <td className="row-actions">
                       <a
                         className="button secondary small"
@@ -435,7 +460,7 @@ export function ArtifactsView({
                   </tr>
                   {open && (
                     <tr className="artifact-preview-row">
-                      <td colSpan={7}>
+                      <td colSpan={storage ? 8 : 7}>
                         <Preview client={client} project={project} digest={a.digest} serializer={a.serializer} name={a.name} />
                       </td>
                     </tr>

@@ -44,6 +44,9 @@
 //      kiln.toml of two backends (local, a Slurm cluster); the "on …" menu
 //      beside Run, a run on local and where each job ran, then 1 GPU asked
 //      for in the inspector's Resources and the job refused by local
+//   q  storage backends (scenarios_storage.mjs): its own server with two local
+//      storage backends; the artifacts view's "Stored in" column, a move from
+//      the row's select, and "New artifacts go to" for the next upload
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assert, launchBrowser, newPage, Runner, startServer } from './harness.mjs';
@@ -57,6 +60,7 @@ import { lineageScenarios } from './scenarios_lineage.mjs';
 import { sweepScenarios } from './scenarios_sweeps.mjs';
 import { redshiftScenarios } from './scenarios_redshift.mjs';
 import { computeScenarios } from './scenarios_compute.mjs';
+import { storageScenarios } from './scenarios_storage.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -691,6 +695,7 @@ class Sum(kiln.Operation):
   ...previewScenarios({ browser, base, api, runner, newPage, allow }), // scenarios_preview.mjs
   ...redshiftScenarios({ browser, base, api, runner, newPage, poll, allow }), // scenarios_redshift.mjs
   ...computeScenarios({ browser, runner, newPage, poll, kiln: args.kiln, web: args.web }), // scenarios_compute.mjs
+  ...storageScenarios({ browser, runner, newPage, poll, kiln: args.kiln, web: args.web }), // scenarios_storage.mjs
 };
 
 try {

@@ -42,6 +42,9 @@ import type {
   ReifyResult,
   StartExecutionRequest,
   StartSweepRequest,
+  StorageBackend,
+  StorageChange,
+  ProjectStorage,
   Sweep,
   SweepDetail,
   Tag,
@@ -256,6 +259,33 @@ export class KilnClient {
     const q = new URLSearchParams({ branch: opts.branch ?? 'main' });
     if (opts.force) q.set('force', 'true');
     await this.request('DELETE', `/projects/${seg(project)}/artifacts/${seg(guid)}?${q}`);
+  }
+
+  // ---- Storage backends (docs/storage.md, "Several backends") ----
+
+  /** The server's storage backends, the default first. */
+  async listStorage(signal?: AbortSignal): Promise<StorageBackend[]> {
+    return listOf<StorageBackend>(await this.request('GET', '/storage', { signal }), 'backends');
+  }
+
+  /** Where the project's new artifacts (uploads, job outputs) go. */
+  projectStorage(project: string, signal?: AbortSignal): Promise<ProjectStorage> {
+    return this.request('GET', `/projects/${seg(project)}/storage`, { signal });
+  }
+
+  /** Chooses where the project's new artifacts go (null: the default); project admins only. */
+  setProjectStorage(project: string, backend: string | null): Promise<ProjectStorage> {
+    return this.request('PUT', `/projects/${seg(project)}/storage`, { body: { backend } });
+  }
+
+  /** Copies one of the project's artifacts into another backend (verified by its digest). */
+  copyArtifact(project: string, digest: string, to: string): Promise<StorageChange> {
+    return this.request('POST', `/projects/${seg(project)}/artifacts/${seg(digest)}/copy`, { body: { to } });
+  }
+
+  /** Moves one of the project's artifacts to another backend: afterwards it lives there only. */
+  moveArtifact(project: string, digest: string, to: string): Promise<StorageChange> {
+    return this.request('POST', `/projects/${seg(project)}/artifacts/${seg(digest)}/move`, { body: { to } });
   }
 
   /** Where uploads of a project go (POST the bytes; see artifacts/upload.ts). */

@@ -380,7 +380,32 @@ export interface Artifact {
   readonly job?: string;
   readonly execution?: string;
   readonly uploaded_by?: string;
+  /** The storage backends holding its bytes (docs/storage.md, "Several backends"); empty: gone. */
+  readonly stores?: readonly string[];
   readonly [key: string]: unknown;
+}
+
+// ---- Storage backends (docs/storage.md, "Several backends") ----
+
+/** One of the server's storage backends; `default` is where new artifacts go unless a project chooses. */
+export interface StorageBackend {
+  readonly name: string;
+  readonly kind: 'local' | 's3' | string;
+  readonly default: boolean;
+}
+
+/** Where a project's new artifacts go; `chosen` false: the server's default backend. */
+export interface ProjectStorage {
+  readonly backend: string;
+  readonly chosen: boolean;
+}
+
+/** An artifact after a copy or a move: where it lives now; `changed` false when it already was there. */
+export interface StorageChange {
+  readonly digest: string;
+  readonly size: number;
+  readonly stores: readonly string[];
+  readonly changed: boolean;
 }
 
 export interface UploadResult {
