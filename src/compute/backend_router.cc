@@ -204,10 +204,16 @@ void BackendRouter::DeliverPlacement(const std::string& job_id) {
     if (it == jobs_.end() || !it->second.placement_due) return;
     placement = *it->second.placement_due;
     it->second.placement_due.reset();
+    it->second.placing = true;
     sink = it->second.sink;
     forwarding_++;
   }
   sink->OnPlaced(job_id, placement);
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it != jobs_.end()) it->second.placing = false;
+  }
   forwarding_--;
 }
 
@@ -367,6 +373,11 @@ void BackendRouter::OnExit(const std::string& job_id, const JobExit& exit) {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return;
+    if (it->second.placing) {
+      // Its placement is being delivered on tasks_: the exit follows it there.
+      tasks_.Post([this, job_id, exit] { OnExit(job_id, exit); });
+      return;
+    }
     sink = it->second.sink;
     due = std::move(it->second.placement_due);
     next = Release(*it->second.slot, it->second);

@@ -81,6 +81,9 @@ class BackendRouter : public ComputeBackend, private JobSink {
     // once: by a task, or by OnExit first when the job ends before that task
     // runs (a quick job must still say where it ran).
     std::optional<JobPlacement> placement_due;
+    // DeliverPlacement is handing it over right now: an exit arriving
+    // meanwhile waits its turn on tasks_ (it must not overtake it).
+    bool placing = false;
   };
   struct Slot {
     RoutedBackend config;

@@ -1,6 +1,7 @@
 #include "runs/runs_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -326,6 +327,10 @@ RunsStore::~RunsStore() = default;
 
 bool RunsStore::postgres() const { return db_->dialect() == SqlDialect::kPostgres; }
 
+// Text in byte order, as SQLite sorts it (PostgreSQL would use the
+// database's locale).
+std::string RunsStore::Bytewise() const { return postgres() ? " COLLATE \"C\"" : ""; }
+
 Result<std::unique_ptr<RunsStore>> RunsStore::Open(const std::string& path) {
   KILN_ASSIGN_OR_RETURN(auto db, OpenSqliteConnection(path));
   return Init(std::move(db));
@@ -347,8 +352,11 @@ Result<std::unique_ptr<RunsStore>> RunsStore::Init(std::unique_ptr<SqlConnection
                             "name='project_artifacts'");
     KILN_ASSIGN_OR_RETURN(had_grants, s.Step());
   }
-  if (pg) {
+  KILN_ASSIGN_OR_RETURN(bool current, pg ? store->PostgresSchemaCurrent() : false);
+  if (pg && !current) {
     // Servers starting at once must not race to create the same tables.
+    // (Only when something is missing: even a no-op ADD COLUMN IF NOT
+    // EXISTS locks its table, which would stall the other servers' writes.)
     KILN_RETURN_IF_ERROR(store->Exec("BEGIN; SELECT pg_advisory_xact_lock(7336145)"));
     Status st = store->Exec(PostgresSchema());
     if (st.ok()) st = store->Migrate();
@@ -357,7 +365,7 @@ Result<std::unique_ptr<RunsStore>> RunsStore::Init(std::unique_ptr<SqlConnection
       return st;
     }
     KILN_RETURN_IF_ERROR(store->Exec("COMMIT"));
-  } else {
+  } else if (!pg) {
     KILN_RETURN_IF_ERROR(store->Exec(kSchema));
     KILN_RETURN_IF_ERROR(store->Migrate());
   }
@@ -374,9 +382,57 @@ Result<std::unique_ptr<RunsStore>> RunsStore::Init(std::unique_ptr<SqlConnection
 
 Status RunsStore::Exec(const std::string& sql) { return db_->Exec(sql); }
 
-Status RunsStore::NotifyLocked() {
+namespace {
+
+// The names after `keyword` in `sql` ("CREATE TABLE IF NOT EXISTS name").
+std::set<std::string> NamesAfter(const std::string& sql, const std::string& keyword) {
+  std::set<std::string> out;
+  for (size_t i = sql.find(keyword); i != std::string::npos; i = sql.find(keyword, i + 1)) {
+    size_t start = i + keyword.size(), end = start;
+    while (end < sql.size() && (isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) {
+      ++end;
+    }
+    out.insert(sql.substr(start, end - start));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<bool> RunsStore::PostgresSchemaCurrent() {
+  std::string all = std::string(kSchema) + kIndexes;
+  std::set<std::string> tables = NamesAfter(all, "CREATE TABLE IF NOT EXISTS ");
+  std::set<std::string> indexes = NamesAfter(all, "CREATE INDEX IF NOT EXISTS ");
+  std::set<std::pair<std::string, std::string>> columns{{"executions", "rowid"}};
+  for (const AddedColumn& c : kAddedColumns) columns.emplace(c.table, c.column);
+  auto drop_found = [&](const char* sql, auto&& erase) -> Status {
+    Stmt s(db_, sql);
+    for (;;) {
+      KILN_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::Ok();
+      erase(s);
+    }
+  };
+  KILN_RETURN_IF_ERROR(drop_found(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+      [&](Stmt& s) { tables.erase(s.Text(0)); }));
+  KILN_RETURN_IF_ERROR(
+      drop_found("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+                 [&](Stmt& s) { indexes.erase(s.Text(0)); }));
+  KILN_RETURN_IF_ERROR(drop_found(
+      "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+      "current_schema()",
+      [&](Stmt& s) {
+        columns.erase({s.Text(0), s.Text(1)});
+      }));
+  return tables.empty() && indexes.empty() && columns.empty();
+}
+
+Status RunsStore::NotifyLocked(const std::string& payload) {
   if (!postgres()) return Status::Ok();
-  return Exec(std::string("NOTIFY ") + kRunsChannel);
+  Stmt s(db_, PreparedLocked(std::string("SELECT pg_notify('") + kRunsChannel + "', ?)"));
+  s.Bind(1, payload);
+  return s.Run();
 }
 
 Status RunsStore::CreateExecution(const ExecutionRecord& e, const std::vector<JobRecord>& jobs) {
@@ -645,7 +701,9 @@ Result<std::vector<MetricPoint>> RunsStore::MetricSeries(const std::string& job,
 
 Result<std::vector<std::string>> RunsStore::MetricNames(const std::string& job) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT DISTINCT name FROM events WHERE job=? AND kind='metric' ORDER BY name");
+  // GROUP BY, not DISTINCT: PostgreSQL orders a DISTINCT only by what it selects.
+  Stmt s(db_, "SELECT name FROM events WHERE job=? AND kind='metric' GROUP BY name ORDER BY name" +
+                  Bytewise());
   s.Bind(1, job);
   return FirstColumn(s);
 }
@@ -854,8 +912,8 @@ Result<std::vector<ProvenanceRecord>> RunsStore::GetProvenance(const Digest& art
   std::lock_guard lock(mu_);
   Stmt s(db_, (std::string("SELECT ") + kProvenanceColumns +
                ", o.snapshot FROM provenance p LEFT JOIN operation_snapshots o ON o.digest = "
-               "p.operation WHERE p.artifact=? ORDER BY p.created_ms, p.job")
-                  .c_str());
+               "p.operation WHERE p.artifact=? ORDER BY p.created_ms, p.job" +
+               Bytewise()));
   s.Bind(1, artifact.Hex());
   std::vector<ProvenanceRecord> out;
   for (;;) {
@@ -922,7 +980,8 @@ Result<std::vector<Producer>> RunsStore::JobProvenance(const std::string& job) {
                              "e.commit_digest, j.outputs, e.\"user\" FROM " +
                              kOutputsOf[postgres() ? 1 : 0] +
                              " AND p.job = j.id AND p.output = o.key JOIN executions e ON e.id = "
-                             "j.execution WHERE j.id=? ORDER BY p.output"));
+                             "j.execution WHERE j.id=? ORDER BY p.output" +
+                             Bytewise()));
   s.Bind(1, job);
   return ReadProducers(s);
 }
@@ -1075,7 +1134,7 @@ Status RunsStore::RequestCancel(const CancelRequest& r) {
                              "created_ms) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING"));
   s.Bind(1, r.target).Bind(2, r.kind).Bind(3, r.server).Bind(4, r.user).Bind(5, r.created_ms);
   KILN_RETURN_IF_ERROR(s.Run());
-  return NotifyLocked();
+  return NotifyLocked("cancel " + r.server);
 }
 
 Result<std::vector<CancelRequest>> RunsStore::TakeCancelRequests(const std::string& server) {

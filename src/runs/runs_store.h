@@ -195,12 +195,18 @@ class RunsStore {
   explicit RunsStore(std::unique_ptr<SqlConnection> db);
   static Result<std::unique_ptr<RunsStore>> Init(std::unique_ptr<SqlConnection> db);
   bool postgres() const;
+  // Appended to an ORDER BY of text: byte order on both engines.
+  std::string Bytewise() const;
   Status Exec(const std::string& sql);
-  // Tells other servers (PostgreSQL) that runs changed; sent inside the
-  // writing transaction, so it arrives once the change is visible.
-  Status NotifyLocked();
+  // Tells other servers (PostgreSQL) that runs changed: NOTIFY kiln_runs
+  // with `payload` ("" or "cancel <server id>"); inside a transaction it
+  // goes out when the change is committed.
+  Status NotifyLocked(const std::string& payload = "");
   // Brings an older runs.db up to this schema (added columns and tables).
   Status Migrate();
+  // Whether the PostgreSQL database has every table, index and column of
+  // this version (then a start changes nothing and locks no table).
+  Result<bool> PostgresSchemaCurrent();
   Result<int64_t> NextSeqLocked(const std::string& job);
 
  public:

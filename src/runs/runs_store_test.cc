@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "store/testing/postgres_server.h"
 
@@ -211,6 +212,46 @@ TEST_P(RunsStoreTest, TodaysMillisecondsFitEveryColumn) {
   EXPECT_EQ(store->JobProvenance("a")->size(), 1u);
 }
 
+// Several servers on one store: each reconciles only the executions it
+// drives (and those from before servers had names).
+TEST_P(RunsStoreTest, RunningExecutionsOfOneServer) {
+  ExecutionRecord a = Execution("a", 1), b = Execution("b", 2), old = Execution("old", 3);
+  a.server = "host-a";
+  b.server = "host-b";
+  ASSERT_TRUE(store->CreateExecution(a, {}).ok());
+  ASSERT_TRUE(store->CreateExecution(b, {}).ok());
+  ASSERT_TRUE(store->CreateExecution(old, {}).ok());
+  auto ids = [](const Result<std::vector<ExecutionRecord>>& list) {
+    std::vector<std::string> out;
+    for (const ExecutionRecord& e : *list) out.push_back(e.id);
+    return out;
+  };
+  EXPECT_EQ(ids(store->ListRunningExecutions("host-a")), (std::vector<std::string>{"a", "old"}));
+  EXPECT_EQ(ids(store->ListRunningExecutions("host-b")), (std::vector<std::string>{"b", "old"}));
+  EXPECT_EQ(ids(store->ListRunningExecutions()), (std::vector<std::string>{"a", "b", "old"}));
+  EXPECT_EQ(store->GetExecution("b")->server, "host-b");
+}
+
+// A cancel left for another server is taken once, by that server only.
+TEST_P(RunsStoreTest, CancelRequestsAreTakenOnceByTheirServer) {
+  ASSERT_TRUE(store->RequestCancel({"e1", "execution", "host-a", "ada", 5}).ok());
+  ASSERT_TRUE(store->RequestCancel({"j7", "job", "host-a", "bob", 6}).ok());
+  ASSERT_TRUE(store->RequestCancel({"e1", "execution", "host-a", "bob", 7}).ok());  // no second
+  ASSERT_TRUE(store->RequestCancel({"e2", "execution", "host-b", "ada", 8}).ok());
+  auto taken = store->TakeCancelRequests("host-a");
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  ASSERT_EQ(taken->size(), 2u);
+  std::map<std::string, CancelRequest> by_target;
+  for (const CancelRequest& r : *taken) by_target[r.target] = r;
+  EXPECT_EQ(by_target["e1"].user, "ada");
+  EXPECT_EQ(by_target["e1"].kind, "execution");
+  EXPECT_EQ(by_target["j7"].kind, "job");
+  EXPECT_EQ(by_target["j7"].created_ms, 6);
+  EXPECT_TRUE(store->TakeCancelRequests("host-a")->empty());
+  Reopen();  // requests are in the store, not in memory
+  ASSERT_EQ(store->TakeCancelRequests("host-b")->size(), 1u);
+}
+
 TEST_P(RunsStoreTest, ActionCacheAndProvenance) {
   Digest key = Digest::Of("key");
   EXPECT_FALSE(store->GetCache(key)->has_value());
@@ -351,6 +392,38 @@ TEST(OutputsJson, RoundTripsPlainAndEscapedNames) {
   EXPECT_EQ(spaced->at("x").size, 2u);
   EXPECT_EQ(OutputsFromJson("{\"x\":{\"digest\":\"zz\"").status().code(), Code::kCorruption);
   EXPECT_EQ(OutputsFromJson("not json").status().code(), Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// PostgreSQL restarting (a crash: connections cut) under an open store: the
+// next call outside a transaction reconnects and goes through; the schema is
+// not created again by a second Open (nothing missing: no table is locked).
+TEST(PostgresRunsStore, KeepsWorkingAfterTheServerRestarts) {
+  auto server = testing::PostgresServer::Shared();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto conninfo = (*server)->CreateDatabase("runs_restart");
+  ASSERT_TRUE(conninfo.ok());
+  auto store = RunsStore::OpenPostgres(*conninfo);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ExecutionRecord e;
+  e.id = "e1";
+  e.project = "p";
+  e.commit = Digest::Of("c");
+  ASSERT_TRUE((*store)->CreateExecution(e, {}).ok());
+  ASSERT_TRUE((*server)->CrashAndRestart().ok());
+  e.id = "e2";
+  Status created = (*store)->CreateExecution(e, {});
+  ASSERT_TRUE(created.ok()) << created.ToString();
+  EXPECT_EQ((*store)->ListExecutions("p")->size(), 2u);
+  auto again = RunsStore::OpenPostgres(*conninfo);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE((*again)->grants_created());
+  EXPECT_EQ((*again)->ListExecutions("p")->size(), 2u);
 }
 
 }  // namespace

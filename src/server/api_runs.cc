@@ -245,7 +245,13 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kWrite));
           KILN_ASSIGN_OR_RETURN(ExecutionRecord e, runs->GetExecution(j.execution));
-          if (DrivenElsewhere(e)) return LeaveCancel(e, j.id, "job", r.user);
+          if (DrivenElsewhere(e)) {
+            // What the driving server would refuse is refused here, not left for it.
+            if (j.state != JobState::kRunning && j.state != JobState::kQueued) {
+              return FailedPrecondition("job " + j.id + " is " + JobStateName(j.state));
+            }
+            return LeaveCancel(e, j.id, "job", r.user);
+          }
           KILN_ASSIGN_OR_RETURN(Driver * d, driver());
           KILN_RETURN_IF_ERROR(d->CancelJob(j.id, r.user));
           return HttpResponse::Json(200, {{"cancelled", j.id}});

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/guid.h"
 #include "sweeps/sweep_spec.h"
 
@@ -207,6 +208,14 @@ void RegisterSweepsApi(Router& router, SweepsContext& context) {
           KILN_ASSIGN_OR_RETURN(auto trials, ctx->runs.SweepTrials(s.id));
           size_t cancelled = 0;
           for (const ExecutionRecord& e : trials) {
+            if (e.state == ExecutionState::kRunning && !e.server.empty() &&
+                !ctx->server_id.empty() && e.server != ctx->server_id) {
+              // Another server drives it: left for that server (docs/execution.md).
+              CancelRequest asked{e.id, "execution", e.server, r.user,
+                                  SystemClock::Get().NowMillis()};
+              if (ctx->runs.RequestCancel(asked).ok()) ++cancelled;
+              continue;
+            }
             if (ctx->driver->InFlight(e.id) && ctx->driver->Cancel(e.id, r.user).ok()) ++cancelled;
           }
           return HttpResponse::Json(200, {{"cancelled", cancelled}});

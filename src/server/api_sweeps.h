@@ -22,6 +22,9 @@ struct SweepsContext {
   // Null when no compute backend could start (starting answers why).
   Driver* driver = nullptr;
   std::string unavailable_reason;
+  // This server's name among several on one runs store: trials another
+  // server drives are cancelled by leaving it the request.
+  std::string server_id;
 };
 
 void RegisterSweepsApi(Router& router, SweepsContext& ctx);

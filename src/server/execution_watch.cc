@@ -35,21 +35,26 @@ void ExecutionWatch::Watch(const std::shared_ptr<WebSocketConnection>& conn,
     watchers_[execution][conn->id()] = conn;
   }
   Result<std::vector<JobRecord>> jobs = driver_.runs().ListJobs(execution);
+  // Another server drives it: its changes after what is sent now come from
+  // the runs store (events from the seqs read before sending: twice at
+  // worst, never lost).
+  bool follow = follower_ && jobs.ok() && e->state == ExecutionState::kRunning &&
+                !e->server.empty() && e->server != server_id_;
+  RunsFollower::Baseline sent;
+  if (follow) sent = follower_->BaselineOf(*e, *jobs);
   conn->SendControl(Dump({{"type", "execution"}, {"execution", ExecutionJson(*e)}}));
   if (jobs.ok()) {
     for (const JobRecord& j : *jobs)
       conn->SendControl(Dump({{"type", "job"}, {"job", JobJson(j)}}));
   }
   conn->SendControl(Dump({{"type", "watching"}, {"execution", execution}}));
-  if (follower_ && e->state == ExecutionState::kRunning && !e->server.empty() &&
-      e->server != server_id_) {
-    follower_->Follow(execution);
+  if (follow) {
+    // Followed while someone watches it: decided under mu_, as Unwatch
+    // decides to stop.
+    std::lock_guard lock(mu_);
+    auto it = watchers_.find(execution);
+    if (it != watchers_.end() && !it->second.empty()) follower_->Follow(execution, std::move(sent));
   }
-}
-
-void ExecutionWatch::Unfollow(const std::vector<std::string>& executions) {
-  if (!follower_) return;
-  for (const std::string& e : executions) follower_->Unfollow(e);
 }
 
 void ExecutionWatch::Unwatch(uint64_t conn_id, const std::string& execution) {
@@ -60,25 +65,21 @@ void ExecutionWatch::Unwatch(uint64_t conn_id, const std::string& execution) {
     it->second.erase(conn_id);
     if (!it->second.empty()) return;
     watchers_.erase(it);
+    if (follower_) follower_->Unfollow(execution);
   }
-  Unfollow({execution});
 }
 
 void ExecutionWatch::Closed(uint64_t conn_id) {
-  std::vector<std::string> unwatched;
-  {
-    std::lock_guard lock(mu_);
-    for (auto it = watchers_.begin(); it != watchers_.end();) {
-      it->second.erase(conn_id);
-      if (it->second.empty()) {
-        unwatched.push_back(it->first);
-        it = watchers_.erase(it);
-      } else {
-        ++it;
-      }
+  std::lock_guard lock(mu_);
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    it->second.erase(conn_id);
+    if (!it->second.empty()) {
+      ++it;
+      continue;
     }
+    if (follower_) follower_->Unfollow(it->first);
+    it = watchers_.erase(it);
   }
-  Unfollow(unwatched);
 }
 
 void ExecutionWatch::Send(const std::string& execution, const std::string& message) {

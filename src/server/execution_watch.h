@@ -45,9 +45,6 @@ class ExecutionWatch : public ExecutionListener {
  private:
   void Send(const std::string& execution, const std::string& message);
 
-  // Stops following an execution nobody watches (mu_ not held).
-  void Unfollow(const std::vector<std::string>& executions);
-
   Driver& driver_;
   Access& access_;
   RunsFollower* follower_ = nullptr;

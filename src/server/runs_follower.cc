@@ -1,7 +1,6 @@
 #include "server/runs_follower.h"
 
 #include <nlohmann/json.hpp>
-#include <vector>
 
 #include "server/api_runs.h"
 
@@ -20,20 +19,21 @@ RunsFollower::~RunsFollower() {
   thread_.join();
 }
 
-void RunsFollower::Follow(const std::string& execution) {
-  auto f = std::make_shared<Followed>();
-  Result<ExecutionRecord> e = runs_.GetExecution(execution);
-  if (!e.ok()) return;
-  f->execution = ExecutionJson(*e).dump();
-  if (Result<std::vector<JobRecord>> jobs = runs_.ListJobs(execution); jobs.ok()) {
-    for (const JobRecord& j : *jobs) {
-      f->jobs[j.id] = JobJson(j).dump();
-      Result<int64_t> seq = runs_.LastSeq(j.id);
-      f->last_seq[j.id] = seq.ok() ? *seq : 0;
-    }
+RunsFollower::Baseline RunsFollower::BaselineOf(const ExecutionRecord& sent,
+                                                const std::vector<JobRecord>& jobs) {
+  Baseline b;
+  b.execution = ExecutionJson(sent).dump();
+  for (const JobRecord& j : jobs) {
+    b.jobs[j.id] = JobJson(j).dump();
+    Result<int64_t> seq = runs_.LastSeq(j.id);
+    b.last_seq[j.id] = seq.ok() ? *seq : 0;
   }
+  return b;
+}
+
+void RunsFollower::Follow(const std::string& execution, Baseline baseline) {
   std::lock_guard lock(mu_);
-  followed_.emplace(execution, std::move(f));
+  followed_.emplace(execution, std::make_shared<Baseline>(std::move(baseline)));
 }
 
 void RunsFollower::Unfollow(const std::string& execution) {
@@ -48,10 +48,11 @@ void RunsFollower::set_cancel_handler(std::string server_id,
   cancel_handler_ = std::move(handler);
 }
 
-void RunsFollower::Poke() {
+void RunsFollower::Poke(const std::string& payload) {
   {
     std::lock_guard lock(mu_);
     poked_ = true;
+    if (!server_id_.empty() && payload == "cancel " + server_id_) cancels_due_ = true;
   }
   cv_.notify_all();
 }
@@ -59,14 +60,17 @@ void RunsFollower::Poke() {
 void RunsFollower::Loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, poll_, [this] { return poked_ || stop_; });
+    bool woken = cv_.wait_for(lock, poll_, [this] { return poked_ || stop_; });
     if (stop_) break;
     poked_ = false;
+    // A lost notice may have named this server: the fallback poll looks too.
+    bool take_cancels = cancel_handler_ && (cancels_due_ || !woken);
+    cancels_due_ = false;
     auto followed = followed_;
     auto cancel = cancel_handler_;
     std::string server = server_id_;
     lock.unlock();
-    if (cancel) {
+    if (take_cancels) {
       Result<std::vector<CancelRequest>> asked = runs_.TakeCancelRequests(server);
       if (asked.ok()) {
         for (const CancelRequest& r : *asked) cancel(r);
@@ -77,11 +81,18 @@ void RunsFollower::Loop() {
       if (!Refresh(id, *f)) ended.push_back(id);
     }
     lock.lock();
-    for (const std::string& id : ended) followed_.erase(id);
+    for (const std::string& id : ended) {
+      // Only the entry read above: a new Follow meanwhile has its own.
+      auto it = followed_.find(id);
+      if (it != followed_.end() && it->second == followed[id]) followed_.erase(it);
+    }
+    // Notices come with every write of every server: one look per
+    // kMinInterval at most (what arrives meanwhile is read at the next).
+    cv_.wait_for(lock, kMinInterval, [this] { return stop_; });
   }
 }
 
-bool RunsFollower::Refresh(const std::string& id, Followed& f) {
+bool RunsFollower::Refresh(const std::string& id, Baseline& f) {
   Result<ExecutionRecord> e = runs_.GetExecution(id);
   if (!e.ok()) return e.status().code() != Code::kNotFound;  // a store hiccup: try again later
   Result<std::vector<JobRecord>> jobs = runs_.ListJobs(id);

@@ -392,7 +392,7 @@ Status Serve(const ServeOptions& options) {
   std::unique_ptr<Driver> driver;
   std::unique_ptr<ExecutionWatch> watch;
   // Several servers on one database: executions the others drive reach
-  // this server's watchers (declared after the watch: they stop first).
+  // this server's watchers (stopped before the watch and the driver).
   std::unique_ptr<RunsFollower> follower;
   std::unique_ptr<PostgresListener> runs_listener;
   RunsContext runs_ctx{access,
@@ -515,9 +515,10 @@ Status Serve(const ServeOptions& options) {
         }
       });
       KILN_ASSIGN_OR_RETURN(
-          runs_listener,
-          PostgresListener::Start(config.database.conninfo, RunsStore::kRunsChannel,
-                                  [f = follower.get()](const std::string&) { f->Poke(); }));
+          runs_listener, PostgresListener::Start(config.database.conninfo, RunsStore::kRunsChannel,
+                                                 [f = follower.get()](const std::string& payload) {
+                                                   f->Poke(payload);
+                                                 }));
       spdlog::info("this server is '{}'; executions other servers run are followed live",
                    server_id);
     }
@@ -572,7 +573,8 @@ Status Serve(const ServeOptions& options) {
   for (const StorageBackendInfo& b : artifacts->Backends()) {
     spdlog::info("storage '{}' ({}{})", b.name, b.kind, b.is_default ? ", the default" : "");
   }
-  SweepsContext sweeps_ctx{access, repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason};
+  SweepsContext sweeps_ctx{access,   repo, *runs, runs_ctx.driver, runs_ctx.unavailable_reason,
+                           server_id};
   RegisterSweepsApi(router, sweeps_ctx);
 
   // Block the signals before any thread starts, so that only sigwait below
@@ -599,6 +601,10 @@ Status Serve(const ServeOptions& options) {
   for (RemoteBackend* remote : remotes) remote->ServerStopping();
   // The driver cancels what still runs (kill the jobs, record them) before
   // the backend and stores it uses go away.
+  // Other servers' notices stop first: the follower calls the watch and
+  // the driver, and the driver's own last writes would wake it.
+  runs_listener.reset();
+  follower.reset();
   hub.set_execution_watch(nullptr);
   watch.reset();
   driver.reset();

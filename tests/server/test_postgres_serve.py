@@ -162,7 +162,7 @@ def test_an_execution_started_on_one_server_is_watched_live_from_the_other(postg
         steps = [l for l in lines if l.startswith("step")]
         assert len(steps) >= 6, steps
         assert steps == [f"step {i} of 12" for i in range(12 - len(steps), 12)], steps
-        assert "succeeded" in states and "succeeded" in states, states
+        assert "succeeded" in states and "Total:succeeded" in states, states
         assert running_lines > 0, "no log line reached B while Scale ran"
         assert h.execution(a, eid) == h.execution(b, eid)
     finally:
@@ -218,6 +218,18 @@ def test_a_cancel_asked_of_the_other_server_stops_the_execution(postgres, tmp_pa
         assert h.execution(b, eid)["state"] == "cancelled"
         # Cancelling it again anywhere: it is not running, nothing is left for A.
         assert b.api("POST", f"/executions/{eid}/cancel").status in (404, 409), "ended"
+
+        # One job, asked of B: a job waiting for its input is refused at once
+        # (422, as A would), a running one is left for A and cancelled there.
+        eid = h.start(a, h.pipeline(a, lab, seconds=30.0))
+        scale = h.wait_job(a, eid, "Scale", "running")
+        total = h.job(b, eid, "Total")
+        refused = b.api("POST", f"/jobs/{total['id']}/cancel")
+        assert refused.status == 422 and "pending" in refused.json()["error"]["message"], refused
+        assert b.api("POST", f"/jobs/{scale['id']}/cancel").status == 202
+        done = h.wait(a, eid, timeout=60)
+        states = {j["name"]: j["state"] for j in done["jobs"]}
+        assert states["Scale"] == "cancelled" and states["Total"] in ("skipped", "cancelled"), done
     finally:
         a.stop()
         b.stop()

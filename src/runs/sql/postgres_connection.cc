@@ -35,14 +35,51 @@ Status PgError(PGconn* conn, PGresult* r) {
   return IOError("postgres: " + msg);
 }
 
-// A dropped connection (the server restarted) is reset once before a call.
-void EnsureConnected(PGconn* conn) {
-  if (PQstatus(conn) != CONNECTION_OK) PQreset(conn);
-}
+// The settings every session of ours runs with: an acknowledged record is
+// on the server's disk; notices need no chatter.
+constexpr const char* kSessionSettings =
+    "SET synchronous_commit = on; SET client_min_messages = warning";
+
+// The one libpq connection and how to bring it back: a connection found
+// broken is reset (and its settings applied again) before the next call,
+// and a call that began outside any transaction and failed because the
+// connection broke under it (PostgreSQL restarted, an idle connection was
+// cut) runs once more on the new one. A call inside a transaction is never
+// repeated: the transaction is gone, its caller rolls back and gets the
+// error.
+class PostgresLink {
+ public:
+  explicit PostgresLink(PGconn* conn) : conn_(conn) {}
+  ~PostgresLink() { PQfinish(conn_); }
+  PGconn* conn() const { return conn_; }
+
+  // `call` sends one command and returns its result (null: out of memory).
+  template <typename Call>
+  PGresult* Run(const Call& call) {
+    if (PQstatus(conn_) != CONNECTION_OK) Reset();
+    bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    PGresult* r = call(conn_);
+    if (!Failed(r) || !idle || PQstatus(conn_) == CONNECTION_OK) return r;
+    PQclear(r);
+    Reset();
+    return call(conn_);
+  }
+  static bool Failed(PGresult* r) {
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    return st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+  }
+
+ private:
+  void Reset() {
+    PQreset(conn_);
+    if (PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, kSessionSettings));
+  }
+  PGconn* conn_;
+};
 
 class PostgresStatement : public SqlStatement {
  public:
-  PostgresStatement(PGconn* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
+  PostgresStatement(PostgresLink* link, std::string sql) : link_(link), sql_(std::move(sql)) {}
   ~PostgresStatement() override { PQclear(result_); }
 
   void BindText(int i, const std::string& v) override { Set(i, v, kTextOid); }
@@ -62,14 +99,14 @@ class PostgresStatement : public SqlStatement {
 
   Result<bool> Step() override {
     if (!result_) {
-      EnsureConnected(conn_);
       std::vector<const char*> values;
       for (const auto& v : values_) values.push_back(v ? v->c_str() : nullptr);
-      result_ = PQexecParams(conn_, sql_.c_str(), int(values.size()), types_.data(), values.data(),
-                             nullptr, nullptr, /*resultFormat=*/0);
-      ExecStatusType st = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
-      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        Status err = PgError(conn_, result_);
+      result_ = link_->Run([&](PGconn* conn) {
+        return PQexecParams(conn, sql_.c_str(), int(values.size()), types_.data(), values.data(),
+                            nullptr, nullptr, /*resultFormat=*/0);
+      });
+      if (PostgresLink::Failed(result_)) {
+        Status err = PgError(link_->conn(), result_);
         PQclear(result_);
         result_ = nullptr;
         return err;
@@ -111,7 +148,7 @@ class PostgresStatement : public SqlStatement {
     types_[size_t(i - 1)] = type;
   }
 
-  PGconn* conn_;
+  PostgresLink* link_;
   std::string sql_;
   std::vector<std::optional<std::string>> values_;
   std::vector<Oid> types_;
@@ -122,32 +159,27 @@ class PostgresStatement : public SqlStatement {
 
 class PostgresConnection : public SqlConnection {
  public:
-  explicit PostgresConnection(PGconn* conn) : conn_(conn) {}
-  ~PostgresConnection() override {
-    cached_.clear();
-    PQfinish(conn_);
-  }
+  explicit PostgresConnection(PGconn* conn) : link_(conn) {}
+  ~PostgresConnection() override { cached_.clear(); }
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
   Status Exec(const std::string& sql) override {
-    EnsureConnected(conn_);
     std::string text = sql == "BEGIN IMMEDIATE" ? "BEGIN" : sql;
-    PGresult* r = PQexec(conn_, text.c_str());
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    Status s = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? Status::Ok() : PgError(conn_, r);
+    PGresult* r = link_.Run([&](PGconn* conn) { return PQexec(conn, text.c_str()); });
+    Status s = PostgresLink::Failed(r) ? PgError(link_.conn(), r) : Status::Ok();
     PQclear(r);
     return s;
   }
   SqlStatement* PrepareCached(const std::string& sql) override {
     auto& slot = cached_[sql];
-    if (!slot) slot = std::make_unique<PostgresStatement>(conn_, PostgresParameters(sql));
+    if (!slot) slot = std::make_unique<PostgresStatement>(&link_, PostgresParameters(sql));
     return slot.get();
   }
   std::unique_ptr<SqlStatement> Prepare(const std::string& sql) override {
-    return std::make_unique<PostgresStatement>(conn_, PostgresParameters(sql));
+    return std::make_unique<PostgresStatement>(&link_, PostgresParameters(sql));
   }
 
  private:
-  PGconn* conn_;
+  PostgresLink link_;  // before the statements, which point at it
   std::unordered_map<std::string, std::unique_ptr<PostgresStatement>> cached_;
 };
 
@@ -185,7 +217,12 @@ std::string PostgresParameters(const std::string& sql) {
 }
 
 Result<std::unique_ptr<SqlConnection>> OpenPostgresConnection(const std::string& conninfo) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  // A server that does not answer is given up on after 10 s (when
+  // connecting, and when a broken connection is reset under the store's
+  // lock); a connect_timeout in `conninfo` comes later, so it wins.
+  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"10", conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (!conn || PQstatus(conn) != CONNECTION_OK) {
     std::string why = conn ? Trim(PQerrorMessage(conn)) : "out of memory";
     PQfinish(conn);
@@ -195,7 +232,7 @@ Result<std::unique_ptr<SqlConnection>> OpenPostgresConnection(const std::string&
   auto c = std::make_unique<PostgresConnection>(conn);
   // An acknowledged record is on the server's disk; notices of other
   // servers' writes need no chatter on this connection.
-  KILN_RETURN_IF_ERROR(c->Exec("SET synchronous_commit = on; SET client_min_messages = warning"));
+  KILN_RETURN_IF_ERROR(c->Exec(kSessionSettings));
   return std::unique_ptr<SqlConnection>(std::move(c));
 }
 
