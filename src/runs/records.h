@@ -107,6 +107,15 @@ struct EventRecord {
   std::string payload;
 };
 
+// Whether a server other than `server_id` drives the execution while it
+// runs: only that one can stop its jobs, and this one learns of its changes
+// from the store (docs/execution.md, "Several servers"). False when either
+// has no name (one server, or records from before servers had names).
+inline bool DrivenByAnotherServer(const ExecutionRecord& e, const std::string& server_id) {
+  return e.state == ExecutionState::kRunning && !e.server.empty() && !server_id.empty() &&
+         e.server != server_id;
+}
+
 // A cancel asked of a server by another (several servers on one runs
 // store): only the server that drives an execution can stop its jobs, so
 // the one the user asked leaves the request for it (docs/execution.md,

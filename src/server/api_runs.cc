@@ -121,10 +121,6 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
   // Several servers on one runs store: only the server that drives a
   // running execution can stop its jobs; another leaves it the request
   // (RunsFollower hands it to that server's Driver) and answers 202.
-  auto DrivenElsewhere = [ctx](const ExecutionRecord& e) {
-    return e.state == ExecutionState::kRunning && !e.server.empty() && !ctx->server_id.empty() &&
-           e.server != ctx->server_id;
-  };
   auto LeaveCancel = [runs](const ExecutionRecord& e, const std::string& target,
                             const std::string& kind,
                             const std::string& user) -> Result<HttpResponse> {
@@ -205,7 +201,8 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
       [=](HttpRequest& r) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(ExecutionRecord e, execution_for(r, r.Param("id"), Role::kWrite));
-          if (DrivenElsewhere(e)) return LeaveCancel(e, e.id, "execution", r.user);
+          if (DrivenByAnotherServer(e, ctx->server_id))
+            return LeaveCancel(e, e.id, "execution", r.user);
           KILN_ASSIGN_OR_RETURN(Driver * d, driver());
           KILN_RETURN_IF_ERROR(d->Cancel(e.id, r.user));
           return HttpResponse::Json(200, {{"cancelled", e.id}});
@@ -245,7 +242,7 @@ void RegisterRunsApi(Router& router, RunsContext& context) {
         return Guarded([&]() -> Result<HttpResponse> {
           KILN_ASSIGN_OR_RETURN(JobRecord j, job_for(r, Role::kWrite));
           KILN_ASSIGN_OR_RETURN(ExecutionRecord e, runs->GetExecution(j.execution));
-          if (DrivenElsewhere(e)) {
+          if (DrivenByAnotherServer(e, ctx->server_id)) {
             // What the driving server would refuse is refused here, not left for it.
             if (j.state != JobState::kRunning && j.state != JobState::kQueued) {
               return FailedPrecondition("job " + j.id + " is " + JobStateName(j.state));

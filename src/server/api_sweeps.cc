@@ -208,8 +208,7 @@ void RegisterSweepsApi(Router& router, SweepsContext& context) {
           KILN_ASSIGN_OR_RETURN(auto trials, ctx->runs.SweepTrials(s.id));
           size_t cancelled = 0;
           for (const ExecutionRecord& e : trials) {
-            if (e.state == ExecutionState::kRunning && !e.server.empty() &&
-                !ctx->server_id.empty() && e.server != ctx->server_id) {
+            if (DrivenByAnotherServer(e, ctx->server_id)) {
               // Another server drives it: left for that server (docs/execution.md).
               CancelRequest asked{e.id, "execution", e.server, r.user,
                                   SystemClock::Get().NowMillis()};

@@ -38,8 +38,7 @@ void ExecutionWatch::Watch(const std::shared_ptr<WebSocketConnection>& conn,
   // Another server drives it: its changes after what is sent now come from
   // the runs store (events from the seqs read before sending: twice at
   // worst, never lost).
-  bool follow = follower_ && jobs.ok() && e->state == ExecutionState::kRunning &&
-                !e->server.empty() && e->server != server_id_;
+  bool follow = follower_ && jobs.ok() && DrivenByAnotherServer(*e, server_id_);
   RunsFollower::Baseline sent;
   if (follow) sent = follower_->BaselineOf(*e, *jobs);
   conn->SendControl(Dump({{"type", "execution"}, {"execution", ExecutionJson(*e)}}));

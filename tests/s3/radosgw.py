@@ -49,6 +49,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -193,6 +194,11 @@ class Radosgw:
         answer = self.curl("PUT", self.url(name))
         if answer.status != 200:
             raise RuntimeError(f"creating bucket {name!r} failed: HTTP {answer.status}: {answer.text}")
+
+    def keys(self, bucket: str) -> list[str]:
+        """The keys in `bucket` (one ListObjectsV2 page: the tests' buckets are small)."""
+        listing = self.curl("GET", self.url(bucket) + "?list-type=2").text
+        return re.findall(r"<Key>([^<]*)</Key>", listing)
 
     # -- start steps -------------------------------------------------------
 

@@ -10,7 +10,6 @@ uploads and its jobs' outputs there. gc deletes garbage from every backend.
 """
 import hashlib
 import os
-import re
 import secrets
 
 import sys
@@ -23,11 +22,6 @@ from test_provenance import DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the slurm package
 from slurm.test_slurm_backend import job, pipeline, start, wait  # noqa: E402
-
-
-def keys_in(radosgw, bucket):
-    listing = radosgw.curl("GET", radosgw.url(bucket) + "?list-type=2").text
-    return re.findall(r"<Key>([^<]*)</Key>", listing)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +50,7 @@ part_size_mb = 5
 
 
 def in_bucket(k, radosgw, digest):
-    return f"kiln/artifacts/{digest}" in keys_in(radosgw, k.bucket)
+    return f"kiln/artifacts/{digest}" in radosgw.keys(k.bucket)
 
 
 def in_local_folder(k, digest):

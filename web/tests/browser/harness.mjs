@@ -118,6 +118,33 @@ export async function newPage(browser, base, { allow = () => false } = {}) {
   return { context, page, errors };
 }
 
+/**
+ * Runs `scenario(server.base)` against a server the scenario started for
+ * itself (its own config): on failure it takes screenshots of the open pages
+ * while that server still answers (the runner's come after it stopped, when
+ * pages say "Offline") and adds the server's last log lines to the error
+ * (the runner prints run.mjs's server, not this one); then it stops the
+ * server and removes `dir`.
+ */
+export async function runOnOwnServer({ runner, tag, server, dir }, scenario) {
+  try {
+    await scenario(server.base);
+  } catch (e) {
+    let i = 0;
+    for (const page of openPages) await page.screenshot({ path: runner.shotPath(`FAILED-${tag}-before-stop-${i++}`) }).catch(() => {});
+    if (e instanceof Error) {
+      const extra = `\n--- last lines of this scenario's server log\n${server.log().split('\n').slice(-40).join('\n')}`;
+      const stackBefore = e.stack; // rendered already, or rendered from the message later (as in harness.mjs)
+      e.message += extra;
+      if (stackBefore && !stackBefore.includes(extra)) e.stack = stackBefore + extra;
+    }
+    throw e;
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }

@@ -14,10 +14,10 @@
 //
 // The other scenarios share run.mjs's server (one backend, no menu); this one
 // starts and stops its own. Registered in run.mjs (`...computeScenarios(ctx)`).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, openPages, startServer } from './harness.mjs';
+import { assert, runOnOwnServer, startServer } from './harness.mjs';
 
 const CONFIG = `# Written by the browser scenario p (scenarios_compute.mjs).
 [backends.local]
@@ -39,25 +39,7 @@ export function computeScenarios(ctx) {
       const config = join(dir, 'kiln.toml');
       writeFileSync(config, CONFIG);
       const server = await startServer({ kiln: ctx.kiln, web: ctx.web, extraArgs: ['--config', config] });
-      try {
-        await scenario(server.base);
-      } catch (e) {
-        // The runner's screenshots come after this server stopped (the page
-        // says "Offline"): take them while it still answers.
-        let i = 0;
-        for (const page of openPages) await page.screenshot({ path: runner.shotPath(`FAILED-p-before-stop-${i++}`) }).catch(() => {});
-        // The runner prints run.mjs's server log: this server's is the one that matters.
-        if (e instanceof Error) {
-          const extra = `\n--- last lines of this scenario's server log\n${server.log().split('\n').slice(-40).join('\n')}`;
-          const stackBefore = e.stack; // rendered already, or rendered from the message later (as in harness.mjs)
-          e.message += extra;
-          if (stackBefore && !stackBefore.includes(extra)) e.stack = stackBefore + extra;
-        }
-        throw e;
-      } finally {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      await runOnOwnServer({ runner, tag: 'p', server, dir }, scenario);
     },
   };
 

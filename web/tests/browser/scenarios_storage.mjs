@@ -12,10 +12,10 @@
 // The other scenarios share run.mjs's server (one storage backend: no column,
 // no select); this one starts and stops its own. Registered in run.mjs
 // (`...storageScenarios(ctx)`).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, openPages, startServer } from './harness.mjs';
+import { assert, runOnOwnServer, startServer } from './harness.mjs';
 
 /** ctx: { browser, runner, newPage, poll, kiln, web } */
 export function storageScenarios(ctx) {
@@ -35,17 +35,7 @@ kind = "local"
 path = "${join(dir, 'slow')}"
 `);
       const server = await startServer({ kiln: ctx.kiln, web: ctx.web, extraArgs: ['--config', config] });
-      try {
-        await scenario(server.base);
-      } catch (e) {
-        let i = 0;
-        for (const page of openPages) await page.screenshot({ path: runner.shotPath(`FAILED-q-before-stop-${i++}`) }).catch(() => {});
-        if (e instanceof Error) e.message += `\n--- last lines of this scenario's server log\n${server.log().split('\n').slice(-40).join('\n')}`;
-        throw e;
-      } finally {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      await runOnOwnServer({ runner, tag: 'q', server, dir }, scenario);
     },
   };
 
